@@ -6,6 +6,7 @@
 #include <QList>
 #include <QSet>
 #include <QString>
+#include <QStringList>
 
 #include <memory>
 
@@ -38,9 +39,22 @@ public:
 
     // "OpenCV/CPU", "OpenVINO/CPU", ... for logs and server-info.
     virtual QString backendDescription() const = 0;
+
+    // Why the last detect() returned nothing when it failed (unusable image, inference or
+    // decoding error); empty after a successful call, even one that found nothing.
+    virtual QString lastError() const { return {}; }
 };
 
 // Loads the manifest's files into a fresh detector; nullptr with *error set on failure.
+// Uses the backend named by EDGELENS_DNN_BACKEND, else "opencv".
 std::unique_ptr<Detector> createDetector(const ModelManifest &manifest, QString *error);
+
+// Same with an explicit cv::dnn backend: "opencv" (CPU), "openvino" or "cuda"; an empty name
+// means the default above. Fails with a clear message when this OpenCV build lacks it.
+std::unique_ptr<Detector> createDetector(const ModelManifest &manifest, const QString &backend, QString *error);
+
+// Backend names createDetector() accepts on this machine, "opencv" first.
+QStringList availableBackends();
+QStringList knownBackends(); // every name createDetector() understands
 
 } // namespace edgelens

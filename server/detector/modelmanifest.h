@@ -45,6 +45,9 @@ struct ModelManifest
     QStringList classNames;
     bool fallback = false; // cascade last resort: announce it wherever the model is shown
     QString manifestPath;  // where it was read from
+    // Family-specific settings kept verbatim ("decoder" in the JSON): strides, label offset,
+    // cascade parameters... Each decoder validates and documents its own keys.
+    QJsonObject decoder;
 
     bool isComplete() const; // every file located
     QStringList missingFiles() const;
@@ -52,6 +55,12 @@ struct ModelManifest
     // Errors name the offending field: "nanodet.json: preprocess.mean: expected 3 numbers".
     static std::optional<ModelManifest> fromJson(const QJsonObject &object, const QString &origin, QString *error);
     static std::optional<ModelManifest> load(const QString &manifestPath, QString *error);
+
+    // The 80 COCO names in model order, from the copy embedded in the library.
+    static QStringList cocoClassNames();
+    static QStringList knownFamilies();
+    // Human one-liner for lists: "nanodet-m-320 (nanodet, 320x320) - ready" and the like.
+    QString summary() const;
 };
 
 } // namespace edgelens

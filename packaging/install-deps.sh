@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian 12 packages EdgeLens needs to build, test and run.
+# Idempotent: packages already present are left alone, so it is cheap to call every time.
+set -euo pipefail
+
+packages=(
+    # toolchain
+    cmake ninja-build g++
+    # Qt 6 (Core, Gui, Widgets, Network, Concurrent, Test) and WebP/TIFF thumbnails in the app
+    qt6-base-dev qt6-image-formats-plugins
+    # OpenCV (imgcodecs, dnn, objdetect) and its cascades, the detector of last resort
+    libopencv-dev opencv-data
+)
+if [[ "${EDGELENS_WITH_X:-0}" == 1 ]]; then
+    # Only for screenshots of the app under a virtual X server.
+    packages+=(xvfb xauth imagemagick)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+    echo "install-deps: all ${#packages[@]} packages present"
+    exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+    sudo=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,85 @@
+#include "detector.h"
+
+#include "detector/cascadedetector.h"
+#include "detector/dnndetector.h"
+
+#include <QLoggingCategory>
+
+#include <opencv2/dnn.hpp>
+
+Q_LOGGING_CATEGORY(lcDetector, "edgelens.detector")
+
+namespace edgelens {
+
+namespace {
+
+cv::dnn::Backend backendId(const QString &name)
+{
+    if (name == QLatin1String("openvino"))
+        return cv::dnn::DNN_BACKEND_INFERENCE_ENGINE;
+    if (name == QLatin1String("cuda"))
+        return cv::dnn::DNN_BACKEND_CUDA;
+    return cv::dnn::DNN_BACKEND_OPENCV;
+}
+
+} // namespace
+
+QStringList knownBackends()
+{
+    return {QStringLiteral("opencv"), QStringLiteral("openvino"), QStringLiteral("cuda")};
+}
+
+QStringList availableBackends()
+{
+    QStringList names{QStringLiteral("opencv")};
+    try {
+        for (const auto &pair : cv::dnn::getAvailableBackends()) {
+            for (const QString &name : {QStringLiteral("openvino"), QStringLiteral("cuda")}) {
+                if (pair.first == backendId(name) && !names.contains(name))
+                    names.append(name);
+            }
+        }
+    } catch (const cv::Exception &e) {
+        qCWarning(lcDetector) << "cannot list cv::dnn backends:" << e.what();
+    }
+    return names;
+}
+
+std::unique_ptr<Detector> createDetector(const ModelManifest &manifest, QString *error)
+{
+    return createDetector(manifest, QString(), error);
+}
+
+std::unique_ptr<Detector> createDetector(const ModelManifest &manifest, const QString &requestedBackend,
+                                         QString *error)
+{
+    if (manifest.family == QLatin1String("cascade"))
+        return CascadeDetector::create(manifest, error);
+
+    QString backend = requestedBackend.trimmed().toLower();
+    if (backend.isEmpty())
+        backend = qEnvironmentVariable("EDGELENS_DNN_BACKEND").trimmed().toLower();
+    if (backend.isEmpty())
+        backend = QStringLiteral("opencv");
+    if (!knownBackends().contains(backend)) {
+        if (error)
+            *error = QStringLiteral("unknown inference backend \"%1\" (expected one of %2)")
+                         .arg(backend, knownBackends().join(QStringLiteral(", ")));
+        return nullptr;
+    }
+    if (!availableBackends().contains(backend)) {
+        if (error)
+            *error = QStringLiteral("inference backend \"%1\" is not available in this OpenCV %2 build "
+                                    "(available: %3)")
+                         .arg(backend, QStringLiteral(CV_VERSION), availableBackends().join(QStringLiteral(", ")));
+        return nullptr;
+    }
+    if (!manifest.isComplete()) {
+        if (error)
+            *error = QStringLiteral("%1: missing %2").arg(manifest.name, manifest.missingFiles().join(QStringLiteral(", ")));
+        return nullptr;
+    }
+    return DnnDetector::create(manifest, backend, error);
+}
+
+} // namespace edgelens

@@ -1,0 +1,41 @@
+#pragma once
+
+#include "detector/decoder.h"
+#include "detector/detector.h"
+
+#include <opencv2/dnn.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace edgelens {
+
+// A cv::dnn::Net plus the decoder for its family: preprocess, forward, decode, class-wise
+// NMS, map back to image pixels.
+class DnnDetector final : public Detector
+{
+    Q_DISABLE_COPY_MOVE(DnnDetector)
+
+public:
+    // backend: "opencv", "openvino" or "cuda" (checked by the caller).
+    static std::unique_ptr<DnnDetector> create(const ModelManifest &manifest, const QString &backend,
+                                               QString *error);
+
+    QList<Detection> detect(const cv::Mat &bgr, const DetectParams &params) override;
+    const ModelManifest &manifest() const override;
+    QString backendDescription() const override;
+    QString lastError() const override;
+
+private:
+    DnnDetector() = default;
+
+    ModelManifest m_manifest;
+    cv::dnn::Net m_net;
+    std::vector<std::string> m_outputNames;
+    std::unique_ptr<Decoder> m_decoder;
+    QString m_backendDescription;
+    QString m_lastError;
+};
+
+} // namespace edgelens

@@ -1,0 +1,22 @@
+#pragma once
+
+#include "detector/decoder.h"
+
+namespace edgelens {
+
+// Ultralytics YOLOv5 ONNX export: [1, N, 5 + classes] rows of cx, cy, w, h (input pixels),
+// objectness and class probabilities, all already through sigmoid. score = obj * cls.
+class Yolov5Decoder final : public Decoder
+{
+public:
+    Yolov5Decoder(cv::Size input, int numClasses);
+
+    bool decode(const std::vector<cv::Mat> &outputs, float threshold, std::vector<Candidate> &candidates,
+                QString *error) const override;
+
+private:
+    cv::Size m_input;
+    int m_numClasses;
+};
+
+} // namespace edgelens

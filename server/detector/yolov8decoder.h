@@ -1,0 +1,22 @@
+#pragma once
+
+#include "detector/decoder.h"
+
+namespace edgelens {
+
+// Ultralytics YOLOv8 ONNX export: [1, 4 + classes, N], channel-major: cx, cy, w, h (input
+// pixels) then class probabilities; no objectness. score = best class probability.
+class Yolov8Decoder final : public Decoder
+{
+public:
+    Yolov8Decoder(cv::Size input, int numClasses);
+
+    bool decode(const std::vector<cv::Mat> &outputs, float threshold, std::vector<Candidate> &candidates,
+                QString *error) const override;
+
+private:
+    cv::Size m_input;
+    int m_numClasses;
+};
+
+} // namespace edgelens
