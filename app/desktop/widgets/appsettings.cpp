@@ -1,0 +1,246 @@
+#include "widgets/appsettings.h"
+
+#include <QHostAddress>
+#include <QLoggingCategory>
+#include <QRegularExpression>
+#include <QSettings>
+
+Q_LOGGING_CATEGORY(lcAppSettings, "edgelens.widgets.appsettings")
+
+namespace edgelens {
+
+namespace {
+
+const QString kOrganization = QStringLiteral("EdgeLens");
+const QString kApplication = QStringLiteral("EdgeLens");
+
+AppSettings::Target targetFromName(const QString &name, AppSettings::Target fallback)
+{
+    if (name == QLatin1String("embedded"))
+        return AppSettings::Target::Embedded;
+    if (name == QLatin1String("remote"))
+        return AppSettings::Target::Remote;
+    if (!name.isEmpty())
+        qCWarning(lcAppSettings) << "unknown stored target" << name << "- using the default";
+    return fallback;
+}
+
+AppSettings::Protocol protocolFromName(const QString &name, AppSettings::Protocol fallback)
+{
+    if (name == QLatin1String("auto"))
+        return AppSettings::Protocol::Auto;
+    if (name == QLatin1String("v2"))
+        return AppSettings::Protocol::V2;
+    if (name == QLatin1String("legacy"))
+        return AppSettings::Protocol::Legacy;
+    if (!name.isEmpty())
+        qCWarning(lcAppSettings) << "unknown stored protocol" << name << "- using the default";
+    return fallback;
+}
+
+// A hand-edited or corrupt settings file must not leave the app with a nonsense value, so
+// every number is range-checked and falls back to the default with a log line.
+int readInt(QSettings &settings, const QString &key, int fallback, int min, int max)
+{
+    if (!settings.contains(key))
+        return fallback;
+    bool ok = false;
+    const int value = settings.value(key).toInt(&ok);
+    if (!ok || value < min || value > max) {
+        qCWarning(lcAppSettings) << "stored" << key << settings.value(key) << "is out of range - using" << fallback;
+        return fallback;
+    }
+    return value;
+}
+
+double readDouble(QSettings &settings, const QString &key, double fallback, double min, double max)
+{
+    if (!settings.contains(key))
+        return fallback;
+    bool ok = false;
+    const double value = settings.value(key).toDouble(&ok);
+    if (!ok || !(value >= min && value <= max)) {
+        qCWarning(lcAppSettings) << "stored" << key << settings.value(key) << "is out of range - using" << fallback;
+        return fallback;
+    }
+    return value;
+}
+
+} // namespace
+
+QString AppSettings::targetName(Target target)
+{
+    return target == Target::Remote ? QStringLiteral("remote") : QStringLiteral("embedded");
+}
+
+QString AppSettings::protocolName(Protocol protocol)
+{
+    switch (protocol) {
+    case Protocol::V2:
+        return QStringLiteral("v2");
+    case Protocol::Legacy:
+        return QStringLiteral("legacy");
+    case Protocol::Auto:
+        break;
+    }
+    return QStringLiteral("auto");
+}
+
+QString AppSettings::connectHost() const
+{
+    const QString trimmed = host.trimmed();
+    if (trimmed.startsWith(QLatin1Char('[')) && trimmed.endsWith(QLatin1Char(']')))
+        return trimmed.mid(1, trimmed.size() - 2);
+    return trimmed;
+}
+
+AppSettings AppSettings::load()
+{
+    QSettings settings(kOrganization, kApplication);
+    return load(settings);
+}
+
+AppSettings AppSettings::load(QSettings &settings)
+{
+    AppSettings s;
+    settings.beginGroup(QStringLiteral("connection"));
+    s.target = targetFromName(settings.value(QStringLiteral("target")).toString(), s.target);
+    const QString host = settings.value(QStringLiteral("host"), s.host).toString().trimmed();
+    if (validateHost(host).isEmpty())
+        s.host = host;
+    else
+        qCWarning(lcAppSettings) << "stored host" << host << "is invalid - using" << s.host;
+    s.port = quint16(readInt(settings, QStringLiteral("port"), s.port, 1, 65535));
+    s.protocol = protocolFromName(settings.value(QStringLiteral("protocol")).toString(), s.protocol);
+    s.timeoutMs = readInt(settings, QStringLiteral("timeoutMs"), s.timeoutMs, kMinTimeoutMs, kMaxTimeoutMs);
+    s.maxInFlight = readInt(settings, QStringLiteral("maxInFlight"), s.maxInFlight, 1, kMaxInFlightLimit);
+    settings.endGroup();
+
+    settings.beginGroup(QStringLiteral("detection"));
+    s.model = settings.value(QStringLiteral("model")).toString();
+    s.confidence = readDouble(settings, QStringLiteral("confidence"), s.confidence, 0.0, 1.0);
+    s.nmsIou = readDouble(settings, QStringLiteral("nmsIou"), s.nmsIou, -1.0, 1.0);
+    if (s.nmsIou < 0)
+        s.nmsIou = -1;
+    settings.endGroup();
+
+    settings.beginGroup(QStringLiteral("output"));
+    s.outputDir = settings.value(QStringLiteral("outputDir")).toString();
+    s.jpegQuality = readInt(settings, QStringLiteral("jpegQuality"), s.jpegQuality, 1, 100);
+    s.jsonSidecars = settings.value(QStringLiteral("jsonSidecars"), s.jsonSidecars).toBool();
+    s.lastFolder = settings.value(QStringLiteral("lastFolder")).toString();
+    settings.endGroup();
+    return s;
+}
+
+void AppSettings::save() const
+{
+    QSettings settings(kOrganization, kApplication);
+    save(settings);
+    settings.sync();
+    if (settings.status() != QSettings::NoError)
+        qCWarning(lcAppSettings) << "could not write settings to" << settings.fileName();
+}
+
+void AppSettings::save(QSettings &settings) const
+{
+    settings.beginGroup(QStringLiteral("connection"));
+    settings.setValue(QStringLiteral("target"), targetName(target));
+    settings.setValue(QStringLiteral("host"), host);
+    settings.setValue(QStringLiteral("port"), int(port));
+    settings.setValue(QStringLiteral("protocol"), protocolName(protocol));
+    settings.setValue(QStringLiteral("timeoutMs"), timeoutMs);
+    settings.setValue(QStringLiteral("maxInFlight"), maxInFlight);
+    settings.endGroup();
+
+    settings.beginGroup(QStringLiteral("detection"));
+    settings.setValue(QStringLiteral("model"), model);
+    settings.setValue(QStringLiteral("confidence"), confidence);
+    settings.setValue(QStringLiteral("nmsIou"), nmsIou);
+    settings.endGroup();
+
+    settings.beginGroup(QStringLiteral("output"));
+    settings.setValue(QStringLiteral("outputDir"), outputDir);
+    settings.setValue(QStringLiteral("jpegQuality"), jpegQuality);
+    settings.setValue(QStringLiteral("jsonSidecars"), jsonSidecars);
+    settings.setValue(QStringLiteral("lastFolder"), lastFolder);
+    settings.endGroup();
+}
+
+QString AppSettings::validateHost(const QString &input)
+{
+    const QString host = input.trimmed();
+    if (host.isEmpty())
+        return QStringLiteral("Enter a host name or an IP address.");
+
+    if (host.contains(QLatin1Char(':')) || host.startsWith(QLatin1Char('['))) {
+        QString bare = host;
+        if (bare.startsWith(QLatin1Char('['))) {
+            if (!bare.endsWith(QLatin1Char(']')))
+                return QStringLiteral("\"%1\" has an opening '[' without a closing ']'.").arg(host);
+            bare = bare.mid(1, bare.size() - 2);
+        }
+        if (bare.contains(QLatin1Char('%')))
+            return QStringLiteral("\"%1\": IPv6 scope ids (%) are not supported; use a global or loopback address.").arg(host);
+        QHostAddress address;
+        if (!address.setAddress(bare) || address.protocol() != QAbstractSocket::IPv6Protocol)
+            return QStringLiteral("\"%1\" is not a valid IPv6 address (a port goes in the Port field, not after ':').").arg(host);
+        return {};
+    }
+
+    // Digits and dots only: this must be a dotted-quad IPv4 address. QHostAddress alone
+    // would also accept inet_aton shorthands like "10.1", which users rarely mean.
+    static const QRegularExpression numeric(QStringLiteral("^[0-9.]+$"));
+    if (numeric.match(host).hasMatch()) {
+        const QStringList parts = host.split(QLatin1Char('.'));
+        if (parts.size() != 4)
+            return QStringLiteral("\"%1\" is not a valid IPv4 address: expected four numbers separated by dots.").arg(host);
+        for (const QString &part : parts) {
+            bool ok = false;
+            const int value = part.toInt(&ok);
+            if (part.isEmpty() || part.size() > 3 || !ok || value > 255)
+                return QStringLiteral("\"%1\" is not a valid IPv4 address: each number must be 0-255.").arg(host);
+        }
+        QHostAddress address;
+        if (!address.setAddress(host) || address.protocol() != QAbstractSocket::IPv4Protocol)
+            return QStringLiteral("\"%1\" is not a valid IPv4 address.").arg(host);
+        return {};
+    }
+
+    // RFC 1123 host name: labels of letters, digits and '-', 1-63 chars, not starting or
+    // ending with '-', at most 253 chars overall; one trailing dot (FQDN root) is allowed.
+    QString name = host;
+    if (name.endsWith(QLatin1Char('.')))
+        name.chop(1);
+    if (name.size() > 253)
+        return QStringLiteral("Host name is too long (%1 characters, at most 253).").arg(name.size());
+    const QStringList labels = name.split(QLatin1Char('.'));
+    for (const QString &label : labels) {
+        if (label.isEmpty())
+            return QStringLiteral("\"%1\" has an empty part between dots.").arg(host);
+        if (label.size() > 63)
+            return QStringLiteral("\"%1\": each part of a host name may have at most 63 characters.").arg(host);
+        for (const QChar c : label) {
+            const bool allowed = (c >= QLatin1Char('a') && c <= QLatin1Char('z'))
+                || (c >= QLatin1Char('A') && c <= QLatin1Char('Z'))
+                || (c >= QLatin1Char('0') && c <= QLatin1Char('9')) || c == QLatin1Char('-');
+            if (!allowed)
+                return QStringLiteral("\"%1\" contains '%2'; host names may only use letters, digits, '-' and '.'.")
+                    .arg(host, QString(c));
+        }
+        if (label.startsWith(QLatin1Char('-')) || label.endsWith(QLatin1Char('-')))
+            return QStringLiteral("\"%1\": a part of a host name may not start or end with '-'.").arg(host);
+    }
+    return {};
+}
+
+bool operator==(const AppSettings &a, const AppSettings &b)
+{
+    return a.target == b.target && a.host == b.host && a.port == b.port && a.protocol == b.protocol
+        && a.timeoutMs == b.timeoutMs && a.maxInFlight == b.maxInFlight && a.model == b.model
+        && qFuzzyCompare(a.confidence + 1.0, b.confidence + 1.0) && qFuzzyCompare(a.nmsIou + 2.0, b.nmsIou + 2.0)
+        && a.outputDir == b.outputDir && a.jpegQuality == b.jpegQuality && a.jsonSidecars == b.jsonSidecars
+        && a.lastFolder == b.lastFolder;
+}
+
+} // namespace edgelens

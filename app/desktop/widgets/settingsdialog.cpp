@@ -1,0 +1,408 @@
+#include "widgets/settingsdialog.h"
+
+#include "widgets/connectiontester.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLoggingCategory>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "detector/modelcatalog.h"
+
+Q_LOGGING_CATEGORY(lcSettingsDialog, "edgelens.widgets.settingsdialog")
+
+namespace edgelens {
+
+namespace {
+
+QLabel *makeErrorLabel(const QString &objectName, QWidget *parent)
+{
+    auto *label = new QLabel(parent);
+    label->setObjectName(objectName);
+    label->setStyleSheet(QStringLiteral("color: #c0392b;"));
+    // No word wrap: QFormLayout gives wrapped labels in nested rows too little height, and a
+    // clipped reason is worse than a wider dialog.
+    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    label->hide();
+    return label;
+}
+
+// Widgets side by side; the first takes the spare width unless fixedFirst, then a stretch does.
+QWidget *row(QWidget *parent, std::initializer_list<QWidget *> widgets, bool fixedFirst = false)
+{
+    auto *box = new QWidget(parent);
+    auto *layout = new QHBoxLayout(box);
+    layout->setContentsMargins(0, 0, 0, 0);
+    bool first = true;
+    for (QWidget *widget : widgets) {
+        layout->addWidget(widget, first && !fixedFirst ? 1 : 0);
+        first = false;
+    }
+    if (fixedFirst)
+        layout->addStretch(1);
+    return box;
+}
+
+// A field with its red reason right under it, so the reason never squeezes the field.
+QWidget *withError(QWidget *parent, QWidget *field, QLabel *error)
+{
+    auto *box = new QWidget(parent);
+    auto *layout = new QVBoxLayout(box);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    layout->addWidget(field);
+    layout->addWidget(error);
+    return box;
+}
+
+QString portError(const QString &text)
+{
+    const QString trimmed = text.trimmed();
+    if (trimmed.isEmpty())
+        return QStringLiteral("Enter a port number (1-65535).");
+    bool ok = false;
+    const int port = trimmed.toInt(&ok);
+    if (!ok)
+        return QStringLiteral("\"%1\" is not a number; a port is 1-65535.").arg(trimmed);
+    if (port < 1 || port > 65535)
+        return QStringLiteral("Port %1 is out of range: use 1-65535.").arg(port);
+    return {};
+}
+
+QString outputDirError(const QString &text)
+{
+    const QString path = text.trimmed();
+    if (path.isEmpty())
+        return {};
+    if (QDir::isRelativePath(QDir::fromNativeSeparators(path)))
+        return QStringLiteral("Use an absolute folder path (or leave empty for \"<image folder>/inferenced\").");
+    const QFileInfo info(path);
+    if (info.exists() && !info.isDir())
+        return QStringLiteral("%1 is a file, not a folder.").arg(QDir::toNativeSeparators(path));
+    if (info.exists() && !info.isWritable())
+        return QStringLiteral("%1 is not writable.").arg(QDir::toNativeSeparators(path));
+    return {};
+}
+
+} // namespace
+
+SettingsDialog::SettingsDialog(const AppSettings &current, QWidget *parent)
+    : QDialog(parent)
+    , m_initial(current)
+    , m_tester(new ConnectionTester(this))
+{
+    setWindowTitle(tr("EdgeLens Settings"));
+    buildUi();
+
+    {
+        const ModelCatalog catalog;
+        const std::optional<ModelManifest> fallback = catalog.defaultModel();
+        m_defaultModelName = fallback ? fallback->name : QString();
+        for (const ModelManifest &manifest : catalog.all())
+            m_modelChoices.append({manifest.name, manifest.summary(), manifest.isComplete()});
+    }
+    loadFrom(current);
+
+    connect(m_tester, &ConnectionTester::finished, this, &SettingsDialog::showTestResult);
+}
+
+SettingsDialog::~SettingsDialog() = default;
+
+void SettingsDialog::buildUi()
+{
+    auto *connection = new QGroupBox(tr("Server"), this);
+    auto *connectionForm = new QFormLayout(connection);
+
+    m_target = new QComboBox(connection);
+    m_target->setObjectName(QStringLiteral("target"));
+    m_target->addItem(tr("Embedded server (runs in this app)"), int(AppSettings::Target::Embedded));
+    m_target->addItem(tr("Remote device"), int(AppSettings::Target::Remote));
+    connectionForm->addRow(tr("&Target:"), m_target);
+
+    m_host = new QLineEdit(connection);
+    m_host->setObjectName(QStringLiteral("host"));
+    m_host->setPlaceholderText(tr("192.168.1.20, ::1 or device.local"));
+    m_host->setMinimumWidth(380);
+    m_hostError = makeErrorLabel(QStringLiteral("hostError"), connection);
+    connectionForm->addRow(tr("&Host / IP:"), withError(connection, m_host, m_hostError));
+
+    m_port = new QLineEdit(connection);
+    m_port->setObjectName(QStringLiteral("port"));
+    m_port->setMaximumWidth(90);
+    m_portError = makeErrorLabel(QStringLiteral("portError"), connection);
+    connectionForm->addRow(tr("&Port:"), withError(connection, row(connection, {m_port}, true), m_portError));
+
+    m_protocol = new QComboBox(connection);
+    m_protocol->setObjectName(QStringLiteral("protocol"));
+    m_protocol->addItem(tr("Automatic (v2, else legacy)"), int(AppSettings::Protocol::Auto));
+    m_protocol->addItem(tr("EdgeLens v2"), int(AppSettings::Protocol::V2));
+    m_protocol->addItem(tr("Legacy (tutorial: image in, image out)"), int(AppSettings::Protocol::Legacy));
+    connectionForm->addRow(tr("P&rotocol:"), m_protocol);
+
+    m_timeout = new QSpinBox(connection);
+    m_timeout->setObjectName(QStringLiteral("timeout"));
+    m_timeout->setRange(AppSettings::kMinTimeoutMs, AppSettings::kMaxTimeoutMs);
+    m_timeout->setSingleStep(1000);
+    m_timeout->setSuffix(tr(" ms"));
+    connectionForm->addRow(tr("T&imeout:"), m_timeout);
+
+    m_inFlight = new QSpinBox(connection);
+    m_inFlight->setObjectName(QStringLiteral("inFlight"));
+    m_inFlight->setRange(1, AppSettings::kMaxInFlightLimit);
+    m_timeout->setMaximumWidth(140);
+    m_inFlight->setMaximumWidth(140);
+    m_inFlight->setToolTip(tr("How many images may be on their way to the server at once."));
+    connectionForm->addRow(tr("Requests in &flight:"), m_inFlight);
+
+    m_testButton = new QPushButton(tr("Test &connection"), connection);
+    m_testButton->setObjectName(QStringLiteral("testConnectionButton"));
+    m_testResult = new QLabel(connection);
+    m_testResult->setObjectName(QStringLiteral("connectionResult"));
+    m_testResult->setWordWrap(true);
+    // Room for three lines up front: a top-level dialog does not grow for a wrapped label.
+    m_testResult->setMinimumSize(380, 3 * m_testResult->fontMetrics().lineSpacing());
+    m_testResult->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_testResult->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    connectionForm->addRow(m_testButton, m_testResult);
+
+    auto *detection = new QGroupBox(tr("Detection"), this);
+    auto *detectionForm = new QFormLayout(detection);
+    m_model = new QComboBox(detection);
+    m_model->setObjectName(QStringLiteral("model"));
+    m_modelError = makeErrorLabel(QStringLiteral("modelError"), detection);
+    detectionForm->addRow(tr("&Model:"), withError(detection, m_model, m_modelError));
+
+    m_confidence = new QDoubleSpinBox(detection);
+    m_confidence->setObjectName(QStringLiteral("confidence"));
+    m_confidence->setRange(0.0, 1.0);
+    m_confidence->setDecimals(2);
+    m_confidence->setSingleStep(0.05);
+    detectionForm->addRow(tr("Confidence &threshold:"), m_confidence);
+
+    m_nmsDefault = new QCheckBox(tr("Model default"), detection);
+    m_nmsDefault->setObjectName(QStringLiteral("nmsDefault"));
+    m_nms = new QDoubleSpinBox(detection);
+    m_nms->setObjectName(QStringLiteral("nms"));
+    m_nms->setRange(0.05, 1.0);
+    m_nms->setDecimals(2);
+    m_nms->setSingleStep(0.05);
+    detectionForm->addRow(tr("&NMS IoU:"), row(detection, {m_nms, m_nmsDefault}, true));
+
+    auto *output = new QGroupBox(tr("Output"), this);
+    auto *outputForm = new QFormLayout(output);
+    m_outputDir = new QLineEdit(output);
+    m_outputDir->setObjectName(QStringLiteral("outputDir"));
+    m_outputDir->setPlaceholderText(tr("<first image folder>/inferenced"));
+    m_browse = new QPushButton(tr("&Browse\u2026"), output);
+    m_outputDirError = makeErrorLabel(QStringLiteral("outputDirError"), output);
+    outputForm->addRow(tr("Output &folder:"), withError(output, row(output, {m_outputDir, m_browse}), m_outputDirError));
+
+    m_jpegQuality = new QSpinBox(output);
+    m_jpegQuality->setObjectName(QStringLiteral("jpegQuality"));
+    m_jpegQuality->setRange(1, 100);
+    outputForm->addRow(tr("&JPEG quality:"), m_jpegQuality);
+
+    m_jsonSidecars = new QCheckBox(tr("Write a JSON file with the detections next to each result"), output);
+    m_jsonSidecars->setObjectName(QStringLiteral("jsonSidecars"));
+    outputForm->addRow(tr("JSON &sidecars:"), m_jsonSidecars);
+
+    m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(connection);
+    layout->addWidget(detection);
+    layout->addWidget(output);
+    layout->addWidget(m_buttons);
+
+    connect(m_buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
+    connect(m_buttons, &QDialogButtonBox::rejected, this, &SettingsDialog::reject);
+    connect(m_testButton, &QPushButton::clicked, this, &SettingsDialog::testConnection);
+    connect(m_browse, &QPushButton::clicked, this, &SettingsDialog::browseOutputDir);
+    connect(m_target, &QComboBox::currentIndexChanged, this, &SettingsDialog::validate);
+    connect(m_model, &QComboBox::currentIndexChanged, this, &SettingsDialog::validate);
+    connect(m_host, &QLineEdit::textChanged, this, &SettingsDialog::validate);
+    connect(m_port, &QLineEdit::textChanged, this, &SettingsDialog::validate);
+    connect(m_outputDir, &QLineEdit::textChanged, this, &SettingsDialog::validate);
+    connect(m_nmsDefault, &QCheckBox::toggled, this, &SettingsDialog::updateEnabledState);
+}
+
+void SettingsDialog::loadFrom(const AppSettings &s)
+{
+    m_target->setCurrentIndex(m_target->findData(int(s.target)));
+    m_host->setText(s.host);
+    m_port->setText(QString::number(s.port));
+    m_protocol->setCurrentIndex(m_protocol->findData(int(s.protocol)));
+    m_timeout->setValue(s.timeoutMs);
+    m_inFlight->setValue(s.maxInFlight);
+    populateModels(s.model);
+    m_confidence->setValue(s.confidence);
+    m_nmsDefault->setChecked(s.nmsIou < 0);
+    m_nms->setValue(s.nmsIou < 0 ? 0.5 : s.nmsIou);
+    m_outputDir->setText(QDir::toNativeSeparators(s.outputDir));
+    m_jpegQuality->setValue(s.jpegQuality);
+    m_jsonSidecars->setChecked(s.jsonSidecars);
+    validate();
+}
+
+void SettingsDialog::setModelChoices(const QList<ModelChoice> &choices)
+{
+    const QString selected = m_model->currentData().toString();
+    m_modelChoices = choices;
+    populateModels(selected);
+    validate();
+}
+
+void SettingsDialog::populateModels(const QString &selected)
+{
+    const QSignalBlocker blocker(m_model);
+    m_model->clear();
+    m_model->addItem(m_defaultModelName.isEmpty() ? tr("Default model (none found)")
+                                                  : tr("Default model (%1)").arg(m_defaultModelName),
+                     QString());
+    for (const ModelChoice &choice : std::as_const(m_modelChoices)) {
+        m_model->addItem(choice.summary.isEmpty() ? choice.name : choice.summary, choice.name);
+        if (!choice.usable)
+            m_model->setItemData(m_model->count() - 1, tr("Some files of this model are missing."), Qt::ToolTipRole);
+    }
+    int index = m_model->findData(selected);
+    if (index < 0) {
+        // Keep a stored name the catalog does not know so the user sees what was chosen.
+        m_model->addItem(tr("%1 (not found)").arg(selected), selected);
+        index = m_model->count() - 1;
+    }
+    m_model->setCurrentIndex(index);
+}
+
+void SettingsDialog::setFieldError(QLabel *label, const QString &error)
+{
+    label->setText(error);
+    label->setVisible(!error.isEmpty());
+}
+
+void SettingsDialog::validate()
+{
+    const bool remote = m_target->currentData().toInt() == int(AppSettings::Target::Remote);
+    // Host and port only matter for a remote device; an embedded target must not be
+    // blocked by a half-typed address the user cannot even edit.
+    setFieldError(m_hostError, remote ? AppSettings::validateHost(m_host->text()) : QString());
+    setFieldError(m_portError, remote ? portError(m_port->text()) : QString());
+    setFieldError(m_outputDirError, outputDirError(m_outputDir->text()));
+
+    QString modelError;
+    if (!remote) {
+        const QString name = m_model->currentData().toString();
+        if (!name.isEmpty()) {
+            auto it = std::find_if(m_modelChoices.cbegin(), m_modelChoices.cend(),
+                                   [&name](const ModelChoice &c) { return c.name == name; });
+            if (it == m_modelChoices.cend())
+                modelError = tr("No model named \"%1\" was found.").arg(name);
+            else if (!it->usable)
+                modelError = tr("\"%1\" is missing files.").arg(name);
+        }
+    }
+    setFieldError(m_modelError, modelError);
+    updateEnabledState();
+}
+
+void SettingsDialog::updateEnabledState()
+{
+    const bool remote = m_target->currentData().toInt() == int(AppSettings::Target::Remote);
+    m_host->setEnabled(remote);
+    m_port->setEnabled(remote);
+    m_protocol->setEnabled(remote);
+    m_model->setEnabled(!remote);
+    m_model->setToolTip(remote ? tr("A remote device runs its own model.") : QString());
+    m_nms->setEnabled(!m_nmsDefault->isChecked());
+    const bool addressValid = m_hostError->text().isEmpty() && m_portError->text().isEmpty();
+    m_testButton->setEnabled(remote && addressValid && !(m_tester && m_tester->isRunning()));
+    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(isValid());
+}
+
+bool SettingsDialog::isValid() const
+{
+    return validationErrors().isEmpty();
+}
+
+QStringList SettingsDialog::validationErrors() const
+{
+    QStringList errors;
+    for (const QLabel *label : {m_hostError, m_portError, m_modelError, m_outputDirError}) {
+        if (!label->text().isEmpty())
+            errors << label->text();
+    }
+    return errors;
+}
+
+AppSettings SettingsDialog::settings() const
+{
+    AppSettings s = m_initial;
+    s.target = AppSettings::Target(m_target->currentData().toInt());
+    if (AppSettings::validateHost(m_host->text()).isEmpty())
+        s.host = m_host->text().trimmed();
+    if (portError(m_port->text()).isEmpty())
+        s.port = quint16(m_port->text().trimmed().toInt());
+    s.protocol = AppSettings::Protocol(m_protocol->currentData().toInt());
+    s.timeoutMs = m_timeout->value();
+    s.maxInFlight = m_inFlight->value();
+    s.model = m_model->currentData().toString();
+    s.confidence = m_confidence->value();
+    s.nmsIou = m_nmsDefault->isChecked() ? -1.0 : m_nms->value();
+    if (outputDirError(m_outputDir->text()).isEmpty())
+        s.outputDir = QDir::fromNativeSeparators(m_outputDir->text().trimmed());
+    s.jpegQuality = m_jpegQuality->value();
+    s.jsonSidecars = m_jsonSidecars->isChecked();
+    return s;
+}
+
+void SettingsDialog::accept()
+{
+    if (!isValid()) {
+        // The OK button is disabled then; this guards Enter and programmatic calls.
+        qCWarning(lcSettingsDialog) << "accept() with invalid fields ignored:" << validationErrors();
+        return;
+    }
+    settings().save();
+    QDialog::accept();
+}
+
+void SettingsDialog::testConnection()
+{
+    AppSettings s = settings();
+    s.host = m_host->text().trimmed();
+    if (!AppSettings::validateHost(s.host).isEmpty() || !portError(m_port->text()).isEmpty())
+        return;
+    m_testResult->setStyleSheet(QString());
+    m_testResult->setText(tr("Testing %1:%2\u2026").arg(s.host).arg(s.port));
+    m_tester->start(s);
+    updateEnabledState();
+}
+
+void SettingsDialog::showTestResult(bool ok, const QString &message)
+{
+    m_testResult->setStyleSheet(ok ? QStringLiteral("color: #1e8449;") : QStringLiteral("color: #c0392b;"));
+    m_testResult->setText(message);
+    updateEnabledState();
+    Q_EMIT connectionTestFinished(ok, message);
+}
+
+void SettingsDialog::browseOutputDir()
+{
+    const QString start = m_outputDir->text().isEmpty() ? m_initial.lastFolder : m_outputDir->text();
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Output folder"), start);
+    if (!dir.isEmpty())
+        m_outputDir->setText(QDir::toNativeSeparators(dir));
+}
+
+} // namespace edgelens

@@ -1,0 +1,97 @@
+#pragma once
+
+#include "widgets/appsettings.h"
+
+#include <QDialog>
+#include <QList>
+#include <QString>
+
+class QCheckBox;
+class QComboBox;
+class QDialogButtonBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSpinBox;
+
+namespace edgelens {
+
+class ConnectionTester;
+
+// Preferences: where to send images (embedded server or a remote device), how, and what to
+// write. OK stays disabled while a field is invalid, with the reason in red next to it.
+// accept() stores the result with AppSettings::save().
+class SettingsDialog final : public QDialog
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SettingsDialog)
+
+public:
+    struct ModelChoice
+    {
+        QString name;    // what AppSettings::model stores
+        QString summary; // shown next to it: "nanodet-m-320 (nanodet, 320x320) - ready"
+        bool usable = true;
+    };
+
+    explicit SettingsDialog(const AppSettings &current, QWidget *parent = nullptr);
+    ~SettingsDialog() override;
+
+    // The values as shown; fields that are invalid keep the value they were opened with.
+    AppSettings settings() const;
+
+    // Models the embedded server can run, filled from ModelCatalog on construction; the app
+    // may replace the list (e.g. after a download).
+    void setModelChoices(const QList<ModelChoice> &choices);
+
+    bool isValid() const;
+    QStringList validationErrors() const; // the red texts currently shown
+
+    void accept() override;
+
+public Q_SLOTS:
+    void testConnection();
+
+Q_SIGNALS:
+    void connectionTestFinished(bool ok, const QString &message);
+
+private:
+    void buildUi();
+    void loadFrom(const AppSettings &settings);
+    void updateEnabledState();
+    void validate();
+    void browseOutputDir();
+    void showTestResult(bool ok, const QString &message);
+    void populateModels(const QString &selected);
+    void setFieldError(QLabel *label, const QString &error);
+
+    AppSettings m_initial;
+    QList<ModelChoice> m_modelChoices;
+    QString m_defaultModelName;
+    ConnectionTester *m_tester = nullptr;
+
+    QComboBox *m_target = nullptr;
+    QLineEdit *m_host = nullptr;
+    QLabel *m_hostError = nullptr;
+    QLineEdit *m_port = nullptr;
+    QLabel *m_portError = nullptr;
+    QComboBox *m_protocol = nullptr;
+    QSpinBox *m_timeout = nullptr;
+    QSpinBox *m_inFlight = nullptr;
+    QPushButton *m_testButton = nullptr;
+    QLabel *m_testResult = nullptr;
+    QComboBox *m_model = nullptr;
+    QLabel *m_modelError = nullptr;
+    QDoubleSpinBox *m_confidence = nullptr;
+    QCheckBox *m_nmsDefault = nullptr;
+    QDoubleSpinBox *m_nms = nullptr;
+    QLineEdit *m_outputDir = nullptr;
+    QPushButton *m_browse = nullptr;
+    QLabel *m_outputDirError = nullptr;
+    QSpinBox *m_jpegQuality = nullptr;
+    QCheckBox *m_jsonSidecars = nullptr;
+    QDialogButtonBox *m_buttons = nullptr;
+};
+
+} // namespace edgelens

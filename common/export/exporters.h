@@ -1,0 +1,8 @@
+#pragma once
+
+// One include for File > Export: every writer and its reader.
+
+#include "export/cocoexport.h"
+#include "export/exportitem.h"
+#include "export/vocexport.h"
+#include "export/yoloexport.h"

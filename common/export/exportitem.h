@@ -1,0 +1,45 @@
+#pragma once
+
+#include "protocol/detection.h"
+
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+namespace edgelens {
+
+// One image and what was found in it, the unit every exporter writes and every reader
+// returns. Boxes are in original-image pixels (x, y top-left, width, height).
+struct ExportItem
+{
+    QString imagePath;
+    int width = 0;
+    int height = 0;
+    QList<Detection> detections;
+};
+
+namespace exportutil {
+
+// The class list a file format writes: classNames first (in order, so ids stay those of the
+// model), then any label found in items but missing from classNames, in first-seen order.
+// A detection with an empty label is named after classNames[classId] when that exists.
+QStringList collectClassNames(const QList<ExportItem> &items, const QStringList &classNames);
+
+// The label a detection is exported under (see collectClassNames).
+QString effectiveLabel(const Detection &detection, const QStringList &classNames);
+
+// One file stem per item, unique within the list: the image's base name, with "_2", "_3"...
+// added when two images in different folders share a name. Writers and readers of the
+// per-image formats (YOLO, VOC) call this with the same list so they agree on names.
+QStringList uniqueStems(const QList<ExportItem> &items);
+
+// Writes bytes atomically (QSaveFile); on failure returns false with a message naming the file.
+bool writeFileAtomically(const QString &path, const QByteArray &bytes, QString *error);
+
+// Creates dir (and parents) if needed; false with a message when that is impossible.
+bool ensureDirectory(const QString &dir, QString *error);
+
+void setError(QString *error, const QString &message);
+
+} // namespace exportutil
+} // namespace edgelens

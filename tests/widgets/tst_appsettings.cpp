@@ -1,0 +1,138 @@
+#include "widgets/appsettings.h"
+
+#include <QFile>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace edgelens;
+
+class TestAppSettings final : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_configDir;
+
+private slots:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QVERIFY(m_configDir.isValid());
+        // QSettings ignores test mode; keep the user's real configuration out of reach.
+        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_configDir.path());
+        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_configDir.path());
+    }
+
+    void validateHost_acceptsAddressesAndHostNames_data()
+    {
+        QTest::addColumn<QString>("host");
+        for (const char *host : {"127.0.0.1", "192.168.1.20", "0.0.0.0", "255.255.255.255", "::1", "[::1]",
+                                 "2001:db8::42", "[2001:db8:0:0:0:0:0:42]", "::ffff:10.0.0.1", "localhost",
+                                 "device.local", "my-pi", "jetson-nano-01.lab.example.com", "example.com.",
+                                 " 10.0.0.7 ", "3com.net"})
+            QTest::newRow(host) << QString::fromLatin1(host);
+    }
+
+    void validateHost_acceptsAddressesAndHostNames()
+    {
+        QFETCH(QString, host);
+        QCOMPARE(AppSettings::validateHost(host), QString());
+    }
+
+    void validateHost_rejectsWithReason_data()
+    {
+        QTest::addColumn<QString>("host");
+        QTest::addColumn<QString>("reasonPart");
+        QTest::newRow("empty") << QString() << "Enter a host name";
+        QTest::newRow("spaces only") << "   " << "Enter a host name";
+        QTest::newRow("octet > 255") << "256.1.1.1" << "0-255";
+        QTest::newRow("three octets") << "10.0.1" << "four numbers";
+        QTest::newRow("five octets") << "1.2.3.4.5" << "four numbers";
+        QTest::newRow("empty octet") << "1..3.4" << "IPv4";
+        QTest::newRow("port appended") << "192.168.1.2:6000" << "IPv6";
+        QTest::newRow("bad ipv6") << "2001:db8::g1" << "IPv6";
+        QTest::newRow("unclosed bracket") << "[::1" << "']'";
+        QTest::newRow("space in name") << "my host" << "' '";
+        QTest::newRow("underscore") << "my_host" << "'_'";
+        QTest::newRow("unicode") << QStringLiteral("caf\u00e9.local") << "letters, digits";
+        QTest::newRow("leading hyphen") << "-pi.local" << "'-'";
+        QTest::newRow("trailing hyphen") << "pi-.local" << "'-'";
+        QTest::newRow("empty label") << "a..b" << "empty part";
+        QTest::newRow("long label") << QString(64, QLatin1Char('a')) + QStringLiteral(".com") << "63";
+        QTest::newRow("long name") << QString(QString(60, QLatin1Char('a')) + QLatin1Char('.')).repeated(5) + QStringLiteral("com") << "too long";
+    }
+
+    void validateHost_rejectsWithReason()
+    {
+        QFETCH(QString, host);
+        QFETCH(QString, reasonPart);
+        const QString reason = AppSettings::validateHost(host);
+        QVERIFY2(reason.contains(reasonPart), qPrintable(QStringLiteral("\"%1\" -> \"%2\"").arg(host, reason)));
+    }
+
+    void saveThenLoad_restoresEveryField()
+    {
+        AppSettings s;
+        s.target = AppSettings::Target::Remote;
+        s.host = QStringLiteral("2001:db8::42");
+        s.port = 6123;
+        s.protocol = AppSettings::Protocol::Legacy;
+        s.timeoutMs = 12000;
+        s.maxInFlight = 9;
+        s.model = QStringLiteral("yolox-nano-640");
+        s.confidence = 0.35;
+        s.nmsIou = 0.45;
+        s.outputDir = m_configDir.filePath(QStringLiteral("out \u00fc"));
+        s.jpegQuality = 77;
+        s.jsonSidecars = false;
+        s.lastFolder = QStringLiteral("/data/images");
+        s.save();
+
+        const AppSettings loaded = AppSettings::load();
+        QCOMPARE(loaded.target, s.target);
+        QCOMPARE(loaded.host, s.host);
+        QCOMPARE(loaded.port, s.port);
+        QCOMPARE(loaded.protocol, s.protocol);
+        QCOMPARE(loaded.timeoutMs, s.timeoutMs);
+        QCOMPARE(loaded.maxInFlight, s.maxInFlight);
+        QCOMPARE(loaded.model, s.model);
+        QCOMPARE(loaded.confidence, s.confidence);
+        QCOMPARE(loaded.nmsIou, s.nmsIou);
+        QCOMPARE(loaded.outputDir, s.outputDir);
+        QCOMPARE(loaded.jpegQuality, s.jpegQuality);
+        QCOMPARE(loaded.jsonSidecars, s.jsonSidecars);
+        QCOMPARE(loaded.lastFolder, s.lastFolder);
+        QVERIFY(loaded == s);
+        // The default store is QSettings("EdgeLens", "EdgeLens"), here redirected to the temp dir.
+        QVERIFY(QFile::exists(m_configDir.filePath(QStringLiteral("EdgeLens/EdgeLens.conf"))));
+    }
+
+    void loadCorruptValues_usesDefaults()
+    {
+        QSettings settings(m_configDir.filePath(QStringLiteral("corrupt.ini")), QSettings::IniFormat);
+        settings.setValue(QStringLiteral("connection/target"), QStringLiteral("mars"));
+        settings.setValue(QStringLiteral("connection/host"), QStringLiteral("not a host!"));
+        settings.setValue(QStringLiteral("connection/port"), 70000);
+        settings.setValue(QStringLiteral("connection/protocol"), QStringLiteral("v9"));
+        settings.setValue(QStringLiteral("connection/timeoutMs"), -5);
+        settings.setValue(QStringLiteral("connection/maxInFlight"), QStringLiteral("many"));
+        settings.setValue(QStringLiteral("detection/confidence"), 7.5);
+        settings.setValue(QStringLiteral("detection/nmsIou"), QStringLiteral("abc"));
+        settings.setValue(QStringLiteral("output/jpegQuality"), 0);
+
+        const AppSettings loaded = AppSettings::load(settings);
+        const AppSettings defaults;
+        QVERIFY(loaded == defaults);
+    }
+
+    void loadMissingStore_usesDefaults()
+    {
+        QSettings settings(m_configDir.filePath(QStringLiteral("absent.ini")), QSettings::IniFormat);
+        QVERIFY(AppSettings::load(settings) == AppSettings());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAppSettings)
+#include "tst_appsettings.moc"
