@@ -15,6 +15,12 @@ double round3(double value)
     return std::round(value * 1000.0) / 1000.0;
 }
 
+// Floats widened to double print as 0.4000000059604645; options travel as the user typed them.
+double roundOption(float value)
+{
+    return std::round(double(value) * 1e6) / 1e6;
+}
+
 } // namespace
 
 QJsonObject toJson(const Detection &detection)
@@ -43,13 +49,13 @@ Detection detectionFromJson(const QJsonObject &object)
 QJsonObject toJson(const DetectOptions &options)
 {
     QJsonObject o{
-        {QStringLiteral("confidence"), double(options.confidence)},
+        {QStringLiteral("confidence"), roundOption(options.confidence)},
         {QStringLiteral("max_detections"), options.maxDetections},
         {QStringLiteral("return_image"), options.returnImage},
         {QStringLiteral("jpeg_quality"), options.jpegQuality},
     };
     if (options.nmsIou >= 0)
-        o.insert(QStringLiteral("nms_iou"), double(options.nmsIou));
+        o.insert(QStringLiteral("nms_iou"), roundOption(options.nmsIou));
     if (!options.model.isEmpty())
         o.insert(QStringLiteral("model"), options.model);
     if (!options.classFilter.isEmpty()) {

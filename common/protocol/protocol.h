@@ -12,6 +12,8 @@
 // (u32 LE body length, u16 LE type, u16 LE reserved = 0, u32 LE request id) and a body of
 // u32 LE JSON length + UTF-8 JSON object + binary blob (the rest of the body, may be empty).
 
+#include "protocol/detection.h"
+
 #include <QByteArray>
 #include <QJsonObject>
 #include <QString>
@@ -52,6 +54,7 @@ enum class ErrorCode : quint16 {
     UnknownModel = 7,
     UnsupportedVersion = 8,
     Timeout = 9,
+    BadRequest = 10, // well-framed, but an option is out of range or the message is not allowed here
 };
 
 QString errorCodeName(ErrorCode code); // "bad_frame", "undecodable_image", ...
@@ -71,6 +74,26 @@ QByteArray encodeLegacyFrame(const QByteArray &payload);
 
 // Convenience constructors for the messages both sides build.
 Message makeError(quint32 requestId, ErrorCode code, const QString &humanMessage);
+Message makeDetect(quint32 requestId, const DetectOptions &options, const QByteArray &image);
+Message makeResult(quint32 requestId, const DetectionResult &result, const QByteArray &jpeg);
+Message makeInfoRequest(quint32 requestId);
+Message makeInfo(quint32 requestId, const QJsonObject &serverInfo);
+Message makePing(quint32 requestId, const QByteArray &payload = {});
+Message makePong(const Message &ping); // echoes the ping's id, meta and blob
+Message makeAuth(quint32 requestId, const QString &token);
+Message makeAuthOk(quint32 requestId);
+
+// The fields of an Error message; code is BadFrame when the message is not a valid Error.
+struct ErrorInfo
+{
+    ErrorCode code = ErrorCode::BadFrame;
+    QString name;    // errorCodeName(code), as sent
+    QString message; // human-readable
+};
+ErrorInfo errorFromMessage(const Message &message);
+
+QString messageTypeName(MessageType type); // "detect", "result", ...; "0x0042" when unknown
+QString errorCodeName(quint16 code);        // like the enum overload; "error_42" when unknown
 
 // Incremental parser for one direction of one connection. Feed it whatever the socket
 // delivered; it never allocates more than the bytes it was given (a claimed length is only
@@ -98,6 +121,7 @@ public:
     Message takeMessage();              // after Ready in V2 mode
     ErrorCode errorCode() const;
     QString errorString() const;
+    quint32 errorRequestId() const;     // id of the v2 message that failed, 0 when none was read
     qint64 bufferedBytes() const;       // received but not yet returned as a frame
     bool midFrame() const;              // part of a frame is buffered (for idle/truncation checks)
 
@@ -112,6 +136,16 @@ private:
     Message m_message;
     ErrorCode m_errorCode = ErrorCode::BadFrame;
     QString m_errorString;
+    quint32 m_errorRequestId = 0;
+    qsizetype m_offset = 0; // consumed bytes at the front of m_buffer, dropped lazily
+
+    Status fail(ErrorCode code, const QString &message, quint32 requestId = 0);
+    void consume(qsizetype bytes);
+    const uchar *data() const;
+    qsizetype available() const;
+    Status pollLegacy();
+    Status pollPreamble();
+    Status pollMessage();
 };
 
 } // namespace edgelens::protocol

@@ -72,7 +72,9 @@ QString ModelCatalog::defaultModelName()
 
 QString ModelCatalog::userModelDir()
 {
-    return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + QStringLiteral("/models");
+    // Shared by the server, the CLI and the app whatever their application names, so a model
+    // fetched with `edgelens-cli models download` is found by all three.
+    return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/edgelens/models");
 }
 
 QList<ModelManifest> ModelCatalog::builtinManifests()

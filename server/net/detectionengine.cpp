@@ -1,0 +1,284 @@
+#include "detectionengine.h"
+
+#include "detector/annotator.h"
+#include "detector/detector.h"
+
+#include <QDeadlineTimer>
+#include <QElapsedTimer>
+#include <QJsonObject>
+#include <QLoggingCategory>
+#include <QThread>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <atomic>
+#include <map>
+
+Q_LOGGING_CATEGORY(lcEngine, "edgelens.server.engine")
+
+namespace edgelens {
+
+using protocol::ErrorCode;
+
+struct DetectionEngine::ThreadDetectors
+{
+    std::map<int, std::unique_ptr<Detector>> byModel;
+};
+
+namespace {
+
+double elapsedMs(QElapsedTimer &timer)
+{
+    const double ms = double(timer.nsecsElapsed()) / 1e6;
+    timer.restart();
+    return ms;
+}
+
+DetectionOutcome failure(ErrorCode code, const QString &message)
+{
+    DetectionOutcome outcome;
+    outcome.errorCode = code;
+    outcome.errorString = message;
+    return outcome;
+}
+
+} // namespace
+
+DetectionEngine::DetectionEngine()
+{
+    // Threads stay up so each keeps its loaded nets; they would otherwise expire after 30 s idle.
+    m_pool.setExpiryTimeout(-1);
+    m_pool.setObjectName(QStringLiteral("edgelens-workers"));
+}
+
+DetectionEngine::~DetectionEngine()
+{
+    m_pool.clear();
+    m_pool.waitForDone();
+}
+
+bool DetectionEngine::load(const QList<ModelManifest> &models, int workers, QString *error)
+{
+    m_models.clear();
+    m_backends.clear();
+    QStringList problems;
+    for (const ModelManifest &manifest : models) {
+        QString why;
+        QElapsedTimer timer;
+        timer.start();
+        const std::unique_ptr<Detector> probe = createDetector(manifest, &why);
+        if (!probe) {
+            qCWarning(lcEngine).noquote() << "model" << manifest.name << "is not usable:" << why;
+            problems.append(manifest.name + QStringLiteral(": ") + why);
+            continue;
+        }
+        qCInfo(lcEngine).noquote() << "model" << manifest.name << "(" + manifest.family + ","
+                                   << QStringLiteral("%1x%2").arg(manifest.inputWidth).arg(manifest.inputHeight)
+                                   << "on" << probe->backendDescription() + ") loaded in"
+                                   << timer.elapsed() << "ms";
+        m_models.append(manifest);
+        m_backends.append(probe->backendDescription());
+    }
+    if (m_models.isEmpty()) {
+        if (error) {
+            *error = models.isEmpty() ? QStringLiteral("no model to load")
+                                      : QStringLiteral("no model could be loaded: ") + problems.join(QStringLiteral("; "));
+        }
+        return false;
+    }
+    m_pool.setMaxThreadCount(qMax(1, workers));
+    QElapsedTimer timer;
+    timer.start();
+    warmUp();
+    qCDebug(lcEngine) << "workers warmed up in" << timer.elapsed() << "ms";
+    return true;
+}
+
+QFuture<DetectionOutcome> DetectionEngine::submit(DetectionJob job)
+{
+    return QtConcurrent::run(&m_pool, [this, job = std::move(job)] { return run(job); });
+}
+
+int DetectionEngine::modelCount() const
+{
+    return int(m_models.size());
+}
+
+const ModelManifest &DetectionEngine::model(int index) const
+{
+    return m_models.at(index);
+}
+
+QString DetectionEngine::backend(int index) const
+{
+    return m_backends.value(index);
+}
+
+int DetectionEngine::modelIndex(const QString &name) const
+{
+    if (name.isEmpty())
+        return m_models.isEmpty() ? -1 : 0;
+    for (int i = 0; i < m_models.size(); ++i) {
+        if (m_models.at(i).name == name)
+            return i;
+    }
+    return -1;
+}
+
+QStringList DetectionEngine::modelNames() const
+{
+    QStringList names;
+    for (const ModelManifest &m : m_models)
+        names.append(m.name);
+    return names;
+}
+
+QJsonArray DetectionEngine::modelsJson() const
+{
+    QJsonArray out;
+    for (int i = 0; i < m_models.size(); ++i) {
+        const ModelManifest &m = m_models.at(i);
+        out.append(QJsonObject{
+            {QStringLiteral("name"), m.name},
+            {QStringLiteral("family"), m.family},
+            {QStringLiteral("description"), m.description},
+            {QStringLiteral("input_width"), m.inputWidth},
+            {QStringLiteral("input_height"), m.inputHeight},
+            {QStringLiteral("classes"), QJsonArray::fromStringList(m.classNames)},
+            {QStringLiteral("fallback"), m.fallback},
+            {QStringLiteral("default_confidence"), double(m.defaultConfidence)},
+            {QStringLiteral("default_nms_iou"), double(m.defaultNmsIou)},
+            {QStringLiteral("backend"), m_backends.value(i)},
+            {QStringLiteral("default"), i == 0},
+        });
+    }
+    return out;
+}
+
+int DetectionEngine::workerCount() const
+{
+    return m_pool.maxThreadCount();
+}
+
+bool DetectionEngine::waitForDone(int msecs)
+{
+    return m_pool.waitForDone(msecs);
+}
+
+void DetectionEngine::cancelQueued()
+{
+    m_pool.clear();
+}
+
+Detector *DetectionEngine::detectorFor(int modelIndex, QString *error)
+{
+    if (!m_detectors.hasLocalData())
+        m_detectors.setLocalData(new ThreadDetectors);
+    std::unique_ptr<Detector> &detector = m_detectors.localData()->byModel[modelIndex];
+    if (!detector) {
+        QString why;
+        detector = createDetector(m_models.at(modelIndex), &why);
+        if (!detector) {
+            qCWarning(lcEngine).noquote() << "worker could not load" << m_models.at(modelIndex).name << ":" << why;
+            *error = QStringLiteral("could not load model %1: %2").arg(m_models.at(modelIndex).name, why);
+        }
+    }
+    return detector.get();
+}
+
+void DetectionEngine::warmUp()
+{
+    // Every worker loads the default model now so the first requests do not pay for it. The
+    // barrier holds each task until all have started, which puts them on distinct threads.
+    const int workers = m_pool.maxThreadCount();
+    std::atomic<int> arrived{0};
+    for (int i = 0; i < workers; ++i) {
+        m_pool.start([this, &arrived, workers] {
+            arrived.fetch_add(1);
+            QDeadlineTimer deadline(5000);
+            while (arrived.load() < workers && !deadline.hasExpired())
+                QThread::msleep(1);
+            QString ignored; // a failure shows up again, with its message, on the first request
+            detectorFor(0, &ignored);
+        });
+    }
+    // Not QFuture::waitForFinished(): it may run a queued task on this thread instead.
+    m_pool.waitForDone();
+}
+
+DetectionOutcome DetectionEngine::run(const DetectionJob &job)
+{
+    if (job.modelIndex < 0 || job.modelIndex >= m_models.size())
+        return failure(ErrorCode::UnknownModel, QStringLiteral("no model number %1").arg(job.modelIndex));
+
+    QString why;
+    Detector *detector = detectorFor(job.modelIndex, &why);
+    if (!detector)
+        return failure(ErrorCode::Internal, why);
+
+    DetectionOutcome outcome;
+    DetectionResult &result = outcome.result;
+    result.model = detector->manifest().name;
+    QElapsedTimer timer;
+    timer.start();
+
+    try {
+        // cv::Mat header over the request bytes: imdecode only reads them.
+        const cv::Mat encoded(1, int(job.encodedImage.size()), CV_8UC1,
+                              const_cast<char *>(job.encodedImage.constData()));
+        cv::Mat image = cv::imdecode(encoded, cv::IMREAD_COLOR);
+        result.timings.decodeMs = elapsedMs(timer);
+        if (image.empty())
+            return failure(ErrorCode::UndecodableImage, QStringLiteral("the image data could not be decoded"));
+        if (job.maxPixels > 0 && qint64(image.cols) * image.rows > job.maxPixels) {
+            return failure(ErrorCode::TooLarge, QStringLiteral("image of %1x%2 pixels exceeds the limit of %3 pixels")
+                                                    .arg(image.cols)
+                                                    .arg(image.rows)
+                                                    .arg(job.maxPixels));
+        }
+        result.imageWidth = image.cols;
+        result.imageHeight = image.rows;
+
+        DetectParams params;
+        params.confidence = job.options.confidence;
+        params.nmsIou = job.options.nmsIou >= 0 ? job.options.nmsIou : job.defaultNmsIou;
+        params.maxDetections = job.options.maxDetections;
+        params.classFilter = job.options.classFilter;
+        result.detections = detector->detect(image, params);
+        result.timings.inferenceMs = elapsedMs(timer);
+        if (result.detections.isEmpty() && !detector->lastError().isEmpty())
+            return failure(ErrorCode::Internal, QStringLiteral("inference failed: ") + detector->lastError());
+
+        if (job.options.returnImage || job.alwaysReturnImage) {
+            const ModelManifest &manifest = detector->manifest();
+            const bool fallback = manifest.fallback || manifest.family == QLatin1String("cascade");
+            Annotator::draw(image, result.detections,
+                            fallback ? QStringLiteral("fallback detector: ") + manifest.name : QString());
+            result.timings.markupMs = elapsedMs(timer);
+            std::vector<uchar> jpeg;
+            const int quality = qBound(1, job.options.jpegQuality, 100);
+            if (!cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, quality}))
+                return failure(ErrorCode::Internal, QStringLiteral("JPEG encoding failed"));
+            outcome.jpeg = QByteArray(reinterpret_cast<const char *>(jpeg.data()), qsizetype(jpeg.size()));
+            result.timings.encodeMs = elapsedMs(timer);
+        }
+    } catch (const cv::Exception &e) {
+        // OpenCV reports corrupt streams and resource exhaustion by exception; one bad
+        // request must not take the worker down.
+        const QString what = QString::fromStdString(e.what()).trimmed();
+        qCWarning(lcEngine).noquote() << "OpenCV error:" << what;
+        const bool decoding = result.imageWidth == 0;
+        return failure(decoding ? ErrorCode::UndecodableImage : ErrorCode::Internal,
+                       (decoding ? QStringLiteral("the image data could not be decoded: ")
+                                 : QStringLiteral("processing failed: "))
+                           + what.section(QLatin1Char('\n'), 0, 0));
+    } catch (const std::bad_alloc &) {
+        return failure(ErrorCode::Internal, QStringLiteral("out of memory"));
+    }
+    outcome.ok = true;
+    return outcome;
+}
+
+} // namespace edgelens

@@ -1,0 +1,83 @@
+#pragma once
+
+#include "detector/modelmanifest.h"
+#include "protocol/detection.h"
+#include "protocol/protocol.h"
+
+#include <QByteArray>
+#include <QFuture>
+#include <QJsonArray>
+#include <QList>
+#include <QString>
+#include <QThreadPool>
+#include <QThreadStorage>
+
+#include <memory>
+
+namespace edgelens {
+
+class Detector;
+
+// One image to run through a model: what the network thread hands to a worker.
+struct DetectionJob
+{
+    QByteArray encodedImage;
+    int modelIndex = 0; // DetectionEngine::modelIndex()
+    DetectOptions options;
+    float defaultNmsIou = -1.0f; // used when options.nmsIou < 0; < 0 again: the model's own
+    qint64 maxPixels = 0;        // 0: no limit; checked again after decoding
+    bool alwaysReturnImage = false;
+};
+
+// What comes back: a result (and the annotated JPEG when asked for) or a protocol error.
+struct DetectionOutcome
+{
+    bool ok = false;
+    protocol::ErrorCode errorCode = protocol::ErrorCode::Internal;
+    QString errorString;
+    DetectionResult result;
+    QByteArray jpeg;
+};
+
+// The worker pool: decode, inference, markup and JPEG encode run on a dedicated QThreadPool
+// with one Detector (one cv::dnn::Net) per model per worker thread, created on first use in
+// that thread, because a Net must not run two forwards at once.
+class DetectionEngine final
+{
+    Q_DISABLE_COPY_MOVE(DetectionEngine)
+
+public:
+    DetectionEngine();
+    ~DetectionEngine(); // waits for running jobs
+
+    // Loads each model once on the calling thread to prove it works (and learn its backend);
+    // models that fail are dropped with a warning. False when none is usable.
+    bool load(const QList<ModelManifest> &models, int workers, QString *error);
+
+    QFuture<DetectionOutcome> submit(DetectionJob job);
+
+    int modelCount() const;
+    const ModelManifest &model(int index) const;
+    QString backend(int index) const;
+    int modelIndex(const QString &name) const; // empty name: 0 (the default); -1 when unknown
+    QStringList modelNames() const;
+    QJsonArray modelsJson() const;
+    int workerCount() const;
+
+    bool waitForDone(int msecs);
+    void cancelQueued(); // drops jobs no worker has started
+
+private:
+    struct ThreadDetectors;
+    DetectionOutcome run(const DetectionJob &job);
+    Detector *detectorFor(int modelIndex, QString *error); // this thread's, created on first use
+    void warmUp();
+
+    QList<ModelManifest> m_models;
+    QStringList m_backends;
+    // Declared before the pool so the pool (and its threads, which own the detectors) goes first.
+    QThreadStorage<ThreadDetectors *> m_detectors;
+    QThreadPool m_pool;
+};
+
+} // namespace edgelens

@@ -1,0 +1,62 @@
+#pragma once
+
+#include "detector/modelmanifest.h"
+#include "protocol/protocol.h"
+
+#include <QHostAddress>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+class QCommandLineParser;
+
+namespace edgelens {
+
+// Everything a DetectionServer needs to start. The defaults are the tutorial's behaviour
+// (all interfaces, port 6000, confidence 0.5) with limits that keep one client from starving
+// the others.
+struct ServerConfig
+{
+    QHostAddress host = QHostAddress::Any;
+    quint16 port = protocol::kDefaultPort; // 0: the system picks (see DetectionServer::serverPort)
+
+    // Where the models come from. `models` (already resolved manifests) wins when non-empty;
+    // otherwise each `modelPaths` entry (model file, folder, manifest or catalog name) is
+    // resolved through the ModelCatalog, searching `modelDirs` first; with neither, the
+    // catalog's default model. The first model is the default unless `defaultModel` names one.
+    QList<ModelManifest> models;
+    QStringList modelPaths;
+    QStringList modelDirs;
+    QString defaultModel;
+
+    float confidence = 0.5f; // legacy requests, and v2 requests that do not say
+    float nmsIou = -1.0f;    // < 0: each model's own default
+    int workers = 2;         // inference threads, each with its own cv::dnn::Net per model
+
+    quint32 maxFrameBytes = protocol::kDefaultMaxFrameBytes;
+    qint64 maxPixels = 50'000'000; // width x height read from the header, before decoding
+    int maxConnections = 64;
+    int maxInFlightPerConnection = 8;
+    int idleTimeoutMs = 30'000;    // no byte from a client (and nothing of theirs running)
+    int frameTimeoutMs = 0;        // a started frame must complete within this; 0: 4 x idle
+    int drainTimeoutMs = 10'000;   // SIGTERM: how long in-flight requests may take to finish
+    QString token;                 // non-empty: v2 clients must Auth first, legacy is refused
+    QString logLevel = QStringLiteral("info");
+
+    int effectiveFrameTimeoutMs() const { return frameTimeoutMs > 0 ? frameTimeoutMs : 4 * idleTimeoutMs; }
+
+    // 127.0.0.1 on an ephemeral port: what the CLI's and the app's --embedded mode use.
+    static ServerConfig embedded();
+
+    // The edgelens-server command line (every option but --help/--version) and its reading.
+    // Environment: EDGELENS_TOKEN when --token is absent.
+    static void addOptions(QCommandLineParser &parser);
+    static std::optional<ServerConfig> fromParser(const QCommandLineParser &parser, QString *error);
+
+    // "debug", "info", "warning", "error": installs logging filter rules for edgelens.*.
+    static bool applyLogLevel(const QString &level, QString *error);
+};
+
+} // namespace edgelens

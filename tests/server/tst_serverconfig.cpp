@@ -1,0 +1,118 @@
+#include "net/serverconfig.h"
+
+#include <QCommandLineParser>
+#include <QTest>
+
+using namespace edgelens;
+
+namespace {
+
+std::optional<ServerConfig> parse(const QStringList &arguments, QString *error)
+{
+    QCommandLineParser parser;
+    ServerConfig::addOptions(parser);
+    if (!parser.parse(QStringList{QStringLiteral("edgelens-server")} + arguments)) {
+        *error = parser.errorText();
+        return std::nullopt;
+    }
+    return ServerConfig::fromParser(parser, error);
+}
+
+} // namespace
+
+class TestServerConfig : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init() { qunsetenv("EDGELENS_TOKEN"); }
+
+    void noArguments_giveTheTutorialsBehaviour()
+    {
+        QString error;
+        const std::optional<ServerConfig> config = parse({}, &error);
+        QVERIFY2(config, qPrintable(error));
+        QCOMPARE(config->host, QHostAddress(QHostAddress::Any));
+        QCOMPARE(config->port, quint16(6000));
+        QCOMPARE(config->confidence, 0.5f);
+        QVERIFY(config->token.isEmpty());
+        QVERIFY(config->modelPaths.isEmpty());
+    }
+
+    void everyOption_isRead()
+    {
+        QString error;
+        const std::optional<ServerConfig> config = parse(
+            {"--host", "127.0.0.1", "--port", "7001", "--model", "a.onnx", "--model", "yolox-nano-640", "--models-dir",
+             "/tmp", "--conf", "0.3", "--nms", "0.45", "--workers", "3", "--max-frame-mb", "8", "--max-pixels", "20M",
+             "--max-connections", "5", "--idle-timeout", "2.5", "--token", "t", "--log-level", "warning"},
+            &error);
+        QVERIFY2(config, qPrintable(error));
+        QCOMPARE(config->host, QHostAddress(QHostAddress::LocalHost));
+        QCOMPARE(config->port, quint16(7001));
+        QCOMPARE(config->modelPaths, (QStringList{"a.onnx", "yolox-nano-640"}));
+        QCOMPARE(config->modelDirs, QStringList{"/tmp"});
+        QCOMPARE(config->confidence, 0.3f);
+        QCOMPARE(config->nmsIou, 0.45f);
+        QCOMPARE(config->workers, 3);
+        QCOMPARE(config->maxFrameBytes, 8u * 1024 * 1024);
+        QCOMPARE(config->maxPixels, qint64(20'000'000));
+        QCOMPARE(config->maxConnections, 5);
+        QCOMPARE(config->idleTimeoutMs, 2500);
+        QCOMPARE(config->token, QStringLiteral("t"));
+        QCOMPARE(config->logLevel, QStringLiteral("warning"));
+    }
+
+    void tokenFromEnvironment_whenNoOption()
+    {
+        qputenv("EDGELENS_TOKEN", "from-env");
+        QString error;
+        QCOMPARE(parse({}, &error)->token, QStringLiteral("from-env"));
+        QCOMPARE(parse({"--token", "cli"}, &error)->token, QStringLiteral("cli"));
+    }
+
+    void invalidValues_areRefusedNamingTheOption_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QString>("option");
+        QTest::newRow("port") << QStringList{"--port", "65536"} << "--port";
+        QTest::newRow("port text") << QStringList{"--port", "http"} << "--port";
+        QTest::newRow("host") << QStringList{"--host", "not an address"} << "--host";
+        QTest::newRow("conf") << QStringList{"--conf", "1.5"} << "--conf";
+        QTest::newRow("nms") << QStringList{"--nms", "-0.1"} << "--nms";
+        QTest::newRow("workers") << QStringList{"--workers", "0"} << "--workers";
+        QTest::newRow("frame") << QStringList{"--max-frame-mb", "4096"} << "--max-frame-mb";
+        QTest::newRow("pixels") << QStringList{"--max-pixels", "0"} << "--max-pixels";
+        QTest::newRow("connections") << QStringList{"--max-connections", "-1"} << "--max-connections";
+        QTest::newRow("idle") << QStringList{"--idle-timeout", "0"} << "--idle-timeout";
+        QTest::newRow("log level") << QStringList{"--log-level", "verbose"} << "--log-level";
+    }
+
+    void invalidValues_areRefusedNamingTheOption()
+    {
+        QFETCH(QStringList, arguments);
+        QFETCH(QString, option);
+        QString error;
+        QVERIFY(!parse(arguments, &error));
+        QVERIFY2(error.contains(option), qPrintable(error));
+    }
+
+    void embedded_isLoopbackOnAnEphemeralPort()
+    {
+        const ServerConfig config = ServerConfig::embedded();
+        QCOMPARE(config.host, QHostAddress(QHostAddress::LocalHost));
+        QCOMPARE(config.port, quint16(0));
+    }
+
+    void frameTimeout_defaultsToFourIdleTimeouts()
+    {
+        ServerConfig config;
+        config.idleTimeoutMs = 1000;
+        QCOMPARE(config.effectiveFrameTimeoutMs(), 4000);
+        config.frameTimeoutMs = 1500;
+        QCOMPARE(config.effectiveFrameTimeoutMs(), 1500);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestServerConfig)
+#include "tst_serverconfig.moc"
