@@ -1,0 +1,322 @@
+#include "detectcommand.h"
+
+#include "detector/modelcatalog.h"
+#include "net/detectionserver.h"
+#include "net/serverconfig.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QLoggingCategory>
+#include <QTimer>
+
+#include <cstdio>
+
+Q_LOGGING_CATEGORY(lcCli, "edgelens.cli", QtInfoMsg)
+
+namespace edgelens {
+
+namespace {
+
+void printErr(const QString &text)
+{
+    std::fprintf(stderr, "%s\n", qPrintable(text));
+    std::fflush(stderr);
+}
+
+std::optional<DetectionClient::Protocol> parseProtocol(const QString &text)
+{
+    if (text == QLatin1String("auto"))
+        return DetectionClient::Protocol::Auto;
+    if (text == QLatin1String("v2"))
+        return DetectionClient::Protocol::V2;
+    if (text == QLatin1String("legacy"))
+        return DetectionClient::Protocol::Legacy;
+    return std::nullopt;
+}
+
+} // namespace
+
+DetectCommand::DetectCommand()
+{
+    connect(&m_client, &DetectionClient::resultReady, this, &DetectCommand::handleResult);
+    connect(&m_client, &DetectionClient::requestFailed, this, &DetectCommand::handleFailure);
+    connect(&m_client, &DetectionClient::requestRetrying, this, [this](quint64 id, int attempt, const QString &why) {
+        if (!m_quiet && m_inFlight.contains(id)) {
+            printErr(QStringLiteral("%1: retrying (attempt %2): %3")
+                         .arg(m_images.at(m_inFlight.value(id)).relativePath)
+                         .arg(attempt)
+                         .arg(why));
+        }
+    });
+    connect(&m_client, &DetectionClient::protocolDetected, this, [this](DetectionClient::Protocol protocol) {
+        if (!m_quiet && protocol == DetectionClient::Protocol::Legacy)
+            printErr(QStringLiteral("server speaks only the legacy protocol: results are images without detection data"));
+    });
+}
+
+DetectCommand::~DetectCommand() = default;
+
+int DetectCommand::run(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Sends images to an EdgeLens server and saves the marked-up results.\n"
+        "Without --host the images go to a server started inside this process (--embedded).\n"
+        "Other commands: `edgelens-cli models list|download NAME|verify`, `edgelens-cli eval ...`."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("paths"), QStringLiteral("Image files and folders (searched recursively)."),
+                                 QStringLiteral("PATHS..."));
+    const QCommandLineOption hostOption(QStringLiteral("host"), QStringLiteral("Server address."), QStringLiteral("host"));
+    const QCommandLineOption portOption(QStringLiteral("port"), QStringLiteral("Server port (default 6000)."),
+                                        QStringLiteral("port"), QString::number(protocol::kDefaultPort));
+    const QCommandLineOption embeddedOption(QStringLiteral("embedded"),
+                                            QStringLiteral("Start a server in this process on 127.0.0.1 (default "
+                                                           "when --host is not given)."));
+    const QCommandLineOption protocolOption(QStringLiteral("protocol"), QStringLiteral("auto (default), v2 or legacy."),
+                                            QStringLiteral("protocol"), QStringLiteral("auto"));
+    const QCommandLineOption confOption(QStringLiteral("conf"), QStringLiteral("Confidence threshold (default 0.5)."),
+                                        QStringLiteral("C"));
+    const QCommandLineOption nmsOption(QStringLiteral("nms"), QStringLiteral("NMS IoU (default: the model's)."),
+                                       QStringLiteral("IOU"));
+    const QCommandLineOption modelOption(QStringLiteral("model"),
+                                         QStringLiteral("Model name (see `models list`); with --embedded also a "
+                                                        "weights file, folder or manifest."),
+                                         QStringLiteral("NAME"));
+    const QCommandLineOption concurrencyOption(QStringLiteral("concurrency"),
+                                               QStringLiteral("Requests in flight (default 4)."), QStringLiteral("N"),
+                                               QStringLiteral("4"));
+    const QCommandLineOption outputOption(QStringLiteral("output"),
+                                          QStringLiteral("Output folder (default ./inferenced)."), QStringLiteral("DIR"),
+                                          QStringLiteral("inferenced"));
+    const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("Also write a JSON sidecar per image."));
+    const QCommandLineOption tokenOption(QStringLiteral("token"),
+                                         QStringLiteral("Access token (default: $EDGELENS_TOKEN)."), QStringLiteral("T"));
+    const QCommandLineOption timeoutOption(QStringLiteral("timeout"),
+                                           QStringLiteral("Seconds to wait for each answer (default 60)."),
+                                           QStringLiteral("S"), QStringLiteral("60"));
+    const QCommandLineOption retriesOption(QStringLiteral("retries"),
+                                           QStringLiteral("Re-sends after a dropped connection (default 3)."),
+                                           QStringLiteral("N"), QStringLiteral("3"));
+    const QCommandLineOption quietOption(QStringLiteral("quiet"), QStringLiteral("Only errors and the summary."));
+    const QCommandLineOption verboseOption(QStringLiteral("verbose"),
+                                           QStringLiteral("Also show the embedded server's and the client's log."));
+    parser.addOptions({hostOption, portOption, embeddedOption, protocolOption, confOption, nmsOption, modelOption,
+                       concurrencyOption, outputOption, jsonOption, tokenOption, timeoutOption, retriesOption,
+                       quietOption, verboseOption});
+    parser.process(arguments); // exits for --help, --version and unknown options
+
+    auto usage = [](const QString &message) {
+        printErr(QStringLiteral("edgelens-cli: ") + message);
+        return int(UsageError);
+    };
+    const QStringList paths = parser.positionalArguments();
+    if (paths.isEmpty())
+        return usage(QStringLiteral("no images given; try `edgelens-cli --help`"));
+    if (parser.isSet(embeddedOption) && parser.isSet(hostOption))
+        return usage(QStringLiteral("--embedded and --host exclude each other"));
+    const auto protocolChoice = parseProtocol(parser.value(protocolOption));
+    if (!protocolChoice)
+        return usage(QStringLiteral("--protocol must be auto, v2 or legacy"));
+    bool ok = false;
+    const uint port = parser.value(portOption).toUInt(&ok);
+    if (!ok || port == 0 || port > 65535)
+        return usage(QStringLiteral("--port must be 1..65535"));
+    const int concurrency = parser.value(concurrencyOption).toInt(&ok);
+    if (!ok || concurrency < 1 || concurrency > 256)
+        return usage(QStringLiteral("--concurrency must be 1..256"));
+    const double timeoutSeconds = parser.value(timeoutOption).toDouble(&ok);
+    if (!ok || timeoutSeconds <= 0)
+        return usage(QStringLiteral("--timeout must be a positive number of seconds"));
+    const int retries = parser.value(retriesOption).toInt(&ok);
+    if (!ok || retries < 0 || retries > 20)
+        return usage(QStringLiteral("--retries must be 0..20"));
+    if (parser.isSet(confOption)) {
+        m_options.confidence = parser.value(confOption).toFloat(&ok);
+        if (!ok || m_options.confidence < 0 || m_options.confidence > 1)
+            return usage(QStringLiteral("--conf must be between 0 and 1"));
+    }
+    if (parser.isSet(nmsOption)) {
+        m_options.nmsIou = parser.value(nmsOption).toFloat(&ok);
+        if (!ok || m_options.nmsIou < 0 || m_options.nmsIou > 1)
+            return usage(QStringLiteral("--nms must be between 0 and 1"));
+    }
+    m_quiet = parser.isSet(quietOption);
+    // The embedded server's per-request log would drown the progress lines.
+    ServerConfig::applyLogLevel(parser.isSet(verboseOption) ? QStringLiteral("info") : QStringLiteral("warning"),
+                                nullptr);
+    const QString token = parser.isSet(tokenOption) ? parser.value(tokenOption) : qEnvironmentVariable("EDGELENS_TOKEN");
+    const bool embedded = !parser.isSet(hostOption);
+    const QString outputDir = QDir::cleanPath(QFileInfo(parser.value(outputOption)).absoluteFilePath());
+
+    // What to process. Files named explicitly but of an unsupported type are failures: the
+    // user asked for them. Those met inside folders are only counted.
+    ImageScanner scanner;
+    scanner.setExcludedFolders({outputDir});
+    const ScanResult scan = scanner.scan(paths);
+    QStringList explicitlyBad;
+    for (const QString &path : paths) {
+        const QFileInfo info(path);
+        if (info.isFile() && !ImageScanner::isSupportedImage(path))
+            explicitlyBad.append(path);
+    }
+    for (const QString &missing : scan.missing) {
+        printErr(QStringLiteral("%1: FAILED: no such file or folder, or not readable").arg(missing));
+        ++m_failed;
+    }
+    for (const QString &bad : std::as_const(explicitlyBad)) {
+        printErr(QStringLiteral("%1: FAILED: not a supported image type (%2)")
+                     .arg(bad, ImageScanner::supportedSuffixes().join(QLatin1Char(' '))));
+        ++m_failed;
+    }
+    const int skippedInFolders = int(scan.skipped.size()) - int(explicitlyBad.size());
+    if (skippedInFolders > 0 && !m_quiet)
+        printErr(QStringLiteral("skipping %1 file(s) that are not images").arg(skippedInFolders));
+    m_failedBeforeStart = m_failed;
+    m_images = scan.images;
+    if (m_images.isEmpty()) {
+        printErr(QStringLiteral("edgelens-cli: no images found in %1").arg(paths.join(QStringLiteral(", "))));
+        std::printf("0 images, %d failed, 0.0 images/s\n", m_failed);
+        return SomeFailed;
+    }
+
+    m_writer.setOutputDir(outputDir);
+    m_writer.setWriteJson(parser.isSet(jsonOption));
+    m_writer.planOutputs(m_images);
+
+    QString host = parser.value(hostOption);
+    quint16 targetPort = quint16(port);
+    DetectionClient::Protocol protocolToUse = *protocolChoice;
+    if (embedded) {
+        ServerConfig config = ServerConfig::embedded();
+        if (parser.isSet(modelOption)) {
+            config.modelPaths = {parser.value(modelOption)};
+        } else if (const auto model = ModelCatalog().defaultModel()) {
+            config.modelPaths = {model->name}; // load one model, not every one found
+        }
+        config.confidence = m_options.confidence;
+        config.nmsIou = m_options.nmsIou;
+        config.token = token;
+        // One image may be large; the embedded server is ours, so only the client's limits apply.
+        config.maxInFlightPerConnection = std::max(config.maxInFlightPerConnection, concurrency);
+        if (!m_quiet)
+            printErr(QStringLiteral("starting the embedded server…"));
+        m_server = std::make_unique<DetectionServer>();
+        QString error;
+        if (!m_server->start(config, &error)) {
+            printErr(QStringLiteral("edgelens-cli: ") + error.trimmed());
+            return m_server->startFailure() == DetectionServer::StartFailure::NoModel ? int(NoModel) : int(SomeFailed);
+        }
+        const QStringList models = m_server->modelNames();
+        if (!m_quiet) {
+            printErr(QStringLiteral("embedded server on %1, model %2%3")
+                         .arg(m_server->listenAddress(), models.value(0),
+                              m_server->usingFallback() ? QStringLiteral(" (FALLBACK: face/body cascades only)")
+                                                        : QString()));
+        }
+        host = QStringLiteral("127.0.0.1");
+        targetPort = m_server->serverPort();
+        if (protocolToUse == DetectionClient::Protocol::Auto)
+            protocolToUse = DetectionClient::Protocol::V2; // it is ours: no need to probe
+    } else if (parser.isSet(modelOption)) {
+        m_options.model = parser.value(modelOption);
+    }
+
+    m_client.setTarget(host, targetPort);
+    m_client.setProtocol(protocolToUse);
+    m_client.setMaxInFlight(concurrency);
+    m_client.setTimeout(int(timeoutSeconds * 1000));
+    m_client.setMaxRetries(retries);
+    m_client.setToken(token);
+    m_window = concurrency * 2;
+
+    if (!m_quiet) {
+        printErr(QStringLiteral("%1 image(s) -> %2 (server %3:%4)")
+                     .arg(m_images.size())
+                     .arg(QDir::toNativeSeparators(outputDir), host)
+                     .arg(targetPort));
+    }
+    m_clock.start();
+    QTimer::singleShot(0, this, &DetectCommand::submitMore);
+    const int code = QCoreApplication::exec();
+    if (m_server)
+        m_server->stop();
+    return code;
+}
+
+void DetectCommand::submitMore()
+{
+    while (m_next < m_images.size() && m_inFlight.size() < m_window) {
+        const int index = m_next++;
+        const ScannedImage &image = m_images.at(index);
+        QFile file(image.absolutePath);
+        if (!file.open(QIODevice::ReadOnly)) {
+            reportFailure(image, QStringLiteral("cannot read: ") + file.errorString());
+            continue;
+        }
+        const QByteArray bytes = file.readAll();
+        if (bytes.isEmpty()) {
+            reportFailure(image, QStringLiteral("the file is empty"));
+            continue;
+        }
+        m_inFlight.insert(m_client.submit(bytes, m_options), index);
+    }
+    finishIfDone();
+}
+
+void DetectCommand::handleResult(quint64 id, const ClientResult &result)
+{
+    if (!m_inFlight.contains(id))
+        return;
+    const ScannedImage image = m_images.at(m_inFlight.take(id));
+    QString error;
+    if (!m_writer.write(image, result, &error)) {
+        reportFailure(image, error);
+    } else {
+        ++m_done;
+        if (!m_quiet) {
+            const QString what = result.hasDetectionData
+                ? (result.result.detections.isEmpty() ? QStringLiteral("nothing found")
+                                                      : summarizeLabels(result.result.detections, 4))
+                : QStringLiteral("image only (legacy server)");
+            printErr(QStringLiteral("[%1/%2] %3: %4 (%5 ms)")
+                         .arg(m_done + m_failed - m_failedBeforeStart)
+                         .arg(m_images.size())
+                         .arg(image.relativePath, what)
+                         .arg(result.roundTripMs, 0, 'f', 0));
+        }
+    }
+    submitMore();
+}
+
+void DetectCommand::handleFailure(quint64 id, const QString &reason, bool retryable)
+{
+    Q_UNUSED(retryable)
+    if (!m_inFlight.contains(id))
+        return;
+    reportFailure(m_images.at(m_inFlight.take(id)), reason);
+    submitMore();
+}
+
+void DetectCommand::reportFailure(const ScannedImage &image, const QString &reason)
+{
+    ++m_failed;
+    printErr(QStringLiteral("%1: FAILED: %2").arg(image.absolutePath, reason));
+}
+
+void DetectCommand::finishIfDone()
+{
+    if (m_next < m_images.size() || !m_inFlight.isEmpty())
+        return;
+    const double seconds = std::max(1e-6, double(m_clock.nsecsElapsed()) / 1e9);
+    const int total = int(m_images.size()) + m_failedBeforeStart;
+    // Scripts read this closing line from stdout; progress and errors went to stderr.
+    std::printf("%d images, %d failed, %.1f images/s\n", total, m_failed, double(m_done) / seconds);
+    std::fflush(stdout);
+    QCoreApplication::exit(m_failed == 0 ? int(Success) : int(SomeFailed));
+}
+
+} // namespace edgelens

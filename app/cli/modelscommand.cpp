@@ -1,0 +1,218 @@
+#include "modelscommand.h"
+
+#include "client/modeldownloader.h"
+#include "detector/modelcatalog.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QUrl>
+
+#include <cstdio>
+
+namespace edgelens {
+
+namespace {
+
+void printErr(const QString &text)
+{
+    std::fprintf(stderr, "%s\n", qPrintable(text));
+    std::fflush(stderr);
+}
+
+void printOut(const QString &text)
+{
+    std::printf("%s\n", qPrintable(text));
+}
+
+QString whereFound(const ModelManifest &manifest)
+{
+    QStringList folders;
+    for (const ModelFile &file : manifest.files) {
+        if (!file.path.isEmpty()) {
+            const QString folder = QDir::toNativeSeparators(QFileInfo(file.path).absolutePath());
+            if (!folders.contains(folder))
+                folders.append(folder);
+        }
+    }
+    return folders.isEmpty() ? QStringLiteral("-") : folders.join(QStringLiteral(", "));
+}
+
+int listModels(const ModelCatalog &catalog)
+{
+    const QList<ModelManifest> models = catalog.all();
+    const std::optional<ModelManifest> defaultModel = catalog.defaultModel();
+    int nameWidth = 4;
+    int familyWidth = 6;
+    for (const ModelManifest &m : models) {
+        nameWidth = std::max(nameWidth, int(m.name.size()) + 2);
+        familyWidth = std::max(familyWidth, int(m.family.size()));
+    }
+    printOut(QStringLiteral("%1  %2  %3  %4  %5")
+                 .arg(QStringLiteral("NAME"), -nameWidth)
+                 .arg(QStringLiteral("FAMILY"), -familyWidth)
+                 .arg(QStringLiteral("INPUT"), -9)
+                 .arg(QStringLiteral("STATUS"), -12)
+                 .arg(QStringLiteral("WHERE")));
+    for (const ModelManifest &m : models) {
+        const bool isDefault = defaultModel && defaultModel->name == m.name;
+        QString status;
+        if (m.isComplete()) {
+            status = QStringLiteral("found");
+        } else {
+            const int missing = int(m.missingFiles().size());
+            status = missing == m.files.size() ? QStringLiteral("missing")
+                                               : QStringLiteral("incomplete(%1)").arg(m.files.size() - missing);
+        }
+        const QString input = m.inputWidth > 0 ? QStringLiteral("%1x%2").arg(m.inputWidth).arg(m.inputHeight)
+                                               : QStringLiteral("any");
+        printOut(QStringLiteral("%1  %2  %3  %4  %5%6")
+                     .arg(m.name + (isDefault ? QStringLiteral(" *") : QString()), -nameWidth)
+                     .arg(m.family, -familyWidth)
+                     .arg(input, -9)
+                     .arg(status, -12)
+                     .arg(whereFound(m))
+                     .arg(m.fallback ? QStringLiteral("  (fallback: faces/bodies only)") : QString()));
+    }
+    printOut(QStringLiteral("\n* default model. Searched, in order:"));
+    for (const QString &location : catalog.searchedLocations())
+        printOut(QStringLiteral("  ") + QDir::toNativeSeparators(location));
+    printOut(QStringLiteral("Get a missing model with `edgelens-cli models download NAME` (saved to %1).")
+                 .arg(QDir::toNativeSeparators(ModelCatalog::userModelDir())));
+    for (const QString &problem : catalog.problems())
+        printErr(QStringLiteral("warning: ") + problem);
+    return 0;
+}
+
+int downloadModels(const ModelCatalog &catalog, const QStringList &names)
+{
+    if (names.isEmpty()) {
+        printErr(QStringLiteral("edgelens-cli models download: name a model; `edgelens-cli models list` shows them"));
+        return 64;
+    }
+    int failures = 0;
+    for (const QString &name : names) {
+        const std::optional<ModelManifest> manifest = catalog.find(name);
+        if (!manifest) {
+            printErr(QStringLiteral("%1: no such model; `edgelens-cli models list` shows the known ones").arg(name));
+            ++failures;
+            continue;
+        }
+        QList<DownloadFile> files;
+        for (const ModelFile &file : manifest->files)
+            files.append({file.name, QUrl(file.url), file.sha256});
+        const QString target = QDir(ModelCatalog::userModelDir()).filePath(manifest->name);
+        printErr(QStringLiteral("%1: downloading %2 file(s) into %3")
+                     .arg(manifest->name)
+                     .arg(files.size())
+                     .arg(QDir::toNativeSeparators(target)));
+
+        ModelDownloader downloader;
+        QString lastProgressLine;
+        QObject::connect(&downloader, &ModelDownloader::progress, &downloader,
+                         [&](const QString &file, qint64 received, qint64 total) {
+                             const QString line = total > 0
+                                 ? QStringLiteral("  %1: %2%").arg(file).arg(100 * received / total)
+                                 : QStringLiteral("  %1: %2 KB").arg(file).arg(received / 1024);
+                             if (line != lastProgressLine) {
+                                 std::fprintf(stderr, "\r%s", qPrintable(line));
+                                 lastProgressLine = line;
+                             }
+                         });
+        QObject::connect(&downloader, &ModelDownloader::fileFinished, &downloader,
+                         [&](const QString &file, const QString &) {
+                             std::fprintf(stderr, "\r  %s: done, sha256 verified\n", qPrintable(file));
+                             lastProgressLine.clear();
+                         });
+        QObject::connect(&downloader, &ModelDownloader::fileSkipped, &downloader,
+                         [](const QString &file, const QString &) {
+                             std::fprintf(stderr, "  %s: already present and verified\n", qPrintable(file));
+                         });
+        bool ok = false;
+        QString error;
+        QObject::connect(&downloader, &ModelDownloader::finished, &downloader, [&](bool success, const QString &why) {
+            ok = success;
+            error = why;
+            QCoreApplication::exit(0);
+        });
+        downloader.start(files, target);
+        QCoreApplication::exec();
+        if (!lastProgressLine.isEmpty())
+            std::fprintf(stderr, "\n");
+        if (!ok) {
+            printErr(QStringLiteral("%1: %2").arg(manifest->name, error));
+            ++failures;
+        } else {
+            printErr(QStringLiteral("%1: ready").arg(manifest->name));
+        }
+    }
+    return failures ? 1 : 0;
+}
+
+int verifyModels(const ModelCatalog &catalog, const QStringList &names)
+{
+    int checked = 0;
+    int bad = 0;
+    for (const ModelManifest &m : catalog.all()) {
+        if (!names.isEmpty() && !names.contains(m.name))
+            continue;
+        for (const ModelFile &file : m.files) {
+            if (file.path.isEmpty())
+                continue;
+            ++checked;
+            if (file.sha256.isEmpty()) {
+                printOut(QStringLiteral("%1  %2  no checksum in the manifest  %3").arg(m.name, file.name, file.path));
+                continue;
+            }
+            const QString actual = ModelDownloader::sha256OfFile(file.path);
+            if (actual == file.sha256.toLower()) {
+                printOut(QStringLiteral("%1  %2  ok  %3").arg(m.name, file.name, file.path));
+            } else {
+                ++bad;
+                printOut(QStringLiteral("%1  %2  MISMATCH (expected %3, got %4)  %5")
+                             .arg(m.name, file.name, file.sha256, actual.isEmpty() ? QStringLiteral("unreadable") : actual,
+                                  file.path));
+            }
+        }
+    }
+    for (const QString &name : names) {
+        if (!catalog.find(name))
+            printErr(QStringLiteral("%1: no such model").arg(name)), ++bad;
+    }
+    printErr(QStringLiteral("%1 file(s) checked, %2 bad").arg(checked).arg(bad));
+    return bad ? 1 : 0;
+}
+
+} // namespace
+
+int runModelsCommand(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Model management.\n"
+        "  list              models the catalog knows, found or missing, and where it searched\n"
+        "  download NAME...  fetch a model's files into your data folder (sha256 checked, resumable)\n"
+        "  verify [NAME...]  check the sha256 of every model file found"));
+    parser.addHelpOption();
+    parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("list, download or verify."));
+    const QCommandLineOption modelPath(QStringLiteral("model-path"),
+                                       QStringLiteral("Extra model file, folder or manifest to consider (repeatable)."),
+                                       QStringLiteral("path"));
+    parser.addOption(modelPath);
+    parser.process(arguments);
+
+    QStringList positional = parser.positionalArguments();
+    const QString action = positional.isEmpty() ? QStringLiteral("list") : positional.takeFirst();
+    const ModelCatalog catalog(parser.values(modelPath));
+    if (action == QLatin1String("list"))
+        return listModels(catalog);
+    if (action == QLatin1String("download"))
+        return downloadModels(catalog, positional);
+    if (action == QLatin1String("verify"))
+        return verifyModels(catalog, positional);
+    printErr(QStringLiteral("edgelens-cli models: unknown action \"%1\" (list, download, verify)").arg(action));
+    return 64;
+}
+
+} // namespace edgelens

@@ -1,0 +1,174 @@
+#include "resultwriter.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QSaveFile>
+
+#include <cmath>
+
+Q_LOGGING_CATEGORY(lcWriter, "edgelens.client.writer", QtInfoMsg)
+
+namespace edgelens {
+
+namespace {
+
+QString defaultStem(const QString &relativePath)
+{
+    const QFileInfo info(relativePath);
+    const QString folder = QFileInfo(relativePath).path();
+    const QString stem = info.completeBaseName().isEmpty() ? info.fileName() : info.completeBaseName();
+    return folder == QLatin1String(".") ? stem : folder + QLatin1Char('/') + stem;
+}
+
+QString canonicalOrClean(const QString &path)
+{
+    const QString canonical = QFileInfo(path).canonicalFilePath();
+    return canonical.isEmpty() ? QDir::cleanPath(QFileInfo(path).absoluteFilePath()) : canonical;
+}
+
+} // namespace
+
+ResultWriter::ResultWriter(const QString &outputDir)
+{
+    setOutputDir(outputDir);
+}
+
+void ResultWriter::setOutputDir(const QString &outputDir)
+{
+    m_outputDir = outputDir.isEmpty() ? QString() : QDir::cleanPath(QFileInfo(outputDir).absoluteFilePath());
+}
+
+QString ResultWriter::outputDir() const
+{
+    return m_outputDir;
+}
+
+void ResultWriter::setWriteJson(bool enabled)
+{
+    m_writeJson = enabled;
+}
+
+bool ResultWriter::writeJson() const
+{
+    return m_writeJson;
+}
+
+void ResultWriter::planOutputs(const QList<ScannedImage> &images)
+{
+    m_stemOverrides.clear();
+    m_inputs.clear();
+    QSet<QString> taken; // case-folded, so the plan also holds on case-insensitive file systems
+    for (const ScannedImage &image : images) {
+        m_inputs.insert(canonicalOrClean(image.absolutePath));
+        const QString base = defaultStem(image.relativePath);
+        QString stem = base;
+        if (taken.contains(stem.toCaseFolded())) {
+            // Keep the original suffix in the name so the user sees which input it came from.
+            const QString withSuffix = QFileInfo(image.relativePath).path() == QLatin1String(".")
+                ? QFileInfo(image.relativePath).fileName()
+                : QFileInfo(image.relativePath).path() + QLatin1Char('/') + QFileInfo(image.relativePath).fileName();
+            stem = withSuffix;
+            for (int n = 2; taken.contains(stem.toCaseFolded()); ++n)
+                stem = withSuffix + QLatin1Char('-') + QString::number(n);
+            m_stemOverrides.insert(image.absolutePath, stem);
+        }
+        taken.insert(stem.toCaseFolded());
+    }
+}
+
+QString ResultWriter::outputStem(const ScannedImage &image) const
+{
+    return m_stemOverrides.value(image.absolutePath, defaultStem(image.relativePath));
+}
+
+QString ResultWriter::imageOutputPath(const ScannedImage &image) const
+{
+    return QDir::cleanPath(m_outputDir + QLatin1Char('/') + outputStem(image) + QStringLiteral(".jpg"));
+}
+
+QString ResultWriter::jsonOutputPath(const ScannedImage &image) const
+{
+    return QDir::cleanPath(m_outputDir + QLatin1Char('/') + outputStem(image) + QStringLiteral(".json"));
+}
+
+QJsonObject ResultWriter::sidecarJson(const ScannedImage &image, const ClientResult &result,
+                                      const QString &resultImageName)
+{
+    QJsonObject object = toJson(result.result);
+    object.insert(QStringLiteral("image"), image.absolutePath);
+    object.insert(QStringLiteral("relative_path"), image.relativePath);
+    if (!resultImageName.isEmpty())
+        object.insert(QStringLiteral("result_image"), resultImageName);
+    object.insert(QStringLiteral("has_detection_data"), result.hasDetectionData);
+    object.insert(QStringLiteral("protocol"), result.legacy ? QStringLiteral("legacy") : QStringLiteral("v2"));
+    object.insert(QStringLiteral("round_trip_ms"), std::round(result.roundTripMs * 1000.0) / 1000.0);
+    if (!result.hasDetectionData) {
+        // A legacy server sends only pixels: an empty list would claim "nothing found".
+        object.remove(QStringLiteral("detections"));
+        object.remove(QStringLiteral("timings"));
+        object.remove(QStringLiteral("model"));
+    }
+    return object;
+}
+
+bool ResultWriter::write(const ScannedImage &image, const ClientResult &result, QString *error) const
+{
+    if (m_outputDir.isEmpty()) {
+        if (error)
+            *error = QStringLiteral("No output folder set.");
+        return false;
+    }
+    const QString imagePath = imageOutputPath(image);
+    const QString jsonPath = jsonOutputPath(image);
+    const bool writeImage = !result.jpeg.isEmpty();
+    if (!writeImage && !m_writeJson) {
+        if (error)
+            *error = QStringLiteral("%1: the server returned no image and JSON output is off.").arg(image.absolutePath);
+        return false;
+    }
+    if (writeImage && !writeFile(imagePath, result.jpeg, image.absolutePath, error))
+        return false;
+    if (m_writeJson) {
+        const QJsonObject sidecar =
+            sidecarJson(image, result, writeImage ? QFileInfo(imagePath).fileName() : QString());
+        if (!writeFile(jsonPath, QJsonDocument(sidecar).toJson(QJsonDocument::Indented), image.absolutePath,
+                       error))
+            return false;
+    }
+    return true;
+}
+
+bool ResultWriter::writeFile(const QString &path, const QByteArray &bytes, const QString &inputPath,
+                             QString *error) const
+{
+    const QString canonical = canonicalOrClean(path);
+    if (m_inputs.contains(canonical) || canonical == canonicalOrClean(inputPath)) {
+        if (error)
+            *error = QStringLiteral("%1: refusing to overwrite an input image; choose another output folder.").arg(path);
+        return false;
+    }
+    const QString folder = QFileInfo(path).absolutePath();
+    if (!QDir().mkpath(folder)) {
+        if (error)
+            *error = QStringLiteral("%1: cannot create the folder.").arg(folder);
+        return false;
+    }
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)) {
+        if (error)
+            *error = QStringLiteral("%1: cannot write: %2").arg(path, file.errorString());
+        return false;
+    }
+    if (file.write(bytes) != bytes.size() || !file.commit()) {
+        if (error)
+            *error = QStringLiteral("%1: cannot write: %2").arg(path, file.errorString());
+        file.cancelWriting();
+        return false;
+    }
+    qCDebug(lcWriter) << "wrote" << path << bytes.size() << "bytes";
+    return true;
+}
+
+} // namespace edgelens

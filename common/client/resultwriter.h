@@ -1,0 +1,54 @@
+#pragma once
+
+#include "client/clientresult.h"
+#include "client/imagescanner.h"
+
+#include <QHash>
+#include <QJsonObject>
+#include <QSet>
+#include <QString>
+
+namespace edgelens {
+
+// Saves what a server answered for one input image, keeping the input folder structure:
+//   <output>/<relative folder>/<stem>.jpg   the marked-up JPEG
+//   <output>/<relative folder>/<stem>.json  the sidecar (docs/CLI.md), when JSON is enabled
+// Files are written through QSaveFile, so a crash or a full disk never leaves half a file, and
+// a path that is one of the inputs is refused: inputs are never modified.
+class ResultWriter final
+{
+public:
+    explicit ResultWriter(const QString &outputDir = QString());
+
+    void setOutputDir(const QString &outputDir);
+    QString outputDir() const;
+    void setWriteJson(bool enabled); // default false
+    bool writeJson() const;
+
+    // Call once with the whole input set: gives inputs that would share an output name
+    // ("a.jpg" and "a.png", or "a.jpg" in two folders) distinct names ("a.png.jpg"), and
+    // remembers every input so that no output can overwrite one. Optional for single writes.
+    void planOutputs(const QList<ScannedImage> &images);
+
+    QString outputStem(const ScannedImage &image) const; // "sub/a" relative to the output folder
+    QString imageOutputPath(const ScannedImage &image) const;
+    QString jsonOutputPath(const ScannedImage &image) const;
+
+    // Writes the JPEG (when the result has one) and the sidecar (when enabled). On failure
+    // returns false with *error naming the file and the reason; nothing partial is left.
+    bool write(const ScannedImage &image, const ClientResult &result, QString *error) const;
+
+    // The sidecar's content: DetectionResult's JSON plus where it came from.
+    static QJsonObject sidecarJson(const ScannedImage &image, const ClientResult &result,
+                                   const QString &resultImageName = QString());
+
+private:
+    bool writeFile(const QString &path, const QByteArray &bytes, const QString &inputPath, QString *error) const;
+
+    QString m_outputDir;
+    bool m_writeJson = false;
+    QHash<QString, QString> m_stemOverrides; // absolute input path -> output stem
+    QSet<QString> m_inputs;                  // canonical input paths
+};
+
+} // namespace edgelens

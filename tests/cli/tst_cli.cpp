@@ -1,0 +1,319 @@
+#include "client/detectionclient.h"
+#include "testservers.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QDirIterator>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+namespace {
+
+struct Run
+{
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+QStringList filesUnder(const QString &root, const QString &suffix)
+{
+    QStringList files;
+    QDirIterator it(root, {QStringLiteral("*.") + suffix}, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext())
+        files.append(QDir(root).relativeFilePath(it.next()));
+    files.sort();
+    return files;
+}
+
+} // namespace
+
+class TestCli : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void embeddedJson_onSamples_writesNinePairs_soccerHasAPerson();
+    void badFileInTheSet_exitsNonZero_othersStillWritten();
+    void folderStructure_isKeptInTheOutput();
+    void remoteLegacyServer_autoFallsBack_andWritesImages();
+    void connectionRefused_namesTheReason_exitsNonZero();
+    void unknownModel_printsWhereItLooked_exitsTwo();
+    void noPaths_isAUsageError();
+    void modelsList_showsTheSharedModelsFound();
+    void modelsVerify_checksTheSharedFiles();
+    void modelsDownload_userManifest_fetchesIntoTheUserFolder();
+
+private:
+    Run runCli(const QStringList &arguments, const QString &workingDir = QString(), int timeoutMs = 120000,
+               const QHash<QString, QString> &extraEnv = {});
+    QString m_cli;
+    QString m_samples;
+    QTemporaryDir m_dir;
+};
+
+void TestCli::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QVERIFY(m_dir.isValid());
+    m_cli = qEnvironmentVariable("EDGELENS_BIN_DIR") + QStringLiteral("/edgelens-cli");
+    QVERIFY2(QFileInfo(m_cli).isExecutable(), qPrintable(m_cli));
+    m_samples = qEnvironmentVariable("EDGELENS_SHARED_DIR") + QStringLiteral("/data/samples");
+    if (!QFileInfo::exists(m_samples + QStringLiteral("/soccer.jpg")))
+        QSKIP("sample images not found under EDGELENS_SHARED_DIR");
+}
+
+Run TestCli::runCli(const QStringList &arguments, const QString &workingDir, int timeoutMs,
+                    const QHash<QString, QString> &extraEnv)
+{
+    QProcess process;
+    // The CLI writes to the user's data folder only for `models download`; keep the rest of
+    // its per-user state away from the real home as well.
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("xdg-data")));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("xdg-config")));
+    for (auto it = extraEnv.cbegin(); it != extraEnv.cend(); ++it)
+        env.insert(it.key(), it.value());
+    process.setProcessEnvironment(env);
+    process.setWorkingDirectory(workingDir.isEmpty() ? m_dir.path() : workingDir);
+    process.start(m_cli, arguments);
+    Run run;
+    // The test's own event loop keeps running, so in-process test servers answer meanwhile.
+    QElapsedTimer timer;
+    timer.start();
+    while (process.state() != QProcess::NotRunning && timer.elapsed() < timeoutMs)
+        QTest::qWait(20);
+    if (process.state() != QProcess::NotRunning) {
+        process.kill();
+        process.waitForFinished();
+    }
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    run.out = QString::fromUtf8(process.readAllStandardOutput());
+    run.err = QString::fromUtf8(process.readAllStandardError());
+    return run;
+}
+
+void TestCli::embeddedJson_onSamples_writesNinePairs_soccerHasAPerson()
+{
+    const QString out = m_dir.filePath(QStringLiteral("samples-out"));
+    const Run run = runCli({QStringLiteral("--embedded"), QStringLiteral("--json"), QStringLiteral("--output"), out, m_samples});
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    QCOMPARE(filesUnder(out, QStringLiteral("jpg")).size(), 9);
+    QCOMPARE(filesUnder(out, QStringLiteral("json")).size(), 9);
+    QVERIFY2(run.out.startsWith(QStringLiteral("9 images, 0 failed, ")), qPrintable(run.out));
+    QVERIFY(run.out.trimmed().endsWith(QStringLiteral("images/s")));
+
+    QFile file(out + QStringLiteral("/soccer.json"));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject json = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(json.value(QStringLiteral("width")).toInt(), 600);
+    QCOMPARE(json.value(QStringLiteral("height")).toInt(), 400);
+    QCOMPARE(json.value(QStringLiteral("image")).toString(), QDir(m_samples).absoluteFilePath(QStringLiteral("soccer.jpg")));
+    bool person = false;
+    for (const QJsonValue &value : json.value(QStringLiteral("detections")).toArray()) {
+        const QJsonObject d = value.toObject();
+        if (d.value(QStringLiteral("label")).toString() == QLatin1String("person")) {
+            person = true;
+            QCOMPARE(d.value(QStringLiteral("class_id")).toInt(), 0);
+            QCOMPARE(d.value(QStringLiteral("box")).toArray().size(), 4);
+        }
+    }
+    QVERIFY(person);
+    QCOMPARE(QImage(out + QStringLiteral("/soccer.jpg")).size(), QSize(600, 400));
+}
+
+void TestCli::badFileInTheSet_exitsNonZero_othersStillWritten()
+{
+    const QString in = m_dir.filePath(QStringLiteral("mixed"));
+    QDir().mkpath(in);
+    QVERIFY(QFile::copy(m_samples + QStringLiteral("/soccer.jpg"), in + QStringLiteral("/soccer.jpg")));
+    QVERIFY(QFile::copy(m_samples + QStringLiteral("/images.jpg"), in + QStringLiteral("/images.jpg")));
+    QFile broken(in + QStringLiteral("/broken.jpg"));
+    QVERIFY(broken.open(QIODevice::WriteOnly));
+    broken.write("this is not a JPEG at all, just text pretending to be one");
+    broken.close();
+
+    const QString out = m_dir.filePath(QStringLiteral("mixed-out"));
+    const Run run = runCli({QStringLiteral("--json"), QStringLiteral("--output"), out, in});
+    QCOMPARE(run.exitCode, 1);
+    QCOMPARE(filesUnder(out, QStringLiteral("jpg")), QStringList({QStringLiteral("images.jpg"), QStringLiteral("soccer.jpg")}));
+    QVERIFY2(run.err.contains(QStringLiteral("broken.jpg: FAILED:")), qPrintable(run.err));
+    QVERIFY2(run.out.startsWith(QStringLiteral("3 images, 1 failed, ")), qPrintable(run.out));
+    // The input folder is untouched.
+    QCOMPARE(QDir(in).entryList(QDir::Files).size(), 3);
+}
+
+void TestCli::folderStructure_isKeptInTheOutput()
+{
+    const QString in = m_dir.filePath(QStringLiteral("tree"));
+    QDir().mkpath(in + QStringLiteral("/a/b"));
+    QVERIFY(QFile::copy(m_samples + QStringLiteral("/example_02.jpg"), in + QStringLiteral("/top.jpg")));
+    QVERIFY(QFile::copy(m_samples + QStringLiteral("/example_02.jpg"), in + QStringLiteral("/a/b/deep.jpg")));
+    // Output inside the input folder: it must not be scanned on a second run.
+    const Run first = runCli({QStringLiteral("--quiet"), QStringLiteral("tree")}, m_dir.path());
+    QVERIFY2(first.exitCode == 0, qPrintable(first.err));
+    const QString out = m_dir.filePath(QStringLiteral("inferenced"));
+    QCOMPARE(filesUnder(out, QStringLiteral("jpg")), QStringList({QStringLiteral("a/b/deep.jpg"), QStringLiteral("top.jpg")}));
+
+    const Run second = runCli({QStringLiteral("--quiet"), QStringLiteral("--output"), QStringLiteral("tree/out"),
+                               QStringLiteral("tree")},
+                              m_dir.path());
+    QVERIFY2(second.exitCode == 0, qPrintable(second.err));
+    const Run third = runCli({QStringLiteral("--quiet"), QStringLiteral("--output"), QStringLiteral("tree/out"),
+                              QStringLiteral("tree")},
+                             m_dir.path());
+    QVERIFY2(third.out.startsWith(QStringLiteral("2 images")), qPrintable(third.out));
+}
+
+void TestCli::remoteLegacyServer_autoFallsBack_andWritesImages()
+{
+    LegacyTestServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    const QString out = m_dir.filePath(QStringLiteral("legacy-out"));
+    const Run run = runCli({QStringLiteral("--host"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
+                            QString::number(server.serverPort()), QStringLiteral("--json"), QStringLiteral("--output"), out,
+                            m_samples + QStringLiteral("/soccer.jpg"), m_samples + QStringLiteral("/images.jpg")},
+                           QString(), 30000);
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    QVERIFY2(run.err.contains(QStringLiteral("legacy")), qPrintable(run.err));
+    QCOMPARE(filesUnder(out, QStringLiteral("jpg")).size(), 2);
+    QFile file(out + QStringLiteral("/soccer.json"));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject json = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(json.value(QStringLiteral("has_detection_data")).toBool(true), false);
+    QCOMPARE(json.value(QStringLiteral("width")).toInt(), 600);
+    QCOMPARE(server.answered, 2);
+}
+
+void TestCli::connectionRefused_namesTheReason_exitsNonZero()
+{
+    quint16 port = 0;
+    {
+        QTcpServer probe;
+        probe.listen(QHostAddress::LocalHost, 0);
+        port = probe.serverPort();
+    }
+    const QString out = m_dir.filePath(QStringLiteral("refused-out"));
+    const Run run = runCli({QStringLiteral("--host"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
+                            QString::number(port), QStringLiteral("--retries"), QStringLiteral("0"), QStringLiteral("--output"),
+                            out, m_samples + QStringLiteral("/soccer.jpg")},
+                           QString(), 30000);
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.err.contains(QStringLiteral("Connection refused: is the server running on 127.0.0.1:%1?").arg(port)),
+             qPrintable(run.err));
+    QVERIFY(!QFileInfo::exists(out + QStringLiteral("/soccer.jpg")));
+}
+
+void TestCli::unknownModel_printsWhereItLooked_exitsTwo()
+{
+    const Run run = runCli({QStringLiteral("--embedded"), QStringLiteral("--model"),
+                            m_dir.filePath(QStringLiteral("no/such/model.onnx")), m_samples + QStringLiteral("/soccer.jpg")});
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY2(run.err.contains(QStringLiteral("models download")), qPrintable(run.err));
+}
+
+void TestCli::noPaths_isAUsageError()
+{
+    const Run run = runCli({});
+    QCOMPARE(run.exitCode, 64);
+    QVERIFY(run.err.contains(QStringLiteral("no images given")));
+}
+
+void TestCli::modelsList_showsTheSharedModelsFound()
+{
+    const Run run = runCli({QStringLiteral("models"), QStringLiteral("list")});
+    QCOMPARE(run.exitCode, 0);
+    const QStringList lines = run.out.split(QLatin1Char('\n'));
+    bool nanodet = false;
+    for (const QString &line : lines) {
+        if (line.startsWith(QStringLiteral("nanodet-m-320 *"))) {
+            nanodet = true;
+            QVERIFY2(line.contains(QStringLiteral("found")) && line.contains(QStringLiteral("320x320"))
+                         && line.contains(QStringLiteral("nanodet")),
+                     qPrintable(line));
+        }
+    }
+    QVERIFY2(nanodet, qPrintable(run.out));
+}
+
+void TestCli::modelsVerify_checksTheSharedFiles()
+{
+    const Run run = runCli({QStringLiteral("models"), QStringLiteral("verify"), QStringLiteral("nanodet-m-320"),
+                            QStringLiteral("fastestdet-352")});
+    QVERIFY2(run.exitCode == 0, qPrintable(run.out + run.err));
+    QVERIFY2(run.out.contains(QStringLiteral("nanodet-m-320  nanodet-m-320.onnx  ok")), qPrintable(run.out));
+    QVERIFY2(run.out.contains(QStringLiteral("fastestdet-352  fastestdet-352.onnx  ok")), qPrintable(run.out));
+
+    // A model folder with a corrupted copy is reported and fails.
+    const QString folder = m_dir.filePath(QStringLiteral("badmodels/fastestdet-352"));
+    QDir().mkpath(folder);
+    QFile copy(folder + QStringLiteral("/fastestdet-352.onnx"));
+    QVERIFY(copy.open(QIODevice::WriteOnly));
+    copy.write("corrupted");
+    copy.close();
+    const Run bad = runCli({QStringLiteral("models"), QStringLiteral("verify"), QStringLiteral("--model-path"), folder,
+                            QStringLiteral("fastestdet-352")});
+    QVERIFY2(bad.exitCode == 1, qPrintable(bad.out + bad.err));
+    QVERIFY2(bad.out.contains(QStringLiteral("MISMATCH")), qPrintable(bad.out));
+}
+
+void TestCli::modelsDownload_userManifest_fetchesIntoTheUserFolder()
+{
+    const QString shared = qEnvironmentVariable("EDGELENS_SHARED_DIR");
+    QFile weights(shared + QStringLiteral("/models/fastestdet-352/fastestdet-352.onnx"));
+    QVERIFY(weights.open(QIODevice::ReadOnly));
+    const QByteArray bytes = weights.readAll();
+    const QString sha = QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+    HttpTestServer http;
+    http.files.insert(QStringLiteral("FastestDet.onnx"), bytes);
+    QVERIFY(http.listen(QHostAddress::LocalHost, 0));
+
+    // A user manifest (docs/MODELS.md) whose file comes from the loopback server.
+    const QString manifests = m_dir.filePath(QStringLiteral("user-manifests"));
+    QDir().mkpath(manifests);
+    const QJsonObject manifest{
+        {QStringLiteral("name"), QStringLiteral("tiny-fastestdet")},
+        {QStringLiteral("family"), QStringLiteral("fastestdet")},
+        {QStringLiteral("files"),
+         QJsonArray{QJsonObject{{QStringLiteral("name"), QStringLiteral("tiny.onnx")},
+                                {QStringLiteral("sha256"), sha},
+                                {QStringLiteral("url"),
+                                 QStringLiteral("http://127.0.0.1:%1/FastestDet.onnx").arg(http.serverPort())}}}},
+        {QStringLiteral("input"), QJsonObject{{QStringLiteral("width"), 352}, {QStringLiteral("height"), 352}}},
+        {QStringLiteral("preprocess"),
+         QJsonObject{{QStringLiteral("resize"), QStringLiteral("stretch")}, {QStringLiteral("scale"), 1.0 / 255.0}}},
+        {QStringLiteral("class_names"), QStringLiteral("coco")},
+    };
+    QFile file(manifests + QStringLiteral("/tiny-fastestdet.json"));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QJsonDocument(manifest).toJson());
+    file.close();
+    const QHash<QString, QString> env{{QStringLiteral("EDGELENS_MODEL_PATH"), manifests}};
+
+    const Run download = runCli({QStringLiteral("models"), QStringLiteral("download"), QStringLiteral("tiny-fastestdet")},
+                                QString(), 60000, env);
+    QVERIFY2(download.exitCode == 0, qPrintable(download.err));
+    const QString saved = m_dir.filePath(QStringLiteral("xdg-data/EdgeLens/EdgeLens/models/tiny-fastestdet/tiny.onnx"));
+    QFile result(saved);
+    QVERIFY2(result.open(QIODevice::ReadOnly), qPrintable(download.err));
+    QCOMPARE(result.readAll(), bytes);
+    QVERIFY(!QFileInfo::exists(saved + QStringLiteral(".part")));
+
+    const Run list = runCli({QStringLiteral("models"), QStringLiteral("list")}, QString(), 60000, env);
+    bool found = false;
+    for (const QString &line : list.out.split(QLatin1Char('\n')))
+        found = found || (line.startsWith(QStringLiteral("tiny-fastestdet")) && line.contains(QStringLiteral("found")));
+    QVERIFY2(found, qPrintable(list.out + list.err));
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

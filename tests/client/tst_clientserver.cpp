@@ -1,0 +1,240 @@
+// DetectionClient against the real in-process DetectionServer over loopback TCP.
+
+#include "client/detectionclient.h"
+#include "net/detectionserver.h"
+#include "net/serverconfig.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QImage>
+#include <QJsonDocument>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTest>
+
+using namespace edgelens;
+
+namespace {
+
+QString samplesDir()
+{
+    return qEnvironmentVariable("EDGELENS_SHARED_DIR", QStringLiteral("/work/shared")) + QStringLiteral("/data/samples");
+}
+
+QByteArray readSample(const QString &name)
+{
+    QFile file(samplesDir() + QLatin1Char('/') + name);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+struct Outcomes
+{
+    explicit Outcomes(DetectionClient &client)
+    {
+        QObject::connect(&client, &DetectionClient::resultReady, &client, [this](quint64 id, const ClientResult &r) {
+            if (results.contains(id) || failures.contains(id))
+                ++duplicates;
+            results.insert(id, r);
+        });
+        QObject::connect(&client, &DetectionClient::requestFailed, &client,
+                         [this](quint64 id, const QString &reason, bool) {
+                             if (results.contains(id) || failures.contains(id))
+                                 ++duplicates;
+                             failures.insert(id, reason);
+                         });
+    }
+    int finished() const { return int(results.size() + failures.size()); }
+    QHash<quint64, ClientResult> results;
+    QHash<quint64, QString> failures;
+    int duplicates = 0;
+};
+
+} // namespace
+
+class TestClientServer : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void v2_soccer_findsPeople_inOriginalPixels();
+    void legacy_getsTheMarkedUpJpeg_only();
+    void auto_picksV2_withoutWaitingForTheProbe();
+    void serverInfoAndPing_answer();
+    void allSamples_fourInFlight_allSucceed();
+    void serverStopsAndRestarts_everyRequestEndsOnce();
+
+private:
+    bool startServer(DetectionServer &server, quint16 port = 0);
+    ServerConfig m_config;
+};
+
+void TestClientServer::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    if (readSample(QStringLiteral("soccer.jpg")).isEmpty())
+        QSKIP("sample images not found under EDGELENS_SHARED_DIR");
+    m_config = ServerConfig::embedded();
+    m_config.modelPaths = {QStringLiteral("nanodet-m-320")};
+    ServerConfig::applyLogLevel(QStringLiteral("warning"), nullptr);
+}
+
+void TestClientServer::init()
+{
+    DetectionClient::forgetDetectedProtocols();
+}
+
+bool TestClientServer::startServer(DetectionServer &server, quint16 port)
+{
+    ServerConfig config = m_config;
+    config.port = port;
+    QString error;
+    if (!server.start(config, &error)) {
+        qWarning() << "server did not start:" << error;
+        return false;
+    }
+    return true;
+}
+
+void TestClientServer::v2_soccer_findsPeople_inOriginalPixels()
+{
+    DetectionServer server;
+    QVERIFY(startServer(server));
+    DetectionClient client;
+    client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
+    client.setProtocol(DetectionClient::Protocol::V2);
+    Outcomes outcomes(client);
+    const quint64 id = client.submit(readSample(QStringLiteral("soccer.jpg")));
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 1, 30000);
+    QVERIFY2(outcomes.results.contains(id), qPrintable(outcomes.failures.value(id)));
+    const ClientResult r = outcomes.results.value(id);
+    QVERIFY(r.hasDetectionData);
+    QCOMPARE(r.result.imageWidth, 600);
+    QCOMPARE(r.result.imageHeight, 400);
+    QCOMPARE(r.result.model, QStringLiteral("nanodet-m-320"));
+    int people = 0;
+    for (const Detection &d : r.result.detections) {
+        if (d.label == QLatin1String("person"))
+            ++people;
+        QVERIFY(d.confidence >= 0.5f);
+        QVERIFY(d.box.left() >= 0 && d.box.top() >= 0);
+        QVERIFY(d.box.right() <= 600.5 && d.box.bottom() <= 400.5);
+    }
+    QVERIFY2(people >= 2, qPrintable(summarizeLabels(r.result.detections)));
+    QCOMPARE(QImage::fromData(r.jpeg, "JPEG").size(), QSize(600, 400));
+}
+
+void TestClientServer::legacy_getsTheMarkedUpJpeg_only()
+{
+    DetectionServer server;
+    QVERIFY(startServer(server));
+    DetectionClient client;
+    client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
+    client.setProtocol(DetectionClient::Protocol::Legacy);
+    Outcomes outcomes(client);
+    const QByteArray original = readSample(QStringLiteral("baggage_claim.jpg"));
+    const quint64 id = client.submit(original);
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 1, 30000);
+    QVERIFY2(outcomes.results.contains(id), qPrintable(outcomes.failures.value(id)));
+    const ClientResult r = outcomes.results.value(id);
+    QVERIFY(!r.hasDetectionData);
+    const QImage marked = QImage::fromData(r.jpeg, "JPEG");
+    const QImage source = QImage::fromData(original);
+    QCOMPARE(marked.size(), source.size());
+    QCOMPARE(QSize(r.result.imageWidth, r.result.imageHeight), source.size());
+    QVERIFY(r.jpeg != original);
+}
+
+void TestClientServer::auto_picksV2_withoutWaitingForTheProbe()
+{
+    DetectionServer server;
+    QVERIFY(startServer(server));
+    DetectionClient client;
+    client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
+    QSignalSpy detected(&client, &DetectionClient::protocolDetected);
+    QSignalSpy pong(&client, &DetectionClient::pongReceived);
+    QElapsedTimer timer;
+    timer.start();
+    client.ping();
+    QTRY_COMPARE_WITH_TIMEOUT(pong.size(), 1, 5000);
+    QVERIFY2(timer.elapsed() < 900, qPrintable(QString::number(timer.elapsed())));
+    QCOMPARE(detected.size(), 1);
+    QCOMPARE(client.activeProtocol(), DetectionClient::Protocol::V2);
+}
+
+void TestClientServer::serverInfoAndPing_answer()
+{
+    DetectionServer server;
+    QVERIFY(startServer(server));
+    DetectionClient client;
+    client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
+    QSignalSpy info(&client, &DetectionClient::serverInfoReceived);
+    client.requestServerInfo();
+    QTRY_COMPARE_WITH_TIMEOUT(info.size(), 1, 5000);
+    const QJsonObject object = info.first().at(1).toJsonObject();
+    QCOMPARE(object, server.serverInfo());
+    QVERIFY(QJsonDocument(object).toJson().contains("nanodet-m-320"));
+}
+
+void TestClientServer::allSamples_fourInFlight_allSucceed()
+{
+    DetectionServer server;
+    QVERIFY(startServer(server));
+    DetectionClient client;
+    client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
+    client.setMaxInFlight(4);
+    Outcomes outcomes(client);
+    const QStringList names = QDir(samplesDir()).entryList({QStringLiteral("*.jpg")}, QDir::Files, QDir::Name);
+    QCOMPARE(names.size(), 9);
+    QHash<quint64, QSize> expected;
+    for (const QString &name : names) {
+        const QByteArray bytes = readSample(name);
+        expected.insert(client.submit(bytes), QImage::fromData(bytes).size());
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 9, 60000);
+    QCOMPARE(outcomes.failures.size(), 0);
+    for (auto it = expected.cbegin(); it != expected.cend(); ++it) {
+        const ClientResult r = outcomes.results.value(it.key());
+        QCOMPARE(QSize(r.result.imageWidth, r.result.imageHeight), it.value());
+    }
+}
+
+void TestClientServer::serverStopsAndRestarts_everyRequestEndsOnce()
+{
+    auto server = std::make_unique<DetectionServer>();
+    QVERIFY(startServer(*server));
+    const quint16 port = server->serverPort();
+    DetectionClient client;
+    client.setTarget(QStringLiteral("127.0.0.1"), port);
+    client.setProtocol(DetectionClient::Protocol::V2);
+    client.setMaxInFlight(3);
+    client.setMaxRetries(4);
+    client.setRetryBackoff(100, 800);
+    Outcomes outcomes(client);
+    const QStringList names = QDir(samplesDir()).entryList({QStringLiteral("*.jpg")}, QDir::Files, QDir::Name);
+    QList<quint64> ids;
+    for (const QString &name : names)
+        ids.append(client.submit(readSample(name)));
+    QTRY_VERIFY_WITH_TIMEOUT(outcomes.finished() >= 1, 30000);
+
+    // Pull the plug with requests in flight, then come back on the same port.
+    server->stop();
+    server.reset();
+    QTest::qWait(150);
+    server = std::make_unique<DetectionServer>();
+    QVERIFY(startServer(*server, port));
+
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), int(ids.size()), 60000);
+    QTest::qWait(200);
+    QCOMPARE(outcomes.duplicates, 0);
+    for (quint64 id : std::as_const(ids))
+        QVERIFY(outcomes.results.contains(id) || !outcomes.failures.value(id).isEmpty());
+    // With a restart inside the retry budget every image gets through.
+    QCOMPARE(outcomes.results.size(), ids.size());
+    QCOMPARE(client.pendingCount(), 0);
+}
+
+QTEST_GUILESS_MAIN(TestClientServer)
+#include "tst_clientserver.moc"

@@ -1,0 +1,157 @@
+#include "client/imagescanner.h"
+
+#include <QDir>
+#include <QFile>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace edgelens;
+
+class TestImageScanner : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void folder_isScannedRecursivelyWithRelativePaths();
+    void unsupportedFiles_areCountedAsSkipped();
+    void everySupportedSuffix_isAccepted_caseInsensitive();
+    void fileNamedTwice_isListedOnce();
+    void fileInsideNamedFolder_isNotDuplicated();
+    void missingPath_isReported();
+    void excludedFolder_isNotScanned();
+    void excludedFolderAtOrAboveTheRoot_hidesNothing();
+    void hiddenEntries_areIgnored();
+    void symlinkedFile_isDeduplicated();
+
+private:
+    void touch(const QString &path);
+    QTemporaryDir m_dir;
+};
+
+void TestImageScanner::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QVERIFY(m_dir.isValid());
+    touch(QStringLiteral("set/a.jpg"));
+    touch(QStringLiteral("set/b.PNG"));
+    touch(QStringLiteral("set/notes.txt"));
+    touch(QStringLiteral("set/sub/c.webp"));
+    touch(QStringLiteral("set/sub/deeper/d.tiff"));
+    touch(QStringLiteral("set/sub/readme.md"));
+    touch(QStringLiteral("set/.hidden/e.jpg"));
+    touch(QStringLiteral("set/.f.jpg"));
+    touch(QStringLiteral("set/inferenced/a.jpg"));
+}
+
+void TestImageScanner::touch(const QString &relative)
+{
+    const QString path = m_dir.filePath(relative);
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("x");
+}
+
+void TestImageScanner::folder_isScannedRecursivelyWithRelativePaths()
+{
+    ImageScanner scanner;
+    const ScanResult result = scanner.scan({m_dir.filePath(QStringLiteral("set"))});
+    QStringList relative;
+    for (const ScannedImage &image : result.images) {
+        relative.append(image.relativePath);
+        QVERIFY(QFileInfo(image.absolutePath).isAbsolute());
+        QVERIFY(QFileInfo::exists(image.absolutePath));
+        QVERIFY(image.absolutePath.endsWith(image.relativePath));
+    }
+    QCOMPARE(relative, QStringList({QStringLiteral("a.jpg"), QStringLiteral("b.PNG"), QStringLiteral("inferenced/a.jpg"),
+                                    QStringLiteral("sub/c.webp"), QStringLiteral("sub/deeper/d.tiff")}));
+    QVERIFY(result.missing.isEmpty());
+}
+
+void TestImageScanner::unsupportedFiles_areCountedAsSkipped()
+{
+    const ScanResult result = ImageScanner().scan({m_dir.filePath(QStringLiteral("set"))});
+    QCOMPARE(result.skipped.size(), 2);
+    QVERIFY(result.skipped.contains(m_dir.filePath(QStringLiteral("set/notes.txt"))));
+    QVERIFY(result.skipped.contains(m_dir.filePath(QStringLiteral("set/sub/readme.md"))));
+}
+
+void TestImageScanner::everySupportedSuffix_isAccepted_caseInsensitive()
+{
+    for (const QString &suffix : ImageScanner::supportedSuffixes()) {
+        QVERIFY2(ImageScanner::isSupportedImage(QStringLiteral("x.") + suffix), qPrintable(suffix));
+        QVERIFY2(ImageScanner::isSupportedImage(QStringLiteral("x.") + suffix.toUpper()), qPrintable(suffix));
+    }
+    QCOMPARE(ImageScanner::supportedSuffixes().size(), 12);
+    QVERIFY(!ImageScanner::isSupportedImage(QStringLiteral("x.gif")));
+    QVERIFY(!ImageScanner::isSupportedImage(QStringLiteral("jpg")));
+}
+
+void TestImageScanner::fileNamedTwice_isListedOnce()
+{
+    const QString a = m_dir.filePath(QStringLiteral("set/a.jpg"));
+    const ScanResult result = ImageScanner().scan({a, a, m_dir.filePath(QStringLiteral("set/../set/a.jpg"))});
+    QCOMPARE(result.images.size(), 1);
+    QCOMPARE(result.images.first().relativePath, QStringLiteral("a.jpg"));
+    QCOMPARE(result.duplicates, 2);
+}
+
+void TestImageScanner::fileInsideNamedFolder_isNotDuplicated()
+{
+    const ScanResult result = ImageScanner().scan(
+        {m_dir.filePath(QStringLiteral("set/sub/c.webp")), m_dir.filePath(QStringLiteral("set/sub"))});
+    QCOMPARE(result.images.size(), 2);
+    QCOMPARE(result.images.at(0).relativePath, QStringLiteral("c.webp"));
+    QCOMPARE(result.images.at(1).relativePath, QStringLiteral("deeper/d.tiff"));
+    QCOMPARE(result.duplicates, 1);
+}
+
+void TestImageScanner::missingPath_isReported()
+{
+    const QString missing = m_dir.filePath(QStringLiteral("nope.jpg"));
+    const ScanResult result = ImageScanner().scan({missing, m_dir.filePath(QStringLiteral("set/a.jpg"))});
+    QCOMPARE(result.missing, QStringList{missing});
+    QCOMPARE(result.images.size(), 1);
+}
+
+void TestImageScanner::excludedFolder_isNotScanned()
+{
+    ImageScanner scanner;
+    scanner.setExcludedFolders({m_dir.filePath(QStringLiteral("set/inferenced"))});
+    const ScanResult result = scanner.scan({m_dir.filePath(QStringLiteral("set"))});
+    for (const ScannedImage &image : result.images)
+        QVERIFY2(!image.relativePath.startsWith(QStringLiteral("inferenced")), qPrintable(image.relativePath));
+    QCOMPARE(result.images.size(), 4);
+}
+
+void TestImageScanner::excludedFolderAtOrAboveTheRoot_hidesNothing()
+{
+    for (const QString &folder : {QStringLiteral("set"), QString()}) {
+        ImageScanner scanner;
+        scanner.setExcludedFolders({m_dir.filePath(folder)});
+        QCOMPARE(scanner.scan({m_dir.filePath(QStringLiteral("set"))}).images.size(), 5);
+    }
+}
+
+void TestImageScanner::hiddenEntries_areIgnored()
+{
+    const ScanResult result = ImageScanner().scan({m_dir.filePath(QStringLiteral("set"))});
+    for (const ScannedImage &image : result.images)
+        QVERIFY2(!image.relativePath.contains(QStringLiteral("/.")) && !image.relativePath.startsWith(QLatin1Char('.')),
+                 qPrintable(image.relativePath));
+}
+
+void TestImageScanner::symlinkedFile_isDeduplicated()
+{
+    const QString link = m_dir.filePath(QStringLiteral("link.jpg"));
+    QVERIFY(QFile::link(m_dir.filePath(QStringLiteral("set/a.jpg")), link));
+    const ScanResult result = ImageScanner().scan({m_dir.filePath(QStringLiteral("set/a.jpg")), link});
+    QCOMPARE(result.images.size(), 1);
+    QCOMPARE(result.duplicates, 1);
+    QFile::remove(link);
+}
+
+QTEST_GUILESS_MAIN(TestImageScanner)
+#include "tst_imagescanner.moc"

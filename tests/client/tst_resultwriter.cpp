@@ -1,0 +1,250 @@
+#include "client/resultwriter.h"
+
+#include <QBuffer>
+#include <QCryptographicHash>
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace edgelens;
+
+namespace {
+
+QByteArray readAll(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+QByteArray sha(const QString &path)
+{
+    return QCryptographicHash::hash(readAll(path), QCryptographicHash::Sha256);
+}
+
+QStringList filesUnder(const QString &root)
+{
+    QStringList files;
+    QDirIterator it(root, QDir::Files | QDir::Hidden | QDir::System, QDirIterator::Subdirectories);
+    while (it.hasNext())
+        files.append(QDir(root).relativeFilePath(it.next()));
+    files.sort();
+    return files;
+}
+
+ClientResult v2Result()
+{
+    ClientResult r;
+    r.hasDetectionData = true;
+    r.result.imageWidth = 640;
+    r.result.imageHeight = 480;
+    r.result.model = QStringLiteral("nanodet-m-320");
+    Detection d;
+    d.classId = 0;
+    d.label = QStringLiteral("person");
+    d.confidence = 0.875f;
+    d.box = QRectF(10.5, 20, 100, 200);
+    r.result.detections = {d};
+    r.result.timings.inferenceMs = 28.5;
+    r.roundTripMs = 41.25;
+    QImage image(64, 48, QImage::Format_RGB32);
+    image.fill(Qt::red);
+    QBuffer buffer(&r.jpeg);
+    buffer.open(QIODevice::WriteOnly);
+    image.save(&buffer, "JPEG");
+    return r;
+}
+
+} // namespace
+
+class TestResultWriter : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void write_keepsFolderStructure_andJpegIsReadable();
+    void json_followsTheDocumentedSchema();
+    void legacyResult_jsonHasNoDetectionList();
+    void inputs_areNeverModified();
+    void outputOntoAnInput_isRefused();
+    void sameStemInOneFolder_getsDistinctNames();
+    void unwritableOutput_failsWithThePath_andLeavesNothing();
+    void rewrite_replacesAtomically_noTempFilesLeft();
+
+private:
+    void makeInputs();
+    QTemporaryDir m_dir;
+    QList<ScannedImage> m_images;
+};
+
+void TestResultWriter::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QVERIFY(m_dir.isValid());
+    makeInputs();
+}
+
+void TestResultWriter::makeInputs()
+{
+    const QStringList names = {QStringLiteral("in/a.jpg"), QStringLiteral("in/a.png"), QStringLiteral("in/sub/b.jpeg")};
+    for (const QString &name : names) {
+        const QString path = m_dir.filePath(name);
+        QDir().mkpath(QFileInfo(path).absolutePath());
+        QImage image(32, 24, QImage::Format_RGB32);
+        image.fill(Qt::blue);
+        QVERIFY(image.save(path));
+        m_images.append({path, QDir(m_dir.filePath(QStringLiteral("in"))).relativeFilePath(path)});
+    }
+}
+
+void TestResultWriter::write_keepsFolderStructure_andJpegIsReadable()
+{
+    const QString out = m_dir.filePath(QStringLiteral("out1"));
+    ResultWriter writer(out);
+    writer.planOutputs(m_images);
+    QString error;
+    QVERIFY2(writer.write(m_images.at(2), v2Result(), &error), qPrintable(error));
+    QCOMPARE(filesUnder(out), QStringList{QStringLiteral("sub/b.jpg")});
+    QImage written(out + QStringLiteral("/sub/b.jpg"));
+    QCOMPARE(written.size(), QSize(64, 48));
+    QCOMPARE(writer.imageOutputPath(m_images.at(2)), out + QStringLiteral("/sub/b.jpg"));
+}
+
+void TestResultWriter::json_followsTheDocumentedSchema()
+{
+    const QString out = m_dir.filePath(QStringLiteral("out2"));
+    ResultWriter writer(out);
+    writer.setWriteJson(true);
+    QString error;
+    QVERIFY2(writer.write(m_images.at(0), v2Result(), &error), qPrintable(error));
+    QCOMPARE(filesUnder(out), QStringList({QStringLiteral("a.jpg"), QStringLiteral("a.json")}));
+    const QJsonObject json = QJsonDocument::fromJson(readAll(out + QStringLiteral("/a.json"))).object();
+    QCOMPARE(json.value(QStringLiteral("image")).toString(), m_images.at(0).absolutePath);
+    QCOMPARE(json.value(QStringLiteral("relative_path")).toString(), QStringLiteral("a.jpg"));
+    QCOMPARE(json.value(QStringLiteral("width")).toInt(), 640);
+    QCOMPARE(json.value(QStringLiteral("height")).toInt(), 480);
+    QCOMPARE(json.value(QStringLiteral("model")).toString(), QStringLiteral("nanodet-m-320"));
+    QCOMPARE(json.value(QStringLiteral("has_detection_data")).toBool(), true);
+    QCOMPARE(json.value(QStringLiteral("result_image")).toString(), QStringLiteral("a.jpg"));
+    const QJsonArray detections = json.value(QStringLiteral("detections")).toArray();
+    QCOMPARE(detections.size(), 1);
+    const QJsonObject d = detections.first().toObject();
+    QCOMPARE(d.value(QStringLiteral("label")).toString(), QStringLiteral("person"));
+    QCOMPARE(d.value(QStringLiteral("class_id")).toInt(), 0);
+    QCOMPARE(d.value(QStringLiteral("confidence")).toDouble(), 0.875);
+    QCOMPARE(d.value(QStringLiteral("box")).toArray(), QJsonArray({10.5, 20, 100, 200}));
+    QCOMPARE(json.value(QStringLiteral("timings")).toObject().value(QStringLiteral("inference_ms")).toDouble(), 28.5);
+}
+
+void TestResultWriter::legacyResult_jsonHasNoDetectionList()
+{
+    const QString out = m_dir.filePath(QStringLiteral("out3"));
+    ResultWriter writer(out);
+    writer.setWriteJson(true);
+    ClientResult legacy = v2Result();
+    legacy.hasDetectionData = false;
+    legacy.legacy = true;
+    legacy.result.detections.clear();
+    legacy.result.model.clear();
+    QString error;
+    QVERIFY2(writer.write(m_images.at(0), legacy, &error), qPrintable(error));
+    const QJsonObject json = QJsonDocument::fromJson(readAll(out + QStringLiteral("/a.json"))).object();
+    QCOMPARE(json.value(QStringLiteral("has_detection_data")).toBool(true), false);
+    QCOMPARE(json.value(QStringLiteral("protocol")).toString(), QStringLiteral("legacy"));
+    QVERIFY(!json.contains(QStringLiteral("detections")));
+    QCOMPARE(json.value(QStringLiteral("width")).toInt(), 640);
+}
+
+void TestResultWriter::inputs_areNeverModified()
+{
+    QList<QByteArray> before;
+    for (const ScannedImage &image : std::as_const(m_images))
+        before.append(sha(image.absolutePath));
+    const QStringList inputFiles = filesUnder(m_dir.filePath(QStringLiteral("in")));
+
+    ResultWriter writer(m_dir.filePath(QStringLiteral("out4")));
+    writer.setWriteJson(true);
+    writer.planOutputs(m_images);
+    for (const ScannedImage &image : std::as_const(m_images)) {
+        QString error;
+        QVERIFY2(writer.write(image, v2Result(), &error), qPrintable(error));
+    }
+    for (int i = 0; i < m_images.size(); ++i)
+        QCOMPARE(sha(m_images.at(i).absolutePath), before.at(i));
+    QCOMPARE(filesUnder(m_dir.filePath(QStringLiteral("in"))), inputFiles);
+}
+
+void TestResultWriter::outputOntoAnInput_isRefused()
+{
+    // Output folder = input folder: "a.jpg" would be written over the input "a.jpg".
+    const QByteArray before = sha(m_images.at(0).absolutePath);
+    ResultWriter writer(m_dir.filePath(QStringLiteral("in")));
+    QString error;
+    QVERIFY(!writer.write(m_images.at(0), v2Result(), &error));
+    QVERIFY2(error.contains(QStringLiteral("input")), qPrintable(error));
+    QCOMPARE(sha(m_images.at(0).absolutePath), before);
+
+    // With the whole set planned, a.png's output "a.png.jpg" is fine, but nothing may land on a.jpg.
+    writer.planOutputs(m_images);
+    QVERIFY(!writer.write(m_images.at(0), v2Result(), &error));
+    QCOMPARE(sha(m_images.at(0).absolutePath), before);
+}
+
+void TestResultWriter::sameStemInOneFolder_getsDistinctNames()
+{
+    ResultWriter writer(m_dir.filePath(QStringLiteral("out5")));
+    writer.planOutputs(m_images);
+    QCOMPARE(writer.outputStem(m_images.at(0)), QStringLiteral("a"));
+    QCOMPARE(writer.outputStem(m_images.at(1)), QStringLiteral("a.png"));
+    QCOMPARE(writer.outputStem(m_images.at(2)), QStringLiteral("sub/b"));
+    QVERIFY(writer.imageOutputPath(m_images.at(0)) != writer.imageOutputPath(m_images.at(1)));
+
+    // Same relative path under two different roots.
+    const QList<ScannedImage> twoRoots = {{QStringLiteral("/x/one/p.jpg"), QStringLiteral("p.jpg")},
+                                          {QStringLiteral("/x/two/p.jpg"), QStringLiteral("p.jpg")},
+                                          {QStringLiteral("/x/three/p.jpg"), QStringLiteral("p.jpg")}};
+    writer.planOutputs(twoRoots);
+    QCOMPARE(writer.outputStem(twoRoots.at(0)), QStringLiteral("p"));
+    QCOMPARE(writer.outputStem(twoRoots.at(1)), QStringLiteral("p.jpg"));
+    QCOMPARE(writer.outputStem(twoRoots.at(2)), QStringLiteral("p.jpg-2"));
+}
+
+void TestResultWriter::unwritableOutput_failsWithThePath_andLeavesNothing()
+{
+    // A file where the output folder should be.
+    const QString blocker = m_dir.filePath(QStringLiteral("blocker"));
+    QFile file(blocker);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.close();
+    ResultWriter writer(blocker);
+    QString error;
+    QVERIFY(!writer.write(m_images.at(2), v2Result(), &error));
+    QVERIFY2(error.contains(blocker), qPrintable(error));
+    QVERIFY(QFileInfo(blocker).isFile());
+    QCOMPARE(QFileInfo(blocker).size(), 0);
+}
+
+void TestResultWriter::rewrite_replacesAtomically_noTempFilesLeft()
+{
+    const QString out = m_dir.filePath(QStringLiteral("out6"));
+    ResultWriter writer(out);
+    writer.setWriteJson(true);
+    QString error;
+    ClientResult first = v2Result();
+    QVERIFY(writer.write(m_images.at(0), first, &error));
+    ClientResult second = v2Result();
+    second.result.detections.clear();
+    QVERIFY(writer.write(m_images.at(0), second, &error));
+    QCOMPARE(filesUnder(out), QStringList({QStringLiteral("a.jpg"), QStringLiteral("a.json")}));
+    const QJsonObject json = QJsonDocument::fromJson(readAll(out + QStringLiteral("/a.json"))).object();
+    QCOMPARE(json.value(QStringLiteral("detections")).toArray().size(), 0);
+}
+
+QTEST_GUILESS_MAIN(TestResultWriter)
+#include "tst_resultwriter.moc"
