@@ -1,0 +1,162 @@
+#include "pipelinebench.h"
+
+#include "detector/annotator.h"
+#include "detector/detector.h"
+#include "eval/modelevaluation.h"
+
+#include <QElapsedTimer>
+#include <QFuture>
+#include <QMutex>
+#include <QMutexLocker>
+#include <QThreadPool>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+namespace edgelens {
+
+namespace {
+
+double msSince(const QElapsedTimer &timer)
+{
+    return double(timer.nsecsElapsed()) / 1e6;
+}
+
+} // namespace
+
+PipelineBench::PipelineBench(const QList<QByteArray> &images)
+    : m_images(images)
+{
+}
+
+std::optional<double> PipelineBench::forwardMedianMs(const ModelManifest &manifest, int iterations, QString *error)
+{
+    if (manifest.family == QLatin1String("cascade") || manifest.files.isEmpty() || !manifest.isComplete()) {
+        if (error)
+            *error = QStringLiteral("%1: no cv::dnn network to time").arg(manifest.name);
+        return std::nullopt;
+    }
+    try {
+        // readNet tells the formats apart by extension: .onnx, or .weights with its .cfg.
+        const std::string model = manifest.files.at(0).path.toStdString();
+        const std::string config = manifest.files.size() > 1 ? manifest.files.at(1).path.toStdString() : std::string();
+        cv::dnn::Net net = cv::dnn::readNet(model, config);
+        const std::vector<std::string> outputs = net.getUnconnectedOutLayersNames();
+        const cv::Mat input(manifest.inputHeight, manifest.inputWidth, CV_8UC3, cv::Scalar(114, 114, 114));
+        net.setInput(cv::dnn::blobFromImage(input, 1.0 / 255, cv::Size(manifest.inputWidth, manifest.inputHeight)));
+        std::vector<cv::Mat> out;
+        for (int i = 0; i < 2; ++i)
+            net.forward(out, outputs);
+        QList<double> times;
+        for (int i = 0; i < iterations; ++i) {
+            QElapsedTimer timer;
+            timer.start();
+            net.forward(out, outputs);
+            times.append(msSince(timer));
+        }
+        return ModelEvaluation::percentile(times, 50);
+    } catch (const cv::Exception &e) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(manifest.name, QString::fromStdString(e.what()).trimmed());
+        return std::nullopt;
+    }
+}
+
+std::optional<PipelineFigures> PipelineBench::run(const ModelManifest &manifest, int threads, double seconds,
+                                                  int count, QString *error) const
+{
+    if (m_images.isEmpty()) {
+        if (error)
+            *error = QStringLiteral("no images to run");
+        return std::nullopt;
+    }
+    threads = std::max(1, threads);
+    std::vector<std::unique_ptr<Detector>> detectors;
+    for (int t = 0; t < threads; ++t) {
+        auto detector = createDetector(manifest, error);
+        if (!detector)
+            return std::nullopt;
+        detectors.push_back(std::move(detector));
+    }
+
+    PipelineFigures figures;
+    figures.model = manifest.name;
+    figures.backend = detectors.front()->backendDescription();
+    figures.threads = threads;
+
+    // Warm-up: the first forward allocates and picks kernels.
+    {
+        const QByteArray &bytes = m_images.first();
+        const cv::Mat bgr = cv::imdecode(cv::Mat(1, int(bytes.size()), CV_8UC1, const_cast<char *>(bytes.constData())),
+                                         cv::IMREAD_COLOR);
+        for (auto &detector : detectors)
+            detector->detect(bgr, DetectParams());
+    }
+
+    std::atomic<int> next{0};
+    std::atomic<bool> failed{false};
+    QMutex mutex;
+    QList<double> detectTimes;
+    QString firstError;
+    QElapsedTimer clock;
+
+    const auto work = [&](Detector *detector) {
+        std::vector<uchar> jpeg;
+        for (;;) {
+            if (seconds > 0 ? double(clock.nsecsElapsed()) / 1e9 >= seconds : next.load() >= count)
+                return;
+            const int i = next++;
+            if (seconds <= 0 && i >= count)
+                return;
+            const QByteArray &bytes = m_images.at(i % m_images.size());
+            try {
+                // Exactly the server's per-image work (DetectionEngine): decode, detect, draw, encode.
+                cv::Mat bgr = cv::imdecode(
+                    cv::Mat(1, int(bytes.size()), CV_8UC1, const_cast<char *>(bytes.constData())), cv::IMREAD_COLOR);
+                QElapsedTimer detectTimer;
+                detectTimer.start();
+                const QList<Detection> detections = detector->detect(bgr, DetectParams());
+                const double detectMs = msSince(detectTimer);
+                Annotator::draw(bgr, detections);
+                cv::imencode(".jpg", bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, 90});
+                QMutexLocker lock(&mutex);
+                detectTimes.append(detectMs);
+            } catch (const cv::Exception &e) {
+                QMutexLocker lock(&mutex);
+                if (!failed.exchange(true))
+                    firstError = QString::fromStdString(e.what()).trimmed();
+                return;
+            }
+        }
+    };
+
+    clock.start();
+    if (threads == 1) {
+        work(detectors.front().get());
+    } else {
+        QThreadPool pool;
+        pool.setMaxThreadCount(threads);
+        QList<QFuture<void>> futures;
+        for (auto &detector : detectors)
+            futures.append(QtConcurrent::run(&pool, work, detector.get()));
+        for (auto &future : futures)
+            future.waitForFinished();
+    }
+    figures.seconds = double(clock.nsecsElapsed()) / 1e9;
+    if (failed) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(manifest.name, firstError);
+        return std::nullopt;
+    }
+    figures.images = int(detectTimes.size());
+    figures.imagesPerSecond = figures.seconds > 0 ? figures.images / figures.seconds : 0;
+    figures.detectMedianMs = ModelEvaluation::percentile(detectTimes, 50);
+    return figures;
+}
+
+} // namespace edgelens

@@ -1,0 +1,271 @@
+// `edgelens-cli eval` as a user runs it: arguments in, exit code and report out.
+
+#include "../../app/cli/evalcommand.h"
+
+#include "eval/cocojsonreader.h"
+#include "eval/modelevaluation.h"
+#include "eval/predictionreader.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QtTest>
+
+using namespace edgelens;
+
+class TestEvalCommand : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void predictionsEqualToGroundTruth_scoreOne();
+    void missingSidecars_lowerTheScoreAndWarn();
+    void noSidecarsAtAll_isAnError();
+    void percentile_isNearestRank();
+    void badArguments_areUsageErrors_data();
+    void badArguments_areUsageErrors();
+    void unknownModel_saysWhereItLooked();
+    void realModel_onAFewImages_reportsEverything();
+    void sidecarsOfARealCliRun_scoreLikeTheInProcessRun();
+
+private:
+    QJsonObject readReport(const QString &path);
+    void writeSidecars(const QString &dir, int keepEvery);
+
+    QTemporaryDir m_dir;
+    QString m_images;
+    QString m_annotations;
+    std::optional<GroundTruthSet> m_groundTruth;
+};
+
+void TestEvalCommand::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QVERIFY(m_dir.isValid());
+    const QString root = qEnvironmentVariable("EDGELENS_SHARED_DIR") + QStringLiteral("/data/coco128-train");
+    if (!QFileInfo::exists(root))
+        QSKIP("EDGELENS_SHARED_DIR/data/coco128-train is not available");
+    m_images = root + QStringLiteral("/images");
+    m_annotations = root + QStringLiteral("/annotations/instances_train2017.json");
+    QString error;
+    m_groundTruth = CocoJsonReader::read(m_annotations, &error);
+    QVERIFY2(m_groundTruth, qPrintable(error));
+}
+
+QJsonObject TestEvalCommand::readReport(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+// Sidecars exactly as the CLI writes them, holding the ground truth itself; keepEvery = 2
+// leaves out every other image.
+void TestEvalCommand::writeSidecars(const QString &dir, int keepEvery)
+{
+    QDir().mkpath(dir);
+    for (qsizetype i = 0; i < m_groundTruth->images.size(); i += keepEvery) {
+        const GroundTruthImage &image = m_groundTruth->images.at(i);
+        DetectionResult result;
+        result.imageWidth = image.width;
+        result.imageHeight = image.height;
+        result.model = QStringLiteral("ground-truth");
+        for (const GroundTruthBox &g : image.boxes) {
+            if (g.crowd)
+                continue;
+            Detection d;
+            d.classId = g.classId;
+            d.label = m_groundTruth->classNames.at(g.classId);
+            d.confidence = 0.9f;
+            d.box = g.box;
+            result.detections.append(d);
+        }
+        QJsonObject sidecar = toJson(result);
+        sidecar.insert(QStringLiteral("image"), QString(m_images + QLatin1Char('/') + image.fileName));
+        QFile file(PredictionReader::sidecarPath(dir, image.fileName));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QJsonDocument(sidecar).toJson());
+    }
+}
+
+void TestEvalCommand::predictionsEqualToGroundTruth_scoreOne()
+{
+    const QString predictions = m_dir.filePath(QStringLiteral("perfect"));
+    writeSidecars(predictions, 1);
+    const QString report = m_dir.filePath(QStringLiteral("perfect.json"));
+    QCOMPARE(runEvalCommand({QStringLiteral("--images"), m_images, QStringLiteral("--annotations"), m_annotations,
+                             QStringLiteral("--predictions"), predictions, QStringLiteral("--json"),
+                             QStringLiteral("--output"), report}),
+             0);
+    const QJsonObject json = readReport(report);
+    QCOMPARE(json.value(QStringLiteral("map")).toDouble(), 1.0);
+    QCOMPARE(json.value(QStringLiteral("ap50")).toDouble(), 1.0);
+    QCOMPARE(json.value(QStringLiteral("ap75")).toDouble(), 1.0);
+    QCOMPARE(json.value(QStringLiteral("images")).toInt(), 128);
+    QCOMPARE(json.value(QStringLiteral("model")).toString(), QStringLiteral("ground-truth"));
+    QCOMPARE(json.value(QStringLiteral("per_class")).toArray().size(), json.value(QStringLiteral("classes_scored")).toInt());
+    QVERIFY(json.value(QStringLiteral("warnings")).toArray().isEmpty());
+}
+
+void TestEvalCommand::missingSidecars_lowerTheScoreAndWarn()
+{
+    const QString predictions = m_dir.filePath(QStringLiteral("half"));
+    writeSidecars(predictions, 2);
+    const QString report = m_dir.filePath(QStringLiteral("half.json"));
+    QCOMPARE(runEvalCommand({QStringLiteral("--images"), m_images, QStringLiteral("--annotations"), m_annotations,
+                             QStringLiteral("--predictions"), predictions, QStringLiteral("--json"),
+                             QStringLiteral("--output"), report}),
+             0);
+    const QJsonObject json = readReport(report);
+    const double map = json.value(QStringLiteral("map")).toDouble();
+    QVERIFY2(map > 0.2 && map < 0.9, qPrintable(QString::number(map)));
+    const QJsonArray warnings = json.value(QStringLiteral("warnings")).toArray();
+    QCOMPARE(warnings.size(), 1);
+    QVERIFY2(warnings.first().toString().startsWith(QStringLiteral("64 of 128 images have no sidecar")),
+             qPrintable(warnings.first().toString()));
+}
+
+void TestEvalCommand::noSidecarsAtAll_isAnError()
+{
+    const QString empty = m_dir.filePath(QStringLiteral("empty"));
+    QDir().mkpath(empty);
+    QCOMPARE(runEvalCommand({QStringLiteral("--images"), m_images, QStringLiteral("--annotations"), m_annotations,
+                             QStringLiteral("--predictions"), empty}),
+             1);
+}
+
+void TestEvalCommand::percentile_isNearestRank()
+{
+    const QList<double> values = {5, 1, 4, 2, 3, 10, 9, 8, 7, 6};
+    QCOMPARE(ModelEvaluation::percentile(values, 50), 5.0);
+    QCOMPARE(ModelEvaluation::percentile(values, 95), 10.0);
+    QCOMPARE(ModelEvaluation::percentile(values, 0), 1.0);
+    QCOMPARE(ModelEvaluation::percentile({}, 50), 0.0);
+    QCOMPARE(ModelEvaluation::percentile({42}, 95), 42.0);
+}
+
+void TestEvalCommand::badArguments_areUsageErrors_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::newRow("nothing") << QStringList{};
+    QTest::newRow("no annotations") << QStringList{QStringLiteral("--images"), QStringLiteral("x")};
+    QTest::newRow("conf above 1") << QStringList{QStringLiteral("--images"), QStringLiteral("x"),
+                                                 QStringLiteral("--annotations"), QStringLiteral("y"),
+                                                 QStringLiteral("--conf"), QStringLiteral("5")};
+    QTest::newRow("max-det text") << QStringList{QStringLiteral("--images"), QStringLiteral("x"),
+                                                 QStringLiteral("--annotations"), QStringLiteral("y"),
+                                                 QStringLiteral("--max-det"), QStringLiteral("lots")};
+    QTest::newRow("unknown option") << QStringList{QStringLiteral("--frobnicate")};
+    QTest::newRow("stray argument") << QStringList{QStringLiteral("--images"), QStringLiteral("x"),
+                                                   QStringLiteral("--annotations"), QStringLiteral("y"),
+                                                   QStringLiteral("extra")};
+    QTest::newRow("report over the annotations")
+        << QStringList{QStringLiteral("--images"), QStringLiteral("/nonexistent-images"), QStringLiteral("--annotations"),
+                       QFINDTESTDATA("tst_evalcommand.cpp"), QStringLiteral("--output"), QFINDTESTDATA("tst_evalcommand.cpp")};
+    QTest::newRow("report into the images")
+        << QStringList{QStringLiteral("--images"), QDir::tempPath(), QStringLiteral("--annotations"), QStringLiteral("y"),
+                       QStringLiteral("--output"), QDir::tempPath() + QStringLiteral("/report.json")};
+    QTest::newRow("predictions with model") << QStringList{QStringLiteral("--images"), QStringLiteral("x"),
+                                                           QStringLiteral("--annotations"), QStringLiteral("y"),
+                                                           QStringLiteral("--predictions"), QStringLiteral("z"),
+                                                           QStringLiteral("--model"), QStringLiteral("m")};
+}
+
+void TestEvalCommand::badArguments_areUsageErrors()
+{
+    QFETCH(QStringList, arguments);
+    QCOMPARE(runEvalCommand(arguments), 2);
+}
+
+void TestEvalCommand::unknownModel_saysWhereItLooked()
+{
+    QCOMPARE(runEvalCommand({QStringLiteral("--model"), QStringLiteral("no-such-model"), QStringLiteral("--images"),
+                             m_images, QStringLiteral("--annotations"), m_annotations}),
+             1);
+    // Missing annotations is a clear failure too, not a crash.
+    QCOMPARE(runEvalCommand({QStringLiteral("--images"), m_images, QStringLiteral("--annotations"),
+                             m_dir.filePath(QStringLiteral("nothing.json")), QStringLiteral("--predictions"),
+                             m_dir.path()}),
+             1);
+}
+
+void TestEvalCommand::realModel_onAFewImages_reportsEverything()
+{
+    // Eight images of coco128 in a folder of their own: the other 120 are reported missing.
+    const QString images = m_dir.filePath(QStringLiteral("few"));
+    QDir().mkpath(images);
+    for (int i = 0; i < 8; ++i) {
+        const QString name = m_groundTruth->images.at(i).fileName;
+        QVERIFY(QFile::copy(m_images + QLatin1Char('/') + name, images + QLatin1Char('/') + name));
+    }
+    const QString report = m_dir.filePath(QStringLiteral("few.json"));
+    const int code = runEvalCommand({QStringLiteral("--model"), QStringLiteral("fastestdet-352"),
+                                     QStringLiteral("--images"), images, QStringLiteral("--annotations"),
+                                     m_annotations, QStringLiteral("--max-det"), QStringLiteral("5"),
+                                     QStringLiteral("--json"), QStringLiteral("--output"), report});
+    if (code == 1 && !QFileInfo::exists(report))
+        QSKIP("fastestdet-352 is not available here");
+    QCOMPARE(code, 0);
+    const QJsonObject json = readReport(report);
+    QCOMPARE(json.value(QStringLiteral("images")).toInt(), 8);
+    QCOMPARE(json.value(QStringLiteral("model")).toString(), QStringLiteral("fastestdet-352"));
+    const double perImage = json.value(QStringLiteral("detections_per_image")).toDouble();
+    QVERIFY2(perImage > 0 && perImage <= 5, qPrintable(QString::number(perImage)));
+    QVERIFY(json.value(QStringLiteral("median_ms")).toDouble() > 0);
+    QVERIFY(json.value(QStringLiteral("p95_ms")).toDouble() >= json.value(QStringLiteral("median_ms")).toDouble());
+    const double map = json.value(QStringLiteral("map")).toDouble();
+    QVERIFY2(map > 0 && map < 1, qPrintable(QString::number(map)));
+    QVERIFY2(json.value(QStringLiteral("warnings")).toArray().first().toString().startsWith(QStringLiteral("120 of 128")),
+             qPrintable(QJsonDocument(json.value(QStringLiteral("warnings")).toArray()).toJson()));
+}
+
+void TestEvalCommand::sidecarsOfARealCliRun_scoreLikeTheInProcessRun()
+{
+    const QString cli = qEnvironmentVariable("EDGELENS_BIN_DIR") + QStringLiteral("/edgelens-cli");
+    if (!QFileInfo(cli).isExecutable())
+        QSKIP("edgelens-cli is not built");
+    const QString images = m_dir.filePath(QStringLiteral("cli-images"));
+    QDir().mkpath(images + QStringLiteral("/sub"));
+    for (int i = 0; i < 12; ++i) {
+        const QString name = m_groundTruth->images.at(i).fileName;
+        // Half in a subfolder: the sidecars must mirror the relative paths.
+        const QString target = images + (i % 2 ? QStringLiteral("/sub/") : QStringLiteral("/")) + name;
+        QVERIFY(QFile::copy(m_images + QLatin1Char('/') + name, target));
+    }
+    const QString predictions = m_dir.filePath(QStringLiteral("cli-out"));
+    QProcess process;
+    process.start(cli, {QStringLiteral("--quiet"), QStringLiteral("--model"), QStringLiteral("fastestdet-352"),
+                        QStringLiteral("--conf"), QStringLiteral("0.001"), QStringLiteral("--json"),
+                        QStringLiteral("--output"), predictions, images});
+    QVERIFY(process.waitForFinished(120000));
+    if (process.exitCode() != 0 && process.readAllStandardError().contains("fastestdet-352"))
+        QSKIP("fastestdet-352 is not available to edgelens-cli here");
+    QCOMPARE(process.exitCode(), 0);
+
+    const QString fromSidecars = m_dir.filePath(QStringLiteral("cli-sidecars.json"));
+    QCOMPARE(runEvalCommand({QStringLiteral("--images"), images, QStringLiteral("--annotations"), m_annotations,
+                             QStringLiteral("--predictions"), predictions, QStringLiteral("--json"),
+                             QStringLiteral("--output"), fromSidecars}),
+             0);
+    const QString inProcess = m_dir.filePath(QStringLiteral("cli-inprocess.json"));
+    QCOMPARE(runEvalCommand({QStringLiteral("--model"), QStringLiteral("fastestdet-352"), QStringLiteral("--images"),
+                             images, QStringLiteral("--annotations"), m_annotations, QStringLiteral("--json"),
+                             QStringLiteral("--output"), inProcess}),
+             0);
+    const QJsonObject a = readReport(fromSidecars);
+    const QJsonObject b = readReport(inProcess);
+    QCOMPARE(a.value(QStringLiteral("images")).toInt(), 12);
+    QCOMPARE(a.value(QStringLiteral("model")).toString(), QStringLiteral("fastestdet-352"));
+    // Only the sidecars' rounding (3 decimals) separates the two.
+    const double mapA = a.value(QStringLiteral("map")).toDouble();
+    const double mapB = b.value(QStringLiteral("map")).toDouble();
+    QVERIFY2(mapB > 0.05, qPrintable(QString::number(mapB)));
+    QVERIFY2(qAbs(mapA - mapB) < 0.005, qPrintable(QStringLiteral("sidecars %1, in-process %2").arg(mapA).arg(mapB)));
+    for (const QJsonValue &w : a.value(QStringLiteral("warnings")).toArray())
+        QVERIFY2(!w.toString().contains(QStringLiteral("no sidecar")), qPrintable(w.toString()));
+}
+
+QTEST_GUILESS_MAIN(TestEvalCommand)
+#include "tst_evalcommand.moc"
