@@ -302,7 +302,7 @@ void TestCli::modelsDownload_userManifest_fetchesIntoTheUserFolder()
     const Run download = runCli({QStringLiteral("models"), QStringLiteral("download"), QStringLiteral("tiny-fastestdet")},
                                 QString(), 60000, env);
     QVERIFY2(download.exitCode == 0, qPrintable(download.err));
-    const QString saved = m_dir.filePath(QStringLiteral("xdg-data/EdgeLens/EdgeLens/models/tiny-fastestdet/tiny.onnx"));
+    const QString saved = m_dir.filePath(QStringLiteral("xdg-data/edgelens/models/tiny-fastestdet/tiny.onnx"));
     QFile result(saved);
     QVERIFY2(result.open(QIODevice::ReadOnly), qPrintable(download.err));
     QCOMPARE(result.readAll(), bytes);
