@@ -1,0 +1,266 @@
+// edgelens-gallery-bench: fills the gallery with generated images and scrolls through it the
+// way a user would, measuring what the user would feel:
+//   - time from "add folder" until every image is in the gallery,
+//   - the longest event-loop stall while thumbnails load during scrolling (a 1 ms timer
+//     records the gaps between its ticks),
+//   - peak memory (VmHWM from /proc/self/status).
+// Run it under a real or virtual display (xvfb-run) or with QT_QPA_PLATFORM=offscreen.
+
+#include "gallerydelegate.h"
+#include "galleryfilterproxy.h"
+#include "gallerymodel.h"
+#include "galleryview.h"
+#include "imagecollector.h"
+#include "thumbnailcache.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QImage>
+#include <QPainter>
+#include <QRandomGenerator>
+#include <QScrollBar>
+#include <QSet>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QtConcurrent/QtConcurrentMap>
+
+#include <algorithm>
+#include <numeric>
+#include <cstdio>
+
+using namespace edgelens;
+
+namespace {
+
+qint64 vmHwmKb()
+{
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
+    }
+    return -1;
+}
+
+QImage makeImage(int index, int w, int h)
+{
+    QImage image(w, h, QImage::Format_RGB32);
+    QRandomGenerator rng(quint32(index) * 7919u + 1);
+    image.fill(QColor::fromHsv(int(rng.bounded(360)), 80, 200));
+    QPainter p(&image);
+    for (int i = 0; i < 6; ++i) {
+        p.setBrush(QColor::fromHsv(int(rng.bounded(360)), 200, 220));
+        p.setPen(Qt::NoPen);
+        p.drawEllipse(QRect(int(rng.bounded(w)), int(rng.bounded(h)), 20 + int(rng.bounded(w / 3)), 20 + int(rng.bounded(h / 3))));
+    }
+    p.setPen(Qt::black);
+    p.drawText(image.rect(), Qt::AlignCenter, QString::number(index));
+    return image;
+}
+
+// Waits in the event loop (so the GUI keeps working) until pred() or timeout.
+bool waitFor(const std::function<bool()> &pred, int timeoutMs)
+{
+    QElapsedTimer t;
+    t.start();
+    while (!pred()) {
+        if (t.elapsed() > timeoutMs)
+            return false;
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
+    }
+    return true;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("edgelens-gallery-bench"));
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Gallery population, scrolling stalls and memory with many images."));
+    parser.addHelpOption();
+    const QCommandLineOption countOpt(QStringLiteral("count"), QStringLiteral("Images to generate (default 10000)."), QStringLiteral("n"), QStringLiteral("10000"));
+    const QCommandLineOption sizeOpt(QStringLiteral("size"), QStringLiteral("Generated image size WxH (default 640x480)."), QStringLiteral("WxH"), QStringLiteral("640x480"));
+    const QCommandLineOption dirOpt(QStringLiteral("dir"), QStringLiteral("Reuse/keep images in this folder instead of a temporary one."), QStringLiteral("dir"));
+    const QCommandLineOption scrollOpt(QStringLiteral("scroll-seconds"), QStringLiteral("How long to scroll top to bottom (default 20)."), QStringLiteral("s"), QStringLiteral("20"));
+    parser.addOptions({countOpt, sizeOpt, dirOpt, scrollOpt});
+    parser.process(app);
+
+    const int count = qMax(1, parser.value(countOpt).toInt());
+    const QStringList wh = parser.value(sizeOpt).split(QLatin1Char('x'));
+    const int w = qMax(16, wh.value(0).toInt());
+    const int h = qMax(16, wh.value(1).toInt());
+    const double scrollSeconds = qMax(1.0, parser.value(scrollOpt).toDouble());
+
+    QTemporaryDir temp;
+    const QString root = parser.isSet(dirOpt) ? parser.value(dirOpt) : temp.path();
+    QDir(root).mkpath(QStringLiteral("images/inferenced"));
+    const QString imagesDir = QDir(root).filePath(QStringLiteral("images"));
+    const QString resultsDir = QDir(imagesDir).filePath(QStringLiteral("inferenced"));
+
+    // 1. Generate: originals plus stand-ins for marked-up results, so both thumbnails load.
+    QElapsedTimer timer;
+    timer.start();
+    QList<int> indexes(count);
+    std::iota(indexes.begin(), indexes.end(), 0);
+    QtConcurrent::blockingMap(indexes, [&](int i) {
+        const QString name = QStringLiteral("img_%1.jpg").arg(i, 5, 10, QLatin1Char('0'));
+        const QString original = QDir(imagesDir).filePath(name);
+        const QString result = QDir(resultsDir).filePath(name);
+        if (QFile::exists(original) && QFile::exists(result))
+            return;
+        QImage image = makeImage(i, w, h);
+        image.save(original, "JPEG", 85);
+        QPainter p(&image);
+        p.setPen(QPen(Qt::red, 3));
+        p.drawRect(w / 4, h / 4, w / 2, h / 2);
+        p.end();
+        image.save(result, "JPEG", 85);
+    });
+    std::printf("generated %d + %d JPEGs (%dx%d) in %.1f s\n", count, count, w, h, timer.elapsed() / 1000.0);
+    std::fflush(stdout);
+    const qint64 hwmBefore = vmHwmKb();
+
+    // 2. The gallery as the app builds it.
+    GalleryModel model;
+    GalleryFilterProxy proxy;
+    proxy.setSourceModel(&model);
+    ThumbnailCache cache;
+    GalleryDelegate delegate(&cache);
+    GalleryView view;
+    view.setModel(&proxy);
+    view.setItemDelegate(&delegate);
+    const QSize thumb(160, 120);
+    delegate.setThumbnailSize(thumb);
+    cache.setThumbnailSize(thumb * view.devicePixelRatio());
+    cache.setMaxCostBytes(ThumbnailCache::defaultBudgetFor(thumb * view.devicePixelRatio()));
+    view.setGridSize(delegate.sizeHint(QStyleOptionViewItem(), QModelIndex()) + QSize(8, 8));
+    QObject::connect(&cache, &ThumbnailCache::thumbnailReady, view.viewport(), qOverload<>(&QWidget::update));
+    view.resize(1400, 900);
+    view.show();
+
+    // Gaps between 1 ms ticks are how long the event loop could not run.
+    QElapsedTimer clock;
+    clock.start();
+    qint64 lastTick = clock.elapsed();
+    qint64 worstGap = 0;
+    bool measuring = false;
+    QTimer ticker;
+    ticker.setTimerType(Qt::PreciseTimer);
+    ticker.setInterval(1);
+    QObject::connect(&ticker, &QTimer::timeout, [&] {
+        const qint64 now = clock.elapsed();
+        if (measuring)
+            worstGap = std::max(worstGap, now - lastTick);
+        lastTick = now;
+    });
+    ticker.start();
+
+    ImageCollector collector;
+    QObject::connect(&collector, &ImageCollector::imagesFound, [&](const QList<GalleryModel::NewImage> &images) {
+        model.addImages(images);
+    });
+    timer.restart();
+    lastTick = clock.elapsed();
+    measuring = true;
+    collector.collect({imagesDir});
+    if (!waitFor([&] { return !collector.isBusy() && model.rowCount() == count; }, 120000)) {
+        std::fprintf(stderr, "gallery did not fill: %d of %d\n", model.rowCount(), count);
+        return 1;
+    }
+    const qint64 populateMs = timer.elapsed();
+    const qint64 populateStall = worstGap;
+    // Every item as finished, pointing at its "result", as after a completed batch.
+    for (int row = 0; row < model.rowCount(); ++row) {
+        DetectionResult r;
+        r.imageWidth = w;
+        r.imageHeight = h;
+        Detection d;
+        d.classId = 0;
+        d.label = QStringLiteral("person");
+        d.confidence = 0.9f;
+        d.box = QRectF(w / 4.0, h / 4.0, w / 2.0, h / 2.0);
+        r.detections = {d};
+        model.setResult(row, r, true, QDir(resultsDir).filePath(model.item(row).fileName), QString());
+    }
+    waitFor([] { return false; }, 300);
+
+    // 3. Scroll from top to bottom at a steady pace, as a user dragging the scroll bar would.
+    QScrollBar *bar = view.verticalScrollBar();
+    bar->setValue(0);
+    waitFor([&] { return cache.pendingCount() == 0 && cache.runningCount() == 0; }, 10000);
+    worstGap = 0;
+    lastTick = clock.elapsed();
+    QList<qint64> gaps;
+    int frames = 0;
+    timer.restart();
+    QTimer scroller;
+    scroller.setInterval(16);
+    QObject::connect(&scroller, &QTimer::timeout, [&] {
+        const double t = timer.elapsed() / (scrollSeconds * 1000.0);
+        bar->setValue(int(std::min(1.0, t) * bar->maximum()));
+        ++frames;
+    });
+    scroller.start();
+    waitFor([&] { return timer.elapsed() >= scrollSeconds * 1000.0; }, int(scrollSeconds * 1000) + 5000);
+    scroller.stop();
+    const qint64 scrollStall = worstGap;
+    const qint64 scrollMs = timer.elapsed();
+    waitFor([&] { return cache.pendingCount() == 0 && cache.runningCount() == 0; }, 10000);
+    measuring = false;
+
+    // 4. Jump to random places (a user dragging the scroll bar thumb and letting go): how long
+    //    until every visible cell shows both thumbnails.
+    const auto visibleComplete = [&] {
+        QSet<int> rows;
+        const QRect area = view.viewport()->rect();
+        for (int y = 5; y < area.height(); y += 40)
+            for (int x = 5; x < area.width(); x += 40) {
+                const QModelIndex idx = view.indexAt(QPoint(x, y));
+                if (idx.isValid())
+                    rows.insert(proxy.mapToSource(idx).row());
+            }
+        for (int row : std::as_const(rows)) {
+            const GalleryItem &it = model.item(row);
+            if (!cache.contains(it.path) || !cache.contains(it.resultPath))
+                return false;
+        }
+        return !rows.isEmpty();
+    };
+    QRandomGenerator jumps(42);
+    QList<qint64> fill;
+    worstGap = 0;
+    measuring = true;
+    lastTick = clock.elapsed();
+    for (int i = 0; i < 20; ++i) {
+        bar->setValue(int(jumps.bounded(bar->maximum() + 1)));
+        QElapsedTimer t;
+        t.start();
+        if (!waitFor(visibleComplete, 10000)) {
+            std::fprintf(stderr, "visible thumbnails did not all load within 10 s\n");
+            break;
+        }
+        fill.append(t.elapsed());
+    }
+    const qint64 jumpStall = worstGap;
+    measuring = false;
+    std::sort(fill.begin(), fill.end());
+
+    std::printf("gallery populated with %d images in %.0f ms (longest event-loop stall meanwhile %lld ms)\n", count,
+                double(populateMs), populateStall);
+    std::printf("scrolled %d px top to bottom in %.1f s (%d frames): longest event-loop stall %lld ms\n", bar->maximum(),
+                scrollMs / 1000.0, frames, scrollStall);
+    if (!fill.isEmpty())
+        std::printf("after %lld jumps to random positions: visible cells complete in median %lld ms, worst %lld ms; longest stall %lld ms\n",
+                    qint64(fill.size()), fill.at(fill.size() / 2), fill.last(), jumpStall);
+    std::printf("thumbnail cache: %d thumbnails, %.1f MB of %.1f MB budget\n", cache.cachedCount(),
+                cache.totalCostBytes() / 1048576.0, cache.maxCostBytes() / 1048576.0);
+    std::printf("peak RSS (VmHWM): %.1f MB (%.1f MB before the gallery existed)\n", vmHwmKb() / 1024.0, hwmBefore / 1024.0);
+    return 0;
+}

@@ -1,0 +1,173 @@
+#include "gallerydelegate.h"
+
+#include "galleryitem.h"
+#include "gallerymodel.h"
+#include "thumbnailcache.h"
+
+#include <QAbstractItemView>
+#include <QApplication>
+#include <QHelpEvent>
+#include <QPainter>
+#include <QToolTip>
+
+namespace edgelens {
+
+namespace {
+
+constexpr int kMargin = 6;
+constexpr int kGap = 4;
+
+QColor statusColor(GalleryItem::Status status, const QPalette &palette)
+{
+    switch (status) {
+    case GalleryItem::Status::Done:
+        return QColor(0x2e, 0x9d, 0x4f);
+    case GalleryItem::Status::Failed:
+        return QColor(0xd0, 0x3b, 0x2f);
+    case GalleryItem::Status::Sending:
+    case GalleryItem::Status::Processing:
+        return QColor(0x2f, 0x7d, 0xd0);
+    case GalleryItem::Status::Cancelled:
+    case GalleryItem::Status::Queued:
+        break;
+    }
+    return palette.color(QPalette::Disabled, QPalette::Text);
+}
+
+QString statusLine(const QModelIndex &index)
+{
+    const auto status = index.data(GalleryModel::StatusRole).value<GalleryItem::Status>();
+    if (status == GalleryItem::Status::Done) {
+        if (!index.data(GalleryModel::HasDetectionDataRole).toBool())
+            return GalleryModel::tr("done (image only)");
+        const int n = index.data(GalleryModel::DetectionCountRole).toInt();
+        return n == 0 ? GalleryModel::tr("done, nothing detected") : GalleryModel::tr("done, %n detection(s)", nullptr, n);
+    }
+    if (status == GalleryItem::Status::Failed)
+        return GalleryModel::tr("failed: %1").arg(index.data(GalleryModel::ErrorRole).toString());
+    return statusName(status);
+}
+
+} // namespace
+
+GalleryDelegate::GalleryDelegate(ThumbnailCache *cache, QObject *parent)
+    : QStyledItemDelegate(parent)
+    , m_cache(cache)
+{
+}
+
+void GalleryDelegate::setThumbnailSize(const QSize &logical)
+{
+    m_thumbSize = logical;
+}
+
+QSize GalleryDelegate::sizeHint(const QStyleOptionViewItem &option, const QModelIndex &) const
+{
+    const int line = option.fontMetrics.height();
+    return QSize(2 * m_thumbSize.width() + kGap + 2 * kMargin, m_thumbSize.height() + 3 * line + 2 * kMargin + kGap);
+}
+
+void GalleryDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const
+{
+    QStyleOptionViewItem opt = option;
+    initStyleOption(&opt, index);
+    // The style paints selection, hover and focus so the cell looks native on every platform.
+    opt.text.clear();
+    opt.icon = QIcon();
+    opt.features &= ~QStyleOptionViewItem::HasDecoration;
+    const QWidget *widget = option.widget;
+    QStyle *style = widget ? widget->style() : QApplication::style();
+    style->drawControl(QStyle::CE_ItemViewItem, &opt, painter, widget);
+
+    painter->save();
+    const QRect r = option.rect.adjusted(kMargin, kMargin, -kMargin, -kMargin);
+    const QRect left(r.topLeft(), m_thumbSize);
+    const QRect right(QPoint(left.right() + 1 + kGap, r.top()), m_thumbSize);
+
+    const auto status = index.data(GalleryModel::StatusRole).value<GalleryItem::Status>();
+    const QString path = index.data(GalleryModel::PathRole).toString();
+    const QString resultPath = index.data(GalleryModel::ResultPathRole).toString();
+    paintThumbnail(painter, left, m_cache ? m_cache->thumbnail(path) : QImage(), tr("loading…"), option);
+    QString rightText;
+    QImage resultImage;
+    if (status == GalleryItem::Status::Done && !resultPath.isEmpty()) {
+        if (m_cache)
+            resultImage = m_cache->thumbnail(resultPath);
+        rightText = tr("loading…");
+    } else if (status == GalleryItem::Status::Done) {
+        rightText = tr("not saved");
+    } else if (status == GalleryItem::Status::Failed) {
+        rightText = tr("failed");
+    } else {
+        rightText = statusName(status);
+    }
+    paintThumbnail(painter, right, resultImage, rightText, option);
+
+    const bool selected = option.state.testFlag(QStyle::State_Selected);
+    const QPalette::ColorGroup group = option.state.testFlag(QStyle::State_Enabled) ? QPalette::Normal : QPalette::Disabled;
+    const QColor textColor = option.palette.color(group, selected ? QPalette::HighlightedText : QPalette::Text);
+    const QFontMetrics fm = option.fontMetrics;
+    const int line = fm.height();
+    int y = left.bottom() + 1 + kGap;
+
+    QFont bold = option.font;
+    bold.setBold(true);
+    painter->setFont(bold);
+    painter->setPen(textColor);
+    const QString name = QFontMetrics(bold).elidedText(index.data(Qt::DisplayRole).toString(), Qt::ElideMiddle, r.width());
+    painter->drawText(QRect(r.left(), y, r.width(), line), Qt::AlignLeft | Qt::AlignVCenter, name);
+    y += line;
+
+    painter->setFont(option.font);
+    const int dot = qMax(6, line / 2);
+    painter->setRenderHint(QPainter::Antialiasing, true);
+    painter->setPen(Qt::NoPen);
+    painter->setBrush(statusColor(status, option.palette));
+    painter->drawEllipse(QRect(r.left(), y + (line - dot) / 2, dot, dot));
+    painter->setPen(selected ? textColor : statusColor(status, option.palette).darker(status == GalleryItem::Status::Queued ? 100 : 115));
+    if (status == GalleryItem::Status::Queued || status == GalleryItem::Status::Cancelled)
+        painter->setPen(option.palette.color(group, selected ? QPalette::HighlightedText : QPalette::PlaceholderText));
+    const QRect statusRect(r.left() + dot + kGap, y, r.width() - dot - kGap, line);
+    painter->drawText(statusRect, Qt::AlignLeft | Qt::AlignVCenter, fm.elidedText(statusLine(index), Qt::ElideRight, statusRect.width()));
+    y += line;
+
+    const QString labels = index.data(GalleryModel::LabelSummaryRole).toString();
+    if (!labels.isEmpty()) {
+        painter->setPen(textColor);
+        painter->drawText(QRect(r.left(), y, r.width(), line), Qt::AlignLeft | Qt::AlignVCenter,
+                          fm.elidedText(labels, Qt::ElideRight, r.width()));
+    }
+    painter->restore();
+}
+
+void GalleryDelegate::paintThumbnail(QPainter *painter, const QRect &box, const QImage &image,
+                                     const QString &placeholder, const QStyleOptionViewItem &option) const
+{
+    const bool broken = !image.isNull() && !image.text(QStringLiteral("edgelens-error")).isEmpty();
+    if (image.isNull() || broken) {
+        QColor fill = option.palette.color(QPalette::Base).darker(106);
+        painter->fillRect(box, fill);
+        painter->setPen(option.palette.color(QPalette::Disabled, QPalette::Text));
+        painter->drawText(box, Qt::AlignCenter | Qt::TextWordWrap, broken ? tr("cannot read image") : placeholder);
+        return;
+    }
+    // The image is in device pixels; its logical size decides where it goes.
+    QSizeF logical = QSizeF(image.size()) / image.devicePixelRatio();
+    if (logical.width() > box.width() || logical.height() > box.height())
+        logical = logical.scaled(box.size(), Qt::KeepAspectRatio);
+    const QRectF target(box.x() + (box.width() - logical.width()) / 2.0, box.y() + (box.height() - logical.height()) / 2.0,
+                        logical.width(), logical.height());
+    painter->drawImage(target, image);
+}
+
+bool GalleryDelegate::helpEvent(QHelpEvent *event, QAbstractItemView *view, const QStyleOptionViewItem &option,
+                                const QModelIndex &index)
+{
+    if (event && event->type() == QEvent::ToolTip && index.isValid()) {
+        QToolTip::showText(event->globalPos(), index.data(Qt::ToolTipRole).toString(), view);
+        return true;
+    }
+    return QStyledItemDelegate::helpEvent(event, view, option, index);
+}
+
+} // namespace edgelens

@@ -1,0 +1,49 @@
+#pragma once
+
+// One image in the gallery: where it is, how far processing got and what came back.
+// Plain data so the model, the queue and the exporters can pass it around by value.
+
+#include "protocol/detection.h"
+
+#include <QDateTime>
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+
+namespace edgelens {
+
+struct GalleryItem
+{
+    enum class Status {
+        Queued,     // waiting for a free request slot
+        Sending,    // bytes are being read or written
+        Processing, // request sent, waiting for the answer
+        Done,
+        Failed,     // error says why; "Retry Failed" queues it again
+        Cancelled,  // taken off the queue by the user; retried like a failure
+    };
+
+    QString path;     // canonical absolute path of the original (never written to)
+    QString fileName; // for display and sorting
+    qint64 fileSize = 0;
+    QDateTime modified;
+    qint64 addedOrder = 0; // increasing per added image; the default sort
+
+    Status status = Status::Queued;
+    QString error;
+    int attempts = 0;
+
+    QString resultPath;  // marked-up JPEG in the output folder
+    QString sidecarPath; // JSON sidecar, empty when disabled or for legacy answers
+    DetectionResult result;
+    bool hasDetectionData = false; // false for legacy servers: only the image came back
+    QStringList labels;            // distinct labels found, for the label filter
+    QString labelSummary;          // "3 person, 1 dog"
+    QDateTime finished;
+};
+
+QString statusName(GalleryItem::Status status); // "queued", "sending", ... for people
+
+} // namespace edgelens
+
+Q_DECLARE_METATYPE(edgelens::GalleryItem::Status)

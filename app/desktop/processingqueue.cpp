@@ -1,0 +1,441 @@
+#include "processingqueue.h"
+
+#include "client/clientresult.h"
+#include "client/detectionclient.h"
+#include "gallerymodel.h"
+#include "resultsaver.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QLoggingCategory>
+#include <QStandardPaths>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <algorithm>
+#include <utility>
+
+Q_LOGGING_CATEGORY(lcQueue, "edgelens.app.queue")
+
+namespace edgelens {
+
+namespace {
+
+// Larger inputs would be refused by the server's default frame limit anyway; reading them
+// into memory first would only waste it.
+constexpr qint64 kMaxImageBytes = qint64(protocol::kDefaultMaxFrameBytes);
+constexpr int kMaxOutageRequeues = 4;
+
+struct ReadOutcome
+{
+    QByteArray bytes;
+    QString error;
+};
+
+ReadOutcome readImageFile(const QString &path)
+{
+    ReadOutcome out;
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        out.error = ProcessingQueue::tr("cannot open: %1").arg(file.errorString());
+        return out;
+    }
+    if (file.size() > kMaxImageBytes) {
+        out.error = ProcessingQueue::tr("file too large (%1 MB)").arg(file.size() / (1024 * 1024));
+        return out;
+    }
+    out.bytes = file.readAll();
+    if (out.bytes.isEmpty())
+        out.error = file.error() != QFileDevice::NoError ? ProcessingQueue::tr("cannot read: %1").arg(file.errorString())
+                                                         : ProcessingQueue::tr("empty file");
+    return out;
+}
+
+} // namespace
+
+ProcessingQueue::ProcessingQueue(GalleryModel *model, DetectionClient *client, QObject *parent)
+    : QObject(parent)
+    , m_model(model)
+    , m_client(client)
+{
+    m_clock.start();
+    connect(m_client, &DetectionClient::resultReady, this, &ProcessingQueue::handleResult);
+    connect(m_client, &DetectionClient::requestFailed, this, &ProcessingQueue::handleFailure);
+    m_holdTimer = new QTimer(this);
+    m_holdTimer->setSingleShot(true);
+    connect(m_holdTimer, &QTimer::timeout, this, &ProcessingQueue::pump);
+}
+
+ProcessingQueue::~ProcessingQueue() = default;
+
+void ProcessingQueue::setDetectOptions(const DetectOptions &options)
+{
+    m_options = options;
+}
+
+void ProcessingQueue::setOutputOptions(const OutputOptions &options)
+{
+    m_output = options;
+}
+
+void ProcessingQueue::setMaxInFlight(int count)
+{
+    m_maxInFlight = qBound(1, count, 64);
+    m_client->setMaxInFlight(m_maxInFlight);
+    pump();
+}
+
+void ProcessingQueue::setTargetReady(bool ready)
+{
+    m_targetReady = ready;
+    if (ready)
+        pump();
+}
+
+void ProcessingQueue::enqueue(const QStringList &canonicalPaths)
+{
+    if (!isBusy()) {
+        m_batchTotal = 0;
+        m_batchFinished = 0;
+        m_finishTimes.clear();
+    }
+    for (const QString &path : canonicalPaths) {
+        const int row = m_model->rowOfPath(path);
+        if (row < 0 || m_open.contains(path))
+            continue;
+        m_model->setStatus(row, GalleryItem::Status::Queued);
+        m_queue.push_back(path);
+        ++m_batchTotal;
+        m_idleAnnounced = false;
+    }
+    emit progressChanged();
+    pump();
+}
+
+void ProcessingQueue::pause()
+{
+    m_paused = true;
+    emit progressChanged();
+}
+
+void ProcessingQueue::resume()
+{
+    m_paused = false;
+    emit progressChanged();
+    pump();
+}
+
+int ProcessingQueue::cancel()
+{
+    int cancelled = 0;
+    for (auto it = m_open.cbegin(); it != m_open.cend(); ++it) {
+        if (it->requestId)
+            m_client->cancel(it->requestId);
+        setItemStatus(it.key(), GalleryItem::Status::Cancelled, tr("cancelled"));
+        ++cancelled;
+    }
+    m_open.clear();
+    m_pathOfRequest.clear();
+    for (const QString &path : m_queue) {
+        setItemStatus(path, GalleryItem::Status::Cancelled, tr("cancelled"));
+        ++cancelled;
+    }
+    m_queue.clear();
+    m_batchTotal = m_batchFinished;
+    if (m_outageClock.isValid()) {
+        m_outageClock.invalidate();
+        m_holdTimer->stop();
+        emit outageChanged(false, QString());
+    }
+    emit progressChanged();
+    checkIdle();
+    return cancelled;
+}
+
+int ProcessingQueue::retryFailed()
+{
+    QStringList again;
+    const QList<GalleryItem> &items = m_model->items();
+    for (const GalleryItem &it : items) {
+        if (it.status == GalleryItem::Status::Failed || it.status == GalleryItem::Status::Cancelled)
+            again.append(it.path);
+    }
+    enqueue(again);
+    return int(again.size());
+}
+
+int ProcessingQueue::failQueued(const QString &reason)
+{
+    const std::deque<QString> queued = std::exchange(m_queue, {});
+    for (const QString &path : queued) {
+        setItemStatus(path, GalleryItem::Status::Failed, reason);
+        ++m_batchFinished;
+        emit itemFinished(path, false);
+    }
+    emit progressChanged();
+    checkIdle();
+    return int(queued.size());
+}
+
+int ProcessingQueue::requeueInFlight()
+{
+    QStringList back;
+    for (auto it = m_open.begin(); it != m_open.end();) {
+        if (it->saving) {
+            ++it;
+            continue;
+        }
+        if (it->requestId) {
+            m_client->cancel(it->requestId);
+            m_pathOfRequest.remove(it->requestId);
+        }
+        back.append(it.key());
+        it = m_open.erase(it); // a read still running is ignored when it finishes (no entry)
+    }
+    // In gallery order, ahead of everything that was waiting.
+    std::sort(back.begin(), back.end(), [this](const QString &a, const QString &b) {
+        return m_model->rowOfPath(a) > m_model->rowOfPath(b);
+    });
+    for (const QString &path : std::as_const(back)) {
+        m_queue.push_front(path);
+        setItemStatus(path, GalleryItem::Status::Queued);
+    }
+    if (!back.isEmpty())
+        m_idleAnnounced = false;
+    emit progressChanged();
+    pump();
+    return int(back.size());
+}
+
+bool ProcessingQueue::isBusy() const
+{
+    return !m_queue.empty() || !m_open.isEmpty();
+}
+
+double ProcessingQueue::imagesPerSecond() const
+{
+    if (m_finishTimes.size() < 2)
+        return 0;
+    const qint64 span = m_finishTimes.last() - m_finishTimes.first();
+    // A rate that stopped updating is not a rate: decay it when nothing finished lately.
+    const qint64 sinceLast = m_clock.elapsed() - m_finishTimes.last();
+    const qint64 window = qMax(span, span + sinceLast - (span / (m_finishTimes.size() - 1)));
+    return window > 0 ? (m_finishTimes.size() - 1) * 1000.0 / window : 0;
+}
+
+qint64 ProcessingQueue::estimatedRemainingMs() const
+{
+    const double rate = imagesPerSecond();
+    const int remaining = m_batchTotal - m_batchFinished;
+    if (rate <= 0 || remaining <= 0)
+        return remaining <= 0 ? 0 : -1;
+    return qint64(remaining / rate * 1000.0);
+}
+
+QString ProcessingQueue::outputDirectoryFor(const QString &imagePath) const
+{
+    if (!m_output.directory.isEmpty())
+        return m_output.directory;
+    const QFileInfo image(imagePath);
+    const QFileInfo folder(image.absolutePath());
+    if (folder.isWritable())
+        return QDir(folder.absoluteFilePath()).filePath(QStringLiteral("inferenced"));
+    // Read-only sources (a camera card, a shared drive) still get their results somewhere.
+    QString pictures = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
+    if (pictures.isEmpty())
+        pictures = QDir::homePath();
+    return QDir(pictures).filePath(QStringLiteral("EdgeLens/inferenced"));
+}
+
+void ProcessingQueue::pump()
+{
+    if (!m_targetReady || m_paused || m_holdTimer->isActive())
+        return;
+    // Keep one read ahead per slot so the socket never waits for the disk.
+    const int openLimit = m_maxInFlight * 2;
+    bool skipped = false;
+    while (!m_queue.empty() && m_open.size() < openLimit) {
+        const QString path = m_queue.front();
+        m_queue.pop_front();
+        if (m_model->rowOfPath(path) < 0) {
+            ++m_batchFinished; // removed from the gallery while it waited: nothing left to do
+            skipped = true;
+            continue;
+        }
+        startRead(path);
+    }
+    if (skipped) {
+        emit progressChanged();
+        checkIdle();
+    }
+}
+
+void ProcessingQueue::startRead(const QString &path)
+{
+    const quint64 token = m_nextToken++;
+    m_open.insert(path, Open{token, 0});
+    setItemStatus(path, GalleryItem::Status::Sending);
+    m_model->incrementAttempts(m_model->rowOfPath(path));
+    auto *watcher = new QFutureWatcher<ReadOutcome>(this);
+    connect(watcher, &QFutureWatcher<ReadOutcome>::finished, this, [this, watcher, path, token] {
+        watcher->deleteLater();
+        const ReadOutcome out = watcher->result();
+        readFinished(path, token, out.bytes, out.error);
+    });
+    watcher->setFuture(QtConcurrent::run(readImageFile, path));
+}
+
+void ProcessingQueue::readFinished(const QString &path, quint64 token, const QByteArray &bytes, const QString &error)
+{
+    auto it = m_open.find(path);
+    if (it == m_open.end() || it->token != token)
+        return; // cancelled meanwhile
+    if (!error.isEmpty()) {
+        finish(path, false, error);
+        return;
+    }
+    it->requestId = m_client->submit(bytes, m_options);
+    m_pathOfRequest.insert(it->requestId, path);
+    setItemStatus(path, GalleryItem::Status::Processing);
+}
+
+void ProcessingQueue::handleResult(quint64 id, const ClientResult &result)
+{
+    const QString path = m_pathOfRequest.take(id);
+    if (path.isEmpty())
+        return; // cancelled, or not ours
+    auto it = m_open.find(path);
+    if (it == m_open.end())
+        return;
+    m_lastRoundTripMs = result.roundTripMs;
+    if (m_outageClock.isValid()) {
+        m_outageClock.invalidate();
+        m_holdTimer->stop();
+        emit outageChanged(false, QString());
+        pump();
+    }
+    it->requestId = 0;
+    it->saving = true;
+    const quint64 token = it->token;
+    const ResultSaver::Plan plan = m_saver.plan(path, outputDirectoryFor(path), m_output.jsonSidecars);
+    // ResultWriter knows only the inputs it was planned with; the gallery knows them all.
+    for (const QString &out : {plan.imagePath, plan.sidecarPath}) {
+        const QString canonical = QFileInfo(out).canonicalFilePath();
+        if (!canonical.isEmpty() && m_model->rowOfPath(canonical) >= 0) {
+            const int row = m_model->rowOfPath(path);
+            if (row >= 0)
+                m_model->setResult(row, result.result, result.hasDetectionData, QString(), QString());
+            finish(path, false, tr("result not saved: %1 is an input image; choose another output folder").arg(out));
+            return;
+        }
+    }
+    auto *watcher = new QFutureWatcher<ResultSaver::Outcome>(this);
+    connect(watcher, &QFutureWatcher<ResultSaver::Outcome>::finished, this, [this, watcher, path, token, result] {
+        watcher->deleteLater();
+        const ResultSaver::Outcome out = watcher->result();
+        saveFinished(path, token, result, out.imagePath, out.sidecarPath, out.error);
+    });
+    watcher->setFuture(QtConcurrent::run([plan, result] { return ResultSaver::save(plan, result); }));
+}
+
+void ProcessingQueue::handleFailure(quint64 id, const QString &reason, bool retryable)
+{
+    const QString path = m_pathOfRequest.take(id);
+    if (path.isEmpty())
+        return;
+    // Only a failure without a working connection is an outage. A timeout or a server error
+    // on a live connection fails the image: the server may still be working on it, and a
+    // second copy would be processed twice.
+    const int row = m_model->rowOfPath(path);
+    // An image that keeps failing while others get through is the problem, not the link.
+    const bool tooManyTries = row >= 0 && m_model->item(row).attempts >= kMaxOutageRequeues;
+    const bool connectionLost = retryable && !tooManyTries
+        && m_client->connectionState() != DetectionClient::ConnectionState::Connected;
+    if (connectionLost) {
+        if (!m_outageClock.isValid()) {
+            m_outageClock.start();
+            m_holdMs = 1000;
+            qCInfo(lcQueue) << "target lost:" << reason;
+        } else {
+            m_holdMs = qMin(m_holdMs * 2, 8000);
+        }
+        if (m_outageClock.elapsed() < m_outageLimitMs) {
+            m_open.remove(path);
+            m_queue.push_front(path);
+            setItemStatus(path, GalleryItem::Status::Queued);
+            m_holdTimer->start(qMin<qint64>(m_holdMs, qMax<qint64>(0, m_outageLimitMs - m_outageClock.elapsed())));
+            emit outageChanged(true, reason);
+            emit progressChanged();
+            return;
+        }
+        const QString why = tr("%1 (nothing got through for %2 s)").arg(reason).arg(m_outageClock.elapsed() / 1000);
+        finish(path, false, why);
+        failQueued(why);
+        return;
+    }
+    finish(path, false, reason);
+}
+
+bool ProcessingQueue::isHolding() const
+{
+    return m_holdTimer->isActive();
+}
+
+void ProcessingQueue::saveFinished(const QString &path, quint64 token, const ClientResult &result,
+                                   const QString &imagePath, const QString &sidecarPath, const QString &error)
+{
+    auto it = m_open.find(path);
+    if (it == m_open.end() || it->token != token)
+        return;
+    const int row = m_model->rowOfPath(path);
+    if (row >= 0)
+        m_model->setResult(row, result.result, result.hasDetectionData, imagePath, sidecarPath);
+    if (!error.isEmpty()) {
+        // The answer is shown either way; the user must still learn it is not on disk.
+        emit outputError(tr("%1: result not saved: %2").arg(QFileInfo(path).fileName(), error));
+        finish(path, false, tr("result not saved: %1").arg(error));
+        return;
+    }
+    finish(path, true);
+}
+
+void ProcessingQueue::finish(const QString &path, bool ok, const QString &error)
+{
+    m_open.remove(path);
+    if (!ok)
+        setItemStatus(path, GalleryItem::Status::Failed, error);
+    ++m_batchFinished;
+    m_finishTimes.append(m_clock.elapsed());
+    // The rate is about "now": keep the last ten seconds, at least a few samples.
+    while (m_finishTimes.size() > 4 && m_finishTimes.last() - m_finishTimes.first() > 10000)
+        m_finishTimes.removeFirst();
+    if (m_finishTimes.size() > 200)
+        m_finishTimes.removeFirst();
+    emit itemFinished(path, ok);
+    emit progressChanged();
+    pump();
+    checkIdle();
+}
+
+void ProcessingQueue::setItemStatus(const QString &path, GalleryItem::Status status, const QString &error)
+{
+    const int row = m_model->rowOfPath(path);
+    if (row >= 0)
+        m_model->setStatus(row, status, error);
+}
+
+void ProcessingQueue::checkIdle()
+{
+    // Once per busy -> idle transition, however many paths lead there.
+    if (isBusy()) {
+        m_idleAnnounced = false;
+        return;
+    }
+    if (!m_idleAnnounced) {
+        m_idleAnnounced = true;
+        emit idle();
+    }
+}
+
+} // namespace edgelens

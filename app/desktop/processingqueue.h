@@ -1,0 +1,141 @@
+#pragma once
+
+// Feeds gallery items to a DetectionClient and records what comes back. Image bytes are
+// read and results written on worker threads; the GUI thread only moves small data.
+//
+// Only a few items are "open" at a time (read, submitted or being saved), so 10,000 queued
+// images cost no memory until their turn. Every item that enters ends as done, failed (with
+// a reason) or cancelled: the client re-sends requests lost with a dropped connection, and
+// what still fails is marked failed, never left queued.
+
+#include "galleryitem.h"
+#include "protocol/detection.h"
+#include "resultsaver.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <QTimer>
+
+#include <deque>
+
+namespace edgelens {
+
+class DetectionClient;
+class GalleryModel;
+struct ClientResult;
+
+class ProcessingQueue final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ProcessingQueue)
+
+public:
+    struct OutputOptions
+    {
+        QString directory; // empty: "<folder of each image>/inferenced", else Pictures/EdgeLens
+        bool jsonSidecars = true;
+    };
+
+    ProcessingQueue(GalleryModel *model, DetectionClient *client, QObject *parent = nullptr);
+    ~ProcessingQueue() override;
+
+    void setDetectOptions(const DetectOptions &options);
+    DetectOptions detectOptions() const { return m_options; }
+    void setOutputOptions(const OutputOptions &options);
+    OutputOptions outputOptions() const { return m_output; }
+    void setMaxInFlight(int count);
+    int maxInFlight() const { return m_maxInFlight; }
+
+    // Items wait while the target is not ready (e.g. the embedded server is starting).
+    void setTargetReady(bool ready);
+    bool isTargetReady() const { return m_targetReady; }
+
+    void enqueue(const QStringList &canonicalPaths); // items must be in the model
+    void pause();
+    void resume();
+    bool isPaused() const { return m_paused; }
+    int cancel();      // queued and open items become Cancelled; returns how many
+    int retryFailed(); // Failed and Cancelled items are queued again; returns how many
+    // The target cannot be reached at all (e.g. the embedded server failed to start): every
+    // queued item fails with this reason instead of waiting forever. Returns how many.
+    int failQueued(const QString &reason);
+    // The target is about to go away on purpose (the embedded server restarts with another
+    // model): take back what is being read or waiting for an answer and queue it again at
+    // the front, instead of letting the client burn its retries on a closed port.
+    int requeueInFlight();
+    bool isBusy() const; // anything queued or open
+
+    // A lost target (connection refused or dropped after the client's own re-sends) does not
+    // fail the whole queue at once: failed requests go back to the front, sending holds with a
+    // growing pause (1 s doubling to 8 s), and only when nothing has got through for this long
+    // do the remaining images fail with the reason. Default 60 s.
+    void setOutageLimit(int milliseconds) { m_outageLimitMs = qMax(0, milliseconds); }
+    int outageLimit() const { return m_outageLimitMs; }
+    bool isHolding() const; // in an outage, waiting before the next try
+
+    // Progress of the current batch (resets when the queue runs empty and new work comes).
+    int batchTotal() const { return m_batchTotal; }
+    int batchFinished() const { return m_batchFinished; }
+    double imagesPerSecond() const;     // over the last few seconds
+    qint64 estimatedRemainingMs() const; // -1 while unknown
+    double lastRoundTripMs() const { return m_lastRoundTripMs; }
+
+    // Where results for this image go (also used by tests and the UI).
+    QString outputDirectoryFor(const QString &imagePath) const;
+
+signals:
+    void progressChanged();
+    void itemFinished(const QString &path, bool ok);
+    void idle(); // nothing queued or open any more
+    void outputError(const QString &message);
+    void outageChanged(bool lost, const QString &reason); // lost: holding and retrying
+
+private:
+    struct Open
+    {
+        quint64 token = 0;    // distinguishes this attempt from earlier ones for the same path
+        quint64 requestId = 0; // DetectionClient id once submitted
+        bool saving = false;   // the answer is in; only the files are still being written
+    };
+
+    void pump();
+    void startRead(const QString &path);
+    void readFinished(const QString &path, quint64 token, const QByteArray &bytes, const QString &error);
+    void handleResult(quint64 id, const ClientResult &result);
+    void handleFailure(quint64 id, const QString &reason, bool retryable);
+    void saveFinished(const QString &path, quint64 token, const ClientResult &result, const QString &imagePath,
+                      const QString &sidecarPath, const QString &error);
+    void finish(const QString &path, bool ok, const QString &error = QString());
+    void setItemStatus(const QString &path, GalleryItem::Status status, const QString &error = QString());
+    void checkIdle();
+
+    GalleryModel *m_model;
+    DetectionClient *m_client;
+    DetectOptions m_options;
+    OutputOptions m_output;
+    int m_maxInFlight = 4;
+    bool m_targetReady = false;
+    bool m_paused = false;
+    bool m_idleAnnounced = true;
+
+    std::deque<QString> m_queue;           // paths waiting, in order
+    QHash<QString, Open> m_open;           // reading, submitted or saving
+    QHash<quint64, QString> m_pathOfRequest;
+    quint64 m_nextToken = 1;
+
+    int m_batchTotal = 0;
+    int m_batchFinished = 0;
+    QList<qint64> m_finishTimes; // ms on m_clock, recent completions for the rate
+    QElapsedTimer m_clock;
+    double m_lastRoundTripMs = 0;
+    ResultSaver m_saver;
+    int m_outageLimitMs = 60000;
+    QElapsedTimer m_outageClock; // valid while nothing gets through
+    int m_holdMs = 0;
+    QTimer *m_holdTimer = nullptr;
+};
+
+} // namespace edgelens

@@ -1,0 +1,172 @@
+#include "sessionstore.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QSaveFile>
+#include <QStandardPaths>
+
+Q_LOGGING_CATEGORY(lcSession, "edgelens.app.session")
+
+namespace edgelens {
+
+namespace {
+
+QString statusKey(GalleryItem::Status status)
+{
+    switch (status) {
+    case GalleryItem::Status::Done:
+        return QStringLiteral("done");
+    case GalleryItem::Status::Failed:
+        return QStringLiteral("failed");
+    case GalleryItem::Status::Cancelled:
+        return QStringLiteral("cancelled");
+    case GalleryItem::Status::Queued:
+    case GalleryItem::Status::Sending:
+    case GalleryItem::Status::Processing:
+        break;
+    }
+    return QStringLiteral("queued");
+}
+
+GalleryItem::Status statusFromKey(const QString &key)
+{
+    if (key == QLatin1String("done"))
+        return GalleryItem::Status::Done;
+    if (key == QLatin1String("failed"))
+        return GalleryItem::Status::Failed;
+    if (key == QLatin1String("cancelled"))
+        return GalleryItem::Status::Cancelled;
+    return GalleryItem::Status::Queued;
+}
+
+} // namespace
+
+QString SessionStore::defaultPath()
+{
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    return dir.isEmpty() ? QString() : QDir(dir).filePath(QStringLiteral("session.json"));
+}
+
+QJsonObject SessionStore::toJson(const QList<GalleryItem> &items)
+{
+    QJsonArray array;
+    for (const GalleryItem &it : items) {
+        QJsonObject o{
+            {QStringLiteral("path"), it.path},
+            {QStringLiteral("status"), statusKey(it.status)},
+        };
+        if (!it.error.isEmpty() && it.status != GalleryItem::Status::Done)
+            o.insert(QStringLiteral("error"), it.error);
+        if (it.status == GalleryItem::Status::Done) {
+            o.insert(QStringLiteral("result_path"), it.resultPath);
+            if (!it.sidecarPath.isEmpty())
+                o.insert(QStringLiteral("sidecar_path"), it.sidecarPath);
+            o.insert(QStringLiteral("has_detection_data"), it.hasDetectionData);
+            o.insert(QStringLiteral("result"), edgelens::toJson(it.result));
+            if (it.finished.isValid())
+                o.insert(QStringLiteral("finished"), it.finished.toString(Qt::ISODateWithMs));
+        }
+        array.append(o);
+    }
+    return {{QStringLiteral("version"), kVersion}, {QStringLiteral("items"), array}};
+}
+
+QList<GalleryItem> SessionStore::fromJson(const QJsonObject &object, int *dropped, QString *error)
+{
+    QList<GalleryItem> items;
+    int gone = 0;
+    if (object.value(QStringLiteral("version")).toInt() != kVersion) {
+        if (error)
+            *error = QStringLiteral("unsupported session version %1").arg(object.value(QStringLiteral("version")).toInt());
+        return items;
+    }
+    const QJsonArray array = object.value(QStringLiteral("items")).toArray();
+    items.reserve(array.size());
+    for (const QJsonValue &v : array) {
+        const QJsonObject o = v.toObject();
+        const QString path = o.value(QStringLiteral("path")).toString();
+        const QFileInfo info(path);
+        if (path.isEmpty() || !info.isFile()) {
+            ++gone;
+            continue;
+        }
+        GalleryItem it;
+        it.path = path;
+        it.fileName = info.fileName();
+        it.fileSize = info.size();
+        it.modified = info.lastModified();
+        it.status = statusFromKey(o.value(QStringLiteral("status")).toString());
+        it.error = o.value(QStringLiteral("error")).toString();
+        if (it.status == GalleryItem::Status::Done) {
+            it.resultPath = o.value(QStringLiteral("result_path")).toString();
+            it.sidecarPath = o.value(QStringLiteral("sidecar_path")).toString();
+            it.hasDetectionData = o.value(QStringLiteral("has_detection_data")).toBool();
+            it.result = detectionResultFromJson(o.value(QStringLiteral("result")).toObject());
+            it.finished = QDateTime::fromString(o.value(QStringLiteral("finished")).toString(), Qt::ISODateWithMs);
+            if (it.hasDetectionData) {
+                it.labelSummary = summarizeLabels(it.result.detections);
+                for (const Detection &d : std::as_const(it.result.detections)) {
+                    if (!it.labels.contains(d.label))
+                        it.labels.append(d.label);
+                }
+            }
+        }
+        items.append(std::move(it));
+    }
+    if (dropped)
+        *dropped = gone;
+    return items;
+}
+
+bool SessionStore::save(const QList<GalleryItem> &items, const QString &path, QString *error)
+{
+    if (!QDir().mkpath(QFileInfo(path).absolutePath())) {
+        if (error)
+            *error = QStringLiteral("%1: cannot create the folder").arg(QFileInfo(path).absolutePath());
+        return false;
+    }
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(path, file.errorString());
+        return false;
+    }
+    const QByteArray bytes = QJsonDocument(toJson(items)).toJson(QJsonDocument::Compact);
+    if (file.write(bytes) != bytes.size() || !file.commit()) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+QList<GalleryItem> SessionStore::load(const QString &path, int *dropped, QString *error)
+{
+    QFile file(path);
+    if (!file.exists())
+        return {};
+    if (!file.open(QIODevice::ReadOnly)) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(path, file.errorString());
+        return {};
+    }
+    if (file.size() > kMaxFileBytes) {
+        if (error)
+            *error = QStringLiteral("%1: too large to be a session (%2 MB)").arg(path).arg(file.size() >> 20);
+        return {};
+    }
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &parseError);
+    if (!doc.isObject()) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(path, parseError.errorString());
+        return {};
+    }
+    return fromJson(doc.object(), dropped, error);
+}
+
+} // namespace edgelens

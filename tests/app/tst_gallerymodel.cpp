@@ -1,0 +1,278 @@
+// GalleryModel and GalleryFilterProxy as the user sees them: what is listed, in which order,
+// and what a filter hides.
+
+#include "galleryfilterproxy.h"
+#include "gallerymodel.h"
+#include "imagecollector.h"
+#include "sessionstore.h"
+
+#include <QDir>
+#include <QFile>
+#include <QImage>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace edgelens;
+
+namespace {
+
+QString writeImage(const QString &dir, const QString &name)
+{
+    QImage image(8, 6, QImage::Format_RGB32);
+    image.fill(Qt::darkCyan);
+    const QString path = QDir(dir).filePath(name);
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    if (!image.save(path))
+        qWarning() << "cannot write" << path;
+    return path;
+}
+
+Detection det(const QString &label, float confidence = 0.9f)
+{
+    Detection d;
+    d.label = label;
+    d.classId = 0;
+    d.confidence = confidence;
+    d.box = QRectF(1, 1, 2, 2);
+    return d;
+}
+
+DetectionResult resultWith(const QList<Detection> &detections)
+{
+    DetectionResult r;
+    r.imageWidth = 8;
+    r.imageHeight = 6;
+    r.detections = detections;
+    return r;
+}
+
+QStringList names(const QAbstractItemModel &model)
+{
+    QStringList out;
+    for (int r = 0; r < model.rowCount(); ++r)
+        out << model.index(r, 0).data().toString();
+    return out;
+}
+
+} // namespace
+
+class TestGalleryModel : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    void addSameFileTwice_listsItOnce()
+    {
+        QTemporaryDir dir;
+        const QString a = writeImage(dir.path(), QStringLiteral("a.jpg"));
+        QVERIFY(QFile::link(a, dir.filePath(QStringLiteral("link-to-a.jpg"))));
+        GalleryModel model;
+        QCOMPARE(model.addPaths({a}).size(), 1);
+        // Another spelling of the same file, and a symlink to it: still one item.
+        QCOMPARE(model.addPaths({dir.path() + QStringLiteral("/./a.jpg"), dir.filePath(QStringLiteral("link-to-a.jpg"))}).size(), 0);
+        QCOMPARE(model.rowCount(), 1);
+        QCOMPARE(model.item(0).status, GalleryItem::Status::Queued);
+        QCOMPARE(model.index(0).data().toString(), QStringLiteral("a.jpg"));
+    }
+
+    void missingFile_isNotAdded()
+    {
+        GalleryModel model;
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("not an existing file")));
+        QVERIFY(model.addPaths({QStringLiteral("/nonexistent/x.jpg")}).isEmpty());
+        QCOMPARE(model.rowCount(), 0);
+    }
+
+    void collectFolder_findsImagesRecursivelyAndCountsOthers()
+    {
+        QTemporaryDir dir;
+        writeImage(dir.path(), QStringLiteral("a.jpg"));
+        writeImage(dir.path(), QStringLiteral("sub/deeper/b.png"));
+        writeImage(dir.path(), QStringLiteral("inferenced/a.jpg")); // an earlier run's output
+        QFile notes(dir.filePath(QStringLiteral("notes.txt")));
+        QVERIFY(notes.open(QIODevice::WriteOnly));
+        notes.write("hello");
+        notes.close();
+
+        ImageCollector collector;
+        QSignalSpy finished(&collector, &ImageCollector::finished);
+        QList<GalleryModel::NewImage> found;
+        connect(&collector, &ImageCollector::imagesFound, this,
+                [&](const QList<GalleryModel::NewImage> &images) { found += images; });
+        collector.collect({dir.path(), dir.filePath(QStringLiteral("missing.jpg"))});
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(found.size(), 2);
+        QCOMPARE(finished.at(0).at(0).toInt(), 2);  // found
+        QCOMPARE(finished.at(0).at(1).toInt(), 1);  // notes.txt skipped
+        QCOMPARE(finished.at(0).at(2).toStringList().size(), 1); // missing.jpg
+        QStringList paths;
+        for (const auto &f : found)
+            paths << QFileInfo(f.path).fileName();
+        paths.sort();
+        QCOMPARE(paths, (QStringList{QStringLiteral("a.jpg"), QStringLiteral("b.png")}));
+    }
+
+    void sortByName_isNaturalAndCaseInsensitive()
+    {
+        QTemporaryDir dir;
+        GalleryModel model;
+        model.addPaths({writeImage(dir.path(), QStringLiteral("img10.jpg")), writeImage(dir.path(), QStringLiteral("IMG2.jpg")),
+                        writeImage(dir.path(), QStringLiteral("img1.jpg"))});
+        GalleryFilterProxy proxy;
+        proxy.setSourceModel(&model);
+        QCOMPARE(names(proxy), (QStringList{QStringLiteral("img10.jpg"), QStringLiteral("IMG2.jpg"), QStringLiteral("img1.jpg")}));
+        proxy.setSortKey(GalleryFilterProxy::SortKey::Name);
+        QCOMPARE(names(proxy), (QStringList{QStringLiteral("img1.jpg"), QStringLiteral("IMG2.jpg"), QStringLiteral("img10.jpg")}));
+        proxy.setSortKey(GalleryFilterProxy::SortKey::Name, Qt::DescendingOrder);
+        QCOMPARE(names(proxy), (QStringList{QStringLiteral("img10.jpg"), QStringLiteral("IMG2.jpg"), QStringLiteral("img1.jpg")}));
+    }
+
+    void sortByDetections_followsResultsAsTheyArrive()
+    {
+        QTemporaryDir dir;
+        GalleryModel model;
+        model.addPaths({writeImage(dir.path(), QStringLiteral("a.jpg")), writeImage(dir.path(), QStringLiteral("b.jpg")),
+                        writeImage(dir.path(), QStringLiteral("c.jpg"))});
+        GalleryFilterProxy proxy;
+        proxy.setSourceModel(&model);
+        proxy.setSortKey(GalleryFilterProxy::SortKey::Detections, Qt::DescendingOrder);
+        model.setResult(0, resultWith({det(QStringLiteral("dog"))}), true, QString(), QString());
+        model.setResult(2, resultWith({det(QStringLiteral("person")), det(QStringLiteral("person")), det(QStringLiteral("dog"))}),
+                        true, QString(), QString());
+        // c (3) > a (1) > b (not processed yet)
+        QCOMPARE(names(proxy), (QStringList{QStringLiteral("c.jpg"), QStringLiteral("a.jpg"), QStringLiteral("b.jpg")}));
+        QCOMPARE(model.item(2).labelSummary, QStringLiteral("2 person, 1 dog"));
+        model.setResult(1, resultWith({det(QStringLiteral("cat")), det(QStringLiteral("cat")), det(QStringLiteral("cat")),
+                                       det(QStringLiteral("cat"))}),
+                        true, QString(), QString());
+        QCOMPARE(names(proxy).first(), QStringLiteral("b.jpg"));
+    }
+
+    void filterByStatusAndLabel_showsOnlyMatches()
+    {
+        QTemporaryDir dir;
+        GalleryModel model;
+        for (const char *n : {"a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg"})
+            model.addPaths({writeImage(dir.path(), QLatin1String(n))});
+        QSignalSpy labels(&model, &GalleryModel::labelsChanged);
+        model.setResult(0, resultWith({det(QStringLiteral("dog"))}), true, QString(), QString());
+        model.setResult(1, resultWith({det(QStringLiteral("person"))}), true, QString(), QString());
+        model.setResult(2, resultWith({}), true, QString(), QString());
+        model.setStatus(3, GalleryItem::Status::Failed, QStringLiteral("connection refused"));
+        QCOMPARE(labels.size(), 2); // dog, person
+        QCOMPARE(model.allLabels(), (QStringList{QStringLiteral("dog"), QStringLiteral("person")}));
+        QCOMPARE(model.count(GalleryItem::Status::Done), 3);
+        QCOMPARE(model.count(GalleryItem::Status::Failed), 1);
+        QCOMPARE(model.count(GalleryItem::Status::Queued), 1);
+
+        GalleryFilterProxy proxy;
+        proxy.setSourceModel(&model);
+        proxy.setStatusFilter(GalleryFilterProxy::StatusFilter::Failed);
+        QCOMPARE(names(proxy), QStringList{QStringLiteral("d.jpg")});
+        QVERIFY(proxy.index(0, 0).data(Qt::ToolTipRole).toString().contains(QStringLiteral("connection refused")));
+        proxy.setStatusFilter(GalleryFilterProxy::StatusFilter::WithDetections);
+        QCOMPARE(names(proxy), (QStringList{QStringLiteral("a.jpg"), QStringLiteral("b.jpg")}));
+        proxy.setStatusFilter(GalleryFilterProxy::StatusFilter::WithoutDetections);
+        QCOMPARE(names(proxy), QStringList{QStringLiteral("c.jpg")});
+        proxy.setStatusFilter(GalleryFilterProxy::StatusFilter::Pending);
+        QCOMPARE(names(proxy), QStringList{QStringLiteral("e.jpg")});
+        proxy.setStatusFilter(GalleryFilterProxy::StatusFilter::All);
+        proxy.setLabelFilter(QStringLiteral("person"));
+        QCOMPARE(names(proxy), QStringList{QStringLiteral("b.jpg")});
+
+        // A filtered view follows new results without being asked.
+        model.setResult(4, resultWith({det(QStringLiteral("person")), det(QStringLiteral("cat"))}), true, QString(), QString());
+        QCOMPARE(names(proxy), (QStringList{QStringLiteral("b.jpg"), QStringLiteral("e.jpg")}));
+    }
+
+    void legacyResult_hasNoDetectionCount()
+    {
+        QTemporaryDir dir;
+        GalleryModel model;
+        model.addPaths({writeImage(dir.path(), QStringLiteral("a.jpg"))});
+        model.setResult(0, DetectionResult(), false, QStringLiteral("/out/a.jpg"), QString());
+        QCOMPARE(model.index(0).data(GalleryModel::DetectionCountRole).toInt(), -1);
+        QVERIFY(model.index(0).data(GalleryModel::LabelSummaryRole).toString().isEmpty());
+        QVERIFY(model.index(0).data(Qt::ToolTipRole).toString().contains(QStringLiteral("legacy")));
+    }
+
+    void removeRows_keepsPathLookupAndCountsRight()
+    {
+        QTemporaryDir dir;
+        GalleryModel model;
+        QStringList paths;
+        for (const char *n : {"a.jpg", "b.jpg", "c.jpg", "d.jpg"})
+            paths << writeImage(dir.path(), QLatin1String(n));
+        model.addPaths(paths);
+        model.setResult(1, resultWith({det(QStringLiteral("dog"))}), true, QString(), QString());
+        QVERIFY(model.removeRows(0, 2));
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(model.rowOfPath(QFileInfo(paths.at(2)).canonicalFilePath()), 0);
+        QCOMPARE(model.rowOfPath(QFileInfo(paths.at(3)).canonicalFilePath()), 1);
+        QCOMPARE(model.rowOfPath(QFileInfo(paths.at(0)).canonicalFilePath()), -1);
+        QCOMPARE(model.count(GalleryItem::Status::Done), 0);
+        QVERIFY(model.allLabels().isEmpty());
+        // Removed images can be added again.
+        QCOMPARE(model.addPaths({paths.at(0)}).size(), 1);
+    }
+
+    void sessionRoundTrip_keepsResultsAndRequeuesUnfinished()
+    {
+        QTemporaryDir dir;
+        GalleryModel model;
+        model.addPaths({writeImage(dir.path(), QStringLiteral("a.jpg")), writeImage(dir.path(), QStringLiteral("b.jpg")),
+                        writeImage(dir.path(), QStringLiteral("c.jpg"))});
+        model.setResult(0, resultWith({det(QStringLiteral("dog")), det(QStringLiteral("dog"))}), true,
+                        dir.filePath(QStringLiteral("out/a.jpg")), QString());
+        model.setStatus(1, GalleryItem::Status::Processing);
+        model.setStatus(2, GalleryItem::Status::Failed, QStringLiteral("timeout"));
+        const QString file = dir.filePath(QStringLiteral("session.json"));
+        QString error;
+        QVERIFY2(SessionStore::save(model.items(), file, &error), qPrintable(error));
+
+        int dropped = -1;
+        const QList<GalleryItem> back = SessionStore::load(file, &dropped, &error);
+        QCOMPARE(back.size(), 3);
+        QCOMPARE(dropped, 0);
+        QCOMPARE(back.at(0).status, GalleryItem::Status::Done);
+        QCOMPARE(back.at(0).result.detections.size(), 2);
+        QCOMPARE(back.at(0).labelSummary, QStringLiteral("2 dog"));
+        QCOMPARE(back.at(1).status, GalleryItem::Status::Queued); // was on its way: goes again
+        QCOMPARE(back.at(2).status, GalleryItem::Status::Failed);
+        QCOMPARE(back.at(2).error, QStringLiteral("timeout"));
+
+        GalleryModel restored;
+        QCOMPARE(restored.addItems(back).size(), 3);
+        QCOMPARE(restored.allLabels(), QStringList{QStringLiteral("dog")});
+        QCOMPARE(restored.count(GalleryItem::Status::Done), 1);
+    }
+
+    void loadCorruptSession_givesEmptyListAndReason()
+    {
+        QTemporaryDir dir;
+        const QString file = dir.filePath(QStringLiteral("session.json"));
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{\"version\": 1, \"items\": [ {\"path\": ");
+        f.close();
+        QString error;
+        QVERIFY(SessionStore::load(file, nullptr, &error).isEmpty());
+        QVERIFY(!error.isEmpty());
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{\"version\": 99, \"items\": []}");
+        f.close();
+        error.clear();
+        QVERIFY(SessionStore::load(file, nullptr, &error).isEmpty());
+        QVERIFY(error.contains(QStringLiteral("99")));
+        error.clear();
+        QVERIFY(SessionStore::load(dir.filePath(QStringLiteral("none.json")), nullptr, &error).isEmpty());
+        QVERIFY(error.isEmpty()); // no session yet is not an error
+    }
+};
+
+QTEST_GUILESS_MAIN(TestGalleryModel)
+#include "tst_gallerymodel.moc"
