@@ -1,51 +1,44 @@
-// edgelens-bench: throughput figures for the detector and the server. Prints numbers for
-// people (docs/EVAL.md explains them); it is not a test and asserts nothing.
+// edgelens-bench: speed (and optionally accuracy) figures for the detector and the server.
+// Prints numbers for people (docs/EVAL.md explains them); it is not a test and asserts nothing.
 
+#include "benchrunner.h"
+#include "detector/detector.h"
 #include "detector/modelcatalog.h"
-#include "eval/evaldataset.h"
-#include "net/detectionserver.h"
 #include "net/serverconfig.h"
-#include "pipelinebench.h"
-#include "serverbench.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
-#include <QDir>
-#include <QFile>
-#include <QFileInfo>
-#include <QTextStream>
-#include <QThread>
+
+#include <cstdio>
 
 using namespace edgelens;
 
 namespace {
 
-QTextStream &out()
-{
-    static QTextStream stream(stdout);
-    return stream;
-}
-
-QTextStream &err()
-{
-    static QTextStream stream(stderr);
-    return stream;
-}
-
-QString defaultImagesDir()
+QString sharedDir()
 {
     const QString env = qEnvironmentVariable("EDGELENS_SHARED_DIR");
-    return (env.isEmpty() ? QStringLiteral(EDGELENS_SOURCE_SHARED_DIR) : env) + QStringLiteral("/data/samples");
+    return env.isEmpty() ? QStringLiteral(EDGELENS_SOURCE_SHARED_DIR) : env;
 }
 
-QString fixed(double value, int decimals = 1)
+int usageError(const QString &message)
 {
-    return QString::number(value, 'f', decimals);
+    std::fprintf(stderr, "edgelens-bench: %s\n", qPrintable(message));
+    return 2;
 }
 
-QString ratio(double value, double baseline)
+// Every complete DNN model, the catalog's default first.
+QList<ModelManifest> allModels(const ModelCatalog &catalog)
 {
-    return baseline > 0 ? QString::number(value / baseline, 'f', 2) : QStringLiteral("n/a");
+    QList<ModelManifest> models;
+    if (const auto preferred = catalog.defaultModel(); preferred && !preferred->fallback)
+        models.append(*preferred);
+    for (const ModelManifest &m : catalog.all()) {
+        if (m.isComplete() && !m.fallback && m.family != QLatin1String("cascade")
+            && (models.isEmpty() || m.name != models.first().name))
+            models.append(m);
+    }
+    return models;
 }
 
 } // namespace
@@ -58,19 +51,20 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(QStringLiteral("EdgeLens"));
     QCoreApplication::setApplicationVersion(QStringLiteral(EDGELENS_VERSION));
 
+    const ServerConfig serverDefaults;
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
-        "Throughput of the detector in-process and of the server over loopback (legacy and v2 clients).\n"
-        "Prints figures; asserts nothing."));
+        "Speed of each model in-process and behind the server over loopback (legacy and v2 clients), and with\n"
+        "--with-map its accuracy on coco128-train. Prints figures; asserts nothing."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption modelsOption(QStringLiteral("models"),
                                           QStringLiteral("Comma-separated models (default: every complete model; "
-                                                         "the first one is also served)."),
+                                                         "the first one also gets the detailed server figures)."),
                                           QStringLiteral("a,b"));
     const QCommandLineOption imagesOption(QStringLiteral("images"),
                                           QStringLiteral("Folder of images to send (default: the shared samples)."),
-                                          QStringLiteral("dir"), defaultImagesDir());
+                                          QStringLiteral("dir"), sharedDir() + QStringLiteral("/data/samples"));
     const QCommandLineOption secondsOption(QStringLiteral("seconds"),
                                            QStringLiteral("Run each measurement this long (default 5)."),
                                            QStringLiteral("s"), QStringLiteral("5"));
@@ -78,158 +72,94 @@ int main(int argc, char *argv[])
                                          QStringLiteral("Instead of --seconds: this many images per measurement."),
                                          QStringLiteral("n"));
     const QCommandLineOption workersOption(QStringLiteral("workers"),
-                                           QStringLiteral("Server worker threads (default: the server's default)."),
-                                           QStringLiteral("n"), QString::number(ServerConfig().workers));
-    const QCommandLineOption noServerOption(QStringLiteral("no-server"),
-                                            QStringLiteral("Only the in-process figures."));
-    parser.addOptions({modelsOption, imagesOption, secondsOption, countOption, workersOption, noServerOption});
+                                           QStringLiteral("Server workers (default: the server's, %1).")
+                                               .arg(serverDefaults.workers),
+                                           QStringLiteral("n"), QString::number(serverDefaults.workers));
+    const QCommandLineOption threadsOption(QStringLiteral("threads"),
+                                           QStringLiteral("OpenCV threads per forward, for every figure (default: "
+                                                          "the server's automatic choice for --workers)."),
+                                           QStringLiteral("n"));
+    const QCommandLineOption backendOption(QStringLiteral("backend"),
+                                           QStringLiteral("cv::dnn backend: %1 (default: $EDGELENS_DNN_BACKEND, "
+                                                          "else opencv).")
+                                               .arg(knownBackends().join(QStringLiteral(", "))),
+                                           QStringLiteral("name"));
+    const QCommandLineOption withMapOption(
+        QStringLiteral("with-map"),
+        QStringLiteral("Also score each model's mAP@[.5:.95] (COCO rules, as edgelens-cli eval); takes a while."));
+    const QCommandLineOption mapImagesOption(QStringLiteral("map-images"),
+                                             QStringLiteral("Images for --with-map (default: coco128-train)."),
+                                             QStringLiteral("dir"),
+                                             sharedDir() + QStringLiteral("/data/coco128-train/images"));
+    const QCommandLineOption mapAnnotationsOption(
+        QStringLiteral("map-annotations"),
+        QStringLiteral("COCO JSON or YOLO txt folder for --with-map (default: coco128-train's)."), QStringLiteral("path"),
+        sharedDir() + QStringLiteral("/data/coco128-train/annotations/instances_train2017.json"));
+    const QCommandLineOption noServerOption(QStringLiteral("no-server"), QStringLiteral("Only the in-process figures."));
+    const QCommandLineOption markdownOption(QStringLiteral("markdown"), QStringLiteral("Print the tables as Markdown."));
+    parser.addOptions({modelsOption, imagesOption, secondsOption, countOption, workersOption, threadsOption,
+                       backendOption, withMapOption, mapImagesOption, mapAnnotationsOption, noServerOption,
+                       markdownOption});
     parser.process(app);
     // Model-loading chatter would interleave with the tables.
     ServerConfig::applyLogLevel(QStringLiteral("warning"), nullptr);
 
+    BenchOptions options;
     bool ok = false;
-    double seconds = parser.value(secondsOption).toDouble(&ok);
-    if (!ok || seconds <= 0 || seconds > 3600) {
-        err() << "edgelens-bench: --seconds: expected a number of seconds above 0, at most 3600\n";
-        return 2;
-    }
-    int count = 0;
+    options.seconds = parser.value(secondsOption).toDouble(&ok);
+    if (!ok || options.seconds <= 0 || options.seconds > 3600)
+        return usageError(QStringLiteral("--seconds: expected a number of seconds above 0, at most 3600"));
     if (parser.isSet(countOption)) {
-        count = parser.value(countOption).toInt(&ok);
-        if (!ok || count < 1 || count > 1000000) {
-            err() << "edgelens-bench: --count: expected a whole number from 1 to 1000000\n";
-            return 2;
+        options.count = parser.value(countOption).toInt(&ok);
+        if (!ok || options.count < 1 || options.count > 1000000)
+            return usageError(QStringLiteral("--count: expected a whole number from 1 to 1000000"));
+        options.seconds = 0;
+    }
+    options.workers = parser.value(workersOption).toInt(&ok);
+    if (!ok || options.workers < 1 || options.workers > 64)
+        return usageError(QStringLiteral("--workers: expected a whole number from 1 to 64"));
+    ServerConfig threadConfig;
+    threadConfig.workers = options.workers;
+    if (parser.isSet(threadsOption)) {
+        threadConfig.threads = parser.value(threadsOption).toInt(&ok);
+        if (!ok || threadConfig.threads < 1 || threadConfig.threads > 256)
+            return usageError(QStringLiteral("--threads: expected a whole number from 1 to 256"));
+    }
+    options.threads = threadConfig.effectiveThreads();
+    if (parser.isSet(backendOption)) {
+        options.backend = parser.value(backendOption).trimmed().toLower();
+        QString error;
+        if (!ServerConfig::checkBackend(options.backend, &error)) {
+            std::fprintf(stderr, "edgelens-bench: --backend: %s\n", qPrintable(error));
+            return 1;
         }
-        seconds = 0;
     }
-    const int workers = parser.value(workersOption).toInt(&ok);
-    if (!ok || workers < 1 || workers > 64) {
-        err() << "edgelens-bench: --workers: expected a whole number from 1 to 64\n";
-        return 2;
-    }
-
-    // Images are read once: every figure measures decoding from memory, not the disk.
-    const QString imagesDir = parser.value(imagesOption);
-    QList<QByteArray> images;
-    for (const QString &rel : EvalDataset::scanImages(imagesDir)) {
-        QFile file(QDir(imagesDir).filePath(rel));
-        if (file.size() < 64LL * 1024 * 1024 && file.open(QIODevice::ReadOnly))
-            images.append(file.readAll());
-    }
-    if (images.isEmpty()) {
-        err() << "edgelens-bench: " << imagesDir << ": no images (jpg, png, ...) found\n";
-        return 1;
-    }
+    options.imagesDir = parser.value(imagesOption);
+    options.withMap = parser.isSet(withMapOption);
+    options.mapImages = parser.value(mapImagesOption);
+    options.mapAnnotations = parser.value(mapAnnotationsOption);
+    options.withServer = !parser.isSet(noServerOption);
+    options.markdown = parser.isSet(markdownOption);
 
     const ModelCatalog catalog;
-    QList<ModelManifest> models;
     if (parser.isSet(modelsOption)) {
         for (const QString &name : parser.value(modelsOption).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
             const auto manifest = catalog.find(name.trimmed());
             if (!manifest || !manifest->isComplete()) {
-                err() << "edgelens-bench: model " << name << (manifest ? " is missing files" : " is unknown") << '\n'
-                      << catalog.describeSearch() << '\n';
+                std::fprintf(stderr, "edgelens-bench: model %s %s\n%s\n", qPrintable(name),
+                             manifest ? "is missing files" : "is unknown", qPrintable(catalog.describeSearch()));
                 return 1;
             }
-            models.append(*manifest);
+            options.models.append(*manifest);
         }
     } else {
-        if (const auto preferred = catalog.defaultModel(); preferred && !preferred->fallback)
-            models.append(*preferred);
-        for (const ModelManifest &m : catalog.all()) {
-            if (m.isComplete() && !m.fallback && m.family != QLatin1String("cascade") && (models.isEmpty() || m.name != models.first().name))
-                models.append(m);
-        }
+        options.models = allModels(catalog);
     }
-    if (models.isEmpty()) {
-        err() << "edgelens-bench: no complete model found\n" << catalog.describeSearch() << '\n';
+    if (options.models.isEmpty()) {
+        std::fprintf(stderr, "edgelens-bench: no complete model found\n%s\n", qPrintable(catalog.describeSearch()));
         return 1;
     }
 
-    const QString measure = count > 0 ? QStringLiteral("%1 images").arg(count) : QStringLiteral("%1 s").arg(seconds);
-    out() << "edgelens-bench " << EDGELENS_VERSION << ": " << images.size() << " images from " << imagesDir << ", "
-          << measure << " per figure, " << QThread::idealThreadCount() << " cores\n\n";
-
-    // 1. Per model, in-process.
-    const PipelineBench pipeline(images);
-    out() << "In-process, 1 thread: decode + detect + markup + JPEG encode (confidence 0.5)\n";
-    out() << QStringLiteral("%1 %2 %3 %4 %5\n")
-                 .arg(QStringLiteral("model"), -22)
-                 .arg(QStringLiteral("backend"), -12)
-                 .arg(QStringLiteral("forward ms"), 10)
-                 .arg(QStringLiteral("detect ms"), 10)
-                 .arg(QStringLiteral("images/s"), 9)
-          << Qt::flush;
-    double baseline1 = 0;
-    for (const ModelManifest &manifest : std::as_const(models)) {
-        QString error;
-        const std::optional<double> forward = PipelineBench::forwardMedianMs(manifest, 20, &error);
-        const std::optional<PipelineFigures> figures = pipeline.run(manifest, 1, seconds, count, &error);
-        if (!figures) {
-            out() << QStringLiteral("%1 failed: %2\n").arg(manifest.name, -22).arg(error);
-            continue;
-        }
-        if (baseline1 == 0)
-            baseline1 = figures->imagesPerSecond;
-        out() << QStringLiteral("%1 %2 %3 %4 %5\n")
-                     .arg(manifest.name, -22)
-                     .arg(figures->backend, -12)
-                     .arg(forward ? fixed(*forward) : QStringLiteral("n/a"), 10)
-                     .arg(fixed(figures->detectMedianMs), 10)
-                     .arg(fixed(figures->imagesPerSecond), 9)
-              << Qt::flush;
-    }
-    if (parser.isSet(noServerOption))
-        return 0;
-
-    // 2. The first model behind the server, over loopback.
-    const ModelManifest &served = models.first();
-    QString error;
-    double baselineW = 0;
-    if (workers > 1) {
-        if (const auto figures = pipeline.run(served, workers, seconds, count, &error))
-            baselineW = figures->imagesPerSecond;
-    }
-    ServerConfig config = ServerConfig::embedded();
-    config.models = {served};
-    config.workers = workers;
-    config.logLevel = QStringLiteral("warning");
-    DetectionServer server;
-    if (!server.start(config, &error)) {
-        err() << "edgelens-bench: the server did not start: " << error << '\n';
-        return 1;
-    }
-    out() << "\nServer on " << server.listenAddress() << ", " << served.name << ", " << workers
-          << " workers; detector-only: " << fixed(baseline1) << " images/s on 1 thread";
-    if (baselineW > 0)
-        out() << ", " << fixed(baselineW) << " on " << workers << " threads";
-    out() << '\n';
-    out() << QStringLiteral("%1 %2 %3 %4 %5 %6 %7\n")
-                 .arg(QStringLiteral("protocol"), -9)
-                 .arg(QStringLiteral("clients"), 7)
-                 .arg(QStringLiteral("images/s"), 9)
-                 .arg(QStringLiteral("median ms"), 10)
-                 .arg(QStringLiteral("p95 ms"), 8)
-                 .arg(QStringLiteral("vs 1 thread"), 11)
-                 .arg(QStringLiteral("vs %1 threads").arg(workers), 13)
-          << Qt::flush;
-    ServerBench bench(server.serverAddress().toString(), server.serverPort(), images);
-    for (const auto protocol : {ServerBench::Protocol::Legacy, ServerBench::Protocol::V2}) {
-        for (const int clients : {1, 4}) {
-            const LoadFigures figures = bench.run(protocol, clients, seconds, count);
-            out() << QStringLiteral("%1 %2 %3 %4 %5 %6 %7")
-                         .arg(protocol == ServerBench::Protocol::Legacy ? QStringLiteral("legacy") : QStringLiteral("v2"), -9)
-                         .arg(clients, 7)
-                         .arg(fixed(figures.imagesPerSecond), 9)
-                         .arg(fixed(figures.medianMs), 10)
-                         .arg(fixed(figures.p95Ms), 8)
-                         .arg(ratio(figures.imagesPerSecond, baseline1), 11)
-                         .arg(workers > 1 ? ratio(figures.imagesPerSecond, baselineW) : QStringLiteral("-"), 13);
-            if (figures.failed > 0)
-                out() << "  (" << figures.failed << " failed: " << figures.firstError << ')';
-            out() << '\n' << Qt::flush;
-        }
-    }
-    server.stop();
-    return 0;
+    BenchRunner runner(options);
+    return runner.run();
 }

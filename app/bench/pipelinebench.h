@@ -27,10 +27,12 @@ struct PipelineFigures
 class PipelineBench final
 {
 public:
-    explicit PipelineBench(const QList<QByteArray> &images);
+    // backend: a createDetector() name ("opencv", "openvino", "cuda"); empty: its default.
+    explicit PipelineBench(const QList<QByteArray> &images, const QString &backend = QString());
 
     // Median of `iterations` forwards on the model's input size (after two warm-up runs).
-    static std::optional<double> forwardMedianMs(const ModelManifest &manifest, int iterations, QString *error);
+    static std::optional<double> forwardMedianMs(const ModelManifest &manifest, int iterations,
+                                                 const QString &backend, QString *error);
 
     // seconds > 0: run until then; otherwise `count` images in all.
     std::optional<PipelineFigures> run(const ModelManifest &manifest, int threads, double seconds, int count,
@@ -38,6 +40,7 @@ public:
 
 private:
     QList<QByteArray> m_images;
+    QString m_backend;
 };
 
 } // namespace edgelens

@@ -1,5 +1,7 @@
 #include "detectcommand.h"
 
+#include "console.h"
+
 #include "detector/modelcatalog.h"
 #include "net/detectionserver.h"
 #include "net/serverconfig.h"
@@ -12,19 +14,11 @@
 #include <QLoggingCategory>
 #include <QTimer>
 
-#include <cstdio>
-
 Q_LOGGING_CATEGORY(lcCli, "edgelens.cli", QtInfoMsg)
 
 namespace edgelens {
 
 namespace {
-
-void printErr(const QString &text)
-{
-    std::fprintf(stderr, "%s\n", qPrintable(text));
-    std::fflush(stderr);
-}
 
 std::optional<DetectionClient::Protocol> parseProtocol(const QString &text)
 {
@@ -45,7 +39,7 @@ DetectCommand::DetectCommand()
     connect(&m_client, &DetectionClient::requestFailed, this, &DetectCommand::handleFailure);
     connect(&m_client, &DetectionClient::requestRetrying, this, [this](quint64 id, int attempt, const QString &why) {
         if (!m_quiet && m_inFlight.contains(id)) {
-            printErr(QStringLiteral("%1: retrying (attempt %2): %3")
+            cli::printErr(QStringLiteral("%1: retrying (attempt %2): %3")
                          .arg(m_images.at(m_inFlight.value(id)).relativePath)
                          .arg(attempt)
                          .arg(why));
@@ -53,7 +47,7 @@ DetectCommand::DetectCommand()
     });
     connect(&m_client, &DetectionClient::protocolDetected, this, [this](DetectionClient::Protocol protocol) {
         if (!m_quiet && protocol == DetectionClient::Protocol::Legacy)
-            printErr(QStringLiteral("server speaks only the legacy protocol: results are images without detection data"));
+            cli::printErr(QStringLiteral("server speaks only the legacy protocol: results are images without detection data"));
     });
 }
 
@@ -110,7 +104,7 @@ int DetectCommand::run(const QStringList &arguments)
     parser.process(arguments); // exits for --help, --version and unknown options
 
     auto usage = [](const QString &message) {
-        printErr(QStringLiteral("edgelens-cli: ") + message);
+        cli::printErr(QStringLiteral("edgelens-cli: ") + message);
         return int(UsageError);
     };
     const QStringList paths = parser.positionalArguments();
@@ -164,22 +158,22 @@ int DetectCommand::run(const QStringList &arguments)
             explicitlyBad.append(path);
     }
     for (const QString &missing : scan.missing) {
-        printErr(QStringLiteral("%1: FAILED: no such file or folder, or not readable").arg(missing));
+        cli::printErr(QStringLiteral("%1: FAILED: no such file or folder, or not readable").arg(missing));
         ++m_failed;
     }
     for (const QString &bad : std::as_const(explicitlyBad)) {
-        printErr(QStringLiteral("%1: FAILED: not a supported image type (%2)")
+        cli::printErr(QStringLiteral("%1: FAILED: not a supported image type (%2)")
                      .arg(bad, ImageScanner::supportedSuffixes().join(QLatin1Char(' '))));
         ++m_failed;
     }
     const int skippedInFolders = int(scan.skipped.size()) - int(explicitlyBad.size());
     if (skippedInFolders > 0 && !m_quiet)
-        printErr(QStringLiteral("skipping %1 file(s) that are not images").arg(skippedInFolders));
+        cli::printErr(QStringLiteral("skipping %1 file(s) that are not images").arg(skippedInFolders));
     m_failedBeforeStart = m_failed;
     m_images = scan.images;
     if (m_images.isEmpty()) {
-        printErr(QStringLiteral("edgelens-cli: no images found in %1").arg(paths.join(QStringLiteral(", "))));
-        std::printf("0 images, %d failed, 0.0 images/s\n", m_failed);
+        cli::printErr(QStringLiteral("edgelens-cli: no images found in %1").arg(paths.join(QStringLiteral(", "))));
+        cli::printOut(QStringLiteral("0 images, %1 failed, 0.0 images/s").arg(m_failed));
         return SomeFailed;
     }
 
@@ -203,16 +197,16 @@ int DetectCommand::run(const QStringList &arguments)
         // One image may be large; the embedded server is ours, so only the client's limits apply.
         config.maxInFlightPerConnection = std::max(config.maxInFlightPerConnection, concurrency);
         if (!m_quiet)
-            printErr(QStringLiteral("starting the embedded server…"));
+            cli::printErr(QStringLiteral("starting the embedded server…"));
         m_server = std::make_unique<DetectionServer>();
         QString error;
         if (!m_server->start(config, &error)) {
-            printErr(QStringLiteral("edgelens-cli: ") + error.trimmed());
+            cli::printErr(QStringLiteral("edgelens-cli: ") + error.trimmed());
             return m_server->startFailure() == DetectionServer::StartFailure::NoModel ? int(NoModel) : int(SomeFailed);
         }
         const QStringList models = m_server->modelNames();
         if (!m_quiet) {
-            printErr(QStringLiteral("embedded server on %1, model %2%3")
+            cli::printErr(QStringLiteral("embedded server on %1, model %2%3")
                          .arg(m_server->listenAddress(), models.value(0),
                               m_server->usingFallback() ? QStringLiteral(" (FALLBACK: face/body cascades only)")
                                                         : QString()));
@@ -234,7 +228,7 @@ int DetectCommand::run(const QStringList &arguments)
     m_window = concurrency * 2;
 
     if (!m_quiet) {
-        printErr(QStringLiteral("%1 image(s) -> %2 (server %3:%4)")
+        cli::printErr(QStringLiteral("%1 image(s) -> %2 (server %3:%4)")
                      .arg(m_images.size())
                      .arg(QDir::toNativeSeparators(outputDir), host)
                      .arg(targetPort));
@@ -282,7 +276,7 @@ void DetectCommand::handleResult(quint64 id, const ClientResult &result)
                 ? (result.result.detections.isEmpty() ? QStringLiteral("nothing found")
                                                       : summarizeLabels(result.result.detections, 4))
                 : QStringLiteral("image only (legacy server)");
-            printErr(QStringLiteral("[%1/%2] %3: %4 (%5 ms)")
+            cli::printErr(QStringLiteral("[%1/%2] %3: %4 (%5 ms)")
                          .arg(m_done + m_failed - m_failedBeforeStart)
                          .arg(m_images.size())
                          .arg(image.relativePath, what)
@@ -304,7 +298,7 @@ void DetectCommand::handleFailure(quint64 id, const QString &reason, bool retrya
 void DetectCommand::reportFailure(const ScannedImage &image, const QString &reason)
 {
     ++m_failed;
-    printErr(QStringLiteral("%1: FAILED: %2").arg(image.absolutePath, reason));
+    cli::printErr(QStringLiteral("%1: FAILED: %2").arg(image.absolutePath, reason));
 }
 
 void DetectCommand::finishIfDone()
@@ -314,8 +308,10 @@ void DetectCommand::finishIfDone()
     const double seconds = std::max(1e-6, double(m_clock.nsecsElapsed()) / 1e9);
     const int total = int(m_images.size()) + m_failedBeforeStart;
     // Scripts read this closing line from stdout; progress and errors went to stderr.
-    std::printf("%d images, %d failed, %.1f images/s\n", total, m_failed, double(m_done) / seconds);
-    std::fflush(stdout);
+    cli::printOut(QStringLiteral("%1 images, %2 failed, %3 images/s")
+                      .arg(total)
+                      .arg(m_failed)
+                      .arg(double(m_done) / seconds, 0, 'f', 1));
     QCoreApplication::exit(m_failed == 0 ? int(Success) : int(SomeFailed));
 }
 

@@ -1,5 +1,7 @@
 #include "evalcommand.h"
 
+#include "console.h"
+
 #include "detector/modelcatalog.h"
 #include "eval/evaldataset.h"
 #include "eval/modelevaluation.h"
@@ -8,9 +10,7 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QSaveFile>
-#include <QTextStream>
 
-#include <cstdio>
 #include <unistd.h>
 
 using namespace edgelens;
@@ -18,18 +18,6 @@ using namespace edgelens;
 namespace {
 
 enum ExitCode { Scored = 0, CannotScore = 1, Usage = 2 };
-
-QTextStream &out()
-{
-    static QTextStream stream(stdout);
-    return stream;
-}
-
-QTextStream &err()
-{
-    static QTextStream stream(stderr);
-    return stream;
-}
 
 // QCommandLineParser's usage line names only the program; this is its eval command.
 QString helpText(const QCommandLineParser &parser)
@@ -43,13 +31,13 @@ QString helpText(const QCommandLineParser &parser)
 
 int usageError(const QCommandLineParser &parser, const QString &message)
 {
-    err() << "edgelens-cli eval: " << message << "\n\n" << helpText(parser) << Qt::flush;
+    cli::standardError() << "edgelens-cli eval: " << message << "\n\n" << helpText(parser) << Qt::flush;
     return Usage;
 }
 
 int failure(const QString &message)
 {
-    err() << "edgelens-cli eval: " << message << '\n' << Qt::flush;
+    cli::standardError() << "edgelens-cli eval: " << message << '\n' << Qt::flush;
     return CannotScore;
 }
 
@@ -113,7 +101,7 @@ int runEvalCommand(const QStringList &arguments)
     if (!parser.parse(QStringList{QStringLiteral("edgelens-cli eval")} + arguments))
         return usageError(parser, parser.errorText());
     if (parser.isSet(QStringLiteral("help"))) {
-        out() << helpText(parser) << Qt::flush;
+        cli::standardOutput() << helpText(parser) << Qt::flush;
         return Scored;
     }
     if (!parser.positionalArguments().isEmpty())
@@ -189,13 +177,13 @@ int runEvalCommand(const QStringList &arguments)
         options.jobs = jobs;
         options.backend = parser.value(backendOption);
         if (manifest->fallback || manifest->family == QLatin1String("cascade"))
-            err() << "warning: " << manifest->name << " is the last-resort cascade detector; its classes are not "
+            cli::standardError() << "warning: " << manifest->name << " is the last-resort cascade detector; its classes are not "
                   << "the annotations' and its scores mean little\n";
         const bool showProgress = isatty(STDERR_FILENO);
-        err() << "scoring " << manifest->name << " on " << dataset->images.size() << " images" << Qt::endl;
+        cli::standardError() << "scoring " << manifest->name << " on " << dataset->images.size() << " images" << Qt::endl;
         run = ModelEvaluation::runDetector(*manifest, *dataset, options, &error, [showProgress](int done, int total) {
             if (showProgress)
-                err() << '\r' << done << '/' << total << (done == total ? "\n" : "") << Qt::flush;
+                cli::standardError() << '\r' << done << '/' << total << (done == total ? "\n" : "") << Qt::flush;
         });
     } else {
         run = ModelEvaluation::runPredictions(parser.value(predictionsOption), *dataset, maxDet, &error);
@@ -204,13 +192,13 @@ int runEvalCommand(const QStringList &arguments)
         return failure(error);
 
     for (const QString &warning : std::as_const(run->warnings))
-        err() << "warning: " << warning << '\n';
-    err() << Qt::flush;
+        cli::standardError() << "warning: " << warning << '\n';
+    cli::standardError() << Qt::flush;
 
     const bool json = parser.isSet(jsonOption);
     const QByteArray report =
         json ? QJsonDocument(run->toJson()).toJson(QJsonDocument::Indented) : run->toText().toUtf8();
-    out() << QString::fromUtf8(report) << Qt::flush;
+    cli::standardOutput() << QString::fromUtf8(report) << Qt::flush;
     if (parser.isSet(outputOption) && !writeReport(parser.value(outputOption), report, &error))
         return failure(error);
     if (!run->summary.isValid())

@@ -1,5 +1,6 @@
 // edgelens-cli: batch client for EdgeLens servers. `detect` (the default), `models`, `eval`.
 
+#include "console.h"
 #include "detectcommand.h"
 #include "modelscommand.h"
 
@@ -9,8 +10,6 @@
 
 #include <QCoreApplication>
 #include <QStringList>
-
-#include <cstdio>
 
 int main(int argc, char *argv[])
 {
@@ -30,7 +29,7 @@ int main(int argc, char *argv[])
 #ifdef EDGELENS_HAVE_EVAL
         return runEvalCommand(arguments.mid(2)); // it takes what follows "eval"
 #else
-        std::fprintf(stderr, "edgelens-cli: this build has no evaluator (edgelens_eval was not built)\n");
+        edgelens::cli::printErr(QStringLiteral("edgelens-cli: this build has no evaluator (edgelens_eval was not built)"));
         return 1;
 #endif
     }

@@ -1,5 +1,7 @@
 #include "modelscommand.h"
 
+#include "console.h"
+
 #include "client/modeldownloader.h"
 #include "detector/modelcatalog.h"
 
@@ -9,22 +11,9 @@
 #include <QFileInfo>
 #include <QUrl>
 
-#include <cstdio>
-
 namespace edgelens {
 
 namespace {
-
-void printErr(const QString &text)
-{
-    std::fprintf(stderr, "%s\n", qPrintable(text));
-    std::fflush(stderr);
-}
-
-void printOut(const QString &text)
-{
-    std::printf("%s\n", qPrintable(text));
-}
 
 QString whereFound(const ModelManifest &manifest)
 {
@@ -49,7 +38,7 @@ int listModels(const ModelCatalog &catalog)
         nameWidth = std::max(nameWidth, int(m.name.size()) + 2);
         familyWidth = std::max(familyWidth, int(m.family.size()));
     }
-    printOut(QStringLiteral("%1  %2  %3  %4  %5")
+    cli::printOut(QStringLiteral("%1  %2  %3  %4  %5")
                  .arg(QStringLiteral("NAME"), -nameWidth)
                  .arg(QStringLiteral("FAMILY"), -familyWidth)
                  .arg(QStringLiteral("INPUT"), -9)
@@ -67,7 +56,7 @@ int listModels(const ModelCatalog &catalog)
         }
         const QString input = m.inputWidth > 0 ? QStringLiteral("%1x%2").arg(m.inputWidth).arg(m.inputHeight)
                                                : QStringLiteral("any");
-        printOut(QStringLiteral("%1  %2  %3  %4  %5%6")
+        cli::printOut(QStringLiteral("%1  %2  %3  %4  %5%6")
                      .arg(m.name + (isDefault ? QStringLiteral(" *") : QString()), -nameWidth)
                      .arg(m.family, -familyWidth)
                      .arg(input, -9)
@@ -75,27 +64,27 @@ int listModels(const ModelCatalog &catalog)
                      .arg(whereFound(m))
                      .arg(m.fallback ? QStringLiteral("  (fallback: faces/bodies only)") : QString()));
     }
-    printOut(QStringLiteral("\n* default model. Searched, in order:"));
+    cli::printOut(QStringLiteral("\n* default model. Searched, in order:"));
     for (const QString &location : catalog.searchedLocations())
-        printOut(QStringLiteral("  ") + QDir::toNativeSeparators(location));
-    printOut(QStringLiteral("Get a missing model with `edgelens-cli models download NAME` (saved to %1).")
+        cli::printOut(QStringLiteral("  ") + QDir::toNativeSeparators(location));
+    cli::printOut(QStringLiteral("Get a missing model with `edgelens-cli models download NAME` (saved to %1).")
                  .arg(QDir::toNativeSeparators(ModelCatalog::userModelDir())));
     for (const QString &problem : catalog.problems())
-        printErr(QStringLiteral("warning: ") + problem);
+        cli::printErr(QStringLiteral("warning: ") + problem);
     return 0;
 }
 
 int downloadModels(const ModelCatalog &catalog, const QStringList &names)
 {
     if (names.isEmpty()) {
-        printErr(QStringLiteral("edgelens-cli models download: name a model; `edgelens-cli models list` shows them"));
+        cli::printErr(QStringLiteral("edgelens-cli models download: name a model; `edgelens-cli models list` shows them"));
         return 64;
     }
     int failures = 0;
     for (const QString &name : names) {
         const std::optional<ModelManifest> manifest = catalog.find(name);
         if (!manifest) {
-            printErr(QStringLiteral("%1: no such model; `edgelens-cli models list` shows the known ones").arg(name));
+            cli::printErr(QStringLiteral("%1: no such model; `edgelens-cli models list` shows the known ones").arg(name));
             ++failures;
             continue;
         }
@@ -103,7 +92,7 @@ int downloadModels(const ModelCatalog &catalog, const QStringList &names)
         for (const ModelFile &file : manifest->files)
             files.append({file.name, QUrl(file.url), file.sha256});
         const QString target = QDir(ModelCatalog::userModelDir()).filePath(manifest->name);
-        printErr(QStringLiteral("%1: downloading %2 file(s) into %3")
+        cli::printErr(QStringLiteral("%1: downloading %2 file(s) into %3")
                      .arg(manifest->name)
                      .arg(files.size())
                      .arg(QDir::toNativeSeparators(target)));
@@ -116,18 +105,18 @@ int downloadModels(const ModelCatalog &catalog, const QStringList &names)
                                  ? QStringLiteral("  %1: %2%").arg(file).arg(100 * received / total)
                                  : QStringLiteral("  %1: %2 KB").arg(file).arg(received / 1024);
                              if (line != lastProgressLine) {
-                                 std::fprintf(stderr, "\r%s", qPrintable(line));
+                                 cli::standardError() << '\r' << line << Qt::flush;
                                  lastProgressLine = line;
                              }
                          });
         QObject::connect(&downloader, &ModelDownloader::fileFinished, &downloader,
                          [&](const QString &file, const QString &) {
-                             std::fprintf(stderr, "\r  %s: done, sha256 verified\n", qPrintable(file));
+                             cli::printErr(QStringLiteral("\r  %1: done, sha256 verified").arg(file));
                              lastProgressLine.clear();
                          });
         QObject::connect(&downloader, &ModelDownloader::fileSkipped, &downloader,
                          [](const QString &file, const QString &) {
-                             std::fprintf(stderr, "  %s: already present and verified\n", qPrintable(file));
+                             cli::printErr(QStringLiteral("  %1: already present and verified").arg(file));
                          });
         bool ok = false;
         QString error;
@@ -139,12 +128,12 @@ int downloadModels(const ModelCatalog &catalog, const QStringList &names)
         downloader.start(files, target);
         QCoreApplication::exec();
         if (!lastProgressLine.isEmpty())
-            std::fprintf(stderr, "\n");
+            cli::printErr(QString());
         if (!ok) {
-            printErr(QStringLiteral("%1: %2").arg(manifest->name, error));
+            cli::printErr(QStringLiteral("%1: %2").arg(manifest->name, error));
             ++failures;
         } else {
-            printErr(QStringLiteral("%1: ready").arg(manifest->name));
+            cli::printErr(QStringLiteral("%1: ready").arg(manifest->name));
         }
     }
     return failures ? 1 : 0;
@@ -162,15 +151,15 @@ int verifyModels(const ModelCatalog &catalog, const QStringList &names)
                 continue;
             ++checked;
             if (file.sha256.isEmpty()) {
-                printOut(QStringLiteral("%1  %2  no checksum in the manifest  %3").arg(m.name, file.name, file.path));
+                cli::printOut(QStringLiteral("%1  %2  no checksum in the manifest  %3").arg(m.name, file.name, file.path));
                 continue;
             }
             const QString actual = ModelDownloader::sha256OfFile(file.path);
             if (actual == file.sha256.toLower()) {
-                printOut(QStringLiteral("%1  %2  ok  %3").arg(m.name, file.name, file.path));
+                cli::printOut(QStringLiteral("%1  %2  ok  %3").arg(m.name, file.name, file.path));
             } else {
                 ++bad;
-                printOut(QStringLiteral("%1  %2  MISMATCH (expected %3, got %4)  %5")
+                cli::printOut(QStringLiteral("%1  %2  MISMATCH (expected %3, got %4)  %5")
                              .arg(m.name, file.name, file.sha256, actual.isEmpty() ? QStringLiteral("unreadable") : actual,
                                   file.path));
             }
@@ -178,9 +167,9 @@ int verifyModels(const ModelCatalog &catalog, const QStringList &names)
     }
     for (const QString &name : names) {
         if (!catalog.find(name))
-            printErr(QStringLiteral("%1: no such model").arg(name)), ++bad;
+            cli::printErr(QStringLiteral("%1: no such model").arg(name)), ++bad;
     }
-    printErr(QStringLiteral("%1 file(s) checked, %2 bad").arg(checked).arg(bad));
+    cli::printErr(QStringLiteral("%1 file(s) checked, %2 bad").arg(checked).arg(bad));
     return bad ? 1 : 0;
 }
 
@@ -211,7 +200,7 @@ int runModelsCommand(const QStringList &arguments)
         return downloadModels(catalog, positional);
     if (action == QLatin1String("verify"))
         return verifyModels(catalog, positional);
-    printErr(QStringLiteral("edgelens-cli models: unknown action \"%1\" (list, download, verify)").arg(action));
+    cli::printErr(QStringLiteral("edgelens-cli models: unknown action \"%1\" (list, download, verify)").arg(action));
     return 64;
 }
 

@@ -1,6 +1,7 @@
 #include "cocojsonreader.h"
 
-#include <QFile>
+#include "eval/boundedfile.h"
+
 #include <QFileInfo>
 #include <QHash>
 #include <QJsonArray>
@@ -42,19 +43,11 @@ bool readId(const QJsonValue &value, qint64 *id)
 std::optional<GroundTruthSet> CocoJsonReader::read(const QString &path, QString *error)
 {
     const QString origin = QFileInfo(path).fileName();
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        fail(error, QStringLiteral("%1: cannot open: %2").arg(path, file.errorString()));
+    const std::optional<QByteArray> json =
+        BoundedFile::read(path, kMaxFileBytes, QStringLiteral("a COCO annotations file"), error);
+    if (!json)
         return std::nullopt;
-    }
-    if (file.size() > kMaxFileBytes) {
-        fail(error, QStringLiteral("%1: %2 bytes is larger than the %3 MiB this reader accepts")
-                        .arg(path)
-                        .arg(file.size())
-                        .arg(kMaxFileBytes / (1024 * 1024)));
-        return std::nullopt;
-    }
-    return parse(file.readAll(), origin, error);
+    return parse(*json, origin, error);
 }
 
 std::optional<GroundTruthSet> CocoJsonReader::parse(const QByteArray &json, const QString &origin, QString *error)

@@ -210,6 +210,8 @@ std::optional<EvalRun> ModelEvaluation::runPredictions(const QString &prediction
     QStringList models;
     int missing = 0;
     QString firstMissing;
+    int legacy = 0;
+    QString firstLegacy;
     QList<std::pair<const EvalImage *, QList<Detection>>> scored;
     for (const EvalImage &image : dataset.images) {
         const QString path = PredictionReader::findSidecar(predictionsDir, image.relativePath);
@@ -220,11 +222,18 @@ std::optional<EvalRun> ModelEvaluation::runPredictions(const QString &prediction
             continue;
         }
         QString readError;
-        const std::optional<DetectionResult> result = PredictionReader::readFile(path, &readError);
+        bool hasDetectionData = true;
+        const std::optional<DetectionResult> result = PredictionReader::readFile(path, &readError, &hasDetectionData);
         if (!result) {
             if (error)
                 *error = readError;
             return std::nullopt;
+        }
+        if (!hasDetectionData) {
+            // Its image is left out entirely: "nothing found" would count its boxes as misses.
+            if (legacy++ == 0)
+                firstLegacy = path;
+            continue;
         }
         const GroundTruthImage &gt = image.groundTruth;
         if (result->imageWidth > 0 && gt.width > 0
@@ -240,6 +249,20 @@ std::optional<EvalRun> ModelEvaluation::runPredictions(const QString &prediction
             models.append(result->model);
         scored.append(std::make_pair(&image, result->detections));
     }
+    if (legacy > 0 && scored.size() == missing) { // no sidecar with detection data at all
+        if (error)
+            *error = QStringLiteral("%1: the sidecars were written for a legacy server, which returns only the "
+                                    "marked-up image (has_detection_data: false), so there is nothing to score; "
+                                    "run edgelens-cli --json against a v2 server or with --embedded")
+                         .arg(predictionsDir);
+        return std::nullopt;
+    }
+    if (legacy > 0)
+        run.warnings.append(QStringLiteral("%1 of %2 images have a sidecar from a legacy server without detection "
+                                           "data (first: %3); those images are not scored")
+                                .arg(legacy)
+                                .arg(dataset.images.size())
+                                .arg(firstLegacy));
     if (missing == dataset.images.size()) {
         if (error)
             *error = QStringLiteral("%1: no prediction sidecars for any of the %2 images (first expected: %3); "

@@ -1,7 +1,8 @@
 #include "predictionreader.h"
 
+#include "eval/boundedfile.h"
+
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -27,23 +28,18 @@ QString PredictionReader::findSidecar(const QString &predictionsDir, const QStri
     return QFileInfo(plain).isFile() ? plain : QString();
 }
 
-std::optional<DetectionResult> PredictionReader::readFile(const QString &path, QString *error)
+std::optional<DetectionResult> PredictionReader::readFile(const QString &path, QString *error,
+                                                         bool *hasDetectionData)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        if (error)
-            *error = QStringLiteral("%1: cannot open: %2").arg(path, file.errorString());
+    const std::optional<QByteArray> bytes =
+        BoundedFile::read(path, kMaxFileBytes, QStringLiteral("a prediction sidecar"), error);
+    if (!bytes)
         return std::nullopt;
-    }
-    if (file.size() > kMaxFileBytes) {
-        if (error)
-            *error = QStringLiteral("%1: %2 bytes is too large for a prediction sidecar").arg(path).arg(file.size());
-        return std::nullopt;
-    }
-    return parse(file.readAll(), path, error);
+    return parse(*bytes, path, error, hasDetectionData);
 }
 
-std::optional<DetectionResult> PredictionReader::parse(const QByteArray &json, const QString &origin, QString *error)
+std::optional<DetectionResult> PredictionReader::parse(const QByteArray &json, const QString &origin, QString *error,
+                                                      bool *hasDetectionData)
 {
     const auto fail = [&](const QString &message) {
         if (error)
@@ -57,13 +53,23 @@ std::optional<DetectionResult> PredictionReader::parse(const QByteArray &json, c
     if (!doc.isObject())
         return fail(QStringLiteral("expected a JSON object with a detections array"));
     const QJsonObject root = doc.object();
-    if (!root.value(QStringLiteral("detections")).isArray())
-        return fail(QStringLiteral("detections: expected an array (is this an edgelens-cli --json sidecar?)"));
-
     DetectionResult result;
     result.imageWidth = root.value(QStringLiteral("width")).toInt();
     result.imageHeight = root.value(QStringLiteral("height")).toInt();
     result.model = root.value(QStringLiteral("model")).toString();
+
+    const bool withData = root.value(QStringLiteral("has_detection_data")).toBool(true);
+    if (hasDetectionData)
+        *hasDetectionData = withData;
+    if (!withData) {
+        if (hasDetectionData)
+            return result;
+        return fail(QStringLiteral("written for a legacy server, which returns no detection data "
+                                   "(has_detection_data: false); it cannot be scored"));
+    }
+    if (!root.value(QStringLiteral("detections")).isArray())
+        return fail(QStringLiteral("detections: expected an array (is this an edgelens-cli --json sidecar?)"));
+
     const QJsonArray detections = root.value(QStringLiteral("detections")).toArray();
     for (qsizetype i = 0; i < detections.size(); ++i) {
         const QString where = QStringLiteral("detections[%1]").arg(i);

@@ -21,8 +21,15 @@ public:
     static QString findSidecar(const QString &predictionsDir, const QString &imageRelativePath);
 
     // Errors name the file and the entry: "a.json: detections[2].box: expected 4 numbers".
-    static std::optional<DetectionResult> readFile(const QString &path, QString *error);
-    static std::optional<DetectionResult> parse(const QByteArray &json, const QString &origin, QString *error);
+    //
+    // A legacy server answers with the marked-up image only, so the CLI's sidecar of such a run
+    // says "has_detection_data": false and has no detections. Given hasDetectionData, that file
+    // reads as the image size alone with *hasDetectionData = false, for the caller to skip;
+    // without it, it is an error: reading it as "nothing found" would score it wrongly.
+    static std::optional<DetectionResult> readFile(const QString &path, QString *error,
+                                                   bool *hasDetectionData = nullptr);
+    static std::optional<DetectionResult> parse(const QByteArray &json, const QString &origin, QString *error,
+                                                bool *hasDetectionData = nullptr);
 
     static constexpr qint64 kMaxFileBytes = 64LL * 1024 * 1024;
 };

@@ -1,5 +1,7 @@
 #include "yolotxtreader.h"
 
+#include "eval/boundedfile.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -23,18 +25,10 @@ constexpr double kSlack = 0.01;
 std::optional<QList<GroundTruthBox>> YoloTxtReader::readFile(const QString &path, QSize imageSize, int classCount,
                                                              QString *error)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        if (error)
-            *error = QStringLiteral("%1: cannot open: %2").arg(path, file.errorString());
+    const std::optional<QByteArray> text = BoundedFile::read(path, kMaxFileBytes, QStringLiteral("a label file"), error);
+    if (!text)
         return std::nullopt;
-    }
-    if (file.size() > kMaxFileBytes) {
-        if (error)
-            *error = QStringLiteral("%1: %2 bytes is too large for a label file").arg(path).arg(file.size());
-        return std::nullopt;
-    }
-    return parse(file.readAll(), imageSize, classCount, path, error);
+    return parse(*text, imageSize, classCount, path, error);
 }
 
 std::optional<QList<GroundTruthBox>> YoloTxtReader::parse(const QByteArray &text, QSize imageSize, int classCount,

@@ -101,6 +101,8 @@ QString errorCodeName(quint16 code);        // like the enum overload; "error_42
 // parse the same.
 class FrameReader final
 {
+    Q_DISABLE_COPY_MOVE(FrameReader) // a copy of a half-read stream would parse it twice
+
 public:
     enum class Mode {
         AutoDetect, // server side: the first 4 bytes choose legacy or v2

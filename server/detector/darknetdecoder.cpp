@@ -39,11 +39,8 @@ bool DarknetDecoder::decode(const std::vector<cv::Mat> &outputs, float threshold
         }
     }
     if (used == 0) {
-        if (error)
-            *error = QStringLiteral("darknet: expected [N, %1] outputs, got %2")
-                         .arg(columns)
-                         .arg(TensorView::describe(outputs));
-        return false;
+        return unexpectedOutputs(QStringLiteral("darknet"), QStringLiteral("[N, %1] outputs").arg(columns), outputs,
+                                 error);
     }
     return true;
 }

@@ -1,6 +1,7 @@
 #include "decoder.h"
 
 #include "detector/darknetdecoder.h"
+#include "detector/tensorview.h"
 #include "detector/fastestdetdecoder.h"
 #include "detector/nanodetdecoder.h"
 #include "detector/ssddecoder.h"
@@ -54,6 +55,14 @@ bool readNumber(const ModelManifest &m, const QString &key, double min, double m
 
 } // namespace
 
+bool Decoder::unexpectedOutputs(const QString &family, const QString &expected, const std::vector<cv::Mat> &outputs,
+                                QString *error)
+{
+    if (error)
+        *error = QStringLiteral("%1: expected %2, got %3").arg(family, expected, TensorView::describe(outputs));
+    return false;
+}
+
 std::unique_ptr<Decoder> Decoder::create(const ModelManifest &m, QString *error)
 {
     const cv::Size input(m.inputWidth, m.inputHeight);
@@ -96,9 +105,9 @@ std::unique_ptr<Decoder> Decoder::create(const ModelManifest &m, QString *error)
         return std::make_unique<FastestDetDecoder>(input, classes, float(obj), float(cls));
     }
     if (m.family == QLatin1String("yolov5"))
-        return std::make_unique<Yolov5Decoder>(input, classes);
+        return std::make_unique<Yolov5Decoder>(classes);
     if (m.family == QLatin1String("yolov8"))
-        return std::make_unique<Yolov8Decoder>(input, classes);
+        return std::make_unique<Yolov8Decoder>(classes);
     if (m.family == QLatin1String("tf-ssd") || m.family == QLatin1String("caffe-ssd")) {
         const QString labelMap = m.decoder.value(QStringLiteral("label_map")).toString(QStringLiteral("offset"));
         if (labelMap != QLatin1String("offset") && labelMap != QLatin1String("coco90")) {

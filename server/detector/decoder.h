@@ -7,6 +7,7 @@
 #include <opencv2/core/mat.hpp>
 #include <opencv2/core/types.hpp>
 
+#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct Candidate
 // tests can feed synthetic tensors with known answers.
 class Decoder
 {
+    Q_DISABLE_COPY_MOVE(Decoder) // used through the base: a copy would slice
+
 public:
     virtual ~Decoder() = default;
 
@@ -40,6 +43,43 @@ public:
 
 protected:
     Decoder() = default;
+
+    static float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+
+    struct ClassScore
+    {
+        int classId = 0;
+        float score = 0.0f;
+    };
+    // The best of numClasses scores read through scoreOf(c); the lowest class wins a tie, as
+    // with std::max_element. Families differ in layout (rows, channel-major, logits), not here.
+    template<typename ScoreOf>
+    static ClassScore bestClass(int numClasses, ScoreOf scoreOf)
+    {
+        ClassScore best{0, scoreOf(0)};
+        for (int c = 1; c < numClasses; ++c) {
+            const float score = scoreOf(c);
+            if (score > best.score)
+                best = {c, score};
+        }
+        return best;
+    }
+
+    // For families with one output: the last one accepted by matches(tensor), or nullptr.
+    template<typename Matches>
+    static const cv::Mat *findOutput(const std::vector<cv::Mat> &outputs, Matches matches)
+    {
+        const cv::Mat *found = nullptr;
+        for (const cv::Mat &out : outputs) {
+            if (matches(out))
+                found = &out;
+        }
+        return found;
+    }
+
+    // "<family>: expected <expected>, got <the outputs' shapes>" into *error; returns false.
+    static bool unexpectedOutputs(const QString &family, const QString &expected, const std::vector<cv::Mat> &outputs,
+                                  QString *error);
 };
 
 } // namespace edgelens

@@ -28,6 +28,8 @@ struct DetectParams
 // concurrent forwards, so every worker thread creates its own Detector from the manifest.
 class Detector
 {
+    Q_DISABLE_COPY_MOVE(Detector) // owns a Net; copies would share it across threads
+
 public:
     virtual ~Detector() = default;
 
@@ -43,6 +45,9 @@ public:
     // Why the last detect() returned nothing when it failed (unusable image, inference or
     // decoding error); empty after a successful call, even one that found nothing.
     virtual QString lastError() const { return {}; }
+
+protected:
+    Detector() = default;
 };
 
 // Loads the manifest's files into a fresh detector; nullptr with *error set on failure.

@@ -6,15 +6,6 @@
 
 namespace edgelens {
 
-namespace {
-
-float sigmoid(float x)
-{
-    return 1.0f / (1.0f + std::exp(-x));
-}
-
-} // namespace
-
 FastestDetDecoder::FastestDetDecoder(cv::Size input, int numClasses, float objExponent, float clsExponent)
     : m_input(input)
     , m_numClasses(numClasses)
@@ -27,18 +18,13 @@ bool FastestDetDecoder::decode(const std::vector<cv::Mat> &outputs, float thresh
                                std::vector<Candidate> &candidates, QString *error) const
 {
     const int channels = 5 + m_numClasses;
-    const cv::Mat *output = nullptr;
-    for (const cv::Mat &out : outputs) {
-        if (out.depth() == CV_32F && out.isContinuous() && out.dims == 4 && out.size[0] == 1
-            && out.size[1] == channels)
-            output = &out;
-    }
+    const cv::Mat *output = findOutput(outputs, [&](const cv::Mat &out) {
+        return out.depth() == CV_32F && out.isContinuous() && out.dims == 4 && out.size[0] == 1
+            && out.size[1] == channels;
+    });
     if (!output) {
-        if (error)
-            *error = QStringLiteral("fastestdet: expected a [1, %1, H, W] output, got %2")
-                         .arg(channels)
-                         .arg(TensorView::describe(outputs));
-        return false;
+        return unexpectedOutputs(QStringLiteral("fastestdet"), QStringLiteral("a [1, %1, H, W] output").arg(channels),
+                                 outputs, error);
     }
     const int gh = output->size[2];
     const int gw = output->size[3];
@@ -51,24 +37,17 @@ bool FastestDetDecoder::decode(const std::vector<cv::Mat> &outputs, float thresh
             const float objectness = value(0);
             if (objectness <= 0.0f)
                 continue;
-            int bestClass = 0;
-            float bestProb = value(5);
-            for (int c = 1; c < m_numClasses; ++c) {
-                if (value(5 + c) > bestProb) {
-                    bestProb = value(5 + c);
-                    bestClass = c;
-                }
-            }
-            if (bestProb <= 0.0f)
+            const ClassScore best = bestClass(m_numClasses, [&](int c) { return value(5 + c); });
+            if (best.score <= 0.0f)
                 continue;
-            const float score = std::pow(objectness, m_objExponent) * std::pow(bestProb, m_clsExponent);
+            const float score = std::pow(objectness, m_objExponent) * std::pow(best.score, m_clsExponent);
             if (score < threshold)
                 continue;
             const float cx = (float(col) + std::tanh(value(1))) / float(gw) * float(m_input.width);
             const float cy = (float(row) + std::tanh(value(2))) / float(gh) * float(m_input.height);
             const float w = sigmoid(value(3)) * float(m_input.width);
             const float h = sigmoid(value(4)) * float(m_input.height);
-            candidates.push_back({bestClass, score, cv::Rect2f(cx - w / 2, cy - h / 2, w, h)});
+            candidates.push_back({best.classId, score, cv::Rect2f(cx - w / 2, cy - h / 2, w, h)});
         }
     }
     return true;

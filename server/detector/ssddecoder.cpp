@@ -32,16 +32,9 @@ int SsdDecoder::cocoCategoryToClass(int categoryId)
 bool SsdDecoder::decode(const std::vector<cv::Mat> &outputs, float threshold, std::vector<Candidate> &candidates,
                         QString *error) const
 {
-    const cv::Mat *output = nullptr;
-    for (const cv::Mat &out : outputs) {
-        if (TensorView(out).columns() == 7)
-            output = &out;
-    }
-    if (!output) {
-        if (error)
-            *error = QStringLiteral("ssd: expected a [1, 1, N, 7] output, got %1").arg(TensorView::describe(outputs));
-        return false;
-    }
+    const cv::Mat *output = findOutput(outputs, [](const cv::Mat &out) { return TensorView(out).columns() == 7; });
+    if (!output)
+        return unexpectedOutputs(QStringLiteral("ssd"), QStringLiteral("a [1, 1, N, 7] output"), outputs, error);
     const TensorView view(*output);
     const float *data = view.data();
     for (int r = 0; r < view.rows(); ++r) {

@@ -4,9 +4,8 @@
 
 namespace edgelens {
 
-Yolov5Decoder::Yolov5Decoder(cv::Size input, int numClasses)
-    : m_input(input)
-    , m_numClasses(numClasses)
+Yolov5Decoder::Yolov5Decoder(int numClasses)
+    : m_numClasses(numClasses)
 {
 }
 
@@ -14,17 +13,11 @@ bool Yolov5Decoder::decode(const std::vector<cv::Mat> &outputs, float threshold,
                            QString *error) const
 {
     const int columns = 5 + m_numClasses;
-    const cv::Mat *output = nullptr;
-    for (const cv::Mat &out : outputs) {
-        if (TensorView(out).columns() == columns)
-            output = &out;
-    }
+    const cv::Mat *output =
+        findOutput(outputs, [&](const cv::Mat &out) { return TensorView(out).columns() == columns; });
     if (!output) {
-        if (error)
-            *error = QStringLiteral("yolov5: expected a [1, N, %1] output, got %2")
-                         .arg(columns)
-                         .arg(TensorView::describe(outputs));
-        return false;
+        return unexpectedOutputs(QStringLiteral("yolov5"), QStringLiteral("a [1, N, %1] output").arg(columns), outputs,
+                                 error);
     }
     const TensorView view(*output);
     const float *data = view.data();
@@ -33,16 +26,12 @@ bool Yolov5Decoder::decode(const std::vector<cv::Mat> &outputs, float threshold,
         const float objectness = row[4];
         if (objectness < threshold)
             continue;
-        int bestClass = 0;
-        for (int c = 1; c < m_numClasses; ++c) {
-            if (row[5 + c] > row[5 + bestClass])
-                bestClass = c;
-        }
-        const float score = objectness * row[5 + bestClass];
+        const ClassScore best = bestClass(m_numClasses, [row](int c) { return row[5 + c]; });
+        const float score = objectness * best.score;
         if (score < threshold)
             continue;
         candidates.push_back(
-            {bestClass, score, cv::Rect2f(row[0] - row[2] / 2, row[1] - row[3] / 2, row[2], row[3])});
+            {best.classId, score, cv::Rect2f(row[0] - row[2] / 2, row[1] - row[3] / 2, row[2], row[3])});
     }
     return true;
 }

@@ -4,9 +4,8 @@
 
 namespace edgelens {
 
-Yolov8Decoder::Yolov8Decoder(cv::Size input, int numClasses)
-    : m_input(input)
-    , m_numClasses(numClasses)
+Yolov8Decoder::Yolov8Decoder(int numClasses)
+    : m_numClasses(numClasses)
 {
 }
 
@@ -14,38 +13,26 @@ bool Yolov8Decoder::decode(const std::vector<cv::Mat> &outputs, float threshold,
                            QString *error) const
 {
     const int channels = 4 + m_numClasses;
-    const cv::Mat *output = nullptr;
-    for (const cv::Mat &out : outputs) {
+    const cv::Mat *output = findOutput(outputs, [&](const cv::Mat &out) {
         // [1, channels, N]: rows() is the channel count once the batch axis is dropped
         const TensorView view(out);
-        if (view.shape().size() == 2 && view.rows() == channels)
-            output = &out;
-    }
+        return view.shape().size() == 2 && view.rows() == channels;
+    });
     if (!output) {
-        if (error)
-            *error = QStringLiteral("yolov8: expected a [1, %1, N] output, got %2")
-                         .arg(channels)
-                         .arg(TensorView::describe(outputs));
-        return false;
+        return unexpectedOutputs(QStringLiteral("yolov8"), QStringLiteral("a [1, %1, N] output").arg(channels), outputs,
+                                 error);
     }
     const TensorView view(*output);
     const int n = view.columns();
     const float *data = view.data();
     const auto value = [&](int c, int i) { return data[size_t(c) * size_t(n) + size_t(i)]; };
     for (int i = 0; i < n; ++i) {
-        int bestClass = 0;
-        float best = value(4, i);
-        for (int c = 1; c < m_numClasses; ++c) {
-            if (value(4 + c, i) > best) {
-                best = value(4 + c, i);
-                bestClass = c;
-            }
-        }
-        if (best < threshold)
+        const ClassScore best = bestClass(m_numClasses, [&](int c) { return value(4 + c, i); });
+        if (best.score < threshold)
             continue;
         const float w = value(2, i);
         const float h = value(3, i);
-        candidates.push_back({bestClass, best, cv::Rect2f(value(0, i) - w / 2, value(1, i) - h / 2, w, h)});
+        candidates.push_back({best.classId, best.score, cv::Rect2f(value(0, i) - w / 2, value(1, i) - h / 2, w, h)});
     }
     return true;
 }

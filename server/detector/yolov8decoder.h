@@ -9,13 +9,12 @@ namespace edgelens {
 class Yolov8Decoder final : public Decoder
 {
 public:
-    Yolov8Decoder(cv::Size input, int numClasses);
+    explicit Yolov8Decoder(int numClasses); // boxes come in input pixels: no input size needed
 
     bool decode(const std::vector<cv::Mat> &outputs, float threshold, std::vector<Candidate> &candidates,
                 QString *error) const override;
 
 private:
-    cv::Size m_input;
     int m_numClasses;
 };
 

@@ -7,15 +7,6 @@
 
 namespace edgelens {
 
-namespace {
-
-float sigmoid(float x)
-{
-    return 1.0f / (1.0f + std::exp(-x));
-}
-
-} // namespace
-
 YoloxDecoder::YoloxDecoder(cv::Size input, int numClasses, Layout layout, std::vector<int> strides)
     : m_input(input)
     , m_numClasses(numClasses)
@@ -32,19 +23,13 @@ bool YoloxDecoder::decode(const std::vector<cv::Mat> &outputs, float threshold, 
     for (int s : m_strides)
         totalCells += ((m_input.width + s - 1) / s) * ((m_input.height + s - 1) / s);
 
-    const cv::Mat *output = nullptr;
-    for (const cv::Mat &out : outputs) {
+    const cv::Mat *output = findOutput(outputs, [&](const cv::Mat &out) {
         const TensorView view(out);
-        if (view.rows() == totalCells && view.columns() == channels)
-            output = &out;
-    }
+        return view.rows() == totalCells && view.columns() == channels;
+    });
     if (!output) {
-        if (error)
-            *error = QStringLiteral("yolox: expected a [1, %1, %2] output, got %3")
-                         .arg(totalCells)
-                         .arg(channels)
-                         .arg(TensorView::describe(outputs));
-        return false;
+        return unexpectedOutputs(QStringLiteral("yolox"),
+                                 QStringLiteral("a [1, %1, %2] output").arg(totalCells).arg(channels), outputs, error);
     }
     const float *data = TensorView(*output).data();
 
@@ -64,23 +49,16 @@ bool YoloxDecoder::decode(const std::vector<cv::Mat> &outputs, float threshold, 
             const float objectness = sigmoid(value(4, i));
             if (objectness < threshold)
                 continue; // the score is objectness times a class probability, never more
-            int bestClass = 0;
-            float bestLogit = value(5, i);
-            for (int c = 1; c < m_numClasses; ++c) {
-                const float logit = value(5 + c, i);
-                if (logit > bestLogit) {
-                    bestLogit = logit;
-                    bestClass = c;
-                }
-            }
-            const float score = objectness * sigmoid(bestLogit);
+            // sigmoid is monotonic: the best logit is the best probability
+            const ClassScore best = bestClass(m_numClasses, [&](int c) { return value(5 + c, i); });
+            const float score = objectness * sigmoid(best.score);
             if (score < threshold)
                 continue;
             const float cx = (value(0, i) + float(i % gw)) * float(stride);
             const float cy = (value(1, i) + float(i / gw)) * float(stride);
             const float w = std::exp(std::min(value(2, i), 20.0f)) * float(stride);
             const float h = std::exp(std::min(value(3, i), 20.0f)) * float(stride);
-            candidates.push_back({bestClass, score, cv::Rect2f(cx - w / 2, cy - h / 2, w, h)});
+            candidates.push_back({best.classId, score, cv::Rect2f(cx - w / 2, cy - h / 2, w, h)});
         }
         blockStart += size_t(cells) * size_t(channels);
         cellStart += cells;

@@ -59,16 +59,25 @@ DetectionEngine::~DetectionEngine()
     m_pool.waitForDone();
 }
 
-bool DetectionEngine::load(const QList<ModelManifest> &models, int workers, QString *error)
+bool DetectionEngine::load(const QList<ModelManifest> &models, int workers, int threads, const QString &backend,
+                           QString *error)
 {
     m_models.clear();
     m_backends.clear();
+    m_backendName = backend;
+    // OpenCV 4.6 runs one parallel loop at a time in the whole process: while one worker's
+    // forward is spread over these threads, a concurrent forward runs on its own worker
+    // thread only. So at most threads + workers - 1 threads compute, and threads = 1 means
+    // exactly one thread per worker.
+    if (threads > 0)
+        cv::setNumThreads(threads);
+    m_threads = cv::getNumThreads();
     QStringList problems;
     for (const ModelManifest &manifest : models) {
         QString why;
         QElapsedTimer timer;
         timer.start();
-        const std::unique_ptr<Detector> probe = createDetector(manifest, &why);
+        const std::unique_ptr<Detector> probe = createDetector(manifest, m_backendName, &why);
         if (!probe) {
             qCWarning(lcEngine).noquote() << "model" << manifest.name << "is not usable:" << why;
             problems.append(manifest.name + QStringLiteral(": ") + why);
@@ -162,6 +171,16 @@ int DetectionEngine::workerCount() const
     return m_pool.maxThreadCount();
 }
 
+int DetectionEngine::threadsPerForward() const
+{
+    return m_threads;
+}
+
+QString DetectionEngine::backendName() const
+{
+    return m_backendName;
+}
+
 bool DetectionEngine::waitForDone(int msecs)
 {
     return m_pool.waitForDone(msecs);
@@ -179,7 +198,7 @@ Detector *DetectionEngine::detectorFor(int modelIndex, QString *error)
     std::unique_ptr<Detector> &detector = m_detectors.localData()->byModel[modelIndex];
     if (!detector) {
         QString why;
-        detector = createDetector(m_models.at(modelIndex), &why);
+        detector = createDetector(m_models.at(modelIndex), m_backendName, &why);
         if (!detector) {
             qCWarning(lcEngine).noquote() << "worker could not load" << m_models.at(modelIndex).name << ":" << why;
             *error = QStringLiteral("could not load model %1: %2").arg(m_models.at(modelIndex).name, why);

@@ -51,8 +51,10 @@ public:
     ~DetectionEngine(); // waits for running jobs
 
     // Loads each model once on the calling thread to prove it works (and learn its backend);
-    // models that fail are dropped with a warning. False when none is usable.
-    bool load(const QList<ModelManifest> &models, int workers, QString *error);
+    // models that fail are dropped with a warning. False when none is usable. `backend` is a
+    // createDetector() name ("opencv", ...; empty: its default). `threads` > 0 is handed to
+    // cv::setNumThreads, which is process-wide; 0 leaves OpenCV's setting alone.
+    bool load(const QList<ModelManifest> &models, int workers, int threads, const QString &backend, QString *error);
 
     QFuture<DetectionOutcome> submit(DetectionJob job);
 
@@ -63,6 +65,8 @@ public:
     QStringList modelNames() const;
     QJsonArray modelsJson() const;
     int workerCount() const;
+    int threadsPerForward() const; // cv::getNumThreads() after load()
+    QString backendName() const;   // as given to load(); empty: createDetector()'s default
 
     bool waitForDone(int msecs);
     void cancelQueued(); // drops jobs no worker has started
@@ -75,6 +79,8 @@ private:
 
     QList<ModelManifest> m_models;
     QStringList m_backends;
+    QString m_backendName;
+    int m_threads = 1;
     // Declared before the pool so the pool (and its threads, which own the detectors) goes first.
     QThreadStorage<ThreadDetectors *> m_detectors;
     QThreadPool m_pool;

@@ -3,6 +3,7 @@
 #include "clientconnection.h"
 #include "detectionengine.h"
 
+#include "detector/detector.h"
 #include "detector/modelcatalog.h"
 #include "protocol/protocol.h"
 
@@ -11,6 +12,8 @@
 #include <QLoggingCategory>
 #include <QTcpServer>
 #include <QTcpSocket>
+
+#include <opencv2/core/version.hpp>
 
 Q_LOGGING_CATEGORY(lcServer, "edgelens.server")
 
@@ -21,6 +24,20 @@ namespace {
 // Refused connections are held only long enough to learn their protocol; past this many
 // more, new ones are dropped without a word so a connection flood costs nothing.
 constexpr int kMaxRefusedConnections = 32;
+
+// Debian's OpenCV has no OpenVINO or CUDA: the log says so, rather than leaving the user to
+// wonder why --backend cuda is refused.
+QString unavailableBackendsNote()
+{
+    QStringList missing;
+    for (const QString &name : knownBackends()) {
+        if (!availableBackends().contains(name))
+            missing.append(name);
+    }
+    return missing.isEmpty() ? QString()
+                             : QStringLiteral("(not in this OpenCV %1 build: %2)")
+                                   .arg(QStringLiteral(CV_VERSION), missing.join(QStringLiteral(", ")));
+}
 
 QString hostText(const QHostAddress &address)
 {
@@ -65,13 +82,20 @@ bool DetectionServer::start(const ServerConfig &config, QString *error)
         return false;
     }
     m_config.maxFrameBytes = qMin(m_config.maxFrameBytes, protocol::kMaxFrameLimit);
+    // Checked before any model loads: a backend this OpenCV lacks would otherwise surface as
+    // every model failing to load.
+    m_config.backend = m_config.effectiveBackend();
+    if (!ServerConfig::checkBackend(m_config.backend, error)) {
+        m_startFailure = StartFailure::BadConfig;
+        return false;
+    }
 
     QList<ModelManifest> models;
     if (!resolveModels(&models, error))
         return false;
 
     m_engine = std::make_unique<DetectionEngine>();
-    if (!m_engine->load(models, m_config.workers, error)) {
+    if (!m_engine->load(models, m_config.workers, m_config.effectiveThreads(), m_config.backend, error)) {
         m_startFailure = StartFailure::ModelLoad;
         m_engine.reset();
         return false;
@@ -100,9 +124,12 @@ bool DetectionServer::start(const ServerConfig &config, QString *error)
     }
     m_startFailure = StartFailure::None;
     qCInfo(lcServer).noquote() << "serving" << m_engine->modelNames().join(QStringLiteral(", ")) << "on"
-                               << listenAddress() << "with" << m_engine->workerCount() << "workers"
+                               << listenAddress() << "with" << m_engine->workerCount() << "workers x"
+                               << m_engine->threadsPerForward() << "OpenCV threads"
                                << (m_config.token.isEmpty() ? QStringLiteral("(legacy and v2)")
                                                             : QStringLiteral("(v2 with token only)"));
+    qCInfo(lcServer).noquote() << "inference backend" << m_config.backend << "(" + m_engine->backend(0) + "); available:"
+                               << availableBackends().join(QStringLiteral(", ")) << unavailableBackendsNote();
     return true;
 }
 
@@ -196,6 +223,10 @@ QJsonObject DetectionServer::buildServerInfo() const
         {QStringLiteral("models"), m_engine->modelsJson()},
         {QStringLiteral("default_model"), fallbackCandidate.name},
         {QStringLiteral("fallback"), fallbackCandidate.fallback},
+        {QStringLiteral("backend"), m_config.backend},
+        {QStringLiteral("backend_description"), m_engine->backend(0)},
+        {QStringLiteral("available_backends"), QJsonArray::fromStringList(availableBackends())},
+        {QStringLiteral("opencv_threads"), m_engine->threadsPerForward()},
         {QStringLiteral("auth_required"), !m_config.token.isEmpty()},
         {QStringLiteral("legacy_accepted"), m_config.token.isEmpty()},
         {QStringLiteral("defaults"),

@@ -1,55 +1,54 @@
 #include "serverconfig.h"
 
+#include "detector/detector.h"
+
 #include <QCommandLineParser>
 #include <QLoggingCategory>
 #include <QProcessEnvironment>
 #include <QThread>
 
+#include <opencv2/core/version.hpp>
+
+#include <limits>
+#include <type_traits>
+
 namespace edgelens {
 
 namespace {
 
-bool readInt(const QCommandLineParser &parser, const QString &name, qint64 min, qint64 max, qint64 *out,
-             QString *error)
-{
-    if (!parser.isSet(name))
-        return true;
-    QString text = parser.value(name).trimmed();
-    qint64 factor = 1;
-    if (text.endsWith(QLatin1Char('M'), Qt::CaseInsensitive)) {
-        factor = 1'000'000;
-        text.chop(1);
-    }
-    bool ok = false;
-    const qint64 value = text.toLongLong(&ok) * factor;
-    if (!ok || value < min || value > max) {
-        *error = QStringLiteral("--%1: expected a whole number from %2 to %3, got \"%4\"")
-                     .arg(name)
-                     .arg(min)
-                     .arg(max)
-                     .arg(parser.value(name));
-        return false;
-    }
-    *out = value;
-    return true;
-}
-
-bool readDouble(const QCommandLineParser &parser, const QString &name, double min, double max, double *out,
+// One reader for every numeric option: integers may end in M (millions), as in --max-pixels
+// 20M; a value outside [min, max] is refused naming the option and the range.
+template <typename Number>
+bool readNumber(const QCommandLineParser &parser, const QString &name, Number min, Number max, Number *out,
                 QString *error)
 {
     if (!parser.isSet(name))
         return true;
+    QString text = parser.value(name).trimmed();
     bool ok = false;
-    const double value = parser.value(name).trimmed().toDouble(&ok);
+    // Checked in a wide type, so that 4294967298 is not taken for an int's 2.
+    std::conditional_t<std::is_integral_v<Number>, qint64, double> value{};
+    if constexpr (std::is_integral_v<Number>) {
+        qint64 factor = 1;
+        if (text.endsWith(QLatin1Char('M'), Qt::CaseInsensitive)) {
+            factor = 1'000'000;
+            text.chop(1);
+        }
+        value = text.toLongLong(&ok);
+        ok = ok && qAbs(value) <= std::numeric_limits<qint64>::max() / factor;
+        value *= factor;
+    } else {
+        value = text.toDouble(&ok);
+    }
     if (!ok || value < min || value > max) {
-        *error = QStringLiteral("--%1: expected a number from %2 to %3, got \"%4\"")
-                     .arg(name)
+        *error = QStringLiteral("--%1: expected %2 from %3 to %4, got \"%5\"")
+                     .arg(name, std::is_integral_v<Number> ? QStringLiteral("a whole number") : QStringLiteral("a number"))
                      .arg(min)
                      .arg(max)
                      .arg(parser.value(name));
         return false;
     }
-    *out = value;
+    *out = Number(value);
     return true;
 }
 
@@ -81,8 +80,23 @@ void ServerConfig::addOptions(QCommandLineParser &parser)
          QStringLiteral("0..1")},
         {QStringLiteral("nms"), QStringLiteral("Default NMS IoU threshold (default: each model's own)."),
          QStringLiteral("0..1")},
-        {QStringLiteral("workers"), QStringLiteral("Inference threads (default: %1).").arg(d.workers),
+        {QStringLiteral("workers"),
+         QStringLiteral("Images processed at once, each on its own thread with its own copy of the model "
+                        "(default: %1).")
+             .arg(d.workers),
          QStringLiteral("n")},
+        {QStringLiteral("threads"),
+         QStringLiteral("OpenCV threads one forward pass may use (cv::setNumThreads, for the whole process; "
+                        "OpenCV parallelises one forward at a time, concurrent ones run on their worker's "
+                        "thread; default: every core, here %1).")
+             .arg(d.effectiveThreads()),
+         QStringLiteral("n")},
+        {QStringLiteral("backend"),
+         QStringLiteral("cv::dnn backend: %1 (default: $EDGELENS_DNN_BACKEND, else opencv). This OpenCV %2 "
+                        "build has: %3.")
+             .arg(knownBackends().join(QStringLiteral(", ")), QStringLiteral(CV_VERSION),
+                  availableBackends().join(QStringLiteral(", "))),
+         QStringLiteral("name")},
         {QStringLiteral("max-frame-mb"),
          QStringLiteral("Largest request accepted, in MiB (default: %1).").arg(d.maxFrameBytes / (1024 * 1024)),
          QStringLiteral("mb")},
@@ -122,47 +136,40 @@ std::optional<ServerConfig> ServerConfig::fromParser(const QCommandLineParser &p
         }
     }
 
-    qint64 value = config.port;
-    if (!readInt(parser, QStringLiteral("port"), 0, 65535, &value, error))
+    qint64 port = config.port;
+    if (!readNumber<qint64>(parser, QStringLiteral("port"), 0, 65535, &port, error))
         return std::nullopt;
-    config.port = quint16(value);
+    config.port = quint16(port);
 
     config.modelPaths = parser.values(QStringLiteral("model"));
     config.modelDirs = parser.values(QStringLiteral("models-dir"));
 
-    double number = config.confidence;
-    if (!readDouble(parser, QStringLiteral("conf"), 0.0, 1.0, &number, error))
+    if (!readNumber(parser, QStringLiteral("conf"), 0.0f, 1.0f, &config.confidence, error)
+        || !readNumber(parser, QStringLiteral("nms"), 0.0f, 1.0f, &config.nmsIou, error)
+        || !readNumber(parser, QStringLiteral("workers"), 1, 64, &config.workers, error)
+        || !readNumber(parser, QStringLiteral("threads"), 1, 256, &config.threads, error)
+        || !readNumber<qint64>(parser, QStringLiteral("max-pixels"), 1, qint64(1) << 40, &config.maxPixels, error)
+        || !readNumber(parser, QStringLiteral("max-connections"), 1, 100'000, &config.maxConnections, error))
         return std::nullopt;
-    config.confidence = float(number);
-    number = config.nmsIou;
-    if (!readDouble(parser, QStringLiteral("nms"), 0.0, 1.0, &number, error))
-        return std::nullopt;
-    config.nmsIou = float(number);
 
-    value = config.workers;
-    if (!readInt(parser, QStringLiteral("workers"), 1, 64, &value, error))
+    qint64 frameMb = config.maxFrameBytes / (1024 * 1024);
+    if (!readNumber<qint64>(parser, QStringLiteral("max-frame-mb"), 1, protocol::kMaxFrameLimit / (1024 * 1024),
+                            &frameMb, error))
         return std::nullopt;
-    config.workers = int(value);
+    config.maxFrameBytes = quint32(frameMb * 1024 * 1024);
 
-    value = config.maxFrameBytes / (1024 * 1024);
-    if (!readInt(parser, QStringLiteral("max-frame-mb"), 1, protocol::kMaxFrameLimit / (1024 * 1024), &value, error))
+    double idleSeconds = config.idleTimeoutMs / 1000.0;
+    if (!readNumber(parser, QStringLiteral("idle-timeout"), 0.05, 86'400.0, &idleSeconds, error))
         return std::nullopt;
-    config.maxFrameBytes = quint32(value * 1024 * 1024);
+    config.idleTimeoutMs = int(idleSeconds * 1000.0);
 
-    value = config.maxPixels;
-    if (!readInt(parser, QStringLiteral("max-pixels"), 1, qint64(1) << 40, &value, error))
-        return std::nullopt;
-    config.maxPixels = value;
-
-    value = config.maxConnections;
-    if (!readInt(parser, QStringLiteral("max-connections"), 1, 100'000, &value, error))
-        return std::nullopt;
-    config.maxConnections = int(value);
-
-    number = config.idleTimeoutMs / 1000.0;
-    if (!readDouble(parser, QStringLiteral("idle-timeout"), 0.05, 86'400, &number, error))
-        return std::nullopt;
-    config.idleTimeoutMs = int(number * 1000.0);
+    if (parser.isSet(QStringLiteral("backend"))) {
+        config.backend = parser.value(QStringLiteral("backend")).trimmed().toLower();
+        if (!checkBackend(config.backend, error)) {
+            *error = QStringLiteral("--backend: ") + *error;
+            return std::nullopt;
+        }
+    }
 
     config.token = parser.isSet(QStringLiteral("token"))
         ? parser.value(QStringLiteral("token"))
@@ -179,6 +186,34 @@ std::optional<ServerConfig> ServerConfig::fromParser(const QCommandLineParser &p
         }
     }
     return config;
+}
+
+int ServerConfig::effectiveThreads() const
+{
+    return threads > 0 ? threads : qMax(1, QThread::idealThreadCount());
+}
+
+QString ServerConfig::effectiveBackend() const
+{
+    QString name = backend.trimmed().toLower();
+    if (name.isEmpty())
+        name = qEnvironmentVariable("EDGELENS_DNN_BACKEND").trimmed().toLower();
+    return name.isEmpty() ? QStringLiteral("opencv") : name;
+}
+
+bool ServerConfig::checkBackend(const QString &name, QString *error)
+{
+    QString message;
+    if (!knownBackends().contains(name)) {
+        message = QStringLiteral("unknown inference backend \"%1\" (expected one of %2)")
+                      .arg(name, knownBackends().join(QStringLiteral(", ")));
+    } else if (!availableBackends().contains(name)) {
+        message = QStringLiteral("inference backend \"%1\" is not available in this OpenCV %2 build (available: %3)")
+                      .arg(name, QStringLiteral(CV_VERSION), availableBackends().join(QStringLiteral(", ")));
+    }
+    if (error && !message.isEmpty())
+        *error = message;
+    return message.isEmpty();
 }
 
 bool ServerConfig::applyLogLevel(const QString &level, QString *error)

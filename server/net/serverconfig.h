@@ -34,6 +34,12 @@ struct ServerConfig
     float confidence = 0.5f; // legacy requests, and v2 requests that do not say
     float nmsIou = -1.0f;    // < 0: each model's own default
     int workers = 2;         // inference threads, each with its own cv::dnn::Net per model
+    // OpenCV's threads for one forward (cv::setNumThreads, process-wide: the last server
+    // started in a process sets it). 0: automatic, see effectiveThreads().
+    int threads = 0;
+    // cv::dnn backend: "opencv" (CPU), "openvino" or "cuda". Empty: $EDGELENS_DNN_BACKEND,
+    // else "opencv". One this OpenCV build lacks stops start() with the available ones named.
+    QString backend;
 
     quint32 maxFrameBytes = protocol::kDefaultMaxFrameBytes;
     qint64 maxPixels = 50'000'000; // width x height read from the header, before decoding
@@ -46,6 +52,19 @@ struct ServerConfig
     QString logLevel = QStringLiteral("info");
 
     int effectiveFrameTimeoutMs() const { return frameTimeoutMs > 0 ? frameTimeoutMs : 4 * idleTimeoutMs; }
+    // `threads`, or when 0 every core. OpenCV 4.6 spreads only one parallel loop at a time
+    // over its threads, process-wide; a worker whose forward starts meanwhile runs it on its own
+    // thread. So at most threads + workers - 1 threads compute: with every core, a lone request
+    // gets the whole machine and a busy server oversubscribes by workers - 1 threads at most
+    // (measured in docs/MODELS.md). Many cores and many clients: more workers, --threads 1.
+    int effectiveThreads() const;
+    // `backend`, else $EDGELENS_DNN_BACKEND, else "opencv"; lower case.
+    QString effectiveBackend() const;
+
+    // Whether `name` is a backend createDetector() knows and this OpenCV build has; otherwise
+    // *error says which ones are there ("... not available in this OpenCV 4.6.0 build
+    // (available: opencv)").
+    static bool checkBackend(const QString &name, QString *error);
 
     // 127.0.0.1 on an ephemeral port: what the CLI's and the app's --embedded mode use.
     static ServerConfig embedded();

@@ -1,40 +1,21 @@
 #include "client/detectionclient.h"
-#include "testservers.h"
 
-#include <QCryptographicHash>
+#include "httptestserver.h"
+#include "isolateduserstate.h"
+#include "legacytestserver.h"
+#include "processrunner.h"
+#include "testdata.h"
+
 #include <QDir>
-#include <QDirIterator>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
-#include <QStandardPaths>
-#include <QTemporaryDir>
 #include <QTest>
 
-namespace {
-
-struct Run
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-QStringList filesUnder(const QString &root, const QString &suffix)
-{
-    QStringList files;
-    QDirIterator it(root, {QStringLiteral("*.") + suffix}, QDir::Files, QDirIterator::Subdirectories);
-    while (it.hasNext())
-        files.append(QDir(root).relativeFilePath(it.next()));
-    files.sort();
-    return files;
-}
-
-} // namespace
+using edgelens::test::filesUnder;
+using edgelens::test::ProcessRun;
 
 class TestCli : public QObject
 {
@@ -54,61 +35,43 @@ private Q_SLOTS:
     void modelsDownload_userManifest_fetchesIntoTheUserFolder();
 
 private:
-    Run runCli(const QStringList &arguments, const QString &workingDir = QString(), int timeoutMs = 120000,
-               const QHash<QString, QString> &extraEnv = {});
+    ProcessRun runCli(const QStringList &arguments, const QString &workingDir = QString(), int timeoutMs = 120000,
+                      const QHash<QString, QString> &extraEnv = {});
     QString m_cli;
     QString m_samples;
-    QTemporaryDir m_dir;
+    edgelens::test::IsolatedUserState m_dir; // working folder and the CLI's per-user data
 };
 
 void TestCli::initTestCase()
 {
-    QStandardPaths::setTestModeEnabled(true);
     QVERIFY(m_dir.isValid());
-    m_cli = qEnvironmentVariable("EDGELENS_BIN_DIR") + QStringLiteral("/edgelens-cli");
+    m_cli = edgelens::test::executablePath(QStringLiteral("edgelens-cli"));
     QVERIFY2(QFileInfo(m_cli).isExecutable(), qPrintable(m_cli));
-    m_samples = qEnvironmentVariable("EDGELENS_SHARED_DIR") + QStringLiteral("/data/samples");
+    m_samples = edgelens::test::samplesDir();
     if (!QFileInfo::exists(m_samples + QStringLiteral("/soccer.jpg")))
         QSKIP("sample images not found under EDGELENS_SHARED_DIR");
 }
 
-Run TestCli::runCli(const QStringList &arguments, const QString &workingDir, int timeoutMs,
-                    const QHash<QString, QString> &extraEnv)
+ProcessRun TestCli::runCli(const QStringList &arguments, const QString &workingDir, int timeoutMs,
+                           const QHash<QString, QString> &extraEnv)
 {
-    QProcess process;
+    edgelens::test::ProcessOptions options;
+    options.workingDirectory = workingDir.isEmpty() ? m_dir.path() : workingDir;
+    options.timeoutMs = timeoutMs;
     // The CLI writes to the user's data folder only for `models download`; keep the rest of
     // its per-user state away from the real home as well.
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("xdg-data")));
-    env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("xdg-config")));
-    for (auto it = extraEnv.cbegin(); it != extraEnv.cend(); ++it)
-        env.insert(it.key(), it.value());
-    process.setProcessEnvironment(env);
-    process.setWorkingDirectory(workingDir.isEmpty() ? m_dir.path() : workingDir);
-    process.start(m_cli, arguments);
-    Run run;
-    // The test's own event loop keeps running, so in-process test servers answer meanwhile.
-    QElapsedTimer timer;
-    timer.start();
-    while (process.state() != QProcess::NotRunning && timer.elapsed() < timeoutMs)
-        QTest::qWait(20);
-    if (process.state() != QProcess::NotRunning) {
-        process.kill();
-        process.waitForFinished();
-    }
-    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    run.out = QString::fromUtf8(process.readAllStandardOutput());
-    run.err = QString::fromUtf8(process.readAllStandardError());
-    return run;
+    options.environment = m_dir.childEnvironment();
+    options.environment.insert(extraEnv);
+    return edgelens::test::runProcess(m_cli, arguments, options);
 }
 
 void TestCli::embeddedJson_onSamples_writesNinePairs_soccerHasAPerson()
 {
     const QString out = m_dir.filePath(QStringLiteral("samples-out"));
-    const Run run = runCli({QStringLiteral("--embedded"), QStringLiteral("--json"), QStringLiteral("--output"), out, m_samples});
+    const ProcessRun run = runCli({QStringLiteral("--embedded"), QStringLiteral("--json"), QStringLiteral("--output"), out, m_samples});
     QVERIFY2(run.exitCode == 0, qPrintable(run.err));
-    QCOMPARE(filesUnder(out, QStringLiteral("jpg")).size(), 9);
-    QCOMPARE(filesUnder(out, QStringLiteral("json")).size(), 9);
+    QCOMPARE(filesUnder(out, {QStringLiteral("*.jpg")}).size(), 9);
+    QCOMPARE(filesUnder(out, {QStringLiteral("*.json")}).size(), 9);
     QVERIFY2(run.out.startsWith(QStringLiteral("9 images, 0 failed, ")), qPrintable(run.out));
     QVERIFY(run.out.trimmed().endsWith(QStringLiteral("images/s")));
 
@@ -143,9 +106,9 @@ void TestCli::badFileInTheSet_exitsNonZero_othersStillWritten()
     broken.close();
 
     const QString out = m_dir.filePath(QStringLiteral("mixed-out"));
-    const Run run = runCli({QStringLiteral("--json"), QStringLiteral("--output"), out, in});
+    const ProcessRun run = runCli({QStringLiteral("--json"), QStringLiteral("--output"), out, in});
     QCOMPARE(run.exitCode, 1);
-    QCOMPARE(filesUnder(out, QStringLiteral("jpg")), QStringList({QStringLiteral("images.jpg"), QStringLiteral("soccer.jpg")}));
+    QCOMPARE(filesUnder(out, {QStringLiteral("*.jpg")}), QStringList({QStringLiteral("images.jpg"), QStringLiteral("soccer.jpg")}));
     QVERIFY2(run.err.contains(QStringLiteral("broken.jpg: FAILED:")), qPrintable(run.err));
     QVERIFY2(run.out.startsWith(QStringLiteral("3 images, 1 failed, ")), qPrintable(run.out));
     // The input folder is untouched.
@@ -159,16 +122,16 @@ void TestCli::folderStructure_isKeptInTheOutput()
     QVERIFY(QFile::copy(m_samples + QStringLiteral("/example_02.jpg"), in + QStringLiteral("/top.jpg")));
     QVERIFY(QFile::copy(m_samples + QStringLiteral("/example_02.jpg"), in + QStringLiteral("/a/b/deep.jpg")));
     // Output inside the input folder: it must not be scanned on a second run.
-    const Run first = runCli({QStringLiteral("--quiet"), QStringLiteral("tree")}, m_dir.path());
+    const ProcessRun first = runCli({QStringLiteral("--quiet"), QStringLiteral("tree")}, m_dir.path());
     QVERIFY2(first.exitCode == 0, qPrintable(first.err));
     const QString out = m_dir.filePath(QStringLiteral("inferenced"));
-    QCOMPARE(filesUnder(out, QStringLiteral("jpg")), QStringList({QStringLiteral("a/b/deep.jpg"), QStringLiteral("top.jpg")}));
+    QCOMPARE(filesUnder(out, {QStringLiteral("*.jpg")}), QStringList({QStringLiteral("a/b/deep.jpg"), QStringLiteral("top.jpg")}));
 
-    const Run second = runCli({QStringLiteral("--quiet"), QStringLiteral("--output"), QStringLiteral("tree/out"),
+    const ProcessRun second = runCli({QStringLiteral("--quiet"), QStringLiteral("--output"), QStringLiteral("tree/out"),
                                QStringLiteral("tree")},
                               m_dir.path());
     QVERIFY2(second.exitCode == 0, qPrintable(second.err));
-    const Run third = runCli({QStringLiteral("--quiet"), QStringLiteral("--output"), QStringLiteral("tree/out"),
+    const ProcessRun third = runCli({QStringLiteral("--quiet"), QStringLiteral("--output"), QStringLiteral("tree/out"),
                               QStringLiteral("tree")},
                              m_dir.path());
     QVERIFY2(third.out.startsWith(QStringLiteral("2 images")), qPrintable(third.out));
@@ -176,16 +139,16 @@ void TestCli::folderStructure_isKeptInTheOutput()
 
 void TestCli::remoteLegacyServer_autoFallsBack_andWritesImages()
 {
-    LegacyTestServer server;
+    edgelens::test::LegacyTestServer server;
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     const QString out = m_dir.filePath(QStringLiteral("legacy-out"));
-    const Run run = runCli({QStringLiteral("--host"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
+    const ProcessRun run = runCli({QStringLiteral("--host"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
                             QString::number(server.serverPort()), QStringLiteral("--json"), QStringLiteral("--output"), out,
                             m_samples + QStringLiteral("/soccer.jpg"), m_samples + QStringLiteral("/images.jpg")},
                            QString(), 30000);
     QVERIFY2(run.exitCode == 0, qPrintable(run.err));
     QVERIFY2(run.err.contains(QStringLiteral("legacy")), qPrintable(run.err));
-    QCOMPARE(filesUnder(out, QStringLiteral("jpg")).size(), 2);
+    QCOMPARE(filesUnder(out, {QStringLiteral("*.jpg")}).size(), 2);
     QFile file(out + QStringLiteral("/soccer.json"));
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QJsonObject json = QJsonDocument::fromJson(file.readAll()).object();
@@ -203,7 +166,7 @@ void TestCli::connectionRefused_namesTheReason_exitsNonZero()
         port = probe.serverPort();
     }
     const QString out = m_dir.filePath(QStringLiteral("refused-out"));
-    const Run run = runCli({QStringLiteral("--host"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
+    const ProcessRun run = runCli({QStringLiteral("--host"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
                             QString::number(port), QStringLiteral("--retries"), QStringLiteral("0"), QStringLiteral("--output"),
                             out, m_samples + QStringLiteral("/soccer.jpg")},
                            QString(), 30000);
@@ -215,7 +178,7 @@ void TestCli::connectionRefused_namesTheReason_exitsNonZero()
 
 void TestCli::unknownModel_printsWhereItLooked_exitsTwo()
 {
-    const Run run = runCli({QStringLiteral("--embedded"), QStringLiteral("--model"),
+    const ProcessRun run = runCli({QStringLiteral("--embedded"), QStringLiteral("--model"),
                             m_dir.filePath(QStringLiteral("no/such/model.onnx")), m_samples + QStringLiteral("/soccer.jpg")});
     QCOMPARE(run.exitCode, 2);
     QVERIFY2(run.err.contains(QStringLiteral("models download")), qPrintable(run.err));
@@ -223,14 +186,14 @@ void TestCli::unknownModel_printsWhereItLooked_exitsTwo()
 
 void TestCli::noPaths_isAUsageError()
 {
-    const Run run = runCli({});
+    const ProcessRun run = runCli({});
     QCOMPARE(run.exitCode, 64);
     QVERIFY(run.err.contains(QStringLiteral("no images given")));
 }
 
 void TestCli::modelsList_showsTheSharedModelsFound()
 {
-    const Run run = runCli({QStringLiteral("models"), QStringLiteral("list")});
+    const ProcessRun run = runCli({QStringLiteral("models"), QStringLiteral("list")});
     QCOMPARE(run.exitCode, 0);
     const QStringList lines = run.out.split(QLatin1Char('\n'));
     bool nanodet = false;
@@ -247,7 +210,7 @@ void TestCli::modelsList_showsTheSharedModelsFound()
 
 void TestCli::modelsVerify_checksTheSharedFiles()
 {
-    const Run run = runCli({QStringLiteral("models"), QStringLiteral("verify"), QStringLiteral("nanodet-m-320"),
+    const ProcessRun run = runCli({QStringLiteral("models"), QStringLiteral("verify"), QStringLiteral("nanodet-m-320"),
                             QStringLiteral("fastestdet-352")});
     QVERIFY2(run.exitCode == 0, qPrintable(run.out + run.err));
     QVERIFY2(run.out.contains(QStringLiteral("nanodet-m-320  nanodet-m-320.onnx  ok")), qPrintable(run.out));
@@ -255,12 +218,8 @@ void TestCli::modelsVerify_checksTheSharedFiles()
 
     // A model folder with a corrupted copy is reported and fails.
     const QString folder = m_dir.filePath(QStringLiteral("badmodels/fastestdet-352"));
-    QDir().mkpath(folder);
-    QFile copy(folder + QStringLiteral("/fastestdet-352.onnx"));
-    QVERIFY(copy.open(QIODevice::WriteOnly));
-    copy.write("corrupted");
-    copy.close();
-    const Run bad = runCli({QStringLiteral("models"), QStringLiteral("verify"), QStringLiteral("--model-path"), folder,
+    QVERIFY(edgelens::test::writeFile(folder + QStringLiteral("/fastestdet-352.onnx"), "corrupted"));
+    const ProcessRun bad = runCli({QStringLiteral("models"), QStringLiteral("verify"), QStringLiteral("--model-path"), folder,
                             QStringLiteral("fastestdet-352")});
     QVERIFY2(bad.exitCode == 1, qPrintable(bad.out + bad.err));
     QVERIFY2(bad.out.contains(QStringLiteral("MISMATCH")), qPrintable(bad.out));
@@ -268,18 +227,16 @@ void TestCli::modelsVerify_checksTheSharedFiles()
 
 void TestCli::modelsDownload_userManifest_fetchesIntoTheUserFolder()
 {
-    const QString shared = qEnvironmentVariable("EDGELENS_SHARED_DIR");
-    QFile weights(shared + QStringLiteral("/models/fastestdet-352/fastestdet-352.onnx"));
-    QVERIFY(weights.open(QIODevice::ReadOnly));
-    const QByteArray bytes = weights.readAll();
-    const QString sha = QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
-    HttpTestServer http;
+    const QByteArray bytes =
+        edgelens::test::readFile(edgelens::test::sharedPath(QStringLiteral("models/fastestdet-352/fastestdet-352.onnx")));
+    QVERIFY(!bytes.isEmpty());
+    const QString sha = edgelens::test::sha256Hex(bytes);
+    edgelens::test::HttpTestServer http;
     http.files.insert(QStringLiteral("FastestDet.onnx"), bytes);
     QVERIFY(http.listen(QHostAddress::LocalHost, 0));
 
     // A user manifest (docs/MODELS.md) whose file comes from the loopback server.
     const QString manifests = m_dir.filePath(QStringLiteral("user-manifests"));
-    QDir().mkpath(manifests);
     const QJsonObject manifest{
         {QStringLiteral("name"), QStringLiteral("tiny-fastestdet")},
         {QStringLiteral("family"), QStringLiteral("fastestdet")},
@@ -293,22 +250,17 @@ void TestCli::modelsDownload_userManifest_fetchesIntoTheUserFolder()
          QJsonObject{{QStringLiteral("resize"), QStringLiteral("stretch")}, {QStringLiteral("scale"), 1.0 / 255.0}}},
         {QStringLiteral("class_names"), QStringLiteral("coco")},
     };
-    QFile file(manifests + QStringLiteral("/tiny-fastestdet.json"));
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write(QJsonDocument(manifest).toJson());
-    file.close();
+    QVERIFY(edgelens::test::writeFile(manifests + QStringLiteral("/tiny-fastestdet.json"), QJsonDocument(manifest).toJson()));
     const QHash<QString, QString> env{{QStringLiteral("EDGELENS_MODEL_PATH"), manifests}};
 
-    const Run download = runCli({QStringLiteral("models"), QStringLiteral("download"), QStringLiteral("tiny-fastestdet")},
-                                QString(), 60000, env);
+    const ProcessRun download = runCli(
+        {QStringLiteral("models"), QStringLiteral("download"), QStringLiteral("tiny-fastestdet")}, QString(), 60000, env);
     QVERIFY2(download.exitCode == 0, qPrintable(download.err));
-    const QString saved = m_dir.filePath(QStringLiteral("xdg-data/edgelens/models/tiny-fastestdet/tiny.onnx"));
-    QFile result(saved);
-    QVERIFY2(result.open(QIODevice::ReadOnly), qPrintable(download.err));
-    QCOMPARE(result.readAll(), bytes);
+    const QString saved = m_dir.dataHome() + QStringLiteral("/edgelens/models/tiny-fastestdet/tiny.onnx");
+    QVERIFY2(edgelens::test::readFile(saved) == bytes, qPrintable(download.err));
     QVERIFY(!QFileInfo::exists(saved + QStringLiteral(".part")));
 
-    const Run list = runCli({QStringLiteral("models"), QStringLiteral("list")}, QString(), 60000, env);
+    const ProcessRun list = runCli({QStringLiteral("models"), QStringLiteral("list")}, QString(), 60000, env);
     bool found = false;
     for (const QString &line : list.out.split(QLatin1Char('\n')))
         found = found || (line.startsWith(QStringLiteral("tiny-fastestdet")) && line.contains(QStringLiteral("found")));

@@ -4,9 +4,11 @@
 #include "net/detectionserver.h"
 #include "net/serverconfig.h"
 
+#include "clientoutcomes.h"
+#include "testdata.h"
+
 #include <QDir>
 #include <QElapsedTimer>
-#include <QFile>
 #include <QImage>
 #include <QJsonDocument>
 #include <QSignalSpy>
@@ -14,43 +16,9 @@
 #include <QTest>
 
 using namespace edgelens;
-
-namespace {
-
-QString samplesDir()
-{
-    return qEnvironmentVariable("EDGELENS_SHARED_DIR", QStringLiteral("/work/shared")) + QStringLiteral("/data/samples");
-}
-
-QByteArray readSample(const QString &name)
-{
-    QFile file(samplesDir() + QLatin1Char('/') + name);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
-
-struct Outcomes
-{
-    explicit Outcomes(DetectionClient &client)
-    {
-        QObject::connect(&client, &DetectionClient::resultReady, &client, [this](quint64 id, const ClientResult &r) {
-            if (results.contains(id) || failures.contains(id))
-                ++duplicates;
-            results.insert(id, r);
-        });
-        QObject::connect(&client, &DetectionClient::requestFailed, &client,
-                         [this](quint64 id, const QString &reason, bool) {
-                             if (results.contains(id) || failures.contains(id))
-                                 ++duplicates;
-                             failures.insert(id, reason);
-                         });
-    }
-    int finished() const { return int(results.size() + failures.size()); }
-    QHash<quint64, ClientResult> results;
-    QHash<quint64, QString> failures;
-    int duplicates = 0;
-};
-
-} // namespace
+using edgelens::test::ClientOutcomes;
+using edgelens::test::readSample;
+using edgelens::test::samplesDir;
 
 class TestClientServer : public QObject
 {
@@ -105,7 +73,7 @@ void TestClientServer::v2_soccer_findsPeople_inOriginalPixels()
     DetectionClient client;
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     client.setProtocol(DetectionClient::Protocol::V2);
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     const quint64 id = client.submit(readSample(QStringLiteral("soccer.jpg")));
     QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 1, 30000);
     QVERIFY2(outcomes.results.contains(id), qPrintable(outcomes.failures.value(id)));
@@ -133,7 +101,7 @@ void TestClientServer::legacy_getsTheMarkedUpJpeg_only()
     DetectionClient client;
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     client.setProtocol(DetectionClient::Protocol::Legacy);
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     const QByteArray original = readSample(QStringLiteral("baggage_claim.jpg"));
     const quint64 id = client.submit(original);
     QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 1, 30000);
@@ -185,7 +153,7 @@ void TestClientServer::allSamples_fourInFlight_allSucceed()
     DetectionClient client;
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     client.setMaxInFlight(4);
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     const QStringList names = QDir(samplesDir()).entryList({QStringLiteral("*.jpg")}, QDir::Files, QDir::Name);
     QCOMPARE(names.size(), 9);
     QHash<quint64, QSize> expected;
@@ -212,7 +180,7 @@ void TestClientServer::serverStopsAndRestarts_everyRequestEndsOnce()
     client.setMaxInFlight(3);
     client.setMaxRetries(4);
     client.setRetryBackoff(100, 800);
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     const QStringList names = QDir(samplesDir()).entryList({QStringLiteral("*.jpg")}, QDir::Files, QDir::Name);
     QList<quint64> ids;
     for (const QString &name : names)

@@ -1,7 +1,11 @@
 #include "client/detectionclient.h"
-#include "testservers.h"
 
-#include <QBuffer>
+#include "clientoutcomes.h"
+#include "legacytestserver.h"
+#include "scriptedv2server.h"
+#include "testimages.h"
+#include "testnetwork.h"
+
 #include <QElapsedTimer>
 #include <QImage>
 #include <QSignalSpy>
@@ -9,51 +13,16 @@
 #include <QTest>
 
 using namespace edgelens;
+using edgelens::test::ClientOutcomes;
+using edgelens::test::LegacyTestServer;
+using edgelens::test::ScriptedV2Server;
 
 namespace {
 
+// The colour follows the size, so two requests of different sizes never share bytes.
 QByteArray makeImage(int width, int height, const char *format = "PNG")
 {
-    QImage image(width, height, QImage::Format_RGB32);
-    image.fill(QColor(width % 255, height % 255, 120));
-    QByteArray bytes;
-    QBuffer buffer(&bytes);
-    buffer.open(QIODevice::WriteOnly);
-    image.save(&buffer, format);
-    return bytes;
-}
-
-// Everything the client reported, per request id; a second report for an id is recorded too.
-struct Outcomes
-{
-    explicit Outcomes(DetectionClient &client)
-    {
-        QObject::connect(&client, &DetectionClient::resultReady, &client,
-                         [this](quint64 id, const ClientResult &r) {
-                             if (results.contains(id) || failures.contains(id))
-                                 ++duplicates;
-                             results.insert(id, r);
-                         });
-        QObject::connect(&client, &DetectionClient::requestFailed, &client,
-                         [this](quint64 id, const QString &reason, bool retryable) {
-                             if (results.contains(id) || failures.contains(id))
-                                 ++duplicates;
-                             failures.insert(id, reason);
-                             failureRetryable.insert(id, retryable);
-                         });
-    }
-    int finished() const { return int(results.size() + failures.size()); }
-    QHash<quint64, ClientResult> results;
-    QHash<quint64, QString> failures;
-    QHash<quint64, bool> failureRetryable;
-    int duplicates = 0;
-};
-
-quint16 unusedPort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort(); // closed when probe goes out of scope
+    return test::solidImageBytes(width, height, QColor(width % 255, height % 255, 120), format);
 }
 
 } // namespace
@@ -104,7 +73,7 @@ void TestDetectionClient::legacy_returnsTheMarkedUpJpeg_withoutDetectionData()
     DetectionClient client;
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     client.setProtocol(DetectionClient::Protocol::Legacy);
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     const quint64 id = client.submit(makeImage(120, 80));
     QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 1, 5000);
     QVERIFY2(outcomes.results.contains(id), qPrintable(outcomes.failures.value(id)));
@@ -127,7 +96,7 @@ void TestDetectionClient::legacy_severalConnectionsAtOnce_allAnswered()
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     client.setProtocol(DetectionClient::Protocol::Legacy);
     client.setMaxInFlight(3);
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     QHash<quint64, QSize> sizes;
     for (int i = 0; i < 8; ++i)
         sizes.insert(client.submit(makeImage(40 + i, 30 + i, "JPEG")), QSize(40 + i, 30 + i));
@@ -148,7 +117,7 @@ void TestDetectionClient::auto_againstLegacyServer_fallsBackInUnderTwoSeconds_an
     DetectionClient client;
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     QSignalSpy detected(&client, &DetectionClient::protocolDetected);
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     QElapsedTimer timer;
     timer.start();
     const quint64 id = client.submit(makeImage(64, 48));
@@ -166,7 +135,7 @@ void TestDetectionClient::auto_againstLegacyServer_fallsBackInUnderTwoSeconds_an
     DetectionClient second;
     second.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     QCOMPARE(second.activeProtocol(), DetectionClient::Protocol::Legacy);
-    Outcomes secondOutcomes(second);
+    ClientOutcomes secondOutcomes(second);
     timer.restart();
     second.submit(makeImage(32, 32));
     QTRY_COMPARE_WITH_TIMEOUT(secondOutcomes.results.size(), 1, 5000);
@@ -181,7 +150,7 @@ void TestDetectionClient::auto_againstV2Server_usesV2()
     DetectionClient client;
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     QSignalSpy detected(&client, &DetectionClient::protocolDetected);
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     const quint64 id = client.submit(makeImage(50, 40));
     QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 1, 5000);
     QVERIFY2(outcomes.results.contains(id), qPrintable(outcomes.failures.value(id)));
@@ -202,7 +171,7 @@ void TestDetectionClient::v2_repliesOutOfOrder_areMatchedById()
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     client.setProtocol(DetectionClient::Protocol::V2);
     client.setMaxInFlight(4);
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     QHash<quint64, QByteArray> images;
     for (int i = 0; i < 8; ++i) {
         const QByteArray image = makeImage(30 + 7 * i, 20 + 3 * i);
@@ -226,7 +195,7 @@ void TestDetectionClient::v2_optionsReachTheServer()
     DetectionClient client;
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     client.setProtocol(DetectionClient::Protocol::V2);
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     DetectOptions options;
     options.confidence = 0.25f;
     options.model = QStringLiteral("yolox-nano-640");
@@ -251,7 +220,7 @@ void TestDetectionClient::v2_droppedMidReply_isResentOnce_andNothingIsLost()
     client.setProtocol(DetectionClient::Protocol::V2);
     client.setMaxInFlight(3);
     client.setRetryBackoff(50, 200);
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     QSignalSpy retrying(&client, &DetectionClient::requestRetrying);
     QList<quint64> ids;
     for (int i = 0; i < 5; ++i)
@@ -280,7 +249,7 @@ void TestDetectionClient::v2_alwaysDropped_failsWithReason_afterBoundedRetries()
     client.setMaxRetries(2);
     client.setMaxInFlight(1);
     client.setRetryBackoff(20, 100);
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     const quint64 a = client.submit(makeImage(20, 20));
     const quint64 b = client.submit(makeImage(21, 20));
     QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 2, 10000);
@@ -304,7 +273,7 @@ void TestDetectionClient::v2_stalledReply_timesOut()
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     client.setProtocol(DetectionClient::Protocol::V2);
     client.setTimeout(400);
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     const quint64 id = client.submit(makeImage(20, 20));
     QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 1, 5000);
     QVERIFY(outcomes.failures.value(id).contains(QStringLiteral("No answer")));
@@ -319,7 +288,7 @@ void TestDetectionClient::v2_serverError_failsThatRequestOnly()
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     DetectionClient client;
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     const quint64 bad = client.submit(QByteArray("not an image"));
     QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 1, 5000);
     QVERIFY2(outcomes.failures.value(bad).contains(QStringLiteral("undecodable_image")),
@@ -363,7 +332,7 @@ void TestDetectionClient::v2_busyServer_windowShrinks_andEverythingSucceeds()
     client.setProtocol(DetectionClient::Protocol::V2);
     client.setMaxInFlight(6);
     client.setRetryBackoff(20, 100);
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     for (int i = 0; i < 12; ++i)
         client.submit(makeImage(20 + i, 20));
     QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 12, 10000);
@@ -382,7 +351,7 @@ void TestDetectionClient::v2_token_isSentAndAccepted()
     DetectionClient client;
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     client.setToken(QStringLiteral("s3cret"));
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     const quint64 id = client.submit(makeImage(20, 20));
     QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 1, 5000);
     QVERIFY2(outcomes.results.contains(id), qPrintable(outcomes.failures.value(id)));
@@ -397,7 +366,7 @@ void TestDetectionClient::v2_wrongToken_failsEverythingWithReason()
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     client.setProtocol(DetectionClient::Protocol::V2);
     client.setToken(QStringLiteral("wrong"));
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     client.submit(makeImage(20, 20));
     client.submit(makeImage(21, 20));
     QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 2, 5000);
@@ -413,7 +382,7 @@ void TestDetectionClient::legacy_serverInfo_failsWithReason()
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     DetectionClient client;
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     const quint64 id = client.requestServerInfo();
     QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 1, 5000);
     QVERIFY2(outcomes.failures.value(id).contains(QStringLiteral("legacy")), qPrintable(outcomes.failures.value(id)));
@@ -427,7 +396,7 @@ void TestDetectionClient::legacy_closedWithoutReply_failsWithReason()
     DetectionClient client;
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     client.setProtocol(DetectionClient::Protocol::Legacy);
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     const quint64 id = client.submit(QByteArray("garbage"));
     QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 1, 5000);
     QVERIFY2(outcomes.failures.value(id).contains(QStringLiteral("without a reply")),
@@ -437,14 +406,14 @@ void TestDetectionClient::legacy_closedWithoutReply_failsWithReason()
 
 void TestDetectionClient::connectionRefused_saysIsTheServerRunning()
 {
-    const quint16 port = unusedPort();
+    const quint16 port = test::unusedLoopbackPort();
     for (auto protocol : {DetectionClient::Protocol::Auto, DetectionClient::Protocol::Legacy}) {
         DetectionClient client;
         client.setTarget(QStringLiteral("127.0.0.1"), port);
         client.setProtocol(protocol);
         client.setMaxRetries(1);
         client.setRetryBackoff(20, 50);
-        Outcomes outcomes(client);
+        ClientOutcomes outcomes(client);
         const quint64 a = client.submit(makeImage(20, 20));
         const quint64 b = client.submit(makeImage(20, 21));
         QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 2, 5000);
@@ -468,7 +437,7 @@ void TestDetectionClient::cancelAll_silencesPendingRequests()
     DetectionClient client;
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     client.setMaxInFlight(1);
-    Outcomes outcomes(client);
+    ClientOutcomes outcomes(client);
     QList<quint64> ids{client.submit(makeImage(20, 20)), client.submit(makeImage(21, 20)), client.submit(makeImage(22, 20))};
     QTRY_COMPARE_WITH_TIMEOUT(server.detectRequests, 1, 5000);
     QList<quint64> cancelled = client.cancelAll();

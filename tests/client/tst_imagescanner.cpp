@@ -1,5 +1,7 @@
 #include "client/imagescanner.h"
 
+#include "testdata.h"
+
 #include <QDir>
 #include <QFile>
 #include <QStandardPaths>
@@ -47,11 +49,7 @@ void TestImageScanner::initTestCase()
 
 void TestImageScanner::touch(const QString &relative)
 {
-    const QString path = m_dir.filePath(relative);
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    QFile file(path);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write("x");
+    QVERIFY(test::writeFile(m_dir.filePath(relative), "x"));
 }
 
 void TestImageScanner::folder_isScannedRecursivelyWithRelativePaths()

@@ -1,7 +1,8 @@
 #include "client/modeldownloader.h"
-#include "testservers.h"
 
-#include <QCryptographicHash>
+#include "httptestserver.h"
+#include "testdata.h"
+
 #include <QDir>
 #include <QFile>
 #include <QSignalSpy>
@@ -12,21 +13,8 @@
 #include <QTest>
 
 using namespace edgelens;
-
-namespace {
-
-QByteArray readFile(const QString &path)
-{
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
-
-QString sha256(const QByteArray &bytes)
-{
-    return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
-}
-
-} // namespace
+using edgelens::test::readFile;
+using edgelens::test::sha256Hex;
 
 class TestModelDownloader : public QObject
 {
@@ -47,7 +35,7 @@ private:
     bool run(ModelDownloader &downloader, const QList<DownloadFile> &files, QString *error);
     QUrl urlFor(const QString &name) const;
 
-    HttpTestServer m_server;
+    test::HttpTestServer m_server;
     QByteArray m_model; // a real model file from the shared folder
     QString m_modelSha;
     QTemporaryDir m_dir;
@@ -58,14 +46,13 @@ private:
 void TestModelDownloader::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
-    const QString shared = qEnvironmentVariable("EDGELENS_SHARED_DIR", QStringLiteral("/work/shared"));
-    m_model = readFile(shared + QStringLiteral("/models/fastestdet-352/fastestdet-352.onnx"));
+    m_model = readFile(test::sharedPath(QStringLiteral("models/fastestdet-352/fastestdet-352.onnx")));
     if (m_model.isEmpty())
         QSKIP("fastestdet-352.onnx not found under EDGELENS_SHARED_DIR/models");
-    m_modelSha = sha256(m_model);
+    m_modelSha = sha256Hex(m_model);
     QCOMPARE(m_modelSha, QStringLiteral("31cb14c017fce347cb4c846ec62fdf00d76bb3beecdf4be21e7116ac67feb880"));
     m_server.files.insert(QStringLiteral("fastestdet-352.onnx"), m_model);
-    m_server.files.insert(QStringLiteral("coco.names"), readFile(shared + QStringLiteral("/models/coco.names")));
+    m_server.files.insert(QStringLiteral("coco.names"), readFile(test::sharedPath(QStringLiteral("models/coco.names"))));
     QVERIFY(m_server.listen(QHostAddress::LocalHost, 0));
     QVERIFY(m_dir.isValid());
 }
@@ -105,10 +92,10 @@ void TestModelDownloader::download_verifiesChecksum_andPlacesTheFile()
     QString error;
     QVERIFY2(run(downloader,
                  {{QStringLiteral("fastestdet-352.onnx"), urlFor(QStringLiteral("fastestdet-352.onnx")), m_modelSha},
-                  {QStringLiteral("coco.names"), urlFor(QStringLiteral("coco.names")), sha256(names)}},
+                  {QStringLiteral("coco.names"), urlFor(QStringLiteral("coco.names")), sha256Hex(names)}},
                  &error),
              qPrintable(error));
-    QCOMPARE(sha256(readFile(m_target + QStringLiteral("/fastestdet-352.onnx"))), m_modelSha);
+    QCOMPARE(sha256Hex(readFile(m_target + QStringLiteral("/fastestdet-352.onnx"))), m_modelSha);
     QCOMPARE(readFile(m_target + QStringLiteral("/coco.names")), names);
     QVERIFY(!QFile::exists(m_target + QStringLiteral("/fastestdet-352.onnx.part")));
     QCOMPARE(done.size(), 2);
@@ -150,7 +137,7 @@ void TestModelDownloader::connectionCutHalfway_failsClearly_thenResumesWithRange
     QVERIFY2(run(downloader, {file}, &error), qPrintable(error));
     QCOMPARE(started.first().at(1).toLongLong(), kept);
     QCOMPARE(m_server.rangeHeaders.last(), QByteArray("bytes=" + QByteArray::number(kept) + '-'));
-    QCOMPARE(sha256(readFile(m_target + QStringLiteral("/fastestdet-352.onnx"))), m_modelSha);
+    QCOMPARE(sha256Hex(readFile(m_target + QStringLiteral("/fastestdet-352.onnx"))), m_modelSha);
     QVERIFY(!QFile::exists(m_target + QStringLiteral("/fastestdet-352.onnx.part")));
 }
 
@@ -167,7 +154,7 @@ void TestModelDownloader::serverWithoutRange_restartsTheFileCleanly()
     QString error;
     QVERIFY2(run(downloader, {file}, &error), qPrintable(error));
     QCOMPARE(m_server.rangeHeaders.last(), QByteArray("bytes=1000-"));
-    QCOMPARE(sha256(readFile(m_target + QStringLiteral("/fastestdet-352.onnx"))), m_modelSha);
+    QCOMPARE(sha256Hex(readFile(m_target + QStringLiteral("/fastestdet-352.onnx"))), m_modelSha);
 }
 
 void TestModelDownloader::offline_failsWithAClearReason()

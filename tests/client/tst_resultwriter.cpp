@@ -1,9 +1,9 @@
 #include "client/resultwriter.h"
 
-#include <QBuffer>
-#include <QCryptographicHash>
+#include "testdata.h"
+#include "testimages.h"
+
 #include <QDir>
-#include <QDirIterator>
 #include <QFile>
 #include <QImage>
 #include <QJsonArray>
@@ -16,25 +16,15 @@ using namespace edgelens;
 
 namespace {
 
-QByteArray readAll(const QString &path)
+QString sha(const QString &path)
 {
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+    return test::sha256Hex(test::readFile(path));
 }
 
-QByteArray sha(const QString &path)
-{
-    return QCryptographicHash::hash(readAll(path), QCryptographicHash::Sha256);
-}
-
+// Hidden files count: a stray ".part" or temporary file is a leftover too.
 QStringList filesUnder(const QString &root)
 {
-    QStringList files;
-    QDirIterator it(root, QDir::Files | QDir::Hidden | QDir::System, QDirIterator::Subdirectories);
-    while (it.hasNext())
-        files.append(QDir(root).relativeFilePath(it.next()));
-    files.sort();
-    return files;
+    return test::filesUnder(root, {}, QDir::Files | QDir::Hidden | QDir::System);
 }
 
 ClientResult v2Result()
@@ -52,11 +42,7 @@ ClientResult v2Result()
     r.result.detections = {d};
     r.result.timings.inferenceMs = 28.5;
     r.roundTripMs = 41.25;
-    QImage image(64, 48, QImage::Format_RGB32);
-    image.fill(Qt::red);
-    QBuffer buffer(&r.jpeg);
-    buffer.open(QIODevice::WriteOnly);
-    image.save(&buffer, "JPEG");
+    r.jpeg = test::solidImageBytes(64, 48, Qt::red);
     return r;
 }
 
@@ -96,9 +82,7 @@ void TestResultWriter::makeInputs()
     for (const QString &name : names) {
         const QString path = m_dir.filePath(name);
         QDir().mkpath(QFileInfo(path).absolutePath());
-        QImage image(32, 24, QImage::Format_RGB32);
-        image.fill(Qt::blue);
-        QVERIFY(image.save(path));
+        QVERIFY(test::solidImage(32, 24, Qt::blue).save(path));
         m_images.append({path, QDir(m_dir.filePath(QStringLiteral("in"))).relativeFilePath(path)});
     }
 }
@@ -124,7 +108,7 @@ void TestResultWriter::json_followsTheDocumentedSchema()
     QString error;
     QVERIFY2(writer.write(m_images.at(0), v2Result(), &error), qPrintable(error));
     QCOMPARE(filesUnder(out), QStringList({QStringLiteral("a.jpg"), QStringLiteral("a.json")}));
-    const QJsonObject json = QJsonDocument::fromJson(readAll(out + QStringLiteral("/a.json"))).object();
+    const QJsonObject json = QJsonDocument::fromJson(test::readFile(out + QStringLiteral("/a.json"))).object();
     QCOMPARE(json.value(QStringLiteral("image")).toString(), m_images.at(0).absolutePath);
     QCOMPARE(json.value(QStringLiteral("relative_path")).toString(), QStringLiteral("a.jpg"));
     QCOMPARE(json.value(QStringLiteral("width")).toInt(), 640);
@@ -154,7 +138,7 @@ void TestResultWriter::legacyResult_jsonHasNoDetectionList()
     legacy.result.model.clear();
     QString error;
     QVERIFY2(writer.write(m_images.at(0), legacy, &error), qPrintable(error));
-    const QJsonObject json = QJsonDocument::fromJson(readAll(out + QStringLiteral("/a.json"))).object();
+    const QJsonObject json = QJsonDocument::fromJson(test::readFile(out + QStringLiteral("/a.json"))).object();
     QCOMPARE(json.value(QStringLiteral("has_detection_data")).toBool(true), false);
     QCOMPARE(json.value(QStringLiteral("protocol")).toString(), QStringLiteral("legacy"));
     QVERIFY(!json.contains(QStringLiteral("detections")));
@@ -163,7 +147,7 @@ void TestResultWriter::legacyResult_jsonHasNoDetectionList()
 
 void TestResultWriter::inputs_areNeverModified()
 {
-    QList<QByteArray> before;
+    QStringList before;
     for (const ScannedImage &image : std::as_const(m_images))
         before.append(sha(image.absolutePath));
     const QStringList inputFiles = filesUnder(m_dir.filePath(QStringLiteral("in")));
@@ -183,7 +167,7 @@ void TestResultWriter::inputs_areNeverModified()
 void TestResultWriter::outputOntoAnInput_isRefused()
 {
     // Output folder = input folder: "a.jpg" would be written over the input "a.jpg".
-    const QByteArray before = sha(m_images.at(0).absolutePath);
+    const QString before = sha(m_images.at(0).absolutePath);
     ResultWriter writer(m_dir.filePath(QStringLiteral("in")));
     QString error;
     QVERIFY(!writer.write(m_images.at(0), v2Result(), &error));
@@ -242,7 +226,7 @@ void TestResultWriter::rewrite_replacesAtomically_noTempFilesLeft()
     second.result.detections.clear();
     QVERIFY(writer.write(m_images.at(0), second, &error));
     QCOMPARE(filesUnder(out), QStringList({QStringLiteral("a.jpg"), QStringLiteral("a.json")}));
-    const QJsonObject json = QJsonDocument::fromJson(readAll(out + QStringLiteral("/a.json"))).object();
+    const QJsonObject json = QJsonDocument::fromJson(test::readFile(out + QStringLiteral("/a.json"))).object();
     QCOMPARE(json.value(QStringLiteral("detections")).toArray().size(), 0);
 }
 

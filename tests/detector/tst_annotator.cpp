@@ -8,16 +8,6 @@ using namespace edgelens;
 
 namespace {
 
-Detection detection(int classId, const QString &label, float confidence, const QRectF &box)
-{
-    Detection d;
-    d.classId = classId;
-    d.label = label;
-    d.confidence = confidence;
-    d.box = box;
-    return d;
-}
-
 int changedPixels(const cv::Mat &a, const cv::Mat &b, const cv::Rect &area)
 {
     cv::Mat diff;
@@ -38,7 +28,7 @@ private Q_SLOTS:
     {
         const cv::Mat input(480, 640, CV_8UC3, cv::Scalar(40, 90, 160));
         const cv::Mat original = input.clone();
-        const QList<Detection> found{detection(0, QStringLiteral("person"), 0.93f, QRectF(100, 120, 200, 250))};
+        const QList<Detection> found{Detection{0, QStringLiteral("person"), 0.93f, QRectF(100, 120, 200, 250)}};
         const cv::Mat out = Annotator::annotated(input, found);
         QCOMPARE(out.cols, input.cols);
         QCOMPARE(out.rows, input.rows);
@@ -56,7 +46,7 @@ private Q_SLOTS:
     {
         const cv::Mat input(300, 300, CV_8UC3, cv::Scalar::all(0));
         // touching the top and right edge: the tab must go below the box top and left of the edge
-        const QList<Detection> found{detection(2, QStringLiteral("car"), 0.5f, QRectF(250, 0, 50, 100))};
+        const QList<Detection> found{Detection{2, QStringLiteral("car"), 0.5f, QRectF(250, 0, 50, 100)}};
         const cv::Mat out = Annotator::annotated(input, found);
         // a filled tab of roughly 50x15 pixels drawn inside the box's top-right corner
         QVERIFY(changedPixels(input, out, cv::Rect(240, 0, 60, 18)) > 400);
@@ -83,16 +73,16 @@ private Q_SLOTS:
 
     void labelText_isNameAndPercent()
     {
-        QCOMPARE(Annotator::labelText(detection(0, QStringLiteral("person"), 0.934f, {})), QStringLiteral("person 93%"));
-        QCOMPARE(Annotator::labelText(detection(7, QString(), 1.2f, {})), QStringLiteral("class 7 100%"));
+        QCOMPARE(Annotator::labelText(Detection{0, QStringLiteral("person"), 0.934f, {}}), QStringLiteral("person 93%"));
+        QCOMPARE(Annotator::labelText(Detection{7, QString(), 1.2f, {}}), QStringLiteral("class 7 100%"));
     }
 
     void strokeGrowsWithImageSize()
     {
-        const QList<Detection> small{detection(1, QStringLiteral("bicycle"), 0.8f, QRectF(20, 30, 60, 60))};
+        const QList<Detection> small{Detection{1, QStringLiteral("bicycle"), 0.8f, QRectF(20, 30, 60, 60)}};
         const cv::Mat a(200, 200, CV_8UC3, cv::Scalar::all(0));
         const cv::Mat outA = Annotator::annotated(a, small);
-        const QList<Detection> big{detection(1, QStringLiteral("bicycle"), 0.8f, QRectF(200, 300, 600, 600))};
+        const QList<Detection> big{Detection{1, QStringLiteral("bicycle"), 0.8f, QRectF(200, 300, 600, 600)}};
         const cv::Mat b(2000, 2000, CV_8UC3, cv::Scalar::all(0));
         const cv::Mat outB = Annotator::annotated(b, big);
         // width of the left edge at mid height
@@ -108,13 +98,13 @@ private Q_SLOTS:
     void oddInputs_areLeftAlone()
     {
         cv::Mat empty;
-        Annotator::draw(empty, {detection(0, QStringLiteral("person"), 0.9f, QRectF(0, 0, 10, 10))});
+        Annotator::draw(empty, {Detection{0, QStringLiteral("person"), 0.9f, QRectF(0, 0, 10, 10)}});
         QVERIFY(empty.empty());
         cv::Mat img(50, 50, CV_8UC3, cv::Scalar::all(0));
         // boxes entirely outside or degenerate do not crash
-        Annotator::draw(img, {detection(0, QStringLiteral("person"), 0.9f, QRectF(-100, -100, 10, 10)),
-                              detection(0, QStringLiteral("person"), 0.9f, QRectF(1e9, 1e9, 1e9, 1e9)),
-                              detection(0, QStringLiteral("ünïcode"), 0.9f, QRectF(10, 10, 0, 0))});
+        Annotator::draw(img, {Detection{0, QStringLiteral("person"), 0.9f, QRectF(-100, -100, 10, 10)},
+                              Detection{0, QStringLiteral("person"), 0.9f, QRectF(1e9, 1e9, 1e9, 1e9)},
+                              Detection{0, QStringLiteral("ünïcode"), 0.9f, QRectF(10, 10, 0, 0)}});
         QCOMPARE(img.cols, 50);
     }
 

@@ -64,14 +64,14 @@ private Q_SLOTS:
         // row 2 stays all zero
         std::vector<Candidate> c;
         QString error;
-        QVERIFY(Yolov5Decoder(cv::Size(640, 640), kClasses).decode({out}, 0.25f, c, &error));
+        QVERIFY(Yolov5Decoder(kClasses).decode({out}, 0.25f, c, &error));
         QCOMPARE(c.size(), size_t(2));
         QCOMPARE(c[0].classId, 16);
         QVERIFY(std::abs(c[0].score - 0.72f) < 1e-5f);
         QVERIFY(near(c[0].box, cv::Rect2f(80, 170, 40, 60)));
         QCOMPARE(c[1].classId, 0);
         c.clear();
-        QVERIFY(Yolov5Decoder(cv::Size(640, 640), kClasses).decode({out}, 0.5f, c, &error));
+        QVERIFY(Yolov5Decoder(kClasses).decode({out}, 0.5f, c, &error));
         QCOMPARE(c.size(), size_t(1));
     }
 
@@ -85,7 +85,7 @@ private Q_SLOTS:
         set(4 + 7, 1, 0.2f);                                                                  // weak truck
         std::vector<Candidate> c;
         QString error;
-        QVERIFY2(Yolov8Decoder(cv::Size(640, 640), kClasses).decode({out}, 0.25f, c, &error), qPrintable(error));
+        QVERIFY2(Yolov8Decoder(kClasses).decode({out}, 0.25f, c, &error), qPrintable(error));
         QCOMPARE(c.size(), size_t(1));
         QCOMPARE(c[0].classId, 2);
         QCOMPARE(c[0].score, 0.66f);
@@ -96,7 +96,7 @@ private Q_SLOTS:
     {
         std::vector<Candidate> c;
         QString error;
-        QVERIFY(!Yolov8Decoder(cv::Size(640, 640), kClasses).decode({tensor({1, 8400, 85})}, 0.25f, c, &error));
+        QVERIFY(!Yolov8Decoder(kClasses).decode({tensor({1, 8400, 85})}, 0.25f, c, &error));
         QVERIFY2(error.contains(QStringLiteral("[1, 84, N]")) && error.contains(QStringLiteral("[1, 8400, 85]")),
                  qPrintable(error));
     }

@@ -1,5 +1,7 @@
 #include "detector/modelcatalog.h"
 
+#include "testdata.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -14,18 +16,7 @@ namespace {
 // The catalog only checks that files exist; content is verified when a detector loads them.
 void touch(const QString &path)
 {
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    QFile f(path);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write("not really weights");
-}
-
-void writeText(const QString &path, const QByteArray &text)
-{
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    QFile f(path);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(text);
+    QVERIFY(test::writeFile(path, "not really weights"));
 }
 
 std::optional<ModelManifest> byName(const ModelCatalog &catalog, const QString &name)
@@ -83,7 +74,7 @@ private Q_SLOTS:
         QCOMPARE(model->name, QStringLiteral("opencv-cascades"));
         QVERIFY(model->fallback);
         QVERIFY(model->isComplete());
-        QVERIFY(!catalog.searchedLocations().contains(QDir::cleanPath(qEnvironmentVariable("EDGELENS_SHARED_DIR") + "/models")));
+        QVERIFY(!catalog.searchedLocations().contains(QDir::cleanPath(test::sharedPath(QStringLiteral("models")))));
         QVERIFY(catalog.searchedLocations().contains(QDir::cleanPath(empty.path())));
         const auto nanodet = byName(catalog, QStringLiteral("nanodet-m-320"));
         QVERIFY(nanodet);
@@ -96,7 +87,7 @@ private Q_SLOTS:
 
     void sharedFolder_givesNanodetAsDefault()
     {
-        const QString shared = qEnvironmentVariable("EDGELENS_SHARED_DIR");
+        const QString shared = test::sharedDir();
         if (!QFileInfo::exists(shared + QStringLiteral("/models/nanodet-m-320/nanodet-m-320.onnx")))
             QSKIP("../shared/models is not available");
         const ModelCatalog catalog;
@@ -125,7 +116,7 @@ private Q_SLOTS:
         const int firstIndex = int(roots.indexOf(QDir::cleanPath(first.path())));
         const int secondIndex = int(roots.indexOf(QDir::cleanPath(second.path())));
         QVERIFY(firstIndex >= 0 && secondIndex > firstIndex);
-        const int sharedIndex = int(roots.indexOf(QDir::cleanPath(qEnvironmentVariable("EDGELENS_SHARED_DIR") + "/models")));
+        const int sharedIndex = int(roots.indexOf(QDir::cleanPath(test::sharedPath(QStringLiteral("models")))));
         QVERIFY(sharedIndex > secondIndex);
         QVERIFY(roots.indexOf(QDir::cleanPath(ModelCatalog::userModelDir())) > sharedIndex);
         const auto model = catalog.find(QStringLiteral("nanodet-m-320"));
@@ -182,7 +173,7 @@ private Q_SLOTS:
     void userManifest_inModelPath_isListedWithResolvedFiles()
     {
         QTemporaryDir dir;
-        writeText(dir.filePath(QStringLiteral("my-ssd/my-ssd.json")), kUserManifest);
+        QVERIFY(test::writeFile(dir.filePath(QStringLiteral("my-ssd/my-ssd.json")), kUserManifest));
         touch(dir.filePath(QStringLiteral("my-ssd/deploy.prototxt")));
         qputenv("EDGELENS_MODEL_PATH", QFile::encodeName(dir.path()));
         const ModelCatalog catalog;
@@ -197,7 +188,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const QString manifest = dir.filePath(QStringLiteral("ssd.json"));
-        writeText(manifest, kUserManifest);
+        QVERIFY(test::writeFile(manifest, kUserManifest));
         touch(dir.filePath(QStringLiteral("deploy.prototxt")));
         touch(dir.filePath(QStringLiteral("mobilenet.caffemodel")));
         const ModelCatalog catalog(QStringList{manifest});
@@ -211,9 +202,9 @@ private Q_SLOTS:
     void brokenUserManifest_isReportedNotFatal()
     {
         QTemporaryDir dir;
-        writeText(dir.filePath(QStringLiteral("broken.json")),
-                  R"({"name": "x", "family": "yolov5", "files": [{"name": "x.onnx"}], "input": {"width": 1, "height": 1},
-                      "preprocess": {"mean": [1, 2]}, "class_names": "coco"})");
+        QVERIFY(test::writeFile(dir.filePath(QStringLiteral("broken.json")),
+                                R"({"name": "x", "family": "yolov5", "files": [{"name": "x.onnx"}], "input": {"width": 1, "height": 1},
+                      "preprocess": {"mean": [1, 2]}, "class_names": "coco"})"));
         qputenv("EDGELENS_MODEL_PATH", QFile::encodeName(dir.path()));
         const ModelCatalog catalog;
         QVERIFY(!catalog.find(QStringLiteral("x")));

@@ -1,6 +1,8 @@
 #include "detector/detector.h"
 #include "detector/modelcatalog.h"
 
+#include "testdata.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -33,8 +35,8 @@ private Q_SLOTS:
     void initTestCase()
     {
         QStandardPaths::setTestModeEnabled(true);
-        m_shared = qEnvironmentVariable("EDGELENS_SHARED_DIR");
-        const QString soccer = m_shared + QStringLiteral("/data/samples/soccer.jpg");
+        m_shared = test::sharedDir();
+        const QString soccer = test::samplePath(QStringLiteral("soccer.jpg"));
         if (!QFileInfo::exists(soccer))
             QSKIP("EDGELENS_SHARED_DIR does not hold data/samples/soccer.jpg");
         m_soccer = cv::imread(QFile::encodeName(soccer).toStdString(), cv::IMREAD_COLOR);

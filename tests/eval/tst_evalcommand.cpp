@@ -22,6 +22,8 @@ private slots:
     void predictionsEqualToGroundTruth_scoreOne();
     void missingSidecars_lowerTheScoreAndWarn();
     void noSidecarsAtAll_isAnError();
+    void legacySidecars_areSkippedWithAWarning();
+    void onlyLegacySidecars_isAnErrorSayingWhy();
     void percentile_isNearestRank();
     void badArguments_areUsageErrors_data();
     void badArguments_areUsageErrors();
@@ -31,7 +33,12 @@ private slots:
 
 private:
     QJsonObject readReport(const QString &path);
-    void writeSidecars(const QString &dir, int keepEvery);
+    // `edgelens-cli eval --predictions DIR` on coco128, with --json --output REPORT when given.
+    int scorePredictions(const QString &predictionsDir, const QString &report = QString());
+    // The JSON report of a successful scorePredictions(); empty when eval failed.
+    QJsonObject scoredReport(const QString &predictionsDir);
+    enum class SidecarKind { GroundTruth, Legacy };
+    void writeSidecars(const QString &dir, int every, int offset = 0, SidecarKind kind = SidecarKind::GroundTruth);
 
     QTemporaryDir m_dir;
     QString m_images;
@@ -61,12 +68,27 @@ QJsonObject TestEvalCommand::readReport(const QString &path)
     return QJsonDocument::fromJson(file.readAll()).object();
 }
 
-// Sidecars exactly as the CLI writes them, holding the ground truth itself; keepEvery = 2
-// leaves out every other image.
-void TestEvalCommand::writeSidecars(const QString &dir, int keepEvery)
+int TestEvalCommand::scorePredictions(const QString &predictionsDir, const QString &report)
+{
+    QStringList arguments{QStringLiteral("--images"), m_images, QStringLiteral("--annotations"), m_annotations,
+                          QStringLiteral("--predictions"), predictionsDir};
+    if (!report.isEmpty())
+        arguments << QStringLiteral("--json") << QStringLiteral("--output") << report;
+    return runEvalCommand(arguments);
+}
+
+QJsonObject TestEvalCommand::scoredReport(const QString &predictionsDir)
+{
+    const QString report = predictionsDir + QStringLiteral(".report.json");
+    return scorePredictions(predictionsDir, report) == 0 ? readReport(report) : QJsonObject();
+}
+
+// Sidecars exactly as the CLI writes them for images offset, offset + every, ...: from a v2
+// server holding the ground truth itself, or from a legacy server (the size, no detections).
+void TestEvalCommand::writeSidecars(const QString &dir, int every, int offset, SidecarKind kind)
 {
     QDir().mkpath(dir);
-    for (qsizetype i = 0; i < m_groundTruth->images.size(); i += keepEvery) {
+    for (qsizetype i = offset; i < m_groundTruth->images.size(); i += every) {
         const GroundTruthImage &image = m_groundTruth->images.at(i);
         DetectionResult result;
         result.imageWidth = image.width;
@@ -84,6 +106,12 @@ void TestEvalCommand::writeSidecars(const QString &dir, int keepEvery)
         }
         QJsonObject sidecar = toJson(result);
         sidecar.insert(QStringLiteral("image"), QString(m_images + QLatin1Char('/') + image.fileName));
+        if (kind == SidecarKind::Legacy) {
+            for (const char *key : {"detections", "timings", "model"})
+                sidecar.remove(QLatin1String(key));
+            sidecar.insert(QStringLiteral("has_detection_data"), false);
+            sidecar.insert(QStringLiteral("protocol"), QStringLiteral("legacy"));
+        }
         QFile file(PredictionReader::sidecarPath(dir, image.fileName));
         QVERIFY(file.open(QIODevice::WriteOnly));
         file.write(QJsonDocument(sidecar).toJson());
@@ -94,12 +122,8 @@ void TestEvalCommand::predictionsEqualToGroundTruth_scoreOne()
 {
     const QString predictions = m_dir.filePath(QStringLiteral("perfect"));
     writeSidecars(predictions, 1);
-    const QString report = m_dir.filePath(QStringLiteral("perfect.json"));
-    QCOMPARE(runEvalCommand({QStringLiteral("--images"), m_images, QStringLiteral("--annotations"), m_annotations,
-                             QStringLiteral("--predictions"), predictions, QStringLiteral("--json"),
-                             QStringLiteral("--output"), report}),
-             0);
-    const QJsonObject json = readReport(report);
+    const QJsonObject json = scoredReport(predictions);
+    QVERIFY(!json.isEmpty());
     QCOMPARE(json.value(QStringLiteral("map")).toDouble(), 1.0);
     QCOMPARE(json.value(QStringLiteral("ap50")).toDouble(), 1.0);
     QCOMPARE(json.value(QStringLiteral("ap75")).toDouble(), 1.0);
@@ -113,12 +137,8 @@ void TestEvalCommand::missingSidecars_lowerTheScoreAndWarn()
 {
     const QString predictions = m_dir.filePath(QStringLiteral("half"));
     writeSidecars(predictions, 2);
-    const QString report = m_dir.filePath(QStringLiteral("half.json"));
-    QCOMPARE(runEvalCommand({QStringLiteral("--images"), m_images, QStringLiteral("--annotations"), m_annotations,
-                             QStringLiteral("--predictions"), predictions, QStringLiteral("--json"),
-                             QStringLiteral("--output"), report}),
-             0);
-    const QJsonObject json = readReport(report);
+    const QJsonObject json = scoredReport(predictions);
+    QVERIFY(!json.isEmpty());
     const double map = json.value(QStringLiteral("map")).toDouble();
     QVERIFY2(map > 0.2 && map < 0.9, qPrintable(QString::number(map)));
     const QJsonArray warnings = json.value(QStringLiteral("warnings")).toArray();
@@ -127,13 +147,42 @@ void TestEvalCommand::missingSidecars_lowerTheScoreAndWarn()
              qPrintable(warnings.first().toString()));
 }
 
+void TestEvalCommand::legacySidecars_areSkippedWithAWarning()
+{
+    // Every other image has a perfect v2 sidecar, the rest legacy ones: skipped, the legacy
+    // images do not count as misses, so the score stays perfect.
+    const QString predictions = m_dir.filePath(QStringLiteral("mixed"));
+    writeSidecars(predictions, 2);
+    writeSidecars(predictions, 2, 1, SidecarKind::Legacy);
+    const QJsonObject json = scoredReport(predictions);
+    QVERIFY(!json.isEmpty());
+    QCOMPARE(json.value(QStringLiteral("images")).toInt(), 64);
+    QCOMPARE(json.value(QStringLiteral("map")).toDouble(), 1.0);
+    const QJsonArray warnings = json.value(QStringLiteral("warnings")).toArray();
+    QCOMPARE(warnings.size(), 1);
+    QVERIFY2(warnings.first().toString().startsWith(
+                 QStringLiteral("64 of 128 images have a sidecar from a legacy server without detection data")),
+             qPrintable(warnings.first().toString()));
+}
+
+void TestEvalCommand::onlyLegacySidecars_isAnErrorSayingWhy()
+{
+    const QString predictions = m_dir.filePath(QStringLiteral("legacy"));
+    writeSidecars(predictions, 1, 0, SidecarKind::Legacy);
+    QString error;
+    const std::optional<EvalDataset> dataset = EvalDataset::load(m_images, m_annotations, 80, &error);
+    QVERIFY2(dataset, qPrintable(error));
+    QVERIFY(!ModelEvaluation::runPredictions(predictions, *dataset, 100, &error));
+    QVERIFY2(error.contains(QStringLiteral("legacy server")), qPrintable(error));
+    QVERIFY2(!error.contains(QStringLiteral("expected an array")), qPrintable(error));
+    QCOMPARE(scorePredictions(predictions), 1);
+}
+
 void TestEvalCommand::noSidecarsAtAll_isAnError()
 {
     const QString empty = m_dir.filePath(QStringLiteral("empty"));
     QDir().mkpath(empty);
-    QCOMPARE(runEvalCommand({QStringLiteral("--images"), m_images, QStringLiteral("--annotations"), m_annotations,
-                             QStringLiteral("--predictions"), empty}),
-             1);
+    QCOMPARE(scorePredictions(empty), 1);
 }
 
 void TestEvalCommand::percentile_isNearestRank()

@@ -63,6 +63,7 @@ private slots:
     void cocoDataset_pairsImagesByFileName();
 
     void predictions_readTheCliSidecar();
+    void predictions_legacySidecar_isRecognisedNotMalformed();
     void predictions_badSidecar_namesTheEntry();
 
 private:
@@ -295,6 +296,33 @@ void TestEvalReaders::predictions_badSidecar_namesTheEntry()
     QVERIFY2(error.contains(QStringLiteral("detections: expected an array")), qPrintable(error));
     QVERIFY(!PredictionReader::readFile(m_dir.filePath(QStringLiteral("missing.json")), &error));
     QVERIFY2(error.contains(QStringLiteral("cannot open")), qPrintable(error));
+}
+
+void TestEvalReaders::predictions_legacySidecar_isRecognisedNotMalformed()
+{
+    // What edgelens-cli --json writes after a legacy server: the image size, no detections.
+    const QByteArray legacy = R"({"image": "/photos/a.jpg", "relative_path": "a.jpg", "result_image": "a.jpg",
+        "width": 600, "height": 400, "has_detection_data": false, "protocol": "legacy", "round_trip_ms": 41.5})";
+    QString error;
+    bool hasDetectionData = true;
+    const auto result = PredictionReader::parse(legacy, QStringLiteral("a.json"), &error, &hasDetectionData);
+    QVERIFY2(result, qPrintable(error));
+    QVERIFY(!hasDetectionData);
+    QCOMPARE(result->imageWidth, 600);
+    QCOMPARE(result->imageHeight, 400);
+    QVERIFY(result->detections.isEmpty());
+
+    // A caller that does not ask is told why, not "expected an array".
+    QVERIFY(!PredictionReader::parse(legacy, QStringLiteral("a.json"), &error));
+    QVERIFY2(error.startsWith(QStringLiteral("a.json: written for a legacy server")), qPrintable(error));
+    QVERIFY2(error.contains(QStringLiteral("has_detection_data: false")), qPrintable(error));
+    QVERIFY2(!error.contains(QStringLiteral("expected an array")), qPrintable(error));
+
+    // A v2 sidecar says true and reads as before.
+    hasDetectionData = false;
+    QVERIFY(PredictionReader::parse(R"({"width": 1, "height": 1, "detections": [], "has_detection_data": true})",
+                                    QStringLiteral("b.json"), &error, &hasDetectionData));
+    QVERIFY(hasDetectionData);
 }
 
 QTEST_GUILESS_MAIN(TestEvalReaders)

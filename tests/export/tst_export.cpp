@@ -1,5 +1,7 @@
 #include "export/exporters.h"
 
+#include "testdata.h"
+
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -13,16 +15,6 @@ using namespace edgelens;
 
 namespace {
 
-Detection det(int classId, const QString &label, float confidence, const QRectF &box)
-{
-    Detection d;
-    d.classId = classId;
-    d.label = label;
-    d.confidence = confidence;
-    d.box = box;
-    return d;
-}
-
 // Three images: ordinary boxes, labels with spaces and non-ASCII text, and no detections.
 QList<ExportItem> sampleItems(const QString &root)
 {
@@ -30,15 +22,15 @@ QList<ExportItem> sampleItems(const QString &root)
     a.imagePath = root + QStringLiteral("/images/street.jpg");
     a.width = 640;
     a.height = 480;
-    a.detections = {det(0, QStringLiteral("person"), 0.91f, QRectF(10.25, 20.5, 100.0, 200.75)),
-                    det(9, QStringLiteral("traffic light"), 0.55f, QRectF(300, 40, 22, 60)),
-                    det(2, QStringLiteral("car"), 0.73f, QRectF(400.4, 300.6, 239.6, 179.4))};
+    a.detections = {Detection{0, QStringLiteral("person"), 0.91f, QRectF(10.25, 20.5, 100.0, 200.75)},
+                    Detection{9, QStringLiteral("traffic light"), 0.55f, QRectF(300, 40, 22, 60)},
+                    Detection{2, QStringLiteral("car"), 0.73f, QRectF(400.4, 300.6, 239.6, 179.4)}};
     ExportItem b;
     b.imagePath = root + QStringLiteral("/images/ünïcode café.png");
     b.width = 333;
     b.height = 517;
-    b.detections = {det(80, QStringLiteral("Straßen schild 🚦"), 0.61f, QRectF(1, 2, 30, 40)),
-                    det(81, QStringLiteral("日本の 猫"), 0.99f, QRectF(100, 200, 50.5, 60.5))};
+    b.detections = {Detection{80, QStringLiteral("Straßen schild 🚦"), 0.61f, QRectF(1, 2, 30, 40)},
+                    Detection{81, QStringLiteral("日本の 猫"), 0.99f, QRectF(100, 200, 50.5, 60.5)}};
     ExportItem empty;
     empty.imagePath = root + QStringLiteral("/images/empty.jpg");
     empty.width = 100;
@@ -120,9 +112,9 @@ private slots:
         const QString file = dir.filePath(QStringLiteral("a.json"));
         QString error;
         QVERIFY2(exportCoco(items, {}, file, &error), qPrintable(error));
-        QFile in(file);
-        QVERIFY(in.open(QIODevice::ReadOnly));
-        const QJsonObject root = QJsonDocument::fromJson(in.readAll()).object();
+        const QByteArray written = test::readFile(file);
+        QVERIFY(!written.isEmpty());
+        const QJsonObject root = QJsonDocument::fromJson(written).object();
         const QJsonArray categories = root.value(QStringLiteral("categories")).toArray();
         QCOMPARE(categories.size(), 5);
         for (int i = 0; i < categories.size(); ++i)
@@ -140,8 +132,7 @@ private slots:
 
     void coco_readsRealCocoFileWithSparseCategoryIds()
     {
-        const QString file = qEnvironmentVariable("EDGELENS_SHARED_DIR")
-            + QStringLiteral("/data/coco128-train/annotations/instances_train2017.json");
+        const QString file = test::sharedPath(QStringLiteral("data/coco128-train/annotations/instances_train2017.json"));
         if (!QFile::exists(file))
             QSKIP("coco128 annotations are not available here");
         QString error;
@@ -175,17 +166,12 @@ private slots:
     {
         QTemporaryDir dir;
         const QString file = dir.filePath(QStringLiteral("bad.json"));
-        QFile out(file);
-        QVERIFY(out.open(QIODevice::WriteOnly));
-        out.write("{\"images\": [ {\"id\": 1, \"file_name\": \"a.jpg\"} ], \"annotations\": [ {\"image_id\": 7, \"category_id\": 1, \"bbox\": [1,2,3,4]} ], \"categories\": [ {\"id\": 1, \"name\": \"x\"} ] }");
-        out.close();
+        QVERIFY(test::writeFile(file, "{\"images\": [ {\"id\": 1, \"file_name\": \"a.jpg\"} ], \"annotations\": [ {\"image_id\": 7, \"category_id\": 1, \"bbox\": [1,2,3,4]} ], \"categories\": [ {\"id\": 1, \"name\": \"x\"} ] }"));
         QString error;
         QVERIFY(readCoco(file, &error).isEmpty());
         QVERIFY2(error.contains(QStringLiteral("unknown image_id 7")), qPrintable(error));
 
-        QVERIFY(out.open(QIODevice::WriteOnly | QIODevice::Truncate));
-        out.write("{\"images\": [");
-        out.close();
+        QVERIFY(test::writeFile(file, "{\"images\": ["));
         QVERIFY(readCoco(file, &error).isEmpty());
         QVERIFY2(error.contains(QStringLiteral("invalid JSON")), qPrintable(error));
 
@@ -220,9 +206,9 @@ private slots:
         const QList<ExportItem> items = sampleItems(dir.path());
         QString error;
         QVERIFY2(exportYolo(items, modelClasses(), dir.path(), &error), qPrintable(error));
-        QFile in(dir.filePath(QStringLiteral("street.txt")));
-        QVERIFY(in.open(QIODevice::ReadOnly));
-        const QStringList lines = QString::fromUtf8(in.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        const QByteArray written = test::readFile(dir.filePath(QStringLiteral("street.txt")));
+        QVERIFY(!written.isEmpty());
+        const QStringList lines = QString::fromUtf8(written).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 3);
         const QStringList fields = lines.at(0).split(QLatin1Char(' '));
         QCOMPARE(fields.size(), 5);
@@ -240,8 +226,8 @@ private slots:
         item.imagePath = dir.filePath(QStringLiteral("x.jpg"));
         item.width = 100;
         item.height = 100;
-        item.detections = {det(0, QStringLiteral("a"), 0.9f, QRectF(-10, 80, 40, 40)),
-                           det(0, QStringLiteral("a"), 0.9f, QRectF(200, 200, 10, 10))};
+        item.detections = {Detection{0, QStringLiteral("a"), 0.9f, QRectF(-10, 80, 40, 40)},
+                           Detection{0, QStringLiteral("a"), 0.9f, QRectF(200, 200, 10, 10)}};
         QString error;
         QVERIFY2(exportYolo({item}, {}, dir.path(), &error), qPrintable(error));
         const QList<ExportItem> back = readYolo(dir.path(), {item}, &error);
@@ -283,10 +269,10 @@ private slots:
         ExportItem a;
         a.imagePath = dir.filePath(QStringLiteral("day/img.jpg"));
         a.width = a.height = 10;
-        a.detections = {det(0, QStringLiteral("a"), 0.5f, QRectF(1, 1, 2, 2))};
+        a.detections = {Detection{0, QStringLiteral("a"), 0.5f, QRectF(1, 1, 2, 2)}};
         ExportItem b = a;
         b.imagePath = dir.filePath(QStringLiteral("night/img.jpg"));
-        b.detections = {det(0, QStringLiteral("a"), 0.5f, QRectF(5, 5, 3, 3))};
+        b.detections = {Detection{0, QStringLiteral("a"), 0.5f, QRectF(5, 5, 3, 3)}};
         QString error;
         const QString yolo = dir.filePath(QStringLiteral("yolo"));
         QVERIFY(exportYolo({a, b}, {}, yolo, &error));
@@ -328,17 +314,13 @@ private slots:
     void voc_nonVocXml_reportsError()
     {
         QTemporaryDir dir;
-        QFile f(dir.filePath(QStringLiteral("other.xml")));
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("<?xml version=\"1.0\"?><svg/>");
-        f.close();
+        const QString file = dir.filePath(QStringLiteral("other.xml"));
+        QVERIFY(test::writeFile(file, "<?xml version=\"1.0\"?><svg/>"));
         QString error;
         QVERIFY(readVoc(dir.path(), &error).isEmpty());
         QVERIFY2(error.contains(QStringLiteral("not a Pascal VOC annotation")), qPrintable(error));
 
-        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-        f.write("<annotation><object><name>a</name><bndbox><xmin>x</xmin></bndbox></object></annotation>");
-        f.close();
+        QVERIFY(test::writeFile(file, "<annotation><object><name>a</name><bndbox><xmin>x</xmin></bndbox></object></annotation>"));
         QVERIFY(readVoc(dir.path(), &error).isEmpty());
         QVERIFY2(error.contains(QStringLiteral("not a number")), qPrintable(error));
     }
@@ -347,9 +329,7 @@ private slots:
     {
         QTemporaryDir dir;
         const QString blocker = dir.filePath(QStringLiteral("blocker"));
-        QFile f(blocker);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.close();
+        QVERIFY(test::writeFile(blocker, {}));
         const QList<ExportItem> items = sampleItems(dir.path());
         QString error;
         QVERIFY(!exportVoc(items, blocker, &error));

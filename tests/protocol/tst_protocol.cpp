@@ -1,5 +1,7 @@
 #include "protocol/protocol.h"
 
+#include "testdata.h"
+
 #include <QFile>
 #include <QJsonArray>
 #include <QRegularExpression>
@@ -475,9 +477,8 @@ private slots:
         QFile doc(QStringLiteral(EDGELENS_SOURCE_DIR "/docs/PROTOCOL.md"));
         QVERIFY2(doc.open(QIODevice::ReadOnly), qPrintable(doc.fileName()));
         const QString text = QString::fromUtf8(doc.readAll());
-        QFile sample(qEnvironmentVariable("EDGELENS_SHARED_DIR") + QStringLiteral("/data/samples/baggage_claim.jpg"));
-        QVERIFY2(sample.open(QIODevice::ReadOnly), qPrintable(sample.fileName()));
-        const QByteArray image = sample.readAll();
+        const QByteArray image = test::readSample(QStringLiteral("baggage_claim.jpg"));
+        QVERIFY2(!image.isEmpty(), qPrintable(test::samplePath(QStringLiteral("baggage_claim.jpg"))));
         const QByteArray jpegStart = QByteArray::fromHex("ffd8ffe000104a46");
 
         DetectOptions options;

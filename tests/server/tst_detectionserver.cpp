@@ -2,6 +2,8 @@
 // clients written the blocking way in the test thread.
 
 #include "net/detectionserver.h"
+
+#include "detector/detector.h"
 #include "net/serverconfig.h"
 #include "protocol/protocol.h"
 
@@ -502,6 +504,61 @@ private slots:
         QCOMPARE(model.value(QStringLiteral("fallback")).toBool(), false);
         QCOMPARE(info.value(QStringLiteral("limits")).toObject().value(QStringLiteral("max_pixels")).toInteger(),
                  12'345'678);
+    }
+
+    void info_reportsTheBackendInUseAndTheAvailableOnes()
+    {
+        ServerConfig config = testConfig();
+        config.backend = QStringLiteral("opencv");
+        config.workers = 1;
+        config.threads = 1;
+        QVERIFY(startServer(config));
+        V2Client client;
+        QVERIFY(client.connectTo(m_server->port()));
+        const std::optional<Message> reply = client.request(makeInfoRequest(4));
+        QVERIFY(reply);
+        QCOMPARE(reply->type, MessageType::Info);
+        const QJsonObject info = reply->meta;
+        QCOMPARE(info.value(QStringLiteral("backend")).toString(), QStringLiteral("opencv"));
+        QCOMPARE(info.value(QStringLiteral("backend_description")).toString(), QStringLiteral("OpenCV/CPU"));
+        QCOMPARE(info.value(QStringLiteral("available_backends")).toVariant().toStringList(), availableBackends());
+        QCOMPARE(info.value(QStringLiteral("opencv_threads")).toInt(), 1);
+        QCOMPARE(info.value(QStringLiteral("limits")).toObject().value(QStringLiteral("workers")).toInt(), 1);
+        QCOMPARE(info.value(QStringLiteral("models")).toArray().first().toObject().value(QStringLiteral("backend")).toString(),
+                 QStringLiteral("OpenCV/CPU"));
+        // The setting really reached OpenCV, and the server still answers with it.
+        QCOMPARE(cv::getNumThreads(), 1);
+        verifyStillServing();
+    }
+
+    void unavailableBackend_refusesToStartAndNamesTheAvailableOnes()
+    {
+        QString missing;
+        for (const QString &name : knownBackends()) {
+            if (!availableBackends().contains(name)) {
+                missing = name;
+                break;
+            }
+        }
+        if (missing.isEmpty())
+            QSKIP("this OpenCV build has every backend EdgeLens knows");
+        for (const bool fromEnvironment : {false, true}) {
+            ServerConfig config = testConfig();
+            if (fromEnvironment)
+                qputenv("EDGELENS_DNN_BACKEND", missing.toUtf8());
+            else
+                config.backend = missing;
+            DetectionServer server;
+            QString error;
+            const bool started = server.start(config, &error);
+            qunsetenv("EDGELENS_DNN_BACKEND");
+            QVERIFY(!started);
+            QCOMPARE(server.startFailure(), DetectionServer::StartFailure::BadConfig);
+            QVERIFY(!server.isListening());
+            QVERIFY2(error.contains(QLatin1Char('"') + missing + QLatin1Char('"')), qPrintable(error));
+            QVERIFY2(error.contains(QStringLiteral("available: ") + availableBackends().join(QStringLiteral(", "))),
+                     qPrintable(error));
+        }
     }
 
     void v2_pingIsAnsweredWithItsPayload()

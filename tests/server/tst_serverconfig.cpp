@@ -1,7 +1,10 @@
 #include "net/serverconfig.h"
 
+#include "detector/detector.h"
+
 #include <QCommandLineParser>
 #include <QTest>
+#include <QThread>
 
 using namespace edgelens;
 
@@ -25,7 +28,11 @@ class TestServerConfig : public QObject
     Q_OBJECT
 
 private slots:
-    void init() { qunsetenv("EDGELENS_TOKEN"); }
+    void init()
+    {
+        qunsetenv("EDGELENS_TOKEN");
+        qunsetenv("EDGELENS_DNN_BACKEND");
+    }
 
     void noArguments_giveTheTutorialsBehaviour()
     {
@@ -44,7 +51,7 @@ private slots:
         QString error;
         const std::optional<ServerConfig> config = parse(
             {"--host", "127.0.0.1", "--port", "7001", "--model", "a.onnx", "--model", "yolox-nano-640", "--models-dir",
-             "/tmp", "--conf", "0.3", "--nms", "0.45", "--workers", "3", "--max-frame-mb", "8", "--max-pixels", "20M",
+             "/tmp", "--conf", "0.3", "--nms", "0.45", "--workers", "3", "--threads", "2", "--backend", "OpenCV", "--max-frame-mb", "8", "--max-pixels", "20M",
              "--max-connections", "5", "--idle-timeout", "2.5", "--token", "t", "--log-level", "warning"},
             &error);
         QVERIFY2(config, qPrintable(error));
@@ -55,6 +62,9 @@ private slots:
         QCOMPARE(config->confidence, 0.3f);
         QCOMPARE(config->nmsIou, 0.45f);
         QCOMPARE(config->workers, 3);
+        QCOMPARE(config->threads, 2);
+        QCOMPARE(config->effectiveThreads(), 2);
+        QCOMPARE(config->backend, QStringLiteral("opencv"));
         QCOMPARE(config->maxFrameBytes, 8u * 1024 * 1024);
         QCOMPARE(config->maxPixels, qint64(20'000'000));
         QCOMPARE(config->maxConnections, 5);
@@ -81,6 +91,11 @@ private slots:
         QTest::newRow("conf") << QStringList{"--conf", "1.5"} << "--conf";
         QTest::newRow("nms") << QStringList{"--nms", "-0.1"} << "--nms";
         QTest::newRow("workers") << QStringList{"--workers", "0"} << "--workers";
+        QTest::newRow("workers beyond int") << QStringList{"--workers", "4294967298"} << "--workers";
+        QTest::newRow("pixels overflowing") << QStringList{"--max-pixels", "99999999999999M"} << "--max-pixels";
+        QTest::newRow("threads") << QStringList{"--threads", "0"} << "--threads";
+        QTest::newRow("threads text") << QStringList{"--threads", "all"} << "--threads";
+        QTest::newRow("backend") << QStringList{"--backend", "tpu"} << "--backend";
         QTest::newRow("frame") << QStringList{"--max-frame-mb", "4096"} << "--max-frame-mb";
         QTest::newRow("pixels") << QStringList{"--max-pixels", "0"} << "--max-pixels";
         QTest::newRow("connections") << QStringList{"--max-connections", "-1"} << "--max-connections";
@@ -95,6 +110,57 @@ private slots:
         QString error;
         QVERIFY(!parse(arguments, &error));
         QVERIFY2(error.contains(option), qPrintable(error));
+    }
+
+    void unknownBackend_listsTheKnownOnes()
+    {
+        QString error;
+        QVERIFY(!parse({"--backend", "tpu"}, &error));
+        QVERIFY2(error.contains(QStringLiteral("\"tpu\"")), qPrintable(error));
+        for (const QString &name : knownBackends())
+            QVERIFY2(error.contains(name), qPrintable(error));
+    }
+
+    void backendMissingFromThisOpenCv_isRefusedNamingTheAvailableOnes()
+    {
+        QStringList missing;
+        for (const QString &name : knownBackends()) {
+            if (!availableBackends().contains(name))
+                missing.append(name);
+        }
+        if (missing.isEmpty())
+            QSKIP("this OpenCV build has every backend EdgeLens knows");
+        for (const QString &name : std::as_const(missing)) {
+            QString error;
+            QVERIFY(!parse({"--backend", name}, &error));
+            QVERIFY2(error.startsWith(QStringLiteral("--backend: ")), qPrintable(error));
+            QVERIFY2(error.contains(QStringLiteral("not available")), qPrintable(error));
+            QVERIFY2(error.contains(QStringLiteral("available: ") + availableBackends().join(QStringLiteral(", "))),
+                     qPrintable(error));
+        }
+    }
+
+    void defaultBackend_isTheEnvironmentsElseOpencv()
+    {
+        ServerConfig config;
+        QCOMPARE(config.effectiveBackend(), QStringLiteral("opencv"));
+        qputenv("EDGELENS_DNN_BACKEND", " CUDA ");
+        QCOMPARE(config.effectiveBackend(), QStringLiteral("cuda"));
+        config.backend = QStringLiteral("opencv");
+        QCOMPARE(config.effectiveBackend(), QStringLiteral("opencv"));
+    }
+
+    void automaticThreads_areEveryCore_explicitOnesWin()
+    {
+        const int cores = qMax(1, QThread::idealThreadCount());
+        ServerConfig config;
+        QCOMPARE(config.threads, 0);
+        for (const int workers : {1, 2, 8}) {
+            config.workers = workers;
+            QCOMPARE(config.effectiveThreads(), cores);
+        }
+        config.threads = 3;
+        QCOMPARE(config.effectiveThreads(), 3);
     }
 
     void embedded_isLoopbackOnAnEphemeralPort()

@@ -55,6 +55,18 @@ quint16 startAndWaitForListening(QProcess &process, const QStringList &arguments
     return 0;
 }
 
+// The server on 127.0.0.1, an ephemeral port and one worker for nanodet-m-320, plus `extra`.
+quint16 startNanodetOnLoopback(QProcess &process, const QStringList &extra, QString *stdoutText)
+{
+    return startAndWaitForListening(process,
+                                    QStringList{QStringLiteral("--host"), QStringLiteral("127.0.0.1"),
+                                                QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--model"),
+                                                QStringLiteral("nanodet-m-320"), QStringLiteral("--workers"),
+                                                QStringLiteral("1")}
+                                        + extra,
+                                    stdoutText);
+}
+
 QByteArray legacyRoundTrip(quint16 port, const QByteArray &image)
 {
     QTcpSocket socket;
@@ -100,10 +112,8 @@ private slots:
         QFETCH(int, signalNumber);
         QProcess process;
         QString out;
-        const quint16 port = startAndWaitForListening(
-            process,
-            {QStringLiteral("--host"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"), QStringLiteral("0"),
-             QStringLiteral("--model"), QStringLiteral("nanodet-m-320"), QStringLiteral("--workers"), QStringLiteral("1")},
+        const quint16 port = startNanodetOnLoopback(
+            process, {QStringLiteral("--threads"), QStringLiteral("2"), QStringLiteral("--backend"), QStringLiteral("opencv")},
             &out);
         if (port == 0)
             QFAIL(qPrintable(out + QString::fromUtf8(process.readAllStandardError())));
@@ -123,6 +133,60 @@ private slots:
             QStringLiteral("127\\.0\\.0\\.1:\\d+ legacy detect 297197 B -> 600x400, \\d+ detections .* in [0-9.]+ ms"));
         QVERIFY2(requestLine.match(log).hasMatch(), qPrintable(log));
         QVERIFY2(log.contains(QStringLiteral("shutting down")), qPrintable(log));
+        // The startup log says what runs the model and what else this OpenCV could use.
+        QVERIFY2(log.contains(QStringLiteral("with 1 workers x 2 OpenCV threads")), qPrintable(log));
+        static const QRegularExpression backendLine(
+            QStringLiteral("inference backend opencv \\(OpenCV/CPU\\); available: opencv"));
+        QVERIFY2(backendLine.match(log).hasMatch(), qPrintable(log));
+    }
+
+    void unavailableBackend_exitsWith1NamingTheAvailableOnes()
+    {
+        // --help says which backends this build has ("This OpenCV 4.6.0 build has: opencv.").
+        QProcess help;
+        help.start(serverBinary(), {QStringLiteral("--help")});
+        QVERIFY(help.waitForFinished(10000));
+        const QString text = QString::fromUtf8(help.readAllStandardOutput()).simplified();
+        static const QRegularExpression has(QStringLiteral("build has: ([a-z, ]+)\\."));
+        const QRegularExpressionMatch match = has.match(text);
+        QVERIFY2(match.hasMatch(), qPrintable(text));
+        const QStringList available = match.captured(1).split(QStringLiteral(", "));
+        QVERIFY(available.contains(QStringLiteral("opencv")));
+        QString missing;
+        for (const QString &name : {QStringLiteral("cuda"), QStringLiteral("openvino")}) {
+            if (!available.contains(name)) {
+                missing = name;
+                break;
+            }
+        }
+        if (missing.isEmpty())
+            QSKIP("this OpenCV build has CUDA and OpenVINO");
+
+        // From the option: refused while reading the command line.
+        QProcess option;
+        option.start(serverBinary(), {QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--model"),
+                                      QStringLiteral("nanodet-m-320"), QStringLiteral("--backend"), missing});
+        QVERIFY(option.waitForFinished(20000));
+        QCOMPARE(option.exitCode(), 1);
+        QString err = QString::fromUtf8(option.readAllStandardError());
+        QVERIFY2(err.contains(QStringLiteral("--backend: inference backend \"%1\" is not available").arg(missing)),
+                 qPrintable(err));
+        QVERIFY2(err.contains(QStringLiteral("(available: opencv")), qPrintable(err));
+        QVERIFY(option.readAllStandardOutput().isEmpty());
+
+        // From the environment: refused before any model loads, with the same words.
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("EDGELENS_DNN_BACKEND"), missing);
+        QProcess environment;
+        environment.setProcessEnvironment(env);
+        environment.start(serverBinary(), {QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--model"),
+                                           QStringLiteral("nanodet-m-320")});
+        QVERIFY(environment.waitForFinished(20000));
+        QCOMPARE(environment.exitCode(), 1);
+        err = QString::fromUtf8(environment.readAllStandardError());
+        QVERIFY2(err.contains(QStringLiteral("inference backend \"%1\" is not available").arg(missing)), qPrintable(err));
+        QVERIFY2(!err.contains(QStringLiteral("loaded in")), qPrintable(err));
+        QVERIFY(environment.readAllStandardOutput().isEmpty());
     }
 
     void missingModel_exitsWith2AndSaysWhereItLooked()
@@ -156,7 +220,7 @@ private slots:
         QCOMPARE(help.exitCode(), 0);
         const QString text = QString::fromUtf8(help.readAllStandardOutput());
         for (const char *option : {"--host", "--port", "--model", "--models-dir", "--conf", "--nms", "--workers",
-                                   "--max-frame-mb", "--max-pixels", "--max-connections", "--idle-timeout", "--token",
+                                   "--threads", "--backend", "--max-frame-mb", "--max-pixels", "--max-connections", "--idle-timeout", "--token",
                                    "--log-level", "--version"})
             QVERIFY2(text.contains(QLatin1String(option)), option);
 
@@ -185,11 +249,7 @@ private slots:
 
         QProcess server;
         QString out;
-        const quint16 port = startAndWaitForListening(
-            server,
-            {QStringLiteral("--host"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"), QStringLiteral("0"),
-             QStringLiteral("--model"), QStringLiteral("nanodet-m-320"), QStringLiteral("--workers"), QStringLiteral("1")},
-            &out);
+        const quint16 port = startNanodetOnLoopback(server, {}, &out);
         QVERIFY(port != 0);
 
         QTemporaryDir dir;

@@ -1,9 +1,9 @@
 #include "widgets/appsettings.h"
 
+#include "isolateduserstate.h"
+
 #include <QFile>
 #include <QSettings>
-#include <QStandardPaths>
-#include <QTemporaryDir>
 #include <QTest>
 
 using namespace edgelens;
@@ -13,16 +13,12 @@ class TestAppSettings final : public QObject
     Q_OBJECT
 
 private:
-    QTemporaryDir m_configDir;
+    edgelens::test::IsolatedUserState m_configDir; // QSettings ignores test mode
 
 private slots:
     void initTestCase()
     {
-        QStandardPaths::setTestModeEnabled(true);
         QVERIFY(m_configDir.isValid());
-        // QSettings ignores test mode; keep the user's real configuration out of reach.
-        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_configDir.path());
-        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_configDir.path());
     }
 
     void validateHost_acceptsAddressesAndHostNames_data()
@@ -106,7 +102,7 @@ private slots:
         QCOMPARE(loaded.lastFolder, s.lastFolder);
         QVERIFY(loaded == s);
         // The default store is QSettings("EdgeLens", "EdgeLens"), here redirected to the temp dir.
-        QVERIFY(QFile::exists(m_configDir.filePath(QStringLiteral("EdgeLens/EdgeLens.conf"))));
+        QVERIFY(QFile::exists(m_configDir.settingsDir() + QStringLiteral("/EdgeLens/EdgeLens.conf")));
     }
 
     void loadCorruptValues_usesDefaults()
@@ -131,6 +127,16 @@ private slots:
     {
         QSettings settings(m_configDir.filePath(QStringLiteral("absent.ini")), QSettings::IniFormat);
         QVERIFY(AppSettings::load(settings) == AppSettings());
+    }
+
+    void clientProtocol_followsTheStoredChoice()
+    {
+        AppSettings s;
+        QCOMPARE(s.clientProtocol(), DetectionClient::Protocol::Auto);
+        s.protocol = AppSettings::Protocol::V2;
+        QCOMPARE(s.clientProtocol(), DetectionClient::Protocol::V2);
+        s.protocol = AppSettings::Protocol::Legacy;
+        QCOMPARE(s.clientProtocol(), DetectionClient::Protocol::Legacy);
     }
 };
 

@@ -1,7 +1,8 @@
 #include "widgets/detailview.h"
 #include "widgets/imageview.h"
 
-#include <QBuffer>
+#include "testimages.h"
+
 #include <QCheckBox>
 #include <QDir>
 #include <QFile>
@@ -27,8 +28,7 @@ namespace {
 
 QImage testImage(int width, int height, QColor color)
 {
-    QImage image(width, height, QImage::Format_RGB32);
-    image.fill(color);
+    QImage image = test::solidImage(width, height, color);
     QPainter painter(&image);
     painter.fillRect(0, 0, width / 4, height / 4, Qt::white); // marks the top-left corner
     return image;
@@ -44,10 +44,7 @@ bool writeJpeg(const QImage &image, const QString &path)
 // (orientation 6), as phone cameras write them.
 QByteArray jpegWithExifOrientation6(const QImage &landscape)
 {
-    QByteArray jpeg;
-    QBuffer buffer(&jpeg);
-    buffer.open(QIODevice::WriteOnly);
-    QImageWriter(&buffer, "jpg").write(landscape);
+    const QByteArray jpeg = test::encodeImage(landscape, "JPEG");
     QByteArray tiff("MM\x00\x2A\x00\x00\x00\x08", 8); // big-endian TIFF, IFD at offset 8
     tiff += QByteArray("\x00\x01", 2);                // one entry
     tiff += QByteArray("\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00", 12); // Orientation SHORT 6
@@ -61,25 +58,15 @@ QByteArray jpegWithExifOrientation6(const QImage &landscape)
     return jpeg.left(2) + app1 + jpeg.mid(2);
 }
 
-Detection det(int classId, const QString &label, float confidence, const QRectF &box)
-{
-    Detection d;
-    d.classId = classId;
-    d.label = label;
-    d.confidence = confidence;
-    d.box = box;
-    return d;
-}
-
 DetectionResult threeDetections()
 {
     DetectionResult result;
     result.imageWidth = 400;
     result.imageHeight = 300;
     result.model = QStringLiteral("nanodet-m-320");
-    result.detections = {det(0, QStringLiteral("person"), 0.92f, QRectF(10, 10, 100, 200)),
-                         det(16, QStringLiteral("dog"), 0.61f, QRectF(150, 100, 80, 60)),
-                         det(2, QStringLiteral("car"), 0.31f, QRectF(250, 150, 120, 90))};
+    result.detections = {Detection{0, QStringLiteral("person"), 0.92f, QRectF(10, 10, 100, 200)},
+                         Detection{16, QStringLiteral("dog"), 0.61f, QRectF(150, 100, 80, 60)},
+                         Detection{2, QStringLiteral("car"), 0.31f, QRectF(250, 150, 120, 90)}};
     return result;
 }
 
@@ -251,7 +238,7 @@ private slots:
         DetectionResult result;
         result.imageWidth = 200;
         result.imageHeight = 320;
-        result.detections = {det(0, QStringLiteral("person"), 0.9f, QRectF(10, 10, 50, 50))};
+        result.detections = {Detection{0, QStringLiteral("person"), 0.9f, QRectF(10, 10, 50, 50)}};
         QVERIFY(showAndWait(view, rotated, QString(), result, true));
         QCOMPARE(view.originalView()->imageSize(), QSize(200, 320));
         QCOMPARE(view.visibleBoxCount(), 1);
@@ -318,7 +305,7 @@ private slots:
         DetectionResult half;
         half.imageWidth = 200;
         half.imageHeight = 150;
-        half.detections = {det(16, QStringLiteral("dog"), 0.8f, QRectF(75, 50, 40, 30))};
+        half.detections = {Detection{16, QStringLiteral("dog"), 0.8f, QRectF(75, 50, 40, 30)}};
         DetailView view;
         QVERIFY(showAndWait(view, m_original, m_result, half, true));
         QList<QRectF> boxes;

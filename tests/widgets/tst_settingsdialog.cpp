@@ -1,5 +1,3 @@
-#include "fakedetectionserver.h"
-
 #include "widgets/appsettings.h"
 #include "widgets/settingsdialog.h"
 
@@ -8,6 +6,11 @@
 #endif
 
 #include "client/detectionclient.h"
+
+#include "fakedetectionserver.h"
+#include "isolateduserstate.h"
+#include "testdata.h"
+#include "testnetwork.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -21,9 +24,6 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
-#include <QStandardPaths>
-#include <QTcpServer>
-#include <QTemporaryDir>
 #include <QTest>
 
 using namespace edgelens;
@@ -73,15 +73,6 @@ std::pair<bool, QString> runConnectionTest(SettingsDialog &dialog)
     return {finished.first().at(0).toBool(), message};
 }
 
-quint16 portWithNothingListening()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    const quint16 port = probe.serverPort();
-    probe.close();
-    return port;
-}
-
 } // namespace
 
 class TestSettingsDialog final : public QObject
@@ -89,15 +80,12 @@ class TestSettingsDialog final : public QObject
     Q_OBJECT
 
 private:
-    QTemporaryDir m_configDir;
+    test::IsolatedUserState m_configDir; // QSettings and QStandardPaths stay in a temporary folder
 
 private slots:
     void initTestCase()
     {
-        QStandardPaths::setTestModeEnabled(true);
         QVERIFY(m_configDir.isValid());
-        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_configDir.path());
-        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_configDir.path());
     }
 
     void init()
@@ -220,8 +208,7 @@ private slots:
 
     void modelList_showsCatalogModels()
     {
-        const QString shared = qEnvironmentVariable("EDGELENS_SHARED_DIR");
-        if (shared.isEmpty() || !QFile::exists(shared + QStringLiteral("/models/nanodet-m-320/nanodet-m-320.onnx")))
+        if (!QFile::exists(test::sharedPath(QStringLiteral("models/nanodet-m-320/nanodet-m-320.onnx"))))
             QSKIP("the shared models are not available here");
         SettingsDialog dialog(AppSettings{});
         auto *model = child<QComboBox>(&dialog, "model");
@@ -288,7 +275,7 @@ private slots:
 
     void testConnection_v2Server_showsServerInfoAndRoundTrip()
     {
-        FakeDetectionServer server(FakeDetectionServer::Mode::V2);
+        test::FakeDetectionServer server(test::FakeDetectionServer::Mode::V2);
         server.setInfo(QJsonObject{
             {QStringLiteral("software"), QStringLiteral("EdgeLens Server")},
             {QStringLiteral("version"), QStringLiteral("0.1.0")},
@@ -296,8 +283,8 @@ private slots:
                                                   {QStringLiteral("version"), QStringLiteral("1.0")}}},
             {QStringLiteral("protocol_version"), 2},
         });
-        QVERIFY(server.listen());
-        SettingsDialog dialog(remoteSettings(server.port()));
+        QVERIFY(server.listenOnLoopback());
+        SettingsDialog dialog(remoteSettings(server.serverPort()));
         const auto [ok, message] = runConnectionTest(dialog);
         QVERIFY2(ok, qPrintable(message));
         QVERIFY2(message.contains(QStringLiteral("EdgeLens Server 0.1.0")), qPrintable(message));
@@ -311,9 +298,9 @@ private slots:
 
     void testConnection_legacyServer_saysLegacy()
     {
-        FakeDetectionServer server(FakeDetectionServer::Mode::Legacy);
-        QVERIFY(server.listen());
-        SettingsDialog dialog(remoteSettings(server.port(), AppSettings::Protocol::Auto));
+        test::FakeDetectionServer server(test::FakeDetectionServer::Mode::Legacy);
+        QVERIFY(server.listenOnLoopback());
+        SettingsDialog dialog(remoteSettings(server.serverPort(), AppSettings::Protocol::Auto));
         const auto [ok, message] = runConnectionTest(dialog);
         QVERIFY2(ok, qPrintable(message));
         QVERIFY2(message.contains(QStringLiteral("legacy")), qPrintable(message));
@@ -323,9 +310,9 @@ private slots:
 
     void testConnection_v2OnlyAgainstLegacyServer_fails()
     {
-        FakeDetectionServer server(FakeDetectionServer::Mode::Legacy);
-        QVERIFY(server.listen());
-        AppSettings s = remoteSettings(server.port(), AppSettings::Protocol::V2);
+        test::FakeDetectionServer server(test::FakeDetectionServer::Mode::Legacy);
+        QVERIFY(server.listenOnLoopback());
+        AppSettings s = remoteSettings(server.serverPort(), AppSettings::Protocol::V2);
         s.timeoutMs = 1500;
         SettingsDialog dialog(s);
         const auto [ok, message] = runConnectionTest(dialog);
@@ -335,7 +322,7 @@ private slots:
 
     void testConnection_nothingListening_reportsRefused()
     {
-        const quint16 port = portWithNothingListening();
+        const quint16 port = test::unusedLoopbackPort();
         SettingsDialog dialog(remoteSettings(port));
         const auto [ok, message] = runConnectionTest(dialog);
         QVERIFY2(!ok, qPrintable(message));

@@ -94,6 +94,19 @@ QString AppSettings::connectHost() const
     return trimmed;
 }
 
+DetectionClient::Protocol AppSettings::clientProtocol() const
+{
+    switch (protocol) {
+    case Protocol::V2:
+        return DetectionClient::Protocol::V2;
+    case Protocol::Legacy:
+        return DetectionClient::Protocol::Legacy;
+    case Protocol::Auto:
+        break;
+    }
+    return DetectionClient::Protocol::Auto;
+}
+
 AppSettings AppSettings::load()
 {
     QSettings settings(kOrganization, kApplication);

@@ -3,6 +3,8 @@
 // The desktop app's user settings: one plain struct, persisted with QSettings so the app
 // restores the last target, thresholds and folders on start.
 
+#include "client/detectionclient.h"
+
 #include <QString>
 #include <QtGlobal>
 
@@ -44,6 +46,8 @@ struct AppSettings
 
     // host as QTcpSocket::connectToHost wants it: trimmed, IPv6 brackets removed.
     QString connectHost() const;
+    // The stored protocol choice as DetectionClient takes it.
+    DetectionClient::Protocol clientProtocol() const;
 
     static QString targetName(Target target);       // "embedded" | "remote"
     static QString protocolName(Protocol protocol); // "auto" | "v2" | "legacy"

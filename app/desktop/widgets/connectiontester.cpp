@@ -17,19 +17,6 @@ namespace edgelens {
 
 namespace {
 
-DetectionClient::Protocol clientProtocol(AppSettings::Protocol protocol)
-{
-    switch (protocol) {
-    case AppSettings::Protocol::V2:
-        return DetectionClient::Protocol::V2;
-    case AppSettings::Protocol::Legacy:
-        return DetectionClient::Protocol::Legacy;
-    case AppSettings::Protocol::Auto:
-        break;
-    }
-    return DetectionClient::Protocol::Auto;
-}
-
 QString milliseconds(double ms)
 {
     if (ms < 1)
@@ -89,7 +76,7 @@ void ConnectionTester::start(const AppSettings &settings)
     m_clock.start();
     m_client = new DetectionClient(this);
     m_client->setTarget(settings.connectHost(), settings.port);
-    m_client->setProtocol(clientProtocol(settings.protocol));
+    m_client->setProtocol(settings.clientProtocol());
     m_client->setTimeout(settings.timeoutMs);
     m_client->setMaxInFlight(1);
     // A test reports the first failure as it is; retrying would only delay the answer.

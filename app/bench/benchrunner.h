@@ -1,0 +1,54 @@
+#pragma once
+
+#include "detector/modelmanifest.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+#include <QTextStream>
+
+namespace edgelens {
+
+struct BenchOptions
+{
+    QList<ModelManifest> models; // the first one also gets the detailed server figures
+    QString imagesDir;           // images sent for the speed figures, read once into memory
+    double seconds = 5;          // per figure; 0: `count` images instead
+    int count = 0;
+    int workers = 2;             // server workers, and threads of the parallel detector-only figure
+    int threads = 1;             // cv::setNumThreads, applied to every figure
+    QString backend;             // createDetector() name; empty: its default
+    bool withMap = false;        // also score each model on mapImages / mapAnnotations
+    QString mapImages;
+    QString mapAnnotations;
+    bool withServer = true;
+    bool markdown = false;
+};
+
+// Runs edgelens-bench's measurements and prints them as they come: per model a summary row
+// (accuracy, forward time, detector-only and loopback throughput), then for the first model
+// the server with 1 and 4 clients in both protocols against the detector alone.
+class BenchRunner final
+{
+    Q_DISABLE_COPY_MOVE(BenchRunner)
+
+public:
+    explicit BenchRunner(const BenchOptions &options);
+
+    int run(); // exit code: 0, or 1 when nothing could be measured
+
+private:
+    struct ServerFigures;
+
+    void printMachine(const QString &when);
+    bool loadImages();
+    std::optional<ServerFigures> measureServer(const ModelManifest &manifest, bool detailed, QString *error);
+    QString scoreMap(const ModelManifest &manifest);
+
+    BenchOptions m_options;
+    QList<QByteArray> m_images;
+    QTextStream m_out;
+    QTextStream m_err;
+};
+
+} // namespace edgelens

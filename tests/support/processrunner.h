@@ -1,0 +1,30 @@
+#pragma once
+
+// Runs a built program the way a user or a script would and collects what it printed. The
+// test's event loop keeps turning while it waits, so loopback servers living in the test
+// process go on answering the child.
+
+#include <QHash>
+#include <QString>
+#include <QStringList>
+
+namespace edgelens::test {
+
+struct ProcessRun
+{
+    int exitCode = -1; // -1 when the program crashed, could not start or timed out
+    bool timedOut = false;
+    QString out;
+    QString err;
+};
+
+struct ProcessOptions
+{
+    QString workingDirectory;            // empty: the test's own
+    int timeoutMs = 120000;              // then the program is killed
+    QHash<QString, QString> environment; // added to (or replacing) the test's environment
+};
+
+ProcessRun runProcess(const QString &program, const QStringList &arguments, const ProcessOptions &options = {});
+
+} // namespace edgelens::test
