@@ -223,6 +223,15 @@ void TestCli::modelsVerify_checksTheSharedFiles()
                             QStringLiteral("fastestdet-352")});
     QVERIFY2(bad.exitCode == 1, qPrintable(bad.out + bad.err));
     QVERIFY2(bad.out.contains(QStringLiteral("MISMATCH")), qPrintable(bad.out));
+
+    // Asking to verify a model whose files are nowhere on the search path fails and says how to get it.
+    const QHash<QString, QString> noShared{{QStringLiteral("EDGELENS_NO_SHARED_MODELS"), QStringLiteral("1")},
+                                           {QStringLiteral("EDGELENS_MODEL_PATH"), m_dir.filePath(QStringLiteral("empty"))}};
+    const ProcessRun missing = runCli({QStringLiteral("models"), QStringLiteral("verify"), QStringLiteral("nanodet-m-320")},
+                                      QString(), 60000, noShared);
+    QVERIFY2(missing.exitCode == 1, qPrintable(missing.out + missing.err));
+    QVERIFY2(missing.out.contains(QStringLiteral("missing (get it with `edgelens-cli models download nanodet-m-320`)")),
+             qPrintable(missing.out));
 }
 
 void TestCli::modelsDownload_userManifest_fetchesIntoTheUserFolder()
