@@ -83,10 +83,12 @@ bool DetectionEngine::load(const QList<ModelManifest> &models, int workers, int 
             problems.append(manifest.name + QStringLiteral(": ") + why);
             continue;
         }
-        qCInfo(lcEngine).noquote() << "model" << manifest.name << "(" + manifest.family + ","
-                                   << QStringLiteral("%1x%2").arg(manifest.inputWidth).arg(manifest.inputHeight)
-                                   << "on" << probe->backendDescription() + ") loaded in"
-                                   << timer.elapsed() << "ms";
+        // Cascades scan the image at its own size: they have no network input to report.
+        const QString input = manifest.inputWidth > 0
+            ? QStringLiteral("%1x%2").arg(manifest.inputWidth).arg(manifest.inputHeight)
+            : QStringLiteral("any size");
+        qCInfo(lcEngine).noquote() << "model" << manifest.name << "(" + manifest.family + "," << input << "on"
+                                   << probe->backendDescription() + ") loaded in" << timer.elapsed() << "ms";
         m_models.append(manifest);
         m_backends.append(probe->backendDescription());
     }
