@@ -1,5 +1,7 @@
 #include "detectionclient.h"
 
+#include "protocol/softassert.h"
+
 #include <QBuffer>
 #include <QImageReader>
 #include <QLoggingCategory>
@@ -361,7 +363,7 @@ void DetectionClient::pump()
 
 void DetectionClient::openSession()
 {
-    Q_ASSERT(!m_session);
+    EL_RETURN_IF_FAIL(!m_session);
     m_session = new QTcpSocket(this);
     m_sessionReader = std::make_unique<protocol::FrameReader>(protocol::FrameReader::Mode::V2, kMaxReplyBytes);
     m_sessionState = SessionState::Connecting;

@@ -1,0 +1,3 @@
+#include "softassert.h"
+
+Q_LOGGING_CATEGORY(lcSoftAssert, "edgelens.assert")
