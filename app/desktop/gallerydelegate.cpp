@@ -69,9 +69,18 @@ QSize GalleryDelegate::sizeHint(const QStyleOptionViewItem &option, const QModel
 
 void GalleryDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const
 {
+    const bool selected = option.state.testFlag(QStyle::State_Selected);
+    const QPalette::ColorGroup group = !option.state.testFlag(QStyle::State_Enabled) ? QPalette::Disabled
+        : option.state.testFlag(QStyle::State_Active)                              ? QPalette::Normal
+                                                                                   : QPalette::Inactive;
+    // Styles that highlight only an item's text (Fusion, the default on Linux) would paint no
+    // selection at all for a cell whose text we draw ourselves, leaving HighlightedText on
+    // Base: unreadable. So the whole cell gets the highlight here.
+    if (selected)
+        painter->fillRect(option.rect, option.palette.brush(group, QPalette::Highlight));
     QStyleOptionViewItem opt = option;
     initStyleOption(&opt, index);
-    // The style paints selection, hover and focus so the cell looks native on every platform.
+    // The style adds hover and focus so the cell looks native on every platform.
     opt.text.clear();
     opt.icon = QIcon();
     opt.features &= ~QStyleOptionViewItem::HasDecoration;
@@ -103,8 +112,6 @@ void GalleryDelegate::paint(QPainter *painter, const QStyleOptionViewItem &optio
     }
     paintThumbnail(painter, right, resultImage, rightText, option);
 
-    const bool selected = option.state.testFlag(QStyle::State_Selected);
-    const QPalette::ColorGroup group = option.state.testFlag(QStyle::State_Enabled) ? QPalette::Normal : QPalette::Disabled;
     const QColor textColor = option.palette.color(group, selected ? QPalette::HighlightedText : QPalette::Text);
     const QFontMetrics fm = option.fontMetrics;
     const int line = fm.height();

@@ -1,37 +1,39 @@
 #pragma once
 
 // The EdgeLens window: a gallery of the images the user brought in, what the detector made
-// of them, and the controls for sending them. Logic lives in the classes it wires together
-// (GalleryModel, ProcessingQueue, ImageCollector, ThumbnailCache, EmbeddedServer); this
-// class owns the widgets, actions and status reporting.
+// of them, and the controls for sending them. A coordinator: logic lives in the classes it
+// wires together (GalleryModel, ProcessingQueue, ImageCollector, ThumbnailCache), the target
+// in TargetController, the status bar in StatusPresenter, exports in ExportController, the
+// session file in SessionController and the detail window in DetailController; this class
+// owns the actions, menus and views and routes between them.
 
 #include "appoptions.h"
 #include "widgets/appsettings.h"
 
-#include <QFuture>
 #include <QIcon>
 #include <QMainWindow>
-#include <QPointer>
 
 class QAction;
-class QComboBox;
-class QLabel;
 class QMimeData;
-class QProgressBar;
-class QTimer;
+class QToolBar;
 class QToolButton;
 
 namespace edgelens {
 
-class DetailView;
+class DetailController;
 class DetectionClient;
 class EmbeddedServer;
+class ExportController;
 class GalleryDelegate;
+class GalleryFilterBar;
 class GalleryFilterProxy;
 class GalleryModel;
 class GalleryView;
 class ImageCollector;
 class ProcessingQueue;
+class SessionController;
+class StatusPresenter;
+class TargetController;
 class ThumbnailCache;
 
 class MainWindow final : public QMainWindow
@@ -51,6 +53,9 @@ public:
 
     const AppSettings &settings() const { return m_settings; }
     void applySettings(const AppSettings &settings); // no questions asked (tests, startup)
+    // What OK in the settings dialog does: while images are on their way, a change of target
+    // is asked about first ("No" keeps the target and applies the rest); then it is stored.
+    void changeSettings(const AppSettings &chosen);
 
     // For tests and scripting.
     GalleryModel *galleryModel() const { return m_model; }
@@ -61,8 +66,9 @@ public:
     EmbeddedServer *embeddedServer() const { return m_embedded; }
     DetectionClient *detectionClient() const { return m_client; }
     bool isCollecting() const;
-    bool isSessionRestored() const { return m_sessionRestored; } // true at once without a session file
-    void saveSession() { saveSessionNow(); }
+    ExportController *exportController() const { return m_export; }
+    bool isSessionRestored() const; // true at once without a session file
+    void saveSession();
     // File > Export without the dialogs: format "coco" (target = file), "yolo" or "voc"
     // (target = folder), for the selected images (all when fewer than two are selected).
     // *message says what happened, for the status bar or an error box.
@@ -79,12 +85,12 @@ protected:
     void dragLeaveEvent(QDragLeaveEvent *event) override;
     void closeEvent(QCloseEvent *event) override;
     void showEvent(QShowEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
 
 private:
     void createActions();
     void createMenus();
     void createToolBar();
-    void createStatusBar();
     void restoreWindowState();
     void saveWindowState() const;
 
@@ -92,35 +98,27 @@ private:
     void addFolder();
     void rememberLastFolder(const QString &folder);
     void pasteFromClipboard();
+    void enqueueNew(const QStringList &paths);
     void removeSelected();
     void clearGallery();
     void startOrPause();
     void cancelProcessing();
     void retryFailed();
     void openSettings();
-    void exportDetections(const QString &format);
-    void copyMarkedUpImages();
     void openOutputFolder();
     void showAbout();
-    void showDetail(const QModelIndex &proxyIndex);
-    void stepDetail(int delta);
     void processSelectedAgain();
     void showContextMenu(const QPoint &pos);
     void zoomThumbnails(int step);
+    void arrangeToolBars();
 
-    void ensureTarget();
-    void applyTarget();
+    void handleItemFinished(const QString &path, bool ok);
+    void handleSessionRestored(const QStringList &queuedAgain, const QString &message);
     void handleCollectFinished(int found, int skipped, const QStringList &missing);
     void updateProgress();
-    void updateConnectionStatus();
     void updateActions();
-    void updateLabelFilter();
     void updateEmptyText();
     void checkAllDone();
-    void restoreSession();
-    void scheduleSessionSave();
-    void saveSessionNow();
-    void showError(const QString &message);
     QList<int> selectedSourceRows() const;
     QList<int> exportRows() const;
 
@@ -131,24 +129,20 @@ private:
     GalleryFilterProxy *m_proxy = nullptr;
     GalleryView *m_view = nullptr;
     GalleryDelegate *m_delegate = nullptr;
+    QToolBar *m_mainToolBar = nullptr;
+    GalleryFilterBar *m_filterBar = nullptr;
     ThumbnailCache *m_thumbnails = nullptr;
     ImageCollector *m_collector = nullptr;
     DetectionClient *m_client = nullptr;
     ProcessingQueue *m_queue = nullptr;
     EmbeddedServer *m_embedded = nullptr;
-    QPointer<DetailView> m_detail;
+    StatusPresenter *m_status = nullptr;
+    TargetController *m_target = nullptr;
+    ExportController *m_export = nullptr;
+    SessionController *m_session = nullptr;
+    DetailController *m_details = nullptr;
 
-    QComboBox *m_statusFilter = nullptr;
-    QComboBox *m_labelFilter = nullptr;
-    QComboBox *m_sortBox = nullptr;
-    QToolButton *m_sortOrder = nullptr;
     QToolButton *m_exportButton = nullptr;
-    QLabel *m_targetLabel = nullptr;
-    QLabel *m_stateLabel = nullptr;
-    QLabel *m_rateLabel = nullptr;
-    QProgressBar *m_progress = nullptr;
-    QTimer *m_statusTimer = nullptr;
-
     QAction *m_addImagesAction = nullptr;
     QAction *m_addFolderAction = nullptr;
     QAction *m_exportCocoAction = nullptr;
@@ -175,18 +169,9 @@ private:
     QAction *m_showResultAction = nullptr;
     QAction *m_copyPathAction = nullptr;
 
-    QString m_serverModel;   // from server-info
-    QString m_serverVersion;
-    double m_latencyMs = -1;
-    QString m_lastError;
-    QString m_outage; // non-empty while the queue holds for a lost connection
     int m_thumbStep = 0;     // zoom level, 0 = default size
     bool m_quitWhenDoneArmed = false;
     bool m_screenHooked = false;
-    int m_statusTicks = 0;
-    QTimer *m_sessionTimer = nullptr;
-    QFuture<bool> m_sessionSave;
-    bool m_sessionRestored = false;
 };
 
 } // namespace edgelens

@@ -6,6 +6,8 @@
 
 #include "appoptions.h"
 #include "embeddedserver.h"
+#include "englishplurals.h"
+#include "exportcontroller.h"
 #include "export/exporters.h"
 #include "galleryfilterproxy.h"
 #include "gallerymodel.h"
@@ -15,19 +17,30 @@
 #include "widgets/appsettings.h"
 #include "widgets/detailview.h"
 
+#include <QAction>
+#include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QDropEvent>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMenuBar>
+#include <QMessageBox>
 #include <QMimeData>
+#include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
+#include <QToolBar>
+#include <QToolButton>
 #include <QUrl>
+
+#include <algorithm>
 
 using namespace edgelens;
 
@@ -57,6 +70,77 @@ void drop(QWidget *window, QMimeData *mime)
     QVERIFY(dropEvent.isAccepted());
 }
 
+// Drag enter + drop delivered to `target` as QApplication delivers them: a widget that does
+// not take drops passes them on to its parents, up to the window.
+bool dropOn(QWidget *target, QMimeData *mime)
+{
+    const QPoint pos = target->rect().center();
+    QDragEnterEvent enter(pos, Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &enter);
+    if (!enter.isAccepted())
+        return false;
+    QDropEvent dropEvent(QPointF(pos), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &dropEvent);
+    return dropEvent.isAccepted();
+}
+
+// Answers every message box that comes up while it lives with `button`, remembering the
+// questions asked.
+class QuestionAnswerer final : public QObject
+{
+public:
+    explicit QuestionAnswerer(QMessageBox::StandardButton button)
+        : m_button(button)
+    {
+        connect(&m_timer, &QTimer::timeout, this, [this] {
+            auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+            if (!box || !box->button(m_button))
+                return;
+            questions << box->text();
+            box->button(m_button)->click();
+        });
+        m_timer.start(20);
+    }
+    QStringList questions;
+
+private:
+    QMessageBox::StandardButton m_button;
+    QTimer m_timer;
+};
+
+// Boxes as the gallery shows them and as a file format gives them back agree: same count
+// and labels per image, each box within `tolerance` pixels (formats round or normalise).
+void compareDetections(const QList<GalleryItem> &shown, const QList<ExportItem> &back, double tolerance)
+{
+    const auto byPosition = [](const Detection &a, const Detection &b) {
+        return std::make_tuple(a.label, qRound(a.box.x()), qRound(a.box.y()))
+            < std::make_tuple(b.label, qRound(b.box.x()), qRound(b.box.y()));
+    };
+    int compared = 0;
+    for (const GalleryItem &it : shown) {
+        const auto match = std::find_if(back.cbegin(), back.cend(), [&](const ExportItem &e) {
+            return QFileInfo(e.imagePath).canonicalFilePath() == it.path;
+        });
+        QVERIFY2(match != back.cend(), qPrintable(it.path));
+        QList<Detection> a = it.result.detections;
+        QList<Detection> b = match->detections;
+        QCOMPARE(b.size(), a.size());
+        std::sort(a.begin(), a.end(), byPosition);
+        std::sort(b.begin(), b.end(), byPosition);
+        const QRectF image(0, 0, it.result.imageWidth, it.result.imageHeight);
+        for (int i = 0; i < a.size(); ++i) {
+            QCOMPARE(b.at(i).label, a.at(i).label);
+            const QRectF want = a.at(i).box & image; // formats clip boxes to the image
+            const QRectF got = b.at(i).box;
+            const double worst = std::max({std::abs(got.left() - want.left()), std::abs(got.top() - want.top()),
+                                           std::abs(got.right() - want.right()), std::abs(got.bottom() - want.bottom())});
+            QVERIFY2(worst <= tolerance, qPrintable(QStringLiteral("%1 %2: off by %3 px").arg(it.fileName, a.at(i).label).arg(worst)));
+            ++compared;
+        }
+    }
+    QVERIFY(compared > 0);
+}
+
 } // namespace
 
 class TestMainWindow : public QObject
@@ -65,11 +149,13 @@ class TestMainWindow : public QObject
 
 private:
     QTemporaryDir m_settingsDir;
+    EnglishPlurals m_plurals; // as main() installs it: messages read as the user sees them
 
 private slots:
     void initTestCase()
     {
         QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::installTranslator(&m_plurals);
         // Window state and AppSettings go to a throw-away folder, never the user's.
         QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_settingsDir.path());
         QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_settingsDir.path());
@@ -108,9 +194,9 @@ private slots:
 
         // The folder is scanned in the background; four images, the text file skipped.
         QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->rowCount(), 4, 10000);
-        QTRY_VERIFY_WITH_TIMEOUT(window.statusBar()->currentMessage().contains(QStringLiteral("1 other file skipped"))
-                                     || !window.isCollecting(),
-                                 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.isCollecting(), 10000);
+        QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("4 images found, 1 other file skipped")),
+                 qPrintable(window.statusBar()->currentMessage()));
         QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && !window.isCollecting(), 120000);
         QVERIFY(allDone.size() >= 1);
 
@@ -157,9 +243,45 @@ private slots:
         for (const GalleryItem &it : model->items())
             shown += int(it.result.detections.size());
         QCOMPARE(exported, shown);
+        compareDetections(model->items(), back, 0.01);
         QVERIFY2(window.exportDetectionsTo(QStringLiteral("yolo"), dir.filePath(QStringLiteral("export/yolo")), &message),
                  qPrintable(message));
         QVERIFY(QFile::exists(dir.filePath(QStringLiteral("export/yolo/classes.txt"))));
+        QList<ExportItem> images;
+        for (const GalleryItem &it : model->items())
+            images.append(ExportItem{it.path, it.result.imageWidth, it.result.imageHeight, {}});
+        const QList<ExportItem> yolo = readYolo(dir.filePath(QStringLiteral("export/yolo")), images, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        compareDetections(model->items(), yolo, 0.5);
+        QVERIFY2(window.exportDetectionsTo(QStringLiteral("voc"), dir.filePath(QStringLiteral("export/voc")), &message),
+                 qPrintable(message));
+        const QList<ExportItem> voc = readVoc(dir.filePath(QStringLiteral("export/voc")), &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(voc.size(), 4);
+        compareDetections(model->items(), voc, 1.0);
+
+        // Copy Marked-up Images: every saved result lands in the folder, nothing there is
+        // overwritten (a file already called soccer.jpg stays as it was).
+        const QString copies = dir.filePath(QStringLiteral("copies"));
+        QVERIFY(QDir().mkpath(copies));
+        QFile existing(copies + QStringLiteral("/soccer.jpg"));
+        QVERIFY(existing.open(QIODevice::WriteOnly));
+        existing.write("keep me");
+        existing.close();
+        QSignalSpy copied(window.exportController(), &ExportController::copyFinished);
+        QVERIFY2(window.exportController()->copyMarkedUpImagesTo({0, 1, 2, 3}, copies, &message), qPrintable(message));
+        QVERIFY(copied.wait(10000));
+        QCOMPARE(copied.at(0).at(0).toInt(), 4);
+        QVERIFY(copied.at(0).at(1).toStringList().isEmpty());
+        QCOMPARE(QDir(copies).entryList(QDir::Files).size(), 5);
+        QVERIFY(existing.open(QIODevice::ReadOnly));
+        QCOMPARE(existing.readAll(), QByteArray("keep me"));
+        existing.close();
+        const QString soccerResult = model->item(model->rowOfPath(QFileInfo(in + QStringLiteral("/soccer.jpg")).canonicalFilePath())).resultPath;
+        QFile copy(copies + QStringLiteral("/soccer_2.jpg"));
+        QFile original(soccerResult);
+        QVERIFY(copy.open(QIODevice::ReadOnly) && original.open(QIODevice::ReadOnly));
+        QCOMPARE(copy.readAll(), original.readAll());
 
         // Filtering the gallery by a detected label hides the rest.
         window.galleryProxy()->setLabelFilter(QStringLiteral("car"));
@@ -303,6 +425,15 @@ private slots:
         QTRY_VERIFY(detail->isVisible());
         QCOMPARE(detail->originalPath(), it.path);
         QVERIFY(!detail->hasDetectionData());
+        // A double-click on the cell opens it too.
+        detail->close();
+        QTRY_VERIFY(!window.findChild<DetailView *>() || !window.findChild<DetailView *>()->isVisible());
+        const QRect cell = window.galleryView()->visualRect(window.galleryProxy()->index(0, 0));
+        // As a mouse delivers it: a click, then the second press arrives as a double-click.
+        QTest::mouseClick(window.galleryView()->viewport(), Qt::LeftButton, Qt::NoModifier, cell.center());
+        QTest::mouseDClick(window.galleryView()->viewport(), Qt::LeftButton, Qt::NoModifier, cell.center());
+        QTRY_VERIFY(window.findChild<DetailView *>() && window.findChild<DetailView *>()->isVisible());
+        QCOMPARE(window.findChild<DetailView *>()->originalPath(), it.path);
 
         QString message;
         QVERIFY(!window.exportDetectionsTo(QStringLiteral("coco"), dir.filePath(QStringLiteral("x.json")), &message));
@@ -356,6 +487,206 @@ private slots:
         QCOMPARE(restored.labelSummary, QStringLiteral("1 cat"));
         QVERIFY(QFile::exists(restored.resultPath));
         QCOMPARE(second.galleryModel()->allLabels(), QStringList{QStringLiteral("cat")});
+    }
+
+    void dropOnGalleryToolbarOrStatusBar_addsImages()
+    {
+        QTemporaryDir dir;
+        QStringList paths;
+        for (int i = 0; i < 3; ++i) {
+            QImage image(32, 24, QImage::Format_RGB32);
+            image.fill(QColor::fromHsv(i * 90, 200, 200));
+            paths << dir.filePath(QStringLiteral("drop%1.png").arg(i));
+            QVERIFY(image.save(paths.last()));
+        }
+        FlakyServer server;
+        QVERIFY(server.listen());
+        AppSettings settings;
+        settings.target = AppSettings::Target::Remote;
+        settings.host = QStringLiteral("127.0.0.1");
+        settings.port = server.port();
+        settings.protocol = AppSettings::Protocol::V2;
+        settings.outputDir = dir.filePath(QStringLiteral("out"));
+        MainWindow window(settings);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        // "Anywhere on the window": over the thumbnails, the toolbar and the status bar.
+        QList<QWidget *> targets{window.galleryView()->viewport(), window.findChild<QToolBar *>(QStringLiteral("mainToolBar")),
+                                 window.statusBar()};
+        for (int i = 0; i < targets.size(); ++i) {
+            QVERIFY(targets.at(i));
+            QMimeData mime;
+            mime.setUrls({QUrl::fromLocalFile(paths.at(i))});
+            QVERIFY2(dropOn(targets.at(i), &mime), targets.at(i)->metaObject()->className());
+            QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->rowCount(), i + 1, 10000);
+        }
+        // Something that is not a file is refused rather than silently accepted.
+        QMimeData text;
+        text.setText(QStringLiteral("just some words"));
+        QVERIFY(!dropOn(window.galleryView()->viewport(), &text));
+        QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 3, 20000);
+    }
+
+    void changeTargetWhileRunning_asksFirst()
+    {
+        QTemporaryDir dir;
+        QStringList paths;
+        for (int i = 0; i < 6; ++i) {
+            QImage image(32, 24, QImage::Format_RGB32);
+            image.fill(QColor::fromHsv(i * 50, 200, 200));
+            paths << dir.filePath(QStringLiteral("t%1.jpg").arg(i));
+            QVERIFY(image.save(paths.last()));
+        }
+        FlakyServer first;
+        FlakyServer second;
+        QVERIFY(first.listen());
+        QVERIFY(second.listen());
+        first.replyDelayMs = 400;
+        AppSettings settings;
+        settings.target = AppSettings::Target::Remote;
+        settings.host = QStringLiteral("127.0.0.1");
+        settings.port = first.port();
+        settings.protocol = AppSettings::Protocol::V2;
+        settings.maxInFlight = 1;
+        settings.outputDir = dir.filePath(QStringLiteral("out"));
+        MainWindow window(settings);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.addPaths(paths);
+        QTRY_VERIFY_WITH_TIMEOUT(window.processingQueue()->isBusy(), 10000);
+
+        AppSettings chosen = settings;
+        chosen.port = second.port();
+        chosen.jpegQuality = 77;
+        {
+            // "No": the target stays, the other changes are applied and stored.
+            QuestionAnswerer no(QMessageBox::No);
+            window.changeSettings(chosen);
+            QCOMPARE(no.questions.size(), 1);
+            QVERIFY2(no.questions.first().contains(QStringLiteral("still being processed")), qPrintable(no.questions.first()));
+        }
+        QCOMPARE(window.settings().port, first.port());
+        QCOMPARE(window.settings().jpegQuality, 77);
+        QCOMPARE(AppSettings::load().port, first.port());
+        QCOMPARE(AppSettings::load().jpegQuality, 77);
+        QVERIFY(window.processingQueue()->isBusy());
+        {
+            QuestionAnswerer yes(QMessageBox::Yes);
+            window.changeSettings(chosen);
+            QCOMPARE(yes.questions.size(), 1);
+        }
+        QCOMPARE(window.settings().port, second.port());
+        QCOMPARE(AppSettings::load().port, second.port());
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 30000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), 6);
+        QVERIFY(second.detectRequests >= 1);
+        {
+            // Nothing running: no question.
+            QuestionAnswerer any(QMessageBox::No);
+            window.changeSettings(settings);
+            QVERIFY(any.questions.isEmpty());
+        }
+        QCOMPARE(window.settings().port, first.port());
+    }
+
+    void menusAndToolbar_followConventionsWithShortcuts()
+    {
+        AppSettings settings;
+        MainWindow window(settings);
+        QStringList menus;
+        for (QAction *a : window.menuBar()->actions())
+            menus << a->text().remove(QLatin1Char('&'));
+        QCOMPARE(menus, (QStringList{QStringLiteral("File"), QStringLiteral("Edit"), QStringLiteral("View"),
+                                     QStringLiteral("Tools"), QStringLiteral("Help")}));
+        auto *bar = window.findChild<QToolBar *>(QStringLiteral("mainToolBar"));
+        QVERIFY(bar);
+        int checked = 0;
+        for (QAction *a : bar->actions()) {
+            if (a->isSeparator())
+                continue;
+            if (auto *button = qobject_cast<QToolButton *>(bar->widgetForAction(a)); button && button->menu()) {
+                // A drop-down (Export): each of its entries needs its own shortcut.
+                for (QAction *entry : button->menu()->actions()) {
+                    if (!entry->isSeparator())
+                        QVERIFY2(!entry->shortcut().isEmpty(), qPrintable(entry->text()));
+                }
+                continue;
+            }
+            QVERIFY2(!a->shortcut().isEmpty(), qPrintable(a->text()));
+            ++checked;
+        }
+        QVERIFY(checked >= 6);
+    }
+
+    void selectedCell_textStaysReadable()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("a_rather_long_file_name.jpg"));
+        QImage image(64, 48, QImage::Format_RGB32);
+        image.fill(Qt::darkGreen);
+        QVERIFY(image.save(path));
+        FlakyServer server;
+        QVERIFY(server.listen());
+        AppSettings settings;
+        settings.target = AppSettings::Target::Remote;
+        settings.host = QStringLiteral("127.0.0.1");
+        settings.port = server.port();
+        settings.protocol = AppSettings::Protocol::V2;
+        settings.outputDir = dir.filePath(QStringLiteral("out"));
+        MainWindow window(settings);
+        window.resize(900, 600);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.addPaths({path});
+        QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 1, 10000);
+
+        // The text lines under the thumbnails: how many pixels stand out from the cell's
+        // background. A selection that paints white text on white leaves only the status dot.
+        const auto inkInTextLines = [&window] {
+            const QRect cell = window.galleryView()->visualRect(window.galleryProxy()->index(0, 0));
+            const QImage shot = window.galleryView()->viewport()->grab().toImage();
+            const QRect lines(cell.left(), cell.bottom() - cell.height() / 4, cell.width(), cell.height() / 4);
+            const QColor background(shot.pixel(cell.right() - 2, cell.bottom() - 2));
+            int ink = 0;
+            for (int y = lines.top(); y <= lines.bottom(); ++y) {
+                for (int x = lines.left(); x <= lines.right(); ++x) {
+                    const QColor c(shot.pixel(x, y));
+                    ink += std::abs(c.red() - background.red()) + std::abs(c.green() - background.green())
+                            + std::abs(c.blue() - background.blue())
+                        > 240;
+                }
+            }
+            return ink;
+        };
+        const int unselected = inkInTextLines();
+        QVERIFY2(unselected > 150, qPrintable(QString::number(unselected)));
+        window.galleryView()->selectionModel()->select(window.galleryProxy()->index(0, 0), QItemSelectionModel::Select);
+        const int selected = inkInTextLines();
+        QVERIFY2(selected > unselected / 2, qPrintable(QStringLiteral("%1 vs %2 unselected").arg(selected).arg(unselected)));
+    }
+
+    void narrowWindow_filtersMoveToTheirOwnRow()
+    {
+        AppSettings settings;
+        MainWindow window(settings);
+        window.resize(1600, 700);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        auto *sort = window.findChild<QComboBox *>(QStringLiteral("sortKey"));
+        auto *main = window.findChild<QToolBar *>(QStringLiteral("mainToolBar"));
+        auto *filters = window.findChild<QToolBar *>(QStringLiteral("filterToolBar"));
+        QVERIFY(sort && main && filters);
+        QTRY_VERIFY(sort->isVisible());
+        QCOMPARE(filters->geometry().top(), main->geometry().top()); // one row
+
+        window.resize(900, 700);
+        // Every filter stays usable: nothing hides behind an overflow arrow.
+        QTRY_VERIFY(filters->geometry().top() > main->geometry().top());
+        QTRY_VERIFY(sort->isVisible());
+        QVERIFY(filters->geometry().contains(sort->geometry().translated(filters->geometry().topLeft())));
+
+        window.resize(1600, 700);
+        QTRY_COMPARE(filters->geometry().top(), main->geometry().top());
     }
 
     void emptyGallery_paintsDropHint()

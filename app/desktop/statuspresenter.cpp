@@ -1,0 +1,244 @@
+#include "statuspresenter.h"
+
+#include "client/detectionclient.h"
+#include "embeddedserver.h"
+#include "gallerymodel.h"
+#include "processingqueue.h"
+#include "widgets/connectiontester.h"
+
+#include <QJsonObject>
+#include <QLabel>
+#include <QLoggingCategory>
+#include <QProgressBar>
+#include <QStatusBar>
+#include <QTimer>
+
+Q_LOGGING_CATEGORY(lcStatusPresenter, "edgelens.app.status")
+
+namespace edgelens {
+
+namespace {
+
+QString formatDuration(qint64 ms)
+{
+    if (ms < 0)
+        return QStringLiteral("–");
+    const qint64 s = (ms + 999) / 1000;
+    if (s >= 3600)
+        return QStringLiteral("%1:%2:%3").arg(s / 3600).arg((s / 60) % 60, 2, 10, QLatin1Char('0')).arg(s % 60, 2, 10, QLatin1Char('0'));
+    return QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
+}
+
+} // namespace
+
+StatusPresenter::StatusPresenter(QStatusBar *bar, GalleryModel *model, ProcessingQueue *queue, DetectionClient *client,
+                                 EmbeddedServer *embedded, QObject *parent)
+    : QObject(parent)
+    , m_bar(bar)
+    , m_model(model)
+    , m_queue(queue)
+    , m_client(client)
+    , m_embedded(embedded)
+{
+    m_targetLabel = new QLabel(bar);
+    m_stateLabel = new QLabel(bar);
+    m_stateLabel->setTextFormat(Qt::PlainText);
+    m_progress = new QProgressBar(bar);
+    m_progress->setMaximumWidth(220);
+    m_progress->setTextVisible(true);
+    m_progress->setFormat(QStringLiteral("%v / %m"));
+    m_rateLabel = new QLabel(bar);
+    bar->addPermanentWidget(m_targetLabel);
+    bar->addPermanentWidget(m_stateLabel, 1);
+    bar->addPermanentWidget(m_progress);
+    bar->addPermanentWidget(m_rateLabel);
+
+    connect(m_queue, &ProcessingQueue::outageChanged, this, &StatusPresenter::reportOutage);
+    connect(m_client, &DetectionClient::connectionStateChanged, this, &StatusPresenter::updateConnectionStatus);
+    connect(m_client, &DetectionClient::protocolDetected, this, [this](DetectionClient::Protocol p) {
+        // Only v2 servers describe themselves; what they say is what the status bar shows.
+        if (p == DetectionClient::Protocol::V2)
+            m_client->requestServerInfo();
+        updateConnectionStatus();
+    });
+    connect(m_client, &DetectionClient::serverInfoReceived, this, [this](quint64, const QJsonObject &info, double ms) {
+        m_serverDescription = ConnectionTester::describeServerInfo(info);
+        m_latencyMs = ms;
+        updateConnectionStatus();
+    });
+    connect(m_client, &DetectionClient::pongReceived, this, [this](quint64, double ms) {
+        m_latencyMs = ms;
+        updateConnectionStatus();
+    });
+    connect(m_client, &DetectionClient::requestRetrying, this, [this](quint64, int attempt, const QString &reason) {
+        showMessage(tr("Connection problem, retrying (attempt %1): %2").arg(attempt).arg(reason), 5000);
+    });
+    connect(m_embedded, &EmbeddedServer::stateChanged, this, &StatusPresenter::updateConnectionStatus);
+
+    // Latency and rate go stale when nothing happens; refresh them on a slow timer, and
+    // measure latency while idle (a busy connection reports round trips with each result).
+    m_tick = new QTimer(this);
+    m_tick->setInterval(1000);
+    connect(m_tick, &QTimer::timeout, this, [this] {
+        updateProgress();
+        if (++m_ticks % 10 == 0 && m_client->activeProtocol() == DetectionClient::Protocol::V2
+            && m_client->connectionState() == DetectionClient::ConnectionState::Connected && !m_queue->isBusy())
+            m_client->ping();
+        emit refreshed();
+    });
+    m_tick->start();
+}
+
+void StatusPresenter::setTarget(AppSettings::Target target, const QString &host, quint16 port)
+{
+    m_target = target;
+    m_host = host;
+    m_port = port;
+    updateConnectionStatus();
+}
+
+void StatusPresenter::resetConnectionDetails()
+{
+    m_serverDescription.clear();
+    m_latencyMs = -1;
+    m_lastError.clear();
+    updateConnectionStatus();
+}
+
+void StatusPresenter::setServerDescription(const QString &description)
+{
+    m_serverDescription = description;
+    updateConnectionStatus();
+}
+
+void StatusPresenter::showError(const QString &message)
+{
+    m_lastError = message;
+    showMessage(message, 10000);
+    updateConnectionStatus();
+}
+
+void StatusPresenter::clearLastError()
+{
+    m_lastError.clear();
+    updateConnectionStatus();
+}
+
+void StatusPresenter::setLastFailure(const QString &fileName, const QString &reason)
+{
+    m_lastError = QStringLiteral("%1: %2").arg(fileName, reason);
+    updateConnectionStatus();
+}
+
+void StatusPresenter::showMessage(const QString &message, int timeoutMs)
+{
+    m_bar->showMessage(message, timeoutMs);
+}
+
+QString StatusPresenter::stateText() const
+{
+    return m_stateLabel->text();
+}
+
+void StatusPresenter::reportOutage(bool lost, const QString &reason)
+{
+    m_outage = lost ? reason : QString();
+    if (lost)
+        showMessage(tr("Lost the connection: %1 Waiting for it to come back; images stay queued.").arg(reason), 8000);
+    else
+        showMessage(tr("Connection is back; continuing."), 5000);
+    qCDebug(lcStatusPresenter) << "outage" << lost << reason;
+    updateConnectionStatus();
+}
+
+void StatusPresenter::updateProgress()
+{
+    const int total = m_queue->batchTotal();
+    const int finished = m_queue->batchFinished();
+    m_progress->setMaximum(qMax(total, 1));
+    m_progress->setValue(qMin(finished, qMax(total, 1)));
+    m_progress->setVisible(total > 0);
+    emit windowTitleChanged(total > 0 && m_queue->isBusy() ? tr("EdgeLens – %1 of %2").arg(finished).arg(total)
+                                                           : tr("EdgeLens"));
+    if (total == 0) {
+        m_rateLabel->clear();
+    } else if (m_queue->isBusy()) {
+        const double rate = m_queue->imagesPerSecond();
+        QString text = rate > 0 ? tr("%1 images/s").arg(rate, 0, 'f', rate < 10 ? 1 : 0) : tr("– images/s");
+        text += QStringLiteral(" · ") + tr("%1 left").arg(formatDuration(m_queue->estimatedRemainingMs()));
+        if (m_queue->isPaused())
+            text = tr("Paused") + QStringLiteral(" · ") + text;
+        m_rateLabel->setText(text);
+    } else {
+        const int failed = m_model->count(GalleryItem::Status::Failed);
+        m_rateLabel->setText(failed > 0 ? tr("Finished, %n failed", nullptr, failed) : tr("Finished"));
+    }
+}
+
+void StatusPresenter::updateConnectionStatus()
+{
+    const bool embedded = m_target == AppSettings::Target::Embedded;
+    if (embedded) {
+        m_targetLabel->setText(tr("Embedded server"));
+    } else {
+        const QString host = m_host.contains(QLatin1Char(':')) ? QStringLiteral("[%1]").arg(m_host) : m_host;
+        m_targetLabel->setText(tr("Device %1:%2").arg(host).arg(m_port));
+    }
+
+    QString state;
+    if (embedded) {
+        switch (m_embedded->state()) {
+        case EmbeddedServer::State::Stopped:
+            state = tr("idle (starts when images are added)");
+            break;
+        case EmbeddedServer::State::Starting:
+            state = tr("starting embedded server…");
+            break;
+        case EmbeddedServer::State::Failed:
+            state = tr("not running: %1").arg(m_embedded->errorSummary());
+            break;
+        case EmbeddedServer::State::Running:
+            break;
+        }
+    }
+    if (state.isEmpty()) {
+        switch (m_client->connectionState()) {
+        case DetectionClient::ConnectionState::Disconnected:
+            // Idle connections are closed by the server; the client reconnects on demand.
+            if (m_client->activeProtocol() == DetectionClient::Protocol::Legacy)
+                state = tr("legacy server (one connection per image)");
+            else if (m_client->activeProtocol() == DetectionClient::Protocol::V2 || !m_serverDescription.isEmpty())
+                state = tr("ready");
+            else
+                state = tr("not connected yet");
+            break;
+        case DetectionClient::ConnectionState::Connecting:
+            state = tr("connecting…");
+            break;
+        case DetectionClient::ConnectionState::Negotiating:
+            state = tr("negotiating…");
+            break;
+        case DetectionClient::ConnectionState::Connected:
+            state = m_client->activeProtocol() == DetectionClient::Protocol::Legacy ? tr("connected (legacy protocol)") : tr("connected");
+            break;
+        case DetectionClient::ConnectionState::Reconnecting:
+            state = tr("connection lost, reconnecting…");
+            break;
+        }
+        if (!m_serverDescription.isEmpty())
+            state += QStringLiteral(" · ") + m_serverDescription;
+        const double latency = m_latencyMs >= 0 ? m_latencyMs : m_queue->lastRoundTripMs();
+        if (latency > 0)
+            state += QStringLiteral(" · ") + tr("%1 ms").arg(latency, 0, 'f', latency < 10 ? 1 : 0);
+    }
+    if (!m_outage.isEmpty())
+        state += QStringLiteral(" · ") + tr("connection lost, retrying: %1").arg(m_outage);
+    else if (!m_lastError.isEmpty())
+        state += QStringLiteral(" · ") + tr("last error: %1").arg(m_lastError);
+    m_stateLabel->setText(state);
+    // The full story (e.g. where models were looked for) is one hover away.
+    const bool failed = embedded && m_embedded->state() == EmbeddedServer::State::Failed;
+    m_stateLabel->setToolTip(failed ? m_embedded->errorString() : state);
+}
+
+} // namespace edgelens
