@@ -1,7 +1,9 @@
 #include "detector/modelcatalog.h"
 #include "detector/modelmanifest.h"
+#include "testdata.h"
 
 #include <QFile>
+#include <QJsonObject>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTemporaryDir>
@@ -94,6 +96,24 @@ private Q_SLOTS:
         QCOMPARE(m->classNames.first(), QStringLiteral("person"));
         QCOMPARE(m->classNames.last(), QStringLiteral("toothbrush"));
         QCOMPARE(m->toJson().value(QStringLiteral("class_names")).toString(), QStringLiteral("coco"));
+    }
+
+    // Exports and labels use COCO's own spelling ("dining table", not Darknet's "diningtable"),
+    // so a COCO JSON export lines up with the dataset the models were trained on.
+    void cocoNames_matchTheCocoAnnotationCategories()
+    {
+        QFile file(edgelens::test::sharedPath(QStringLiteral("data/coco128-train/annotations/instances_train2017.json")));
+        if (!file.open(QIODevice::ReadOnly))
+            QSKIP("coco128 annotations not found under EDGELENS_SHARED_DIR");
+        QList<QPair<int, QString>> categories;
+        const QJsonArray array = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("categories")).toArray();
+        for (const QJsonValue &v : array)
+            categories.append({v[QStringLiteral("id")].toInt(), v[QStringLiteral("name")].toString()});
+        std::sort(categories.begin(), categories.end());
+        QStringList expected;
+        for (const auto &c : categories)
+            expected << c.second;
+        QCOMPARE(ModelManifest::cocoClassNames(), expected);
     }
 
     void brokenField_errorNamesFileAndField_data()
