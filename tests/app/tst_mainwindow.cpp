@@ -2,6 +2,7 @@
 // server (a real DetectionServer with a real model from EDGELENS_SHARED_DIR), and check
 // what the user would: the gallery, the status bar and the files on disk.
 
+#include "testdata.h"
 #include "flakyserver.h"
 
 #include "appoptions.h"
@@ -46,12 +47,7 @@ using namespace edgelens;
 
 namespace {
 
-QString samplesDir()
-{
-    const QByteArray shared = qgetenv("EDGELENS_SHARED_DIR");
-    return QDir(QString::fromLocal8Bit(shared.isEmpty() ? QByteArray("/work/shared") : shared))
-        .filePath(QStringLiteral("data/samples"));
-}
+using test::samplesDir;
 
 void copySample(const QString &name, const QString &to)
 {
