@@ -1,8 +1,10 @@
+#include "detector/decoder.h"
 #include "detector/modelcatalog.h"
 #include "detector/modelmanifest.h"
 #include "testdata.h"
 
 #include <QFile>
+#include <QRegularExpression>
 #include <QJsonObject>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -231,6 +233,35 @@ private Q_SLOTS:
         QCOMPARE(yolox.preprocess.padValue, 128.0);
         QCOMPARE(yolox.preprocess.interpolation, QStringLiteral("cubic"));
         QCOMPARE(yolox.inputWidth, 640);
+    }
+
+    // Users copy these examples next to their weights: each must load and give its decoder.
+    void docsExampleManifests_loadAndGiveADecoder()
+    {
+        QFile doc(QStringLiteral(EDGELENS_SOURCE_DIR "/docs/MODELS.md"));
+        QVERIFY2(doc.open(QIODevice::ReadOnly), qPrintable(doc.fileName()));
+        const QString text = QString::fromUtf8(doc.readAll());
+        static const QRegularExpression block(QStringLiteral("```json\\n(.*?)```"),
+                                              QRegularExpression::DotMatchesEverythingOption);
+        QStringList families;
+        for (auto it = block.globalMatch(text); it.hasNext();) {
+            QString json = it.next().captured(1);
+            if (!json.contains(QStringLiteral("\"family\"")))
+                continue;
+            // The format example elides its checksum; any 64 hex digits stand in for it.
+            json.replace(QStringLiteral("…64 hex digits…"), QString(64, QLatin1Char('0')));
+            QJsonParseError parseError;
+            const QJsonDocument parsed = QJsonDocument::fromJson(json.toUtf8(), &parseError);
+            QVERIFY2(parsed.isObject(), qPrintable(parseError.errorString() + QStringLiteral(": ") + json));
+            QString error;
+            const auto manifest = ModelManifest::fromJson(parsed.object(), QStringLiteral("MODELS.md"), &error);
+            QVERIFY2(manifest, qPrintable(error));
+            QVERIFY2(Decoder::create(*manifest, &error), qPrintable(manifest->name + QStringLiteral(": ") + error));
+            families << manifest->family;
+        }
+        QVERIFY2(families.contains(QStringLiteral("tf-ssd")), qPrintable(families.join(QLatin1Char(','))));
+        QVERIFY2(families.contains(QStringLiteral("caffe-ssd")), qPrintable(families.join(QLatin1Char(','))));
+        QVERIFY2(families.contains(QStringLiteral("yolov8")), qPrintable(families.join(QLatin1Char(','))));
     }
 };
 
