@@ -49,6 +49,32 @@ namespace {
 
 using test::samplesDir;
 
+// Small images of distinct colours: the gallery tells them apart and any server decodes them fast.
+QStringList writeColourImages(const QTemporaryDir &dir, const QString &namePattern, int count)
+{
+    QStringList paths;
+    for (int i = 0; i < count; ++i) {
+        QImage image(32, 24, QImage::Format_RGB32);
+        image.fill(QColor::fromHsv(i * 300 / count, 200, 200));
+        paths << QFileInfo(dir.filePath(namePattern.arg(i))).absoluteFilePath();
+        if (!image.save(paths.last()))
+            return {};
+    }
+    return paths;
+}
+
+// A remote device on this machine, results under the test's own folder.
+AppSettings remoteSettings(quint16 port, AppSettings::Protocol protocol, const QTemporaryDir &dir)
+{
+    AppSettings settings;
+    settings.target = AppSettings::Target::Remote;
+    settings.host = QStringLiteral("127.0.0.1");
+    settings.port = port;
+    settings.protocol = protocol;
+    settings.outputDir = dir.filePath(QStringLiteral("out"));
+    return settings;
+}
+
 void copySample(const QString &name, const QString &to)
 {
     QDir().mkpath(QFileInfo(to).absolutePath());
@@ -360,25 +386,15 @@ private slots:
     void switchRemoteTargetWhileRunning_nothingLost()
     {
         QTemporaryDir dir;
-        QStringList paths;
-        for (int i = 0; i < 8; ++i) {
-            QImage image(32, 24, QImage::Format_RGB32);
-            image.fill(QColor::fromHsv(i * 40, 200, 200));
-            paths << dir.filePath(QStringLiteral("img%1.jpg").arg(i));
-            image.save(paths.last());
-        }
+        const QStringList paths = writeColourImages(dir, QStringLiteral("img%1.jpg"), 8);
+        QCOMPARE(paths.size(), 8);
         FlakyServer first;
         FlakyServer second;
         QVERIFY(first.listen());
         QVERIFY(second.listen());
         first.replyDelayMs = 150;
-        AppSettings settings;
-        settings.target = AppSettings::Target::Remote;
-        settings.host = QStringLiteral("127.0.0.1");
-        settings.port = first.port();
-        settings.protocol = AppSettings::Protocol::V2;
+        AppSettings settings = remoteSettings(first.port(), AppSettings::Protocol::V2, dir);
         settings.maxInFlight = 2;
-        settings.outputDir = dir.filePath(QStringLiteral("out"));
         MainWindow window(settings);
         window.addPaths(paths);
         QTRY_VERIFY_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done) >= 1, 10000);
@@ -398,12 +414,7 @@ private slots:
         copySample(QStringLiteral("example_02.jpg"), dir.filePath(QStringLiteral("a.jpg")));
         FlakyServer legacy(/*legacy=*/true);
         QVERIFY(legacy.listen());
-        AppSettings settings;
-        settings.target = AppSettings::Target::Remote;
-        settings.host = QStringLiteral("127.0.0.1");
-        settings.port = legacy.port();
-        settings.protocol = AppSettings::Protocol::Legacy;
-        settings.outputDir = dir.filePath(QStringLiteral("out"));
+        AppSettings settings = remoteSettings(legacy.port(), AppSettings::Protocol::Legacy, dir);
         MainWindow window(settings);
         window.addPaths({dir.filePath(QStringLiteral("a.jpg"))});
         QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 1, 20000);
@@ -439,21 +450,11 @@ private slots:
     void restart_restoresGalleryAndResumesUnfinished()
     {
         QTemporaryDir dir;
-        QStringList paths;
-        for (int i = 0; i < 5; ++i) {
-            QImage image(32, 24, QImage::Format_RGB32);
-            image.fill(QColor::fromHsv(i * 50, 200, 200));
-            paths << QFileInfo(dir.filePath(QStringLiteral("p%1.jpg").arg(i))).absoluteFilePath();
-            image.save(paths.last());
-        }
+        const QStringList paths = writeColourImages(dir, QStringLiteral("p%1.jpg"), 5);
+        QCOMPARE(paths.size(), 5);
         FlakyServer server;
         QVERIFY(server.listen());
-        AppSettings settings;
-        settings.target = AppSettings::Target::Remote;
-        settings.host = QStringLiteral("127.0.0.1");
-        settings.port = server.port();
-        settings.protocol = AppSettings::Protocol::V2;
-        settings.outputDir = dir.filePath(QStringLiteral("out"));
+        AppSettings settings = remoteSettings(server.port(), AppSettings::Protocol::V2, dir);
         AppOptions options;
         options.sessionFile = dir.filePath(QStringLiteral("state/session.json"));
         {
@@ -488,21 +489,11 @@ private slots:
     void dropOnGalleryToolbarOrStatusBar_addsImages()
     {
         QTemporaryDir dir;
-        QStringList paths;
-        for (int i = 0; i < 3; ++i) {
-            QImage image(32, 24, QImage::Format_RGB32);
-            image.fill(QColor::fromHsv(i * 90, 200, 200));
-            paths << dir.filePath(QStringLiteral("drop%1.png").arg(i));
-            QVERIFY(image.save(paths.last()));
-        }
+        const QStringList paths = writeColourImages(dir, QStringLiteral("drop%1.png"), 3);
+        QCOMPARE(paths.size(), 3);
         FlakyServer server;
         QVERIFY(server.listen());
-        AppSettings settings;
-        settings.target = AppSettings::Target::Remote;
-        settings.host = QStringLiteral("127.0.0.1");
-        settings.port = server.port();
-        settings.protocol = AppSettings::Protocol::V2;
-        settings.outputDir = dir.filePath(QStringLiteral("out"));
+        AppSettings settings = remoteSettings(server.port(), AppSettings::Protocol::V2, dir);
         MainWindow window(settings);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
@@ -526,25 +517,15 @@ private slots:
     void changeTargetWhileRunning_asksFirst()
     {
         QTemporaryDir dir;
-        QStringList paths;
-        for (int i = 0; i < 6; ++i) {
-            QImage image(32, 24, QImage::Format_RGB32);
-            image.fill(QColor::fromHsv(i * 50, 200, 200));
-            paths << dir.filePath(QStringLiteral("t%1.jpg").arg(i));
-            QVERIFY(image.save(paths.last()));
-        }
+        const QStringList paths = writeColourImages(dir, QStringLiteral("t%1.jpg"), 6);
+        QCOMPARE(paths.size(), 6);
         FlakyServer first;
         FlakyServer second;
         QVERIFY(first.listen());
         QVERIFY(second.listen());
         first.replyDelayMs = 400;
-        AppSettings settings;
-        settings.target = AppSettings::Target::Remote;
-        settings.host = QStringLiteral("127.0.0.1");
-        settings.port = first.port();
-        settings.protocol = AppSettings::Protocol::V2;
+        AppSettings settings = remoteSettings(first.port(), AppSettings::Protocol::V2, dir);
         settings.maxInFlight = 1;
-        settings.outputDir = dir.filePath(QStringLiteral("out"));
         MainWindow window(settings);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
@@ -623,12 +604,7 @@ private slots:
         QVERIFY(image.save(path));
         FlakyServer server;
         QVERIFY(server.listen());
-        AppSettings settings;
-        settings.target = AppSettings::Target::Remote;
-        settings.host = QStringLiteral("127.0.0.1");
-        settings.port = server.port();
-        settings.protocol = AppSettings::Protocol::V2;
-        settings.outputDir = dir.filePath(QStringLiteral("out"));
+        AppSettings settings = remoteSettings(server.port(), AppSettings::Protocol::V2, dir);
         MainWindow window(settings);
         window.resize(900, 600);
         window.show();
