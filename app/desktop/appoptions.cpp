@@ -29,7 +29,7 @@ Outcome parseInto(QCommandLineParser &parser, const QStringList &arguments, AppO
     const QCommandLineOption port({QStringLiteral("p"), QStringLiteral("port")},
         QCoreApplication::translate("AppOptions", "Port of the device server (default 6000)."), QStringLiteral("port"));
     const QCommandLineOption embedded(QStringLiteral("embedded"),
-        QCoreApplication::translate("AppOptions", "Run detection in the app's own embedded server (the default)."));
+        QCoreApplication::translate("AppOptions", "Run detection in the app's own embedded server (the default) and start it right away."));
     const QCommandLineOption model({QStringLiteral("m"), QStringLiteral("model")},
         QCoreApplication::translate("AppOptions", "Model for the embedded server (see `edgelens-cli models`)."), QStringLiteral("name"));
     const QCommandLineOption quit(QStringLiteral("quit-when-done"),

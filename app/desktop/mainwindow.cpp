@@ -176,6 +176,11 @@ MainWindow::MainWindow(const AppSettings &settings, const AppOptions &options, Q
 
     m_session->restore();
 
+    // Asked for explicitly (the README's main command does): have the model loaded and the
+    // server listening before the first drop, so the status bar says it is ready.
+    if (m_options.embedded)
+        m_target->ensureReady();
+
     if (!m_options.images.isEmpty()) {
         m_quitWhenDoneArmed = m_options.quitWhenDone;
         addPaths(m_options.images);

@@ -679,6 +679,18 @@ private slots:
         QVERIFY2(inked > 200, qPrintable(QString::number(inked))); // the "Drop images here" text and frame
     }
 
+    void embeddedOnCommandLine_serverReadyBeforeTheFirstImage()
+    {
+        AppSettings settings;
+        AppOptions options;
+        options.embedded = true;
+        MainWindow window(settings, options);
+        QTRY_COMPARE_WITH_TIMEOUT(window.embeddedServer()->state(), EmbeddedServer::State::Running, 30000);
+        QCOMPARE(window.galleryModel()->rowCount(), 0);
+        QTRY_VERIFY2_WITH_TIMEOUT(window.statusText().contains(QStringLiteral("connected")), qPrintable(window.statusText()),
+                                  10000);
+    }
+
     void commandLine_parsesOptionsAndRejectsBadOnes()
     {
         QString error;
