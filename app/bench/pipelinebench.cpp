@@ -2,6 +2,7 @@
 
 #include "detector/annotator.h"
 #include "detector/detector.h"
+#include "detector/dnndetector.h"
 #include "eval/modelevaluation.h"
 
 #include <QElapsedTimer>
@@ -48,14 +49,8 @@ std::optional<double> PipelineBench::forwardMedianMs(const ModelManifest &manife
         const std::string model = manifest.files.at(0).path.toStdString();
         const std::string config = manifest.files.size() > 1 ? manifest.files.at(1).path.toStdString() : std::string();
         cv::dnn::Net net = cv::dnn::readNet(model, config);
-        // The pairs DnnDetector uses, so the forward is timed where detect() runs it.
-        if (backend == QLatin1String("openvino")) {
-            net.setPreferableBackend(cv::dnn::DNN_BACKEND_INFERENCE_ENGINE);
-            net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-        } else if (backend == QLatin1String("cuda")) {
-            net.setPreferableBackend(cv::dnn::DNN_BACKEND_CUDA);
-            net.setPreferableTarget(cv::dnn::DNN_TARGET_CUDA);
-        }
+        // The same backend/target pair as DnnDetector, so the forward is timed where detect() runs it.
+        DnnDetector::applyBackend(net, resolveBackend(backend));
         const std::vector<std::string> outputs = net.getUnconnectedOutLayersNames();
         const cv::Mat input(manifest.inputHeight, manifest.inputWidth, CV_8UC3, cv::Scalar(114, 114, 114));
         net.setInput(cv::dnn::blobFromImage(input, 1.0 / 255, cv::Size(manifest.inputWidth, manifest.inputHeight)));

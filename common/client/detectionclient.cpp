@@ -163,11 +163,6 @@ int DetectionClient::pendingCount() const
     return int(m_requests.size());
 }
 
-int DetectionClient::inFlightCount() const
-{
-    return int(m_wireToId.size() + m_legacySockets.size());
-}
-
 quint64 DetectionClient::submit(const QByteArray &imageBytes, const DetectOptions &options)
 {
     return enqueue(Kind::Detect, imageBytes, options);

@@ -80,7 +80,6 @@ public:
     Protocol activeProtocol() const;
     ConnectionState connectionState() const;
     int pendingCount() const;  // queued + in flight
-    int inFlightCount() const;
 
     // Queue one encoded image (JPEG, PNG, ... as read from disk). Returns its id (never 0).
     quint64 submit(const QByteArray &imageBytes, const DetectOptions &options = DetectOptions());

@@ -45,8 +45,6 @@ struct StageTimings
     double inferenceMs = 0;
     double markupMs = 0;
     double encodeMs = 0;
-
-    double totalMs() const { return decodeMs + inferenceMs + markupMs + encodeMs; }
 };
 
 struct DetectionResult

@@ -45,6 +45,25 @@ QStringList availableBackends()
     return names;
 }
 
+QString resolveBackend(const QString &name)
+{
+    QString backend = name.trimmed().toLower();
+    if (backend.isEmpty())
+        backend = qEnvironmentVariable("EDGELENS_DNN_BACKEND").trimmed().toLower();
+    return backend.isEmpty() ? QStringLiteral("opencv") : backend;
+}
+
+QString backendProblem(const QString &backend)
+{
+    if (!knownBackends().contains(backend))
+        return QStringLiteral("unknown inference backend \"%1\" (expected one of %2)")
+            .arg(backend, knownBackends().join(QStringLiteral(", ")));
+    if (!availableBackends().contains(backend))
+        return QStringLiteral("inference backend \"%1\" is not available in this OpenCV %2 build (available: %3)")
+            .arg(backend, QStringLiteral(CV_VERSION), availableBackends().join(QStringLiteral(", ")));
+    return {};
+}
+
 std::unique_ptr<Detector> createDetector(const ModelManifest &manifest, QString *error)
 {
     return createDetector(manifest, QString(), error);
@@ -56,22 +75,10 @@ std::unique_ptr<Detector> createDetector(const ModelManifest &manifest, const QS
     if (manifest.family == QLatin1String("cascade"))
         return CascadeDetector::create(manifest, error);
 
-    QString backend = requestedBackend.trimmed().toLower();
-    if (backend.isEmpty())
-        backend = qEnvironmentVariable("EDGELENS_DNN_BACKEND").trimmed().toLower();
-    if (backend.isEmpty())
-        backend = QStringLiteral("opencv");
-    if (!knownBackends().contains(backend)) {
+    const QString backend = resolveBackend(requestedBackend);
+    if (const QString problem = backendProblem(backend); !problem.isEmpty()) {
         if (error)
-            *error = QStringLiteral("unknown inference backend \"%1\" (expected one of %2)")
-                         .arg(backend, knownBackends().join(QStringLiteral(", ")));
-        return nullptr;
-    }
-    if (!availableBackends().contains(backend)) {
-        if (error)
-            *error = QStringLiteral("inference backend \"%1\" is not available in this OpenCV %2 build "
-                                    "(available: %3)")
-                         .arg(backend, QStringLiteral(CV_VERSION), availableBackends().join(QStringLiteral(", ")));
+            *error = problem;
         return nullptr;
     }
     if (!manifest.isComplete()) {

@@ -62,4 +62,10 @@ std::unique_ptr<Detector> createDetector(const ModelManifest &manifest, const QS
 QStringList availableBackends();
 QStringList knownBackends(); // every name createDetector() understands
 
+// What a backend request means: `name`, else $EDGELENS_DNN_BACKEND, else "opencv"; lower case.
+QString resolveBackend(const QString &name);
+
+// Empty when createDetector() can use `backend` (a resolved name) here, else the reason.
+QString backendProblem(const QString &backend);
+
 } // namespace edgelens

@@ -99,6 +99,23 @@ cv::dnn::Net loadNet(const ModelManifest &m, QString *error)
 
 } // namespace
 
+QString DnnDetector::applyBackend(cv::dnn::Net &net, const QString &backend)
+{
+    if (backend == QLatin1String("openvino")) {
+        net.setPreferableBackend(cv::dnn::DNN_BACKEND_INFERENCE_ENGINE);
+        net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+        return QStringLiteral("OpenVINO/CPU");
+    }
+    if (backend == QLatin1String("cuda")) {
+        net.setPreferableBackend(cv::dnn::DNN_BACKEND_CUDA);
+        net.setPreferableTarget(cv::dnn::DNN_TARGET_CUDA);
+        return QStringLiteral("CUDA/GPU");
+    }
+    net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+    return QStringLiteral("OpenCV/CPU");
+}
+
 std::unique_ptr<DnnDetector> DnnDetector::create(const ModelManifest &manifest, const QString &backend,
                                                  QString *error)
 {
@@ -116,19 +133,7 @@ std::unique_ptr<DnnDetector> DnnDetector::create(const ModelManifest &manifest, 
                                              : loadError;
             return nullptr;
         }
-        if (backend == QLatin1String("openvino")) {
-            d->m_net.setPreferableBackend(cv::dnn::DNN_BACKEND_INFERENCE_ENGINE);
-            d->m_net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-            d->m_backendDescription = QStringLiteral("OpenVINO/CPU");
-        } else if (backend == QLatin1String("cuda")) {
-            d->m_net.setPreferableBackend(cv::dnn::DNN_BACKEND_CUDA);
-            d->m_net.setPreferableTarget(cv::dnn::DNN_TARGET_CUDA);
-            d->m_backendDescription = QStringLiteral("CUDA/GPU");
-        } else {
-            d->m_net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-            d->m_net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-            d->m_backendDescription = QStringLiteral("OpenCV/CPU");
-        }
+        d->m_backendDescription = applyBackend(d->m_net, backend);
         d->m_outputNames = d->m_net.getUnconnectedOutLayersNames();
 
         // One forward on a blank canvas proves the outputs fit the family now, with a clear

@@ -19,6 +19,10 @@ class DnnDetector final : public Detector
 
 public:
     // backend: "opencv", "openvino" or "cuda" (checked by the caller).
+    // Points `net` at the backend/target pair for a resolved backend name; returns the
+    // description shown in logs ("OpenCV/CPU"). Shared with the bench so it times the same net.
+    static QString applyBackend(cv::dnn::Net &net, const QString &backend);
+
     static std::unique_ptr<DnnDetector> create(const ModelManifest &manifest, const QString &backend,
                                                QString *error);
 

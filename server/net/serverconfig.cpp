@@ -195,25 +195,15 @@ int ServerConfig::effectiveThreads() const
 
 QString ServerConfig::effectiveBackend() const
 {
-    QString name = backend.trimmed().toLower();
-    if (name.isEmpty())
-        name = qEnvironmentVariable("EDGELENS_DNN_BACKEND").trimmed().toLower();
-    return name.isEmpty() ? QStringLiteral("opencv") : name;
+    return resolveBackend(backend);
 }
 
 bool ServerConfig::checkBackend(const QString &name, QString *error)
 {
-    QString message;
-    if (!knownBackends().contains(name)) {
-        message = QStringLiteral("unknown inference backend \"%1\" (expected one of %2)")
-                      .arg(name, knownBackends().join(QStringLiteral(", ")));
-    } else if (!availableBackends().contains(name)) {
-        message = QStringLiteral("inference backend \"%1\" is not available in this OpenCV %2 build (available: %3)")
-                      .arg(name, QStringLiteral(CV_VERSION), availableBackends().join(QStringLiteral(", ")));
-    }
-    if (error && !message.isEmpty())
-        *error = message;
-    return message.isEmpty();
+    const QString problem = backendProblem(name);
+    if (error && !problem.isEmpty())
+        *error = problem;
+    return problem.isEmpty();
 }
 
 bool ServerConfig::applyLogLevel(const QString &level, QString *error)
