@@ -4,7 +4,7 @@
 #include "detectionengine.h"
 
 #include "detector/detector.h"
-#include "detector/modelcatalog.h"
+#include "models/modelcatalog.h"
 #include "protocol/protocol.h"
 
 #include <QFileInfo>
