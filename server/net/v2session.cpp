@@ -153,8 +153,11 @@ void V2Session::handleAuth(const Message &message)
         send(makeAuthOk(message.requestId));
         return;
     }
-    if (!m_service->checkToken(message.meta.value(QStringLiteral("token")).toString())) {
-        sendErrorAndClose(message.requestId, ErrorCode::Unauthorized, QStringLiteral("wrong token"));
+    QString why;
+    if (m_service->authenticate(m_connection->clientAddress(), message.meta.value(QStringLiteral("token")).toString(),
+                                &why)
+        != DetectionService::AuthResult::Ok) {
+        sendErrorAndClose(message.requestId, ErrorCode::Unauthorized, why);
         return;
     }
     m_authenticated = true;
