@@ -2,6 +2,7 @@
 // Prints numbers for people (docs/EVAL.md explains them); it is not a test and asserts nothing.
 
 #include "benchrunner.h"
+#include "photogenerator.h"
 #include "detector/detector.h"
 #include "models/modelcatalog.h"
 #include "net/serverconfig.h"
@@ -97,6 +98,12 @@ int main(int argc, char *argv[])
         sharedDir() + QStringLiteral("/data/coco128-train/annotations/instances_train2017.json"));
     const QCommandLineOption noServerOption(QStringLiteral("no-server"), QStringLiteral("Only the in-process figures."));
     const QCommandLineOption markdownOption(QStringLiteral("markdown"), QStringLiteral("Print the tables as Markdown."));
+    const QCommandLineOption makePhotosOption(
+        QStringLiteral("make-photos"),
+        QStringLiteral("Only write --count (default 24) 12 MP photos made from --images (default coco128-train) "
+                       "into DIR, for the shaped-link benchmark (packaging/shaped-link-bench.sh)."),
+        QStringLiteral("DIR"));
+    parser.addOption(makePhotosOption);
     parser.addOptions({modelsOption, imagesOption, secondsOption, countOption, workersOption, threadsOption,
                        backendOption, withMapOption, mapImagesOption, mapAnnotationsOption, noServerOption,
                        markdownOption});
@@ -135,6 +142,19 @@ int main(int argc, char *argv[])
         }
     }
     options.imagesDir = parser.value(imagesOption);
+    if (parser.isSet(makePhotosOption)) {
+        const QString source = options.imagesDir.isEmpty()
+            ? sharedDir() + QStringLiteral("/data/coco128-train/images") : options.imagesDir;
+        QString error;
+        const QStringList photos = PhotoGenerator::generate(source, parser.value(makePhotosOption),
+                                                            parser.isSet(countOption) ? options.count : 24, &error);
+        if (photos.isEmpty()) {
+            std::fprintf(stderr, "edgelens-bench: --make-photos: %s\n", qPrintable(error));
+            return 1;
+        }
+        std::printf("%d photos in %s\n", int(photos.size()), qPrintable(parser.value(makePhotosOption)));
+        return 0;
+    }
     options.withMap = parser.isSet(withMapOption);
     options.mapImages = parser.value(mapImagesOption);
     options.mapAnnotations = parser.value(mapAnnotationsOption);

@@ -3,12 +3,15 @@
 #include "client/clientresult.h"
 #include "client/detectionclient.h"
 #include "gallerymodel.h"
+#include "imaging/imagefilereader.h"
 #include "resultsaver.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QFutureWatcher>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QLoggingCategory>
 #include <QStandardPaths>
 #include <QtConcurrent/QtConcurrentRun>
@@ -22,33 +25,56 @@ namespace edgelens {
 
 namespace {
 
-// Larger inputs would be refused by the server's default frame limit anyway; reading them
-// into memory first would only waste it.
-constexpr qint64 kMaxImageBytes = qint64(protocol::kDefaultMaxFrameBytes);
 constexpr int kMaxOutageRequeues = 4;
 
 struct ReadOutcome
 {
-    QByteArray bytes;
+    PreparedImage prepared;
     QString error;
 };
 
-ReadOutcome readImageFile(const QString &path)
+// Worker thread: the file, reduced for the model when the server said what it needs.
+ReadOutcome readAndPrepare(const QString &path, const TransferOptions &transfer)
 {
     ReadOutcome out;
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        out.error = ProcessingQueue::tr("cannot open: %1").arg(file.errorString());
+    ImageFileReader::Result file = ImageFileReader::read(path);
+    if (!file.ok()) {
+        out.error = file.error;
         return out;
     }
-    if (file.size() > kMaxImageBytes) {
-        out.error = ProcessingQueue::tr("file too large (%1 MB)").arg(file.size() / (1024 * 1024));
-        return out;
+    out.prepared = ImageTransfer::prepare(file.bytes, transfer);
+    out.error = out.prepared.error;
+    return out;
+}
+
+struct SaveOutcome
+{
+    ResultSaver::Outcome saved;
+    ClientResult result;
+};
+
+// Worker thread: boxes back to the original's pixels, the markup drawn here, the files written.
+SaveOutcome completeAndSave(const ResultSaver::Plan &plan, ClientResult result, const PreparedImage &prepared,
+                            bool drawLocally, int maxSide, const QString &note, int jpegQuality)
+{
+    SaveOutcome out;
+    if (prepared.reduced || drawLocally) {
+        const ImageFileReader::Result file = ImageFileReader::read(plan.image.absolutePath);
+        if (!file.ok()) {
+            out.saved.error = file.error;
+            out.result = result;
+            return out;
+        }
+        QString error;
+        if (!ImageTransfer::completeResult(result.result, &result.jpeg, file.bytes, prepared, drawLocally, maxSide,
+                                           jpegQuality, note, &error)) {
+            out.saved.error = error;
+            out.result = result;
+            return out;
+        }
     }
-    out.bytes = file.readAll();
-    if (out.bytes.isEmpty())
-        out.error = file.error() != QFileDevice::NoError ? ProcessingQueue::tr("cannot read: %1").arg(file.errorString())
-                                                         : ProcessingQueue::tr("empty file");
+    out.saved = ResultSaver::save(plan, result);
+    out.result = std::move(result);
     return out;
 }
 
@@ -62,6 +88,8 @@ ProcessingQueue::ProcessingQueue(GalleryModel *model, DetectionClient *client, Q
     m_clock.start();
     connect(m_client, &DetectionClient::resultReady, this, &ProcessingQueue::handleResult);
     connect(m_client, &DetectionClient::requestFailed, this, &ProcessingQueue::handleFailure);
+    connect(m_client, &DetectionClient::serverInfoReceived, this,
+            [this](quint64 id, const QJsonObject &info, double) { handleServerInfo(id, info); });
     m_holdTimer = new QTimer(this);
     m_holdTimer->setSingleShot(true);
     connect(m_holdTimer, &QTimer::timeout, this, &ProcessingQueue::pump);
@@ -89,6 +117,9 @@ void ProcessingQueue::setMaxInFlight(int count)
 void ProcessingQueue::setTargetReady(bool ready)
 {
     m_targetReady = ready;
+    // Whoever is there now may serve another model, or speak only the legacy protocol.
+    m_serverKind = ServerKind::Unknown;
+    m_infoRequest = 0;
     if (ready)
         pump();
 }
@@ -248,10 +279,44 @@ QString ProcessingQueue::outputDirectoryFor(const QString &imagePath) const
     return QDir(pictures).filePath(QStringLiteral("EdgeLens/inferenced"));
 }
 
+void ProcessingQueue::askServer()
+{
+    m_serverKind = ServerKind::Asking;
+    m_infoRequest = m_client->requestServerInfo();
+}
+
+void ProcessingQueue::handleServerInfo(quint64 id, const QJsonObject &info)
+{
+    if (id != m_infoRequest || m_serverKind != ServerKind::Asking)
+        return;
+    m_serverKind = ServerKind::V2;
+    m_modelInput = QSize();
+    m_markupNote.clear();
+    const QJsonArray models = info.value(QStringLiteral("models")).toArray();
+    for (const QJsonValue &value : models) {
+        const QJsonObject model = value.toObject();
+        const bool chosen = m_options.model.isEmpty() ? model.value(QStringLiteral("default")).toBool()
+                                                      : model.value(QStringLiteral("name")).toString() == m_options.model;
+        if (!chosen)
+            continue;
+        m_modelInput = QSize(model.value(QStringLiteral("input_width")).toInt(),
+                             model.value(QStringLiteral("input_height")).toInt());
+        const QString family = model.value(QStringLiteral("family")).toString();
+        if (model.value(QStringLiteral("fallback")).toBool() || family == QLatin1String("cascade"))
+            m_markupNote = QStringLiteral("fallback detector: ") + model.value(QStringLiteral("name")).toString();
+    }
+    qCInfo(lcQueue) << "v2 server, model input" << m_modelInput;
+    pump();
+}
+
 void ProcessingQueue::pump()
 {
     if (!m_targetReady || m_paused || m_holdTimer->isActive())
         return;
+    if (m_serverKind == ServerKind::Unknown && !m_queue.empty())
+        askServer();
+    if (m_serverKind == ServerKind::Asking)
+        return; // the answer (or its failure: a legacy server) resumes
     // Keep one read ahead per slot so the socket never waits for the disk.
     const int openLimit = m_maxInFlight * 2;
     bool skipped = false;
@@ -274,19 +339,26 @@ void ProcessingQueue::pump()
 void ProcessingQueue::startRead(const QString &path)
 {
     const quint64 token = m_nextToken++;
-    m_open.insert(path, Open{token, 0});
+    Open open;
+    open.token = token;
+    open.drawLocally = m_serverKind == ServerKind::V2;
+    m_open.insert(path, open);
     setItemStatus(path, GalleryItem::Status::Sending);
     m_model->incrementAttempts(m_model->rowOfPath(path));
+    TransferOptions transfer;
+    transfer.sendOriginal = m_transfer.sendOriginalFiles || m_serverKind != ServerKind::V2;
+    transfer.modelInput = m_modelInput;
+    transfer.jpegQuality = 90;
     auto *watcher = new QFutureWatcher<ReadOutcome>(this);
     connect(watcher, &QFutureWatcher<ReadOutcome>::finished, this, [this, watcher, path, token] {
         watcher->deleteLater();
-        const ReadOutcome out = watcher->result();
-        readFinished(path, token, out.bytes, out.error);
+        ReadOutcome out = watcher->result();
+        readFinished(path, token, std::move(out.prepared), out.error);
     });
-    watcher->setFuture(QtConcurrent::run(readImageFile, path));
+    watcher->setFuture(QtConcurrent::run(readAndPrepare, path, transfer));
 }
 
-void ProcessingQueue::readFinished(const QString &path, quint64 token, const QByteArray &bytes, const QString &error)
+void ProcessingQueue::readFinished(const QString &path, quint64 token, PreparedImage prepared, const QString &error)
 {
     auto it = m_open.find(path);
     if (it == m_open.end() || it->token != token)
@@ -295,7 +367,13 @@ void ProcessingQueue::readFinished(const QString &path, quint64 token, const QBy
         finish(path, false, error);
         return;
     }
-    it->requestId = m_client->submit(bytes, m_options);
+    DetectOptions options = m_options;
+    // Detections as data are enough: the marked-up image is drawn here, on the original.
+    if (it->drawLocally)
+        options.returnImage = false;
+    it->requestId = m_client->submit(prepared.payload, options);
+    prepared.payload.clear(); // the client holds its own copy until the answer
+    it->prepared = std::move(prepared);
     m_pathOfRequest.insert(it->requestId, path);
     setItemStatus(path, GalleryItem::Status::Processing);
 }
@@ -312,6 +390,9 @@ void ProcessingQueue::handleResult(quint64 id, const ClientResult &result)
     if (m_outageClock.isValid()) {
         m_outageClock.invalidate();
         m_holdTimer->stop();
+        // server-info may have failed only because the target was away: ask again.
+        if (m_serverKind == ServerKind::Legacy && m_client->activeProtocol() != DetectionClient::Protocol::Legacy)
+            m_serverKind = ServerKind::Unknown;
         emit outageChanged(false, QString());
         pump();
     }
@@ -330,17 +411,32 @@ void ProcessingQueue::handleResult(quint64 id, const ClientResult &result)
             return;
         }
     }
-    auto *watcher = new QFutureWatcher<ResultSaver::Outcome>(this);
-    connect(watcher, &QFutureWatcher<ResultSaver::Outcome>::finished, this, [this, watcher, path, token, result] {
+    // A v2 answer without an image is drawn here; a legacy one (image only) is saved as it came.
+    const bool drawLocally = it->drawLocally && result.hasDetectionData && result.jpeg.isEmpty();
+    const PreparedImage prepared = it->prepared;
+    const int maxSide = m_transfer.resultMaxSide;
+    const QString note = m_markupNote;
+    const int quality = m_options.jpegQuality;
+    auto *watcher = new QFutureWatcher<SaveOutcome>(this);
+    connect(watcher, &QFutureWatcher<SaveOutcome>::finished, this, [this, watcher, path, token] {
         watcher->deleteLater();
-        const ResultSaver::Outcome out = watcher->result();
-        saveFinished(path, token, result, out.imagePath, out.sidecarPath, out.error);
+        const SaveOutcome out = watcher->result();
+        saveFinished(path, token, out.result, out.saved.imagePath, out.saved.sidecarPath, out.saved.error);
     });
-    watcher->setFuture(QtConcurrent::run([plan, result] { return ResultSaver::save(plan, result); }));
+    watcher->setFuture(QtConcurrent::run(completeAndSave, plan, result, prepared, drawLocally, maxSide, note, quality));
 }
 
 void ProcessingQueue::handleFailure(quint64 id, const QString &reason, bool retryable)
 {
+    if (id != 0 && id == m_infoRequest) {
+        if (m_serverKind == ServerKind::Asking) {
+            // Legacy servers do not describe themselves: files go as they are, as ever.
+            qCInfo(lcQueue) << "no server-info (" << reason << "): sending files as they are";
+            m_serverKind = ServerKind::Legacy;
+            pump();
+        }
+        return;
+    }
     const QString path = m_pathOfRequest.take(id);
     if (path.isEmpty())
         return;

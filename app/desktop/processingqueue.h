@@ -3,12 +3,18 @@
 // Feeds gallery items to a DetectionClient and records what comes back. Image bytes are
 // read and results written on worker threads; the GUI thread only moves small data.
 //
+// For a v2 server the queue first asks what it serves (server-info): large photos then go as
+// reduced copies sized for the model's input (ImageTransfer, on worker threads), the server is
+// asked for detections only, and the marked-up JPEG is drawn here on the original with the
+// shared annotator. Legacy servers get the file and send back their marked-up JPEG, as ever.
+//
 // Only a few items are "open" at a time (read, submitted or being saved), so 10,000 queued
 // images cost no memory until their turn. Every item that enters ends as done, failed (with
 // a reason) or cancelled: the client re-sends requests lost with a dropped connection, and
 // what still fails is marked failed, never left queued.
 
 #include "galleryitem.h"
+#include "imaging/imagetransfer.h"
 #include "protocol/detection.h"
 #include "resultsaver.h"
 
@@ -39,6 +45,12 @@ public:
         bool jsonSidecars = true;
     };
 
+    struct TransferSettings
+    {
+        bool sendOriginalFiles = false; // never reduce: send each file as it is
+        int resultMaxSide = 2048;       // results drawn here fit within this; 0: original size
+    };
+
     ProcessingQueue(GalleryModel *model, DetectionClient *client, QObject *parent = nullptr);
     ~ProcessingQueue() override;
 
@@ -46,6 +58,8 @@ public:
     DetectOptions detectOptions() const { return m_options; }
     void setOutputOptions(const OutputOptions &options);
     OutputOptions outputOptions() const { return m_output; }
+    void setTransferSettings(const TransferSettings &settings) { m_transfer = settings; }
+    TransferSettings transferSettings() const { return m_transfer; }
     void setMaxInFlight(int count);
     int maxInFlight() const { return m_maxInFlight; }
 
@@ -99,11 +113,16 @@ private:
         quint64 token = 0;    // distinguishes this attempt from earlier ones for the same path
         quint64 requestId = 0; // DetectionClient id once submitted
         bool saving = false;   // the answer is in; only the files are still being written
+        PreparedImage prepared; // what was sent (payload released once submitted)
+        bool drawLocally = false;
     };
+    enum class ServerKind { Unknown, Asking, V2, Legacy };
 
     void pump();
     void startRead(const QString &path);
-    void readFinished(const QString &path, quint64 token, const QByteArray &bytes, const QString &error);
+    void readFinished(const QString &path, quint64 token, PreparedImage prepared, const QString &error);
+    void askServer();
+    void handleServerInfo(quint64 id, const QJsonObject &info);
     void handleResult(quint64 id, const ClientResult &result);
     void handleFailure(quint64 id, const QString &reason, bool retryable);
     void saveFinished(const QString &path, quint64 token, const ClientResult &result, const QString &imagePath,
@@ -116,6 +135,11 @@ private:
     DetectionClient *m_client;
     DetectOptions m_options;
     OutputOptions m_output;
+    TransferSettings m_transfer;
+    ServerKind m_serverKind = ServerKind::Unknown;
+    quint64 m_infoRequest = 0;
+    QSize m_modelInput;   // the served model's input, from server-info
+    QString m_markupNote; // what the server would write on its markup (fallback detectors)
     int m_maxInFlight = 4;
     bool m_targetReady = false;
     bool m_paused = false;

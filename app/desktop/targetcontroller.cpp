@@ -79,6 +79,10 @@ void TargetController::apply(const AppSettings &settings)
     out.directory = m_settings.outputDir;
     out.jsonSidecars = m_settings.jsonSidecars;
     m_queue->setOutputOptions(out);
+    ProcessingQueue::TransferSettings transfer;
+    transfer.sendOriginalFiles = m_settings.sendOriginalFiles;
+    transfer.resultMaxSide = m_settings.resultMaxSide;
+    m_queue->setTransferSettings(transfer);
     m_client->setTimeout(m_settings.timeoutMs);
     m_queue->setMaxInFlight(m_settings.maxInFlight);
 

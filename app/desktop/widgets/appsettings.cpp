@@ -141,6 +141,8 @@ AppSettings AppSettings::load(QSettings &settings)
     s.outputDir = settings.value(QStringLiteral("outputDir")).toString();
     s.jpegQuality = readInt(settings, QStringLiteral("jpegQuality"), s.jpegQuality, 1, 100);
     s.jsonSidecars = settings.value(QStringLiteral("jsonSidecars"), s.jsonSidecars).toBool();
+    s.sendOriginalFiles = settings.value(QStringLiteral("sendOriginalFiles"), s.sendOriginalFiles).toBool();
+    s.resultMaxSide = readInt(settings, QStringLiteral("resultMaxSide"), s.resultMaxSide, 0, 65535);
     s.lastFolder = settings.value(QStringLiteral("lastFolder")).toString();
     settings.endGroup();
     return s;
@@ -176,6 +178,8 @@ void AppSettings::save(QSettings &settings) const
     settings.setValue(QStringLiteral("outputDir"), outputDir);
     settings.setValue(QStringLiteral("jpegQuality"), jpegQuality);
     settings.setValue(QStringLiteral("jsonSidecars"), jsonSidecars);
+    settings.setValue(QStringLiteral("sendOriginalFiles"), sendOriginalFiles);
+    settings.setValue(QStringLiteral("resultMaxSide"), resultMaxSide);
     settings.setValue(QStringLiteral("lastFolder"), lastFolder);
     settings.endGroup();
 }
@@ -253,7 +257,7 @@ bool operator==(const AppSettings &a, const AppSettings &b)
         && a.timeoutMs == b.timeoutMs && a.maxInFlight == b.maxInFlight && a.model == b.model
         && qFuzzyCompare(a.confidence + 1.0, b.confidence + 1.0) && qFuzzyCompare(a.nmsIou + 2.0, b.nmsIou + 2.0)
         && a.outputDir == b.outputDir && a.jpegQuality == b.jpegQuality && a.jsonSidecars == b.jsonSidecars
-        && a.lastFolder == b.lastFolder;
+        && a.sendOriginalFiles == b.sendOriginalFiles && a.resultMaxSide == b.resultMaxSide && a.lastFolder == b.lastFolder;
 }
 
 } // namespace edgelens

@@ -29,6 +29,8 @@ struct AppSettings
     QString outputDir;        // empty = "<first image folder>/inferenced"
     int jpegQuality = 90;
     bool jsonSidecars = true;
+    bool sendOriginalFiles = false; // v2: never send reduced copies sized for the model
+    int resultMaxSide = 2048;       // results drawn by the app fit within this; 0: original size
     QString lastFolder;       // last folder used by Add Folder / Add Images
 
     static AppSettings load();          // QSettings("EdgeLens", "EdgeLens") by default

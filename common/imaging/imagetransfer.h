@@ -1,0 +1,70 @@
+#pragma once
+
+#include "protocol/detection.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QSize>
+#include <QString>
+
+namespace edgelens {
+
+// How a client sends a photo to a v2 server that tells it the model's input size.
+struct TransferOptions
+{
+    bool sendOriginal = false; // "send original files": the file's bytes as they are
+    QSize modelInput;          // the served model's input (server-info); empty: unknown, send as is
+    // The reduced copy keeps this many pixels per model input pixel on each side. Chosen by
+    // measuring accuracy on 12 MP photos (docs/TRANSFER.md): 2 scores like the whole file.
+    double inputMultiple = 2.0;
+    int jpegQuality = 90;
+};
+
+// What to send for one file, and how its answer maps back to the file's own pixels.
+struct PreparedImage
+{
+    QByteArray payload;   // the bytes to send: a reduced JPEG, or the file itself
+    bool reduced = false;
+    QSize originalSize;   // the file's image after EXIF orientation; empty when unknown
+    QSize sentSize;       // the payload's image size (== originalSize when not reduced)
+    double scaleX = 1.0;  // payload pixels -> original pixels
+    double scaleY = 1.0;
+    QString error;        // the file is not a decodable image
+};
+
+// Client side of "send what the model needs, draw the result where it is viewed": reduces a
+// large photo with libjpeg's DCT scaling (a 12 MP JPEG is never decoded at full size to shrink
+// it), applies its EXIF orientation before re-encoding, maps the server's boxes back to the
+// original oriented image, and draws the markup (the shared Annotator) on a copy of the
+// original. Stateless and thread-safe: call it on worker threads.
+class ImageTransfer final
+{
+public:
+    static PreparedImage prepare(const QByteArray &file, const TransferOptions &options);
+
+    // The size a reduced copy of an `original`-sized image gets for `modelInput`; `original`
+    // itself when reducing would not save at least half of each side.
+    static QSize reducedSize(const QSize &original, const QSize &modelInput, double inputMultiple);
+
+    // Boxes from the payload's pixels to the original's, clipped to the original.
+    static QList<Detection> toOriginal(const QList<Detection> &detections, const PreparedImage &prepared);
+
+    // The original image (EXIF-oriented) with the detections (in its pixels) drawn by the
+    // shared Annotator, as a JPEG. maxSide > 0: the result fits within maxSide x maxSide,
+    // decoded at the least libjpeg reduction that fits (then area-resized if 1/8 is not
+    // enough); 0: original size, identical to the server's markup of the same detections.
+    static QByteArray renderMarkup(const QByteArray &file, const QList<Detection> &detections, int maxSide,
+                                   int jpegQuality, const QString &note, QString *error);
+
+    // Turns the server's answer for a prepared image into the answer for the file: boxes and
+    // size in the original's pixels, and (when drawLocally) the marked-up JPEG drawn here.
+    // False with *error when the result image could not be drawn.
+    static bool completeResult(DetectionResult &result, QByteArray *jpeg, const QByteArray &file,
+                               const PreparedImage &prepared, bool drawLocally, int maxSide, int jpegQuality,
+                               const QString &note, QString *error);
+
+    // The image's size after EXIF orientation, from its header alone; empty when unreadable.
+    static QSize orientedSize(const QByteArray &file);
+};
+
+} // namespace edgelens

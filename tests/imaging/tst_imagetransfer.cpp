@@ -1,0 +1,268 @@
+#include "detector/detector.h"
+#include "detector/imagepipeline.h"
+#include "imaging/imagefilereader.h"
+#include "imaging/imagetransfer.h"
+#include "markup/annotator.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <vector>
+
+using namespace edgelens;
+
+namespace {
+
+QByteArray encodeJpeg(const cv::Mat &image, int quality = 95)
+{
+    std::vector<uchar> out;
+    cv::imencode(".jpg", image, out, {cv::IMWRITE_JPEG_QUALITY, quality});
+    return QByteArray(reinterpret_cast<const char *>(out.data()), qsizetype(out.size()));
+}
+
+cv::Mat decode(const QByteArray &bytes, int flags = cv::IMREAD_COLOR)
+{
+    return cv::imdecode(cv::Mat(1, int(bytes.size()), CV_8UC1, const_cast<char *>(bytes.constData())), flags);
+}
+
+// A JPEG whose EXIF orientation tag says how to turn the stored pixels for display.
+QByteArray withExifOrientation(const QByteArray &jpeg, int orientation)
+{
+    QByteArray tiff;
+    tiff.append("II*\0", 4);
+    tiff.append("\x08\0\0\0", 4);             // IFD0 at offset 8
+    tiff.append("\x01\0", 2);                 // one entry
+    tiff.append("\x12\x01\x03\0\x01\0\0\0", 8); // Orientation, SHORT, count 1
+    tiff.append(char(orientation));
+    tiff.append("\0\0\0", 3);
+    tiff.append("\0\0\0\0", 4);               // no next IFD
+    QByteArray app1("Exif\0\0", 6);
+    app1.append(tiff);
+    const int length = int(app1.size()) + 2;
+    QByteArray segment("\xFF\xE1", 2);
+    segment.append(char(length >> 8));
+    segment.append(char(length & 0xFF));
+    segment.append(app1);
+    return jpeg.left(2) + segment + jpeg.mid(2);
+}
+
+// The stored pixels that display as `shown` under the EXIF orientation (1..8).
+cv::Mat storedFor(const cv::Mat &shown, int orientation)
+{
+    cv::Mat out;
+    switch (orientation) {
+    case 2: cv::flip(shown, out, 1); break;
+    case 3: cv::rotate(shown, out, cv::ROTATE_180); break;
+    case 4: cv::flip(shown, out, 0); break;
+    case 5: cv::transpose(shown, out); break;
+    case 6: cv::rotate(shown, out, cv::ROTATE_90_COUNTERCLOCKWISE); break;
+    case 7: cv::transpose(shown, out); cv::flip(out, out, -1); break;
+    case 8: cv::rotate(shown, out, cv::ROTATE_90_CLOCKWISE); break;
+    default: out = shown.clone(); break;
+    }
+    return out;
+}
+
+QRectF brightBox(const cv::Mat &bgr)
+{
+    cv::Mat grey, mask;
+    cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+    cv::threshold(grey, mask, 128, 255, cv::THRESH_BINARY);
+    const cv::Rect r = cv::boundingRect(mask);
+    return QRectF(r.x, r.y, r.width, r.height);
+}
+
+// Finds what it is told to: boxes given as fractions of whatever image it is handed.
+class FixedDetector final : public Detector
+{
+public:
+    explicit FixedDetector(QList<Detection> fractions)
+        : m_fractions(std::move(fractions))
+    {
+        m_manifest.name = QStringLiteral("fixed");
+        m_manifest.family = QStringLiteral("test");
+        m_manifest.inputWidth = 320;
+        m_manifest.inputHeight = 320;
+    }
+    QList<Detection> detect(const cv::Mat &bgr, const DetectParams &) override
+    {
+        lastSize = QSize(bgr.cols, bgr.rows);
+        QList<Detection> out = m_fractions;
+        for (Detection &d : out)
+            d.box = QRectF(d.box.x() * bgr.cols, d.box.y() * bgr.rows, d.box.width() * bgr.cols, d.box.height() * bgr.rows);
+        return out;
+    }
+    const ModelManifest &manifest() const override { return m_manifest; }
+    QString backendDescription() const override { return QStringLiteral("test"); }
+    QSize lastSize;
+
+private:
+    QList<Detection> m_fractions;
+    ModelManifest m_manifest;
+};
+
+} // namespace
+
+class TestImageTransfer : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void reduction_keepsOrientationAndMapsBoxes_data()
+    {
+        QTest::addColumn<int>("orientation");
+        for (int o = 1; o <= 8; ++o)
+            QTest::newRow(qPrintable(QStringLiteral("exif %1").arg(o))) << o;
+    }
+
+    void reduction_keepsOrientationAndMapsBoxes()
+    {
+        QFETCH(int, orientation);
+        // What a viewer shows: a landscape photo, one bright box off-centre (so any wrong
+        // rotation or flip moves it).
+        const QSize shownSize(2404, 1802);
+        const QRectF truth(301, 257, 640, 388);
+        cv::Mat shown(shownSize.height(), shownSize.width(), CV_8UC3, cv::Scalar(30, 40, 50));
+        cv::rectangle(shown, cv::Rect(int(truth.x()), int(truth.y()), int(truth.width()), int(truth.height())),
+                      cv::Scalar(255, 255, 255), cv::FILLED);
+        const QByteArray file = withExifOrientation(encodeJpeg(storedFor(shown, orientation)), orientation);
+
+        TransferOptions options;
+        options.modelInput = QSize(320, 320);
+        const PreparedImage prepared = ImageTransfer::prepare(file, options);
+        QVERIFY2(prepared.error.isEmpty(), qPrintable(prepared.error));
+        QVERIFY(prepared.reduced);
+        QCOMPARE(prepared.originalSize, shownSize);
+        QVERIFY(prepared.payload.size() < file.size() / 4);
+        const cv::Mat sent = decode(prepared.payload);
+        QCOMPARE(QSize(sent.cols, sent.rows), prepared.sentSize);
+        QVERIFY(prepared.sentSize.width() < shownSize.width() / 2);
+        // Same aspect as the shown image, upright.
+        QVERIFY(qAbs(double(sent.cols) / sent.rows - double(shownSize.width()) / shownSize.height()) < 0.01);
+
+        // The server finds the box in what it was sent; the client maps it back.
+        Detection found{0, QStringLiteral("box"), 0.9f, brightBox(sent)};
+        const QList<Detection> mapped = ImageTransfer::toOriginal({found}, prepared);
+        const QRectF box = mapped.first().box;
+        // Exact up to one sent pixel, the resolution of what the server saw.
+        const double tolerance = std::max(prepared.scaleX, prepared.scaleY) + 0.5;
+        QVERIFY2(qAbs(box.left() - truth.left()) <= tolerance && qAbs(box.top() - truth.top()) <= tolerance
+                     && qAbs(box.right() - truth.right()) <= tolerance
+                     && qAbs(box.bottom() - truth.bottom()) <= tolerance,
+                 qPrintable(QStringLiteral("mapped (%1,%2 %3x%4), truth (%5,%6 %7x%8), tolerance %9")
+                                .arg(box.x()).arg(box.y()).arg(box.width()).arg(box.height())
+                                .arg(truth.x()).arg(truth.y()).arg(truth.width()).arg(truth.height())
+                                .arg(tolerance)));
+
+        // The result drawn here is upright too, and the sidecar sizes are the original's.
+        DetectionResult result;
+        result.imageWidth = prepared.sentSize.width();
+        result.imageHeight = prepared.sentSize.height();
+        result.detections = {found};
+        QByteArray jpeg;
+        QString error;
+        QVERIFY(ImageTransfer::completeResult(result, &jpeg, file, prepared, true, 0, 90, QString(), &error));
+        QCOMPARE(QSize(result.imageWidth, result.imageHeight), shownSize);
+        QCOMPARE(result.detections.first().box, box);
+        const cv::Mat drawn = decode(jpeg);
+        QCOMPARE(QSize(drawn.cols, drawn.rows), shownSize);
+    }
+
+    void smallImagesAndSendOriginal_goAsTheyAre()
+    {
+        const QByteArray small = encodeJpeg(cv::Mat(480, 640, CV_8UC3, cv::Scalar(1, 2, 3)));
+        TransferOptions options;
+        options.modelInput = QSize(320, 320);
+        QVERIFY(!ImageTransfer::prepare(small, options).reduced); // 640 is twice 320: nothing to gain
+        const QByteArray big = encodeJpeg(cv::Mat(3000, 4000, CV_8UC3, cv::Scalar(1, 2, 3)));
+        options.sendOriginal = true;
+        const PreparedImage prepared = ImageTransfer::prepare(big, options);
+        QVERIFY(!prepared.reduced);
+        QCOMPARE(prepared.payload, big);
+        options.sendOriginal = false;
+        options.modelInput = QSize();
+        QVERIFY(!ImageTransfer::prepare(big, options).reduced); // a server that did not say
+    }
+
+    void clientMarkup_equalsServerMarkupPixelForPixel()
+    {
+        cv::Mat photo(900, 1200, CV_8UC3);
+        cv::randu(photo, cv::Scalar::all(0), cv::Scalar::all(255));
+        const QByteArray file = encodeJpeg(photo);
+        FixedDetector detector({Detection{0, QStringLiteral("person"), 0.93f, QRectF(0.1, 0.2, 0.3, 0.4)},
+                                Detection{16, QStringLiteral("dog"), 0.61f, QRectF(0.5, 0.5, 0.45, 0.3)},
+                                Detection{7, QString(), 0.4f, QRectF(0.0, 0.0, 0.2, 0.1)}});
+        PipelineRequest request;
+        request.markup = true;
+        request.jpegQuality = 90;
+        const PipelineOutcome server = ImagePipeline(detector).run(file, request);
+        QVERIFY2(server.ok, qPrintable(server.errorString));
+
+        // The client draws the same detections (data from the server) on its own decode.
+        QString error;
+        const QByteArray client = ImageTransfer::renderMarkup(file, server.detections, 0, 90, QString(), &error);
+        QVERIFY2(!client.isEmpty(), qPrintable(error));
+        const cv::Mat a = decode(server.jpeg);
+        const cv::Mat b = decode(client);
+        QCOMPARE(a.size(), b.size());
+        QCOMPARE(cv::norm(a, b, cv::NORM_INF), 0.0);
+        QCOMPARE(client, server.jpeg);
+
+        // Fit within 2048: same style, scaled result.
+        cv::Mat big;
+        cv::resize(photo, big, cv::Size(4032, 3024));
+        const QByteArray bigFile = encodeJpeg(big);
+        const QByteArray fitted = ImageTransfer::renderMarkup(bigFile, server.detections, 2048, 90, QString(), &error);
+        const cv::Mat f = decode(fitted);
+        QVERIFY(f.cols <= 2048 && f.rows <= 2048 && f.cols >= 1024);
+    }
+
+    void deviceReducedDecode_mapsBoxesToFullSize()
+    {
+        cv::Mat photo(3024, 4032, CV_8UC3, cv::Scalar(90, 90, 90));
+        const QByteArray file = encodeJpeg(photo, 80);
+        FixedDetector detector({Detection{0, QStringLiteral("person"), 0.9f, QRectF(0.25, 0.5, 0.5, 0.25)}});
+        PipelineRequest request;
+        request.reducedDecode = true;
+        const PipelineOutcome out = ImagePipeline(detector).run(file, request);
+        QVERIFY2(out.ok, qPrintable(out.errorString));
+        QCOMPARE(out.imageSize, QSize(4032, 3024));
+        QVERIFY(detector.lastSize.width() <= 4032 / 2); // decoded reduced
+        QVERIFY(detector.lastSize.width() >= 640);      // still twice the model input
+        const QRectF box = out.detections.first().box;
+        QVERIFY(qAbs(box.x() - 1008) < 1 && qAbs(box.y() - 1512) < 1 && qAbs(box.width() - 2016) < 1
+                && qAbs(box.height() - 756) < 1);
+
+        request.maxPixels = 4032 * 3000; // the header's size counts, not the reduced decode's
+        QCOMPARE(ImagePipeline(detector).run(file, request).errorCode, protocol::ErrorCode::TooLarge);
+
+        request = PipelineRequest();
+        request.reducedDecode = true;
+        request.markup = true; // the marked-up path stays exact
+        QVERIFY(ImagePipeline(detector).run(file, request).ok);
+        QCOMPARE(detector.lastSize, QSize(4032, 3024));
+    }
+
+    void fileReader_refusesOversizedAndMissingFiles()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("a.jpg"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray(5000, 'x'));
+        f.close();
+        QVERIFY(ImageFileReader::read(path).ok());
+        const ImageFileReader::Result tooBig = ImageFileReader::read(path, 4000);
+        QVERIFY(!tooBig.ok());
+        QVERIFY(tooBig.bytes.isEmpty());
+        QVERIFY(tooBig.error.contains(QStringLiteral("too large")));
+        QVERIFY(!ImageFileReader::read(dir.filePath(QStringLiteral("missing.jpg"))).ok());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestImageTransfer)
+#include "tst_imagetransfer.moc"
