@@ -100,7 +100,7 @@ int main(int argc, char *argv[])
     const QCommandLineOption markdownOption(QStringLiteral("markdown"), QStringLiteral("Print the tables as Markdown."));
     const QCommandLineOption makePhotosOption(
         QStringLiteral("make-photos"),
-        QStringLiteral("Only write --count (default 24) 12 MP photos made from --images (default coco128-train) "
+        QStringLiteral("Only write --count (default 24) 12 MP photos made from --images (default: coco128-train) "
                        "into DIR, for the shaped-link benchmark (packaging/shaped-link-bench.sh)."),
         QStringLiteral("DIR"));
     parser.addOption(makePhotosOption);
