@@ -10,6 +10,8 @@ packages=(
     qt6-base-dev qt6-image-formats-plugins
     # OpenCV (imgcodecs, dnn, objdetect) and its cascades, the detector of last resort
     libopencv-dev opencv-data
+    # the server's self-signed TLS certificate (libcrypto); `openssl s_client` in the TLS tests
+    libssl-dev openssl
 )
 if [[ "${EDGELENS_WITH_X:-0}" == 1 ]]; then
     # Only for screenshots of the app under a virtual X server.

@@ -6,6 +6,7 @@
 #include "v2session.h"
 
 #include <QLoggingCategory>
+#include <QSslSocket>
 #include <QTcpSocket>
 
 Q_LOGGING_CATEGORY(lcConnection, "edgelens.server.connection")
@@ -92,6 +93,12 @@ QString ClientConnection::peerName(const QTcpSocket *socket)
         ? QLatin1Char('[') + address.toString() + QLatin1Char(']')
         : address.toString();
     return host + QLatin1Char(':') + QString::number(socket->peerPort());
+}
+
+bool ClientConnection::isEncrypted() const
+{
+    const auto *tls = qobject_cast<const QSslSocket *>(m_socket);
+    return tls && tls->isEncrypted();
 }
 
 int ClientConnection::inFlight() const

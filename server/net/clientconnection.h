@@ -51,6 +51,7 @@ public:
     int inFlight() const;
     QString peer() const { return m_peer; }       // "192.0.2.7:51234", "[2001:db8::7]:51234"
     QHostAddress clientAddress() const { return m_clientAddress; }
+    bool isEncrypted() const; // TLS
     static QString peerName(const QTcpSocket *socket);
 
     // For the sessions.

@@ -5,6 +5,7 @@
 
 #include "detector/detector.h"
 #include "net/detectionservice.h"
+#include "v2channel.h"
 #include "net/serverconfig.h"
 #include "protocol/protocol.h"
 
@@ -140,38 +141,12 @@ public:
             write(encodePreamble());
         return true;
     }
-    void write(const QByteArray &bytes)
-    {
-        m_socket.write(bytes);
-        m_socket.waitForBytesWritten(5000);
-    }
+    void write(const QByteArray &bytes) { m_channel.send(bytes); }
     void send(const Message &message) { write(encodeMessage(message)); }
-
-    // The next message from the server; nullopt on timeout or when the server closed first.
-    std::optional<Message> next(int timeoutMs = 20000)
-    {
-        QDeadlineTimer deadline(timeoutMs);
-        for (;;) {
-            const FrameReader::Status status = m_reader.poll();
-            if (status == FrameReader::Status::Ready)
-                return m_reader.takeMessage();
-            if (status == FrameReader::Status::Error) {
-                qWarning() << "client parse error:" << m_reader.errorString();
-                return std::nullopt;
-            }
-            if (m_socket.bytesAvailable() == 0) {
-                if (m_socket.state() != QAbstractSocket::ConnectedState || deadline.hasExpired())
-                    return std::nullopt;
-                m_socket.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime())));
-            }
-            m_reader.append(m_socket.readAll());
-        }
-    }
-
+    std::optional<Message> next(int timeoutMs = 20000) { return m_channel.next(timeoutMs); }
     std::optional<Message> request(const Message &message, int timeoutMs = 20000)
     {
-        send(message);
-        return next(timeoutMs);
+        return m_channel.request(message, timeoutMs);
     }
 
     bool waitClosed(int timeoutMs)
@@ -182,12 +157,12 @@ public:
         return m_socket.state() == QAbstractSocket::UnconnectedState;
     }
 
-    bool serverPreambleSeen() const { return m_reader.preambleSeen(); }
+    bool serverPreambleSeen() const { return m_channel.serverPreambleSeen(); }
     QTcpSocket &socket() { return m_socket; }
 
 private:
     QTcpSocket m_socket;
-    FrameReader m_reader{FrameReader::Mode::V2};
+    test::V2Channel m_channel{&m_socket};
 };
 
 // The server on its own thread, the way the desktop app embeds it.
