@@ -82,6 +82,12 @@ bool DetectionServer::start(const ServerConfig &config, QString *error)
         m_startFailure = StartFailure::BadConfig;
         return false;
     }
+    if (m_config.tls && m_config.proxyProtocol) {
+        *error = QStringLiteral("the PROXY protocol works on plaintext ports only; a load balancer in front "
+                                "terminates TLS itself");
+        m_startFailure = StartFailure::BadConfig;
+        return false;
+    }
     m_config.maxFrameBytes = qMin(m_config.maxFrameBytes, protocol::kMaxFrameLimit);
     // Checked before any model loads: a backend this OpenCV lacks would otherwise surface as
     // every model failing to load.

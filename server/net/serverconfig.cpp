@@ -198,6 +198,13 @@ std::optional<ServerConfig> ServerConfig::fromParser(const QCommandLineParser &p
         return std::nullopt;
     config.plainPort = int(plainPort);
     config.proxyProtocol = parser.isSet(QStringLiteral("proxy-protocol"));
+    if (config.proxyProtocol && config.tls) {
+        // The header would have to be read before the TLS handshake, which QSslServer starts
+        // on its own; a balancer in front terminates TLS itself or passes plaintext on.
+        *error = QStringLiteral("--proxy-protocol works on plaintext ports only; use it without --tls (the load "
+                                "balancer can terminate TLS)");
+        return std::nullopt;
+    }
 
     if (parser.isSet(QStringLiteral("backend"))) {
         config.backend = parser.value(QStringLiteral("backend")).trimmed().toLower();

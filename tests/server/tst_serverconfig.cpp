@@ -56,17 +56,20 @@ private slots:
         QVERIFY(!config->proxyProtocol);
         QCOMPARE(config->maxQueued, 64);
 
-        config = parse({"--tls", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--plain-port", "6001", "--proxy-protocol",
-                        "--max-queue", "9"},
+        config = parse({"--tls", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--plain-port", "6001", "--max-queue", "9"},
                        &error);
         QVERIFY2(config, qPrintable(error));
         QVERIFY(config->tls);
         QCOMPARE(config->tlsCertificateFile, QStringLiteral("c.pem"));
         QCOMPARE(config->tlsKeyFile, QStringLiteral("k.pem"));
         QCOMPARE(config->plainPort, 6001);
-        QVERIFY(config->proxyProtocol);
         QCOMPARE(config->maxQueued, 9);
+        config = parse({"--proxy-protocol"}, &error);
+        QVERIFY2(config, qPrintable(error));
+        QVERIFY(config->proxyProtocol);
 
+        QVERIFY(!parse({"--tls", "--proxy-protocol"}, &error));
+        QVERIFY2(error.contains(QStringLiteral("plaintext ports only")), qPrintable(error));
         QVERIFY(!parse({"--tls-cert", "c.pem", "--tls-key", "k.pem"}, &error));
         QVERIFY2(error.contains(QStringLiteral("need --tls")), qPrintable(error));
         QVERIFY(!parse({"--tls", "--tls-cert", "c.pem"}, &error));

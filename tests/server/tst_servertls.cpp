@@ -4,6 +4,7 @@
 
 #include "isolateduserstate.h"
 #include "processrunner.h"
+#include "serverprocess.h"
 #include "v2channel.h"
 
 #include "protocol/protocol.h"
@@ -26,6 +27,7 @@
 
 using namespace edgelens;
 using namespace edgelens::protocol;
+using edgelens::test::ServerProcess;
 using edgelens::test::V2Channel;
 
 namespace {
@@ -45,82 +47,17 @@ QString normalizedFingerprint(QString text)
     return text;
 }
 
-// edgelens-server in its own process with the test's isolated user folder.
-class ServerProcess
+// "sha256:..." from stdout's "tls certificate sha256:<hex>".
+QString fingerprintOf(const ServerProcess &server)
 {
-public:
-    ~ServerProcess() { stop(); }
+    return server.stdoutCapture(QStringLiteral("^tls certificate (sha256:[0-9a-f]{64})$"));
+}
 
-    bool start(const test::IsolatedUserState &user, const QStringList &extra)
-    {
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        const QHash<QString, QString> childEnv = user.childEnvironment();
-        for (auto it = childEnv.begin(); it != childEnv.end(); ++it)
-            env.insert(it.key(), it.value());
-        m_process.setProcessEnvironment(env);
-        m_process.start(qEnvironmentVariable("EDGELENS_BIN_DIR") + QStringLiteral("/edgelens-server"),
-                        QStringList{QStringLiteral("--host"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
-                                    QStringLiteral("0"), QStringLiteral("--model"), QStringLiteral("nanodet-m-320"),
-                                    QStringLiteral("--workers"), QStringLiteral("1")}
-                            + extra);
-        if (!m_process.waitForStarted(5000))
-            return false;
-        static const QRegularExpression listening(QStringLiteral("^listening on \\S+:(\\d+)$"),
-                                                  QRegularExpression::MultilineOption);
-        QDeadlineTimer deadline(30000);
-        while (!deadline.hasExpired() && m_process.state() == QProcess::Running) {
-            m_process.waitForReadyRead(100);
-            m_out += QString::fromUtf8(m_process.readAllStandardOutput());
-            const QRegularExpressionMatch match = listening.match(m_out);
-            if (match.hasMatch()) {
-                m_port = quint16(match.captured(1).toUInt());
-                return true;
-            }
-        }
-        return false;
-    }
-
-    void stop()
-    {
-        if (m_process.state() == QProcess::NotRunning)
-            return;
-        ::kill(pid_t(m_process.processId()), SIGTERM);
-        if (!m_process.waitForFinished(15000))
-            m_process.kill();
-        m_process.waitForFinished(5000);
-    }
-
-    QString log()
-    {
-        m_err += QString::fromUtf8(m_process.readAllStandardError());
-        return m_err;
-    }
-    QString out() const { return m_out; }
-    quint16 port() const { return m_port; }
-    QString diagnostics() { return m_out + log(); }
-
-    // The plaintext port from "plaintext also on port N"; 0 when none.
-    quint16 plainPort() const
-    {
-        static const QRegularExpression line(QStringLiteral("^plaintext also on port (\\d+)$"),
-                                             QRegularExpression::MultilineOption);
-        return quint16(line.match(m_out).captured(1).toUInt());
-    }
-
-    // "sha256:..." from stdout's "tls certificate sha256:<hex>".
-    QString fingerprint() const
-    {
-        static const QRegularExpression line(QStringLiteral("^tls certificate (sha256:[0-9a-f]{64})$"),
-                                             QRegularExpression::MultilineOption);
-        return line.match(m_out).captured(1);
-    }
-
-private:
-    QProcess m_process;
-    QString m_out;
-    QString m_err;
-    quint16 m_port = 0;
-};
+// From "plaintext also on port N"; 0 when none.
+quint16 plainPortOf(const ServerProcess &server)
+{
+    return quint16(server.stdoutCapture(QStringLiteral("^plaintext also on port (\\d+)$")).toUInt());
+}
 
 struct OpenSsl
 {
@@ -194,9 +131,9 @@ private slots:
         QString first;
         {
             ServerProcess server;
-            QVERIFY2(server.start(*m_user, {QStringLiteral("--tls"), QStringLiteral("--token"), QStringLiteral("T")}),
+            QVERIFY2(server.start({QStringLiteral("--tls"), QStringLiteral("--token"), QStringLiteral("T")}, m_user->childEnvironment()),
                      qPrintable(server.diagnostics()));
-            first = server.fingerprint();
+            first = fingerprintOf(server);
             QVERIFY2(!first.isEmpty(), qPrintable(server.out()));
             QTRY_VERIFY_WITH_TIMEOUT(server.log().contains(QStringLiteral("TLS certificate ") + first), 5000);
             QVERIFY2(server.log().contains(QStringLiteral("created a self-signed certificate")), qPrintable(server.log()));
@@ -216,15 +153,15 @@ private slots:
         QVERIFY2(san.output.contains(QStringLiteral("IP Address:0:0:0:0:0:0:0:1")), qPrintable(san.output));
 
         ServerProcess again;
-        QVERIFY2(again.start(*m_user, {QStringLiteral("--tls")}), qPrintable(again.diagnostics()));
-        QCOMPARE(again.fingerprint(), first);
+        QVERIFY2(again.start({QStringLiteral("--tls")}, m_user->childEnvironment()), qPrintable(again.diagnostics()));
+        QCOMPARE(fingerprintOf(again), first);
         QVERIFY(!again.log().contains(QStringLiteral("created a self-signed certificate")));
     }
 
     void opensslClient_seesTls12Accepted_tls11Refused_andTheLoggedFingerprint()
     {
         ServerProcess server;
-        QVERIFY2(server.start(*m_user, {QStringLiteral("--tls"), QStringLiteral("--token"), QStringLiteral("T")}),
+        QVERIFY2(server.start({QStringLiteral("--tls"), QStringLiteral("--token"), QStringLiteral("T")}, m_user->childEnvironment()),
                  qPrintable(server.diagnostics()));
         const QString connect = QStringLiteral("127.0.0.1:%1").arg(server.port());
 
@@ -242,7 +179,7 @@ private slots:
                        pem);
         QCOMPARE(fingerprint.exitCode, 0);
         QCOMPARE(normalizedFingerprint(fingerprint.output.section(QLatin1Char('='), 1)),
-                 normalizedFingerprint(server.fingerprint()));
+                 normalizedFingerprint(fingerprintOf(server)));
 
         // SECLEVEL=0 lets this client offer TLS 1.1 at all; the refusal must be the server's.
         const OpenSsl tls11 =
@@ -258,7 +195,7 @@ private slots:
     void plaintextClient_onTheTlsPort_getsNothing()
     {
         ServerProcess server;
-        QVERIFY2(server.start(*m_user, {QStringLiteral("--tls")}), qPrintable(server.diagnostics()));
+        QVERIFY2(server.start({QStringLiteral("--tls")}, m_user->childEnvironment()), qPrintable(server.diagnostics()));
         const QList<QByteArray> requests = {encodeLegacyFrame(m_image),
                                             QByteArray(encodePreamble() + encodeMessage(makeDetect(1, {}, m_image)))};
         for (const QByteArray &request : requests) {
@@ -281,7 +218,7 @@ private slots:
     void v2OverTls_withTheToken_getsResults_withoutItUnauthorized()
     {
         ServerProcess server;
-        QVERIFY2(server.start(*m_user, {QStringLiteral("--tls"), QStringLiteral("--token"), QStringLiteral("T")}),
+        QVERIFY2(server.start({QStringLiteral("--tls"), QStringLiteral("--token"), QStringLiteral("T")}, m_user->childEnvironment()),
                  qPrintable(server.diagnostics()));
         for (const QString &peerName : {QStringLiteral("localhost"), QStringLiteral("127.0.0.1")}) {
             const std::unique_ptr<QSslSocket> socket = connectTls(server.port(), peerName);
@@ -314,7 +251,7 @@ private slots:
     void sixWrongTokens_thenTheRightOneWithinTheMinute_isRefused()
     {
         ServerProcess server;
-        QVERIFY2(server.start(*m_user, {QStringLiteral("--tls"), QStringLiteral("--token"), QStringLiteral("T")}),
+        QVERIFY2(server.start({QStringLiteral("--tls"), QStringLiteral("--token"), QStringLiteral("T")}, m_user->childEnvironment()),
                  qPrintable(server.diagnostics()));
         const auto tryToken = [&](const QString &token) -> std::optional<Message> {
             const std::unique_ptr<QSslSocket> socket = connectTls(server.port(), QStringLiteral("localhost"));
@@ -339,15 +276,15 @@ private slots:
     void plainPort_servesTheTutorialsClientsOnlyWhenAsked()
     {
         ServerProcess tlsOnly;
-        QVERIFY2(tlsOnly.start(*m_user, {QStringLiteral("--tls")}), qPrintable(tlsOnly.diagnostics()));
-        QCOMPARE(tlsOnly.plainPort(), quint16(0));
+        QVERIFY2(tlsOnly.start({QStringLiteral("--tls")}, m_user->childEnvironment()), qPrintable(tlsOnly.diagnostics()));
+        QCOMPARE(plainPortOf(tlsOnly), quint16(0));
 
         ServerProcess server;
-        QVERIFY2(server.start(*m_user, {QStringLiteral("--tls"), QStringLiteral("--plain-port"), QStringLiteral("0")}),
+        QVERIFY2(server.start({QStringLiteral("--tls"), QStringLiteral("--plain-port"), QStringLiteral("0")}, m_user->childEnvironment()),
                  qPrintable(server.diagnostics()));
-        QVERIFY(server.plainPort() != 0);
+        QVERIFY(plainPortOf(server) != 0);
         QTcpSocket legacy;
-        legacy.connectToHost(QHostAddress::LocalHost, server.plainPort());
+        legacy.connectToHost(QHostAddress::LocalHost, plainPortOf(server));
         QVERIFY(legacy.waitForConnected(5000));
         legacy.write(encodeLegacyFrame(m_image));
         QByteArray reply;
@@ -362,7 +299,7 @@ private slots:
         QVERIFY(reply.mid(4).startsWith("\xFF\xD8\xFF"));
 
         QTcpSocket plain;
-        plain.connectToHost(QHostAddress::LocalHost, server.plainPort());
+        plain.connectToHost(QHostAddress::LocalHost, plainPortOf(server));
         QVERIFY(plain.waitForConnected(5000));
         V2Channel client(&plain);
         client.send(encodePreamble());
