@@ -7,7 +7,7 @@
 #include "tlslistener.h"
 
 #include "detector/detector.h"
-#include "detector/modelcatalog.h"
+#include "models/modelcatalog.h"
 #include "protocol/protocol.h"
 
 #include <QFileInfo>
