@@ -208,8 +208,7 @@ private slots:
 
     void modelList_showsCatalogModels()
     {
-        if (!QFile::exists(test::sharedPath(QStringLiteral("models/nanodet-m-320/nanodet-m-320.onnx"))))
-            QSKIP("the shared models are not available here");
+        EDGELENS_REQUIRE_SHARED(QStringLiteral("models/nanodet-m-320/nanodet-m-320.onnx"));
         SettingsDialog dialog(AppSettings{});
         auto *model = child<QComboBox>(&dialog, "model");
         QVERIFY(model->itemText(0).contains(QStringLiteral("nanodet-m-320"))); // the catalog default
