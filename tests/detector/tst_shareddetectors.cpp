@@ -96,18 +96,20 @@ private Q_SLOTS:
         params.maxDetections = 3;
         QCOMPARE(detector->detect(m_soccer, params), first.mid(0, 3));
 
-        // Only people, and the same people the unfiltered run found (the photo has several).
+        // Only people, and at least as many as among all classes (the photo has several; other
+        // classes no longer take places of the limit).
         params.maxDetections = 100;
         params.classFilter = {0};
         const QList<Detection> people = detector->detect(m_soccer, params);
         DetectParams everything = params;
         everything.classFilter.clear();
-        QList<Detection> expectedPeople;
+        qsizetype peopleAmongAll = 0;
         for (const Detection &d : detector->detect(m_soccer, everything))
-            if (d.classId == 0)
-                expectedPeople.append(d);
-        QVERIFY(!people.isEmpty());
-        QCOMPARE(people, expectedPeople);
+            peopleAmongAll += d.classId == 0 ? 1 : 0;
+        QVERIFY(peopleAmongAll > 0);
+        QVERIFY2(people.size() >= peopleAmongAll, qPrintable(QStringLiteral("%1 < %2").arg(people.size()).arg(peopleAmongAll)));
+        for (const Detection &d : people)
+            QCOMPARE(d.classId, 0);
     }
 
     void boxes_followTheImage_whenItIsPadded()
