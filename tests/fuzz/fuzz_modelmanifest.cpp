@@ -3,7 +3,7 @@
 // that says why.
 
 #include "fuzzsupport.h"
-#include "detector/modelmanifest.h"
+#include "models/modelmanifest.h"
 
 #include <QJsonDocument>
 
