@@ -36,7 +36,13 @@ lo_bytes() { in_ns cat /sys/class/net/lo/statistics/tx_bytes; }
 
 start_server() {
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    in_ns "$bin/edgelens-server" --host 127.0.0.1 --port "$port" --model "$model" >"$work/server.log" 2>&1 &
+    # Not through in_ns: a backgrounded shell function would leave $! naming a subshell, and
+    # killing it would leave the server running. `ip netns exec` execs the server itself.
+    if [ $rooted = 1 ]; then
+        ip netns exec "$ns" "$bin/edgelens-server" --host 127.0.0.1 --port "$port" --model "$model" >"$work/server.log" 2>&1 &
+    else
+        "$bin/edgelens-server" --host 127.0.0.1 --port "$port" --model "$model" >"$work/server.log" 2>&1 &
+    fi
     server_pid=$!
     for _ in $(seq 1 300); do
         in_ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && return 0
