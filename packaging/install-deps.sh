@@ -8,6 +8,8 @@ packages=(
     cmake ninja-build g++
     # Qt 6 (Core, Gui, Widgets, Network, Concurrent, Test) and WebP/TIFF thumbnails in the app
     qt6-base-dev qt6-image-formats-plugins
+    # the app keeps the device token in the desktop keyring
+    qtkeychain-qt6-dev
     # OpenCV (imgcodecs, dnn, objdetect) and its cascades, the detector of last resort
     libopencv-dev opencv-data
 )

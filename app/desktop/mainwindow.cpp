@@ -727,6 +727,9 @@ void MainWindow::changeSettings(const AppSettings &chosen)
             keep.host = m_settings.host;
             keep.port = m_settings.port;
             keep.protocol = m_settings.protocol;
+            keep.devices = m_settings.devices;
+            keep.embeddedJoins = m_settings.embeddedJoins;
+            keep.token = m_settings.token;
             keep.model = m_settings.model;
             applySettings(keep);
             keep.save();
