@@ -1,9 +1,9 @@
 #include "pipelinebench.h"
 
-#include "detector/annotator.h"
+#include "markup/annotator.h"
 #include "detector/detector.h"
 #include "detector/dnndetector.h"
-#include "eval/modelevaluation.h"
+#include "evalrun/modelevaluation.h"
 
 #include <QElapsedTimer>
 #include <QFuture>

@@ -1,6 +1,6 @@
 #include "detectionengine.h"
 
-#include "detector/annotator.h"
+#include "markup/annotator.h"
 #include "detector/detector.h"
 
 #include <QElapsedTimer>
