@@ -57,7 +57,8 @@ DeviceTrustDialog::DeviceTrustDialog(Kind kind, const QString &deviceName, const
         trust->setObjectName(QStringLiteral("trustButton"));
         QPushButton *cancel = buttons->addButton(QDialogButtonBox::Cancel);
         cancel->setObjectName(QStringLiteral("cancelButton"));
-        cancel->setDefault(true); // Enter must not trust by accident
+        trust->setAutoDefault(false);
+        m_safeButton = cancel;
     } else {
         setWindowTitle(tr("%1 has a different certificate").arg(deviceName));
         text->setText(tr("The certificate %1 offers is not the one you trusted before. Someone on the network may be "
@@ -72,7 +73,8 @@ DeviceTrustDialog::DeviceTrustDialog(Kind kind, const QString &deviceName, const
         forget->setObjectName(QStringLiteral("forgetButton"));
         QPushButton *close = buttons->addButton(QDialogButtonBox::Close);
         close->setObjectName(QStringLiteral("closeButton"));
-        close->setDefault(true);
+        forget->setAutoDefault(false);
+        m_safeButton = close;
     }
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
@@ -90,6 +92,14 @@ DeviceTrustDialog::DeviceTrustDialog(Kind kind, const QString &deviceName, const
 }
 
 DeviceTrustDialog::~DeviceTrustDialog() = default;
+
+void DeviceTrustDialog::showEvent(QShowEvent *event)
+{
+    QDialog::showEvent(event);
+    // QDialogButtonBox picks the accept button as default when shown; the safe one it is.
+    m_safeButton->setDefault(true);
+    m_safeButton->setFocus();
+}
 
 QString DeviceTrustDialog::displayFingerprint(const QString &fingerprint)
 {

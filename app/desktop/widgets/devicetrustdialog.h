@@ -39,7 +39,11 @@ public:
     static QString displayFingerprint(const QString &fingerprint);
     static QString forgetCommand(const QString &deviceName); // edgelens-cli devices forget HOST:PORT
 
+protected:
+    void showEvent(QShowEvent *event) override;
+
 private:
+    QPushButton *m_safeButton = nullptr; // the default: Enter never trusts or forgets by accident
     Kind m_kind;
     QString m_deviceName;
     QString m_offered;
