@@ -12,6 +12,10 @@ packages=(
     qtkeychain-qt6-dev
     # OpenCV (imgcodecs, dnn, objdetect) and its cascades, the detector of last resort
     libopencv-dev opencv-data
+    # the server's self-signed TLS certificate (libcrypto); `openssl s_client` in the TLS tests
+    libssl-dev openssl
+    # nginx's stream module in front of two servers (tst_loadbalancer, docs/DEPLOY.md)
+    nginx-light libnginx-mod-stream
 )
 if [[ "${EDGELENS_WITH_X:-0}" == 1 ]]; then
     # Only for screenshots of the app under a virtual X server.
