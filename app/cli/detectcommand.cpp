@@ -6,6 +6,9 @@
 #include "net/detectionserver.h"
 #include "net/serverconfig.h"
 
+#include "client/knowndevices.h"
+#include "client/tlssocketfactory.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
@@ -45,6 +48,26 @@ DetectCommand::DetectCommand()
                          .arg(why));
         }
     });
+    // Like ssh: a new device's certificate is trusted and recorded, and the user is told so.
+    connect(m_client.tls(), &TlsSocketFactory::trustNeeded, this, [this](const DeviceSpec &device, const QString &fp) {
+        m_client.tls()->decide(device.key(), fp, TlsSocketFactory::Decision::AcceptAlways);
+    });
+    connect(m_client.tls(), &TlsSocketFactory::deviceRemembered, this,
+            [](const DeviceSpec &device, const QString &fp, const QString &file) {
+                cli::printErr(QStringLiteral("%1: first TLS connection; trusting its certificate %2 from now on "
+                                             "(recorded in %3; `edgelens-cli devices forget %1` forgets it)")
+                                  .arg(device.name(), fp, file));
+            });
+    connect(m_client.tls(), &TlsSocketFactory::fingerprintChanged, this,
+            [](const DeviceSpec &device, const QString &expected, const QString &offered, bool pinned) {
+                cli::printErr(pinned ? QStringLiteral("edgelens-cli: %1 offered a certificate with fingerprint %2, "
+                                                      "not the pinned fingerprint %3: refusing it")
+                                           .arg(device.name(), offered, expected)
+                                     : QStringLiteral("edgelens-cli: WARNING: the TLS certificate of %1 has CHANGED "
+                                                      "(known fingerprint %2, offered %3). Refusing it. If you "
+                                                      "trust the change: edgelens-cli devices forget %1")
+                                           .arg(device.name(), expected, offered));
+            });
     connect(&m_client, &DetectionClient::protocolDetected, this, [this](DetectionClient::Protocol protocol) {
         if (!m_quiet && protocol == DetectionClient::Protocol::Legacy)
             cli::printErr(QStringLiteral("server speaks only the legacy protocol: results are images without detection data"));
@@ -99,12 +122,19 @@ int DetectCommand::run(const QStringList &arguments)
     const QCommandLineOption retriesOption(QStringLiteral("retries"),
                                            QStringLiteral("Re-sends after a dropped connection (default 3)."),
                                            QStringLiteral("N"), QStringLiteral("3"));
+    const QCommandLineOption tlsOption(QStringLiteral("tls"),
+                                       QStringLiteral("Connect with TLS. A certificate no authority vouches for is "
+                                                      "trusted on first use and remembered (see `edgelens-cli devices`)."));
+    const QCommandLineOption fingerprintOption(QStringLiteral("tls-fingerprint"),
+                                               QStringLiteral("Accept only the certificate with this SHA-256 "
+                                                              "fingerprint (as edgelens-server logs it); implies --tls."),
+                                               QStringLiteral("sha256:HEX"));
     const QCommandLineOption quietOption(QStringLiteral("quiet"), QStringLiteral("Only errors and the summary."));
     const QCommandLineOption verboseOption(QStringLiteral("verbose"),
                                            QStringLiteral("Also show the embedded server's and the client's log."));
     parser.addOptions({hostOption, portOption, embeddedOption, protocolOption, confOption, nmsOption, modelOption,
                        concurrencyOption, outputOption, jsonOption, tokenOption, timeoutOption, retriesOption,
-                       quietOption, verboseOption});
+                       tlsOption, fingerprintOption, quietOption, verboseOption});
     parser.process(arguments); // exits for --help, --version and unknown options
 
     auto usage = [](const QString &message) {
@@ -146,6 +176,14 @@ int DetectCommand::run(const QStringList &arguments)
                                 nullptr);
     const QString token = parser.isSet(tokenOption) ? parser.value(tokenOption) : qEnvironmentVariable("EDGELENS_TOKEN");
     const bool embedded = !parser.isSet(hostOption) || parser.isSet(embeddedOption);
+    const bool tls = parser.isSet(tlsOption) || parser.isSet(fingerprintOption);
+    const QString pin = parser.isSet(fingerprintOption)
+        ? KnownDevices::normalizeFingerprint(parser.value(fingerprintOption))
+        : QString();
+    if (parser.isSet(fingerprintOption) && pin.isEmpty())
+        return usage(QStringLiteral("--tls-fingerprint must be sha256: followed by 64 hex digits"));
+    if (tls && !parser.isSet(hostOption))
+        return usage(QStringLiteral("--tls needs --host (the embedded server is reached over loopback)"));
     QList<DeviceSpec> devices;
     for (const QString &text : parser.values(hostOption)) {
         QString error;
@@ -154,6 +192,8 @@ int DetectCommand::run(const QStringList &arguments)
             return usage(QStringLiteral("--host ") + error);
         devices.append(*device);
         devices.last().protocol = *protocolChoice;
+        devices.last().tls = tls;
+        devices.last().tlsFingerprint = pin;
     }
     const QString outputDir = QDir::cleanPath(QFileInfo(parser.value(outputOption)).absoluteFilePath());
 

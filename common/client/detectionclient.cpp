@@ -3,6 +3,7 @@
 #include "client/balancingpolicy.h"
 #include "client/devicechannel.h"
 #include "client/socketfactory.h"
+#include "client/tlssocketfactory.h"
 
 #include <QLoggingCategory>
 #include <QTimer>
@@ -20,6 +21,8 @@ DetectionClient::DetectionClient(QObject *parent)
     qRegisterMetaType<edgelens::ClientResult>();
     qRegisterMetaType<edgelens::DeviceStatus>();
     m_settings->sockets = std::make_shared<PlainSocketFactory>();
+    m_tls = std::make_shared<TlsSocketFactory>();
+    m_settings->tlsSockets = m_tls;
     m_devices = {DeviceSpec()};
     rebuildChannels();
 }
@@ -147,6 +150,11 @@ void DetectionClient::setSocketFactory(std::shared_ptr<SocketFactory> factory)
 {
     m_settings->sockets = factory ? std::move(factory) : std::make_shared<PlainSocketFactory>();
     rebuildChannels();
+}
+
+TlsSocketFactory *DetectionClient::tls() const
+{
+    return m_tls.get();
 }
 
 DetectionClient::Protocol DetectionClient::activeProtocol() const

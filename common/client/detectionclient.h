@@ -42,6 +42,7 @@ class DeviceChannel;
 struct ChannelSettings;
 struct ReturnedRequests;
 class SocketFactory;
+class TlsSocketFactory;
 
 class DetectionClient final : public QObject
 {
@@ -84,8 +85,11 @@ public:
     void setProbeTimeout(int milliseconds); // Auto: how long to wait for a v2 preamble; default 1000
     void setToken(const QString &token);  // v2 Auth; empty: none
     void setRetryBackoff(int initialMs, int maxMs); // default 200 .. 3000, doubling
-    // How connections are made (plain TCP by default; TLS plugs in here).
+    // How plain connections are made (TCP by default).
     void setSocketFactory(std::shared_ptr<SocketFactory> factory);
+    // TLS for devices with tls == true: known devices, extra CAs, and the trust questions
+    // (trustNeeded -> decide, fingerprintChanged) a user interface answers.
+    TlsSocketFactory *tls() const;
 
     // Protocol of the first device: V2 or Legacy once known, Auto while unknown.
     Protocol activeProtocol() const;
@@ -148,6 +152,7 @@ private:
     QList<DeviceSpec> m_devices;
     Protocol m_protocol = Protocol::Auto;
     std::unique_ptr<ChannelSettings> m_settings;
+    std::shared_ptr<TlsSocketFactory> m_tls;
     std::vector<DeviceChannel *> m_channels; // children, one per device, same order
 
     quint64 m_nextId = 1;

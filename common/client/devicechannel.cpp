@@ -123,7 +123,7 @@ TransportSettings DeviceChannel::transportSettings() const
     settings.connectTimeoutMs = m_settings->timeoutMs;
     settings.probeTimeoutMs = m_settings->probeTimeoutMs;
     settings.maxInFlight = m_settings->maxInFlight;
-    settings.sockets = m_settings->sockets;
+    settings.sockets = m_device.tls ? m_settings->tlsSockets : m_settings->sockets;
     return settings;
 }
 
@@ -247,9 +247,9 @@ bool DeviceChannel::exhausted() const
 
 void DeviceChannel::resetFailures()
 {
+    // A refusal (token, certificate) stays until the settings change: asking again would only
+    // repeat it, or hand an impostor another chance.
     m_failures = 0;
-    if (m_state == DeviceStatus::State::Refused)
-        setState(DeviceStatus::State::Idle);
     m_backoff.stop();
 }
 
@@ -433,7 +433,9 @@ void DeviceChannel::markDown(const QString &reason)
 {
     ++m_failures;
     m_lastError = reason;
-    if (m_state != DeviceStatus::State::Down) {
+    if (!m_down) {
+        // Probes that fail while it is down do not count again.
+        m_down = true;
         ++m_timesDown;
         qCInfo(lcChannel).noquote() << name() << "is down:" << reason;
     }
@@ -446,8 +448,10 @@ void DeviceChannel::setState(DeviceStatus::State state)
     if (state == m_state)
         return;
     m_state = state;
-    if (state == DeviceStatus::State::Up)
-        qCDebug(lcChannel).noquote() << name() << "is up";
+    if (state == DeviceStatus::State::Up && m_down) {
+        m_down = false;
+        qCInfo(lcChannel).noquote() << name() << "is up again";
+    }
     Q_EMIT statusChanged();
 }
 

@@ -43,7 +43,8 @@ struct ChannelSettings
     int maxRetries = 3;
     int backoffInitialMs = 200;
     int backoffMaxMs = 3000;
-    std::shared_ptr<SocketFactory> sockets;
+    std::shared_ptr<SocketFactory> sockets;    // plain TCP
+    std::shared_ptr<SocketFactory> tlsSockets; // devices with tls == true
 
     int backoffDelay(int failures) const;
 };
@@ -86,6 +87,7 @@ public:
     QList<quint64> shutdown();
 
     // Refused, or down after more than maxRetries failures in a row: the pool stops waiting.
+    // A refused device stays refused until the pool is rebuilt (settings changed).
     bool exhausted() const;
     void resetFailures();
     void countFailed() { ++m_failed; }
@@ -138,6 +140,7 @@ private:
     int m_done = 0;
     int m_failed = 0;
     int m_timesDown = 0;
+    bool m_down = false; // went down and has not answered since
     QString m_lastError;
 };
 

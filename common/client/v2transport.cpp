@@ -109,10 +109,15 @@ void V2Transport::handleEstablished()
     m_socket->write(protocol::encodePreamble());
     if (m_probing)
         m_probeTimer.start(m_settings.probeTimeoutMs);
+    // The server may have spoken while its identity was being checked (TLS).
+    if (m_socket->bytesAvailable() > 0)
+        handleReadyRead();
 }
 
 void V2Transport::handleReadyRead()
 {
+    if (m_state == State::Connecting)
+        return; // nothing is read before the connection is established (and verified)
     QPointer<QTcpSocket> socket = m_socket;
     m_reader->append(socket->readAll());
     for (;;) {

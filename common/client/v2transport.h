@@ -42,7 +42,7 @@ public:
     DeviceSpec::Protocol protocol() const override { return DeviceSpec::Protocol::V2; }
 
     // Answers in a row without `busy` before the window grows by one.
-    static int growthRun(int window) { return 4 * window; }
+    static int growthRun(int window) { return 8 * window; }
 
 private:
     enum class State { Idle, Connecting, AwaitingPreamble, Authenticating, Ready, Closed };

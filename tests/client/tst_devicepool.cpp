@@ -315,9 +315,9 @@ void TestDevicePool::busyWindow_shrinks_andGrowsBack()
     server.inFlightLimit = 6;
     server.maxHeld = 0;
     const int busyBefore = server.busyAnswers;
-    for (int i = 0; i < 80; ++i)
+    for (int i = 0; i < 160; ++i)
         client.submit(makeImage(100 + i));
-    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 92, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 172, 30000);
     QCOMPARE(outcomes.failures.size(), 0);
     QCOMPARE(outcomes.duplicates, 0);
     QCOMPARE(server.busyAnswers, busyBefore);
