@@ -4,7 +4,7 @@
 #include "benchrunner.h"
 #include "poolbench.h"
 #include "detector/detector.h"
-#include "detector/modelcatalog.h"
+#include "models/modelcatalog.h"
 #include "net/serverconfig.h"
 
 #include <QCommandLineParser>
