@@ -7,7 +7,7 @@
 
 #include <memory>
 
-Q_LOGGING_CATEGORY(lcTls, "edgelens.client.tls", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcClientTls, "edgelens.client.tls", QtInfoMsg)
 
 namespace edgelens {
 
@@ -69,7 +69,7 @@ void TlsSocketFactory::check(const DeviceSpec &device, QSslSocket *socket, bool 
             established();
             return;
         }
-        qCWarning(lcTls).noquote() << device.name() << "offered" << offered << "but" << pinned << "is pinned";
+        qCWarning(lcClientTls).noquote() << device.name() << "offered" << offered << "but" << pinned << "is pinned";
         Q_EMIT fingerprintChanged(device, pinned, offered, true);
         rejected(QStringLiteral("The TLS certificate of %1 does not have the pinned fingerprint: expected %2, "
                                 "offered %3. Nothing was sent to it.")
@@ -85,7 +85,7 @@ void TlsSocketFactory::check(const DeviceSpec &device, QSslSocket *socket, bool 
             established();
             return;
         }
-        qCWarning(lcTls).noquote() << device.name() << "offered" << offered << "but" << *known << "is known";
+        qCWarning(lcClientTls).noquote() << device.name() << "offered" << offered << "but" << *known << "is known";
         Q_EMIT fingerprintChanged(device, *known, offered, false);
         rejected(QStringLiteral("WARNING: THE TLS CERTIFICATE OF %1 HAS CHANGED. Known fingerprint %2, offered "
                                 "fingerprint %3. Someone may be impersonating the device, or it has a new "
@@ -123,7 +123,7 @@ void TlsSocketFactory::decide(const QString &deviceKey, const QString &fingerpri
             DeviceSpec device = waiting.isEmpty() ? DeviceSpec() : waiting.first().device;
             Q_EMIT deviceRemembered(device, normalized, m_known.path());
         } else {
-            qCWarning(lcTls).noquote() << error;
+            qCWarning(lcClientTls).noquote() << error;
         }
     }
     if (decision != Decision::Reject)
