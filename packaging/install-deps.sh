@@ -10,6 +10,9 @@ packages=(
     qt6-base-dev qt6-image-formats-plugins
     # OpenCV (imgcodecs, dnn, objdetect) and its cascades, the detector of last resort
     libopencv-dev opencv-data
+    # Qt HttpServer for the server's HTTP API (its CMake package needs the WebSockets one), and
+    # promtool, which checks the /metrics output in the tests
+    qt6-httpserver-dev qt6-websockets-dev prometheus
 )
 if [[ "${EDGELENS_WITH_X:-0}" == 1 ]]; then
     # Only for screenshots of the app under a virtual X server.

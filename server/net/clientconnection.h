@@ -76,6 +76,7 @@ private slots:
 private:
     bool sniff(const QByteArray &bytes);
     void startSession(bool legacy);
+    ServerMetrics::Protocol metricsProtocol() const;
 
     QTcpSocket *m_socket;
     Context m_context;
@@ -90,6 +91,7 @@ private:
     bool m_paused = false;
     bool m_gone = false;
     std::optional<std::pair<protocol::ErrorCode, QString>> m_refusal;
+    bool m_countedOpen = false; // connectionOpened() reported to the metrics
 };
 
 } // namespace edgelens

@@ -154,6 +154,7 @@ void V2Session::handleAuth(const Message &message)
         return;
     }
     if (!m_service->checkToken(message.meta.value(QStringLiteral("token")).toString())) {
+        m_service->metrics()->authFailed(ServerMetrics::Protocol::V2);
         sendErrorAndClose(message.requestId, ErrorCode::Unauthorized, QStringLiteral("wrong token"));
         return;
     }
