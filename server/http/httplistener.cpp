@@ -4,6 +4,7 @@
 #include "http/deepstackrequest.h"
 #include "metrics/servermetrics.h"
 #include "net/detectionengine.h"
+#include "net/auththrottle.h"
 #include "net/detectionservice.h"
 
 #include <QElapsedTimer>
@@ -225,11 +226,21 @@ void HttpListener::answerError(QHttpServerResponder &responder, int status, cons
 
 bool HttpListener::authorize(const DeepStackRequest &request, QHttpServerResponder &responder, double startedMs)
 {
-    if (!m_service->tokenRequired() || m_service->checkToken(request.apiKey()))
+    if (!m_service->tokenRequired())
+        return true;
+    const QTcpSocket *socket = responder.socket();
+    const QHostAddress client = AuthThrottle::normalized(socket ? socket->peerAddress() : QHostAddress());
+    QString why;
+    const DetectionService::AuthResult result = m_service->authenticate(client, request.apiKey(), &why);
+    if (result == DetectionService::AuthResult::Ok)
         return true;
     m_metrics->authFailed(Protocol::Http);
-    const QString why = request.hasApiKey() ? QStringLiteral("wrong api_key")
-                                            : QStringLiteral("this server requires an api_key (form field or Authorization: Bearer)");
+    if (result == DetectionService::AuthResult::Throttled) {
+        answerError(responder, 429, why, startedMs, errorCodeName(ErrorCode::Unauthorized));
+        return false;
+    }
+    why = request.hasApiKey() ? QStringLiteral("wrong api_key")
+                              : QStringLiteral("this server requires an api_key (form field or Authorization: Bearer)");
     answerError(responder, 401, why, startedMs, errorCodeName(ErrorCode::Unauthorized));
     return false;
 }

@@ -35,6 +35,7 @@ ClientConnection::ClientConnection(QTcpSocket *socket, const Context &context, Q
     , m_socket(socket)
     , m_context(context)
     , m_peer(peerName(socket))
+    , m_clientAddress(AuthThrottle::normalized(socket->peerAddress()))
 {
     m_socket->setParent(this);
     m_socket->setReadBufferSize(kSocketReadBuffer);
@@ -57,8 +58,25 @@ ClientConnection::ClientConnection(QTcpSocket *socket, const Context &context, Q
 
     m_idleTimer.start();
     qCDebug(lcConnection).noquote() << m_peer << "connected";
+    QMetaObject::invokeMethod(this, &ClientConnection::begin, Qt::QueuedConnection);
+}
+
+void ClientConnection::begin()
+{
+    if (refuseIfThrottled())
+        return;
     // Bytes may already be waiting (the client wrote before we were set up).
-    QMetaObject::invokeMethod(this, &ClientConnection::readIncoming, Qt::QueuedConnection);
+    readIncoming();
+}
+
+bool ClientConnection::refuseIfThrottled()
+{
+    QString why;
+    if (!m_context.service->isThrottled(m_clientAddress, &why))
+        return false;
+    log(QStringLiteral("? connect 0 B -> refused: ") + why, true);
+    abort();
+    return true;
 }
 
 ClientConnection::~ClientConnection() = default;

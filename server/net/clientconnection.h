@@ -5,6 +5,7 @@
 
 #include <QAbstractSocket>
 #include <QByteArray>
+#include <QHostAddress>
 #include <QObject>
 #include <QTimer>
 
@@ -48,7 +49,8 @@ public:
     void abort();
 
     int inFlight() const;
-    QString peer() const { return m_peer; }
+    QString peer() const { return m_peer; }       // "192.0.2.7:51234", "[2001:db8::7]:51234"
+    QHostAddress clientAddress() const { return m_clientAddress; }
     static QString peerName(const QTcpSocket *socket);
 
     // For the sessions.
@@ -66,6 +68,7 @@ signals:
     void closed(); // the socket is gone; the object deletes itself right after
 
 private slots:
+    void begin();
     void readIncoming();
     void handleIdleTimeout();
     void handleFrameTimeout();
@@ -75,12 +78,14 @@ private slots:
 
 private:
     bool sniff(const QByteArray &bytes);
+    bool refuseIfThrottled();
     void startSession(bool legacy);
     ServerMetrics::Protocol metricsProtocol() const;
 
     QTcpSocket *m_socket;
     Context m_context;
     QString m_peer;
+    QHostAddress m_clientAddress;
     QByteArray m_sniffed; // the first bytes, until they tell the protocol
     ProtocolSession *m_session = nullptr;
     QTimer m_idleTimer;

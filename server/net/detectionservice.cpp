@@ -94,9 +94,39 @@ bool DetectionService::tokenRequired() const
     return !m_config->token.isEmpty();
 }
 
-bool DetectionService::checkToken(const QString &offered) const
+DetectionService::AuthResult DetectionService::authenticate(const QHostAddress &client, const QString &offered,
+                                                            QString *why)
 {
-    return !tokenRequired() || constantTimeEquals(offered.toUtf8(), m_config->token.toUtf8());
+    if (!tokenRequired())
+        return AuthResult::Ok;
+    if (isThrottled(client, why))
+        return AuthResult::Throttled;
+    if (constantTimeEquals(offered.toUtf8(), m_config->token.toUtf8()))
+        return AuthResult::Ok;
+    recordAuthFailure(client);
+    *why = QStringLiteral("wrong token");
+    return AuthResult::WrongToken;
+}
+
+void DetectionService::recordAuthFailure(const QHostAddress &client)
+{
+    if (m_authThrottle.recordFailure(client)) {
+        qCWarning(lcService).noquote() << AuthThrottle::normalized(client).toString() + QStringLiteral(":")
+                                       << m_authThrottle.maxFailures() << "failed authentications within"
+                                       << m_authThrottle.windowMs() / 1000 << "s; refusing this address for"
+                                       << m_authThrottle.windowMs() / 1000 << "s";
+    }
+}
+
+bool DetectionService::isThrottled(const QHostAddress &client, QString *why)
+{
+    qint64 retryAfterMs = 0;
+    if (!m_authThrottle.isBlocked(client, &retryAfterMs))
+        return false;
+    *why = QStringLiteral("too many failed authentications from %1; try again in %2 s")
+               .arg(AuthThrottle::normalized(client).toString())
+               .arg((retryAfterMs + 999) / 1000);
+    return true;
 }
 
 std::optional<DetectReply> DetectionService::validate(const DetectRequest &request, int *modelIndex,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "metrics/servermetrics.h"
+#include "net/auththrottle.h"
 #include "protocol/detection.h"
 #include "protocol/protocol.h"
 
@@ -77,8 +78,16 @@ public:
     std::optional<DetectReply> submit(SessionId session, DetectRequest request, Callback done);
 
     bool tokenRequired() const;
-    // Constant-time comparison with the configured token (true when none is configured).
-    bool checkToken(const QString &offered) const;
+    enum class AuthResult { Ok, WrongToken, Throttled };
+    // Checks a token offered by `client` (constant-time comparison) and counts a wrong one
+    // against the address; a throttled address is refused without looking at the token.
+    // *why says what to tell the client.
+    AuthResult authenticate(const QHostAddress &client, const QString &offered, QString *why);
+    // For protocols that check their own credentials (HTTP api keys): one more failure.
+    void recordAuthFailure(const QHostAddress &client);
+    // Whether connections from `client` are refused for now (too many failed authentications).
+    bool isThrottled(const QHostAddress &client, QString *why);
+    AuthThrottle &authThrottle() { return m_authThrottle; }
 
     QJsonObject serverInfo() const { return m_serverInfo; }
     const ServerConfig &config() const { return *m_config; }
@@ -104,6 +113,7 @@ private:
     DetectionEngine *m_engine;
     const ServerConfig *m_config;
     QJsonObject m_serverInfo;
+    AuthThrottle m_authThrottle;
     QHash<SessionId, Session> m_sessions;
     SessionId m_nextSession = 1;
     int m_connections = 0;

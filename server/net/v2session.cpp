@@ -153,9 +153,12 @@ void V2Session::handleAuth(const Message &message)
         send(makeAuthOk(message.requestId));
         return;
     }
-    if (!m_service->checkToken(message.meta.value(QStringLiteral("token")).toString())) {
+    QString why;
+    if (m_service->authenticate(m_connection->clientAddress(), message.meta.value(QStringLiteral("token")).toString(),
+                                &why)
+        != DetectionService::AuthResult::Ok) {
         m_service->metrics()->authFailed(ServerMetrics::Protocol::V2);
-        sendErrorAndClose(message.requestId, ErrorCode::Unauthorized, QStringLiteral("wrong token"));
+        sendErrorAndClose(message.requestId, ErrorCode::Unauthorized, why);
         return;
     }
     m_authenticated = true;

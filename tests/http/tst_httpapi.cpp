@@ -331,6 +331,22 @@ private slots:
         QCOMPARE(after - before, 3.0);
     }
 
+    void repeatedWrongKeys_throttleTheAddress()
+    {
+        HttpServerThread server;
+        QString error;
+        QVERIFY2(server.start(testConfig(m_token), {}, &error), qPrintable(error));
+        Http http(server.httpPort());
+        int failures = 0;
+        while (failures < 20 && http.post(QStringLiteral("/v1/vision/custom/list"), QByteArray(), {{"api_key", "guess"}}).status == 401)
+            ++failures;
+        QVERIFY2(failures >= 1 && failures < 20, qPrintable(QString::number(failures)));
+        // Now even the right key is refused for a while, with a status DeepStack clients raise on.
+        const HttpAnswer refused = http.post(QStringLiteral("/v1/vision/custom/list"), QByteArray(), {{"api_key", m_token.toUtf8()}});
+        QCOMPARE(refused.status, 429);
+        QCOMPARE(refused.json().value(QStringLiteral("success")).toBool(true), false);
+    }
+
     void badRequests_are400_data()
     {
         QTest::addColumn<QByteArray>("image");
