@@ -10,6 +10,10 @@ packages=(
     qt6-base-dev qt6-image-formats-plugins
     # OpenCV (imgcodecs, dnn, objdetect) and its cascades, the detector of last resort
     libopencv-dev opencv-data
+    # the server's self-signed TLS certificate (libcrypto); `openssl s_client` in the TLS tests
+    libssl-dev openssl
+    # nginx's stream module in front of two servers (tst_loadbalancer, docs/DEPLOY.md)
+    nginx-light libnginx-mod-stream
     # Qt HttpServer for the server's HTTP API (its CMake package needs the WebSockets one), and
     # promtool, which checks the /metrics output in the tests
     qt6-httpserver-dev qt6-websockets-dev prometheus
