@@ -1,6 +1,8 @@
 #include "mainwindow.h"
 
+#include "annotationsaver.h"
 #include "client/detectionclient.h"
+#include "detector/modelcatalog.h"
 #include "detailcontroller.h"
 #include "embeddedserver.h"
 #include "exportcontroller.h"
@@ -16,6 +18,7 @@
 #include "targetcontroller.h"
 #include "thumbnailcache.h"
 #include "widgets/aboutdialog.h"
+#include "widgets/detailview.h"
 #include "widgets/icons.h"
 #include "widgets/settingsdialog.h"
 
@@ -32,6 +35,7 @@
 #include <QGuiApplication>
 #include <QIcon>
 #include <QItemSelectionModel>
+#include <QJsonArray>
 #include <QLoggingCategory>
 #include <QMenu>
 #include <QMenuBar>
@@ -134,6 +138,7 @@ MainWindow::MainWindow(const AppSettings &settings, const AppOptions &options, Q
     m_export = new ExportController(m_model, this);
     m_session = new SessionController(m_model, m_options.sessionFile, this);
     m_details = new DetailController(m_model, m_proxy, m_view, this);
+    m_annotations = new AnnotationSaver(m_model, this);
 
     createActions();
     createMenus();
@@ -168,6 +173,16 @@ MainWindow::MainWindow(const AppSettings &settings, const AppOptions &options, Q
     connect(m_status, &StatusPresenter::refreshed, this, &MainWindow::updateActions);
     connect(m_export, &ExportController::statusMessage, m_status, &StatusPresenter::showMessage);
     connect(m_session, &SessionController::restored, this, &MainWindow::handleSessionRestored);
+    connect(m_details, &DetailController::message, this, [this](const QString &text) { m_status->showMessage(text, 6000); });
+    connect(m_annotations, &AnnotationSaver::failed, m_status, &StatusPresenter::showError);
+    connect(m_annotations, &AnnotationSaver::saved, this, [this](const QString &, const QString &resultPath) {
+        // The marked-up image was redrawn from the corrections.
+        if (!resultPath.isEmpty())
+            m_thumbnails->invalidate(resultPath);
+        m_view->viewport()->update();
+    });
+    connect(m_client, &DetectionClient::serverInfoReceived, this,
+            [this](quint64, const QJsonObject &info, double) { learnModelDefaults(info); });
 
     applySettings(m_settings);
     restoreWindowState();
@@ -204,6 +219,7 @@ MainWindow::~MainWindow()
     // The controllers listen to the objects created before them, which QWidget deletes
     // first; they go now, so no late signal reaches one of them.
     delete m_details;
+    delete m_annotations; // writes what is still pending
     delete m_session;
     delete m_export;
     delete m_target;
@@ -327,6 +343,13 @@ void MainWindow::createActions()
     m_settingsAction->setMenuRole(QAction::PreferencesRole);
     m_settingsAction->setToolTip(tr("Target device, model, thresholds and output (Ctrl+,)"));
     connect(m_settingsAction, &QAction::triggered, this, &MainWindow::openSettings);
+    m_shortcutsAction = new QAction(tr("&Keyboard Shortcuts"), this);
+    m_shortcutsAction->setToolTip(tr("The review and editing keys of the detail window"));
+    connect(m_shortcutsAction, &QAction::triggered, this, &MainWindow::showShortcuts);
+    m_reviewedOnlyAction = new QAction(tr("Export &Reviewed Images Only"), this);
+    m_reviewedOnlyAction->setCheckable(true);
+    m_reviewedOnlyAction->setToolTip(tr("COCO, YOLO and VOC exports leave out images nobody reviewed yet"));
+    connect(m_reviewedOnlyAction, &QAction::toggled, this, [this](bool on) { m_export->setReviewedOnly(on); });
     m_aboutAction = new QAction(tr("&About EdgeLens"), this);
     m_aboutAction->setShortcut(QKeySequence::HelpContents);
     m_aboutAction->setMenuRole(QAction::AboutRole);
@@ -379,6 +402,8 @@ void MainWindow::createMenus()
     exportMenu->addAction(m_exportCocoAction);
     exportMenu->addAction(m_exportYoloAction);
     exportMenu->addAction(m_exportVocAction);
+    exportMenu->addSeparator();
+    exportMenu->addAction(m_reviewedOnlyAction);
     file->addAction(m_copyImagesAction);
     file->addAction(m_openOutputAction);
     file->addSeparator();
@@ -404,6 +429,7 @@ void MainWindow::createMenus()
     tools->addAction(m_settingsAction);
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(m_shortcutsAction);
     help->addAction(m_aboutAction);
 }
 
@@ -473,7 +499,65 @@ void MainWindow::saveWindowState() const
 void MainWindow::applySettings(const AppSettings &settings)
 {
     m_settings = settings;
+    applyThresholdPolicy();
     m_target->apply(m_settings);
+}
+
+void MainWindow::applyThresholdPolicy()
+{
+    // The threshold a result is shown and saved at: the user's, else the answering model's
+    // recommendation (its manifest, as the server reports it or as installed here).
+    ThresholdPolicy policy;
+    policy.userThreshold = m_settings.confidence;
+    for (const ModelManifest &m : ModelCatalog().all())
+        policy.modelDefaults.insert(m.name, m.defaultConfidence);
+    for (auto it = m_serverModelDefaults.cbegin(); it != m_serverModelDefaults.cend(); ++it)
+        policy.modelDefaults.insert(it.key(), it.value());
+    m_model->setThresholdPolicy(policy);
+    m_queue->resultSaver().setThresholdPolicy(policy);
+}
+
+void MainWindow::learnModelDefaults(const QJsonObject &serverInfo)
+{
+    const QJsonArray models = serverInfo.value(QStringLiteral("models")).toArray();
+    bool changed = false;
+    for (const QJsonValue &v : models) {
+        const QJsonObject m = v.toObject();
+        const QString name = m.value(QStringLiteral("name")).toString();
+        const QJsonValue confidence = m.value(QStringLiteral("default_confidence"));
+        if (name.isEmpty() || !confidence.isDouble())
+            continue;
+        changed = changed || m_serverModelDefaults.value(name, -1) != confidence.toDouble();
+        m_serverModelDefaults.insert(name, confidence.toDouble());
+    }
+    if (changed)
+        applyThresholdPolicy();
+}
+
+QString MainWindow::shortcutHelpText() const
+{
+    QString html = QStringLiteral("<h3>%1</h3><table cellspacing=\"6\">").arg(tr("Detail window: review"));
+    const auto rows = [](const QList<QPair<QString, QString>> &list) {
+        QString out;
+        for (const auto &[keys, what] : list)
+            out += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(keys.toHtmlEscaped(), what.toHtmlEscaped());
+        return out;
+    };
+    html += rows(DetailController::shortcutHelp());
+    html += QStringLiteral("</table><h3>%1</h3><table cellspacing=\"6\">").arg(tr("Detail window: boxes"));
+    html += rows(DetailView::shortcutHelp());
+    html += QStringLiteral("</table><p>%1</p>")
+                .arg(tr("Every change is saved at once into the image's JSON sidecar and its marked-up image."));
+    return html;
+}
+
+void MainWindow::showShortcuts()
+{
+    QMessageBox box(this);
+    box.setWindowTitle(tr("Keyboard Shortcuts"));
+    box.setTextFormat(Qt::RichText);
+    box.setText(shortcutHelpText());
+    box.exec();
 }
 
 void MainWindow::addPaths(const QStringList &paths)
@@ -555,6 +639,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
         }
     }
     saveWindowState();
+    m_annotations->waitForDone();
     // Saved before cancelling, so images still on their way come back queued next time.
     m_session->finish(); // what cancel() does next must not reach the file
     m_queue->cancel();

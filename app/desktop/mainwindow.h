@@ -10,7 +10,9 @@
 #include "appoptions.h"
 #include "widgets/appsettings.h"
 
+#include <QHash>
 #include <QIcon>
+#include <QJsonObject>
 #include <QMainWindow>
 
 class QAction;
@@ -20,6 +22,7 @@ class QToolButton;
 
 namespace edgelens {
 
+class AnnotationSaver;
 class DetailController;
 class DetectionClient;
 class EmbeddedServer;
@@ -74,6 +77,9 @@ public:
     // *message says what happened, for the status bar or an error box.
     bool exportDetectionsTo(const QString &format, const QString &target, QString *message);
     QString statusText() const; // the status bar's state label, as the user reads it
+    DetailController *detailController() const { return m_details; }
+    AnnotationSaver *annotationSaver() const { return m_annotations; }
+    QString shortcutHelpText() const; // what Help > Keyboard Shortcuts shows
 
 signals:
     void allDone(); // nothing collecting, queued or in flight
@@ -107,6 +113,9 @@ private:
     void openSettings();
     void openOutputFolder();
     void showAbout();
+    void showShortcuts();
+    void applyThresholdPolicy();
+    void learnModelDefaults(const QJsonObject &serverInfo);
     void processSelectedAgain();
     void showContextMenu(const QPoint &pos);
     void zoomThumbnails(int step);
@@ -141,6 +150,8 @@ private:
     ExportController *m_export = nullptr;
     SessionController *m_session = nullptr;
     DetailController *m_details = nullptr;
+    AnnotationSaver *m_annotations = nullptr;
+    QHash<QString, double> m_serverModelDefaults; // what the server said about its models
 
     QToolButton *m_exportButton = nullptr;
     QAction *m_addImagesAction = nullptr;
@@ -162,6 +173,8 @@ private:
     QAction *m_retryAction = nullptr;
     QAction *m_settingsAction = nullptr;
     QAction *m_aboutAction = nullptr;
+    QAction *m_shortcutsAction = nullptr;
+    QAction *m_reviewedOnlyAction = nullptr;
     QAction *m_openAction = nullptr;
     QIcon m_pauseIcon;
     QIcon m_resumeIcon;

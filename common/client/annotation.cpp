@@ -37,9 +37,9 @@ QString timeText(const QDateTime &time)
 
 double ThresholdPolicy::thresholdFor(const QString &model) const
 {
-    if (userThreshold >= 0)
-        return userThreshold;
-    return modelDefaults.value(model, fallback);
+    // Manifests hold floats: 0.4f must be 0.4, as the user reads it.
+    const double value = userThreshold >= 0 ? userThreshold : modelDefaults.value(model, fallback);
+    return std::round(value * 1000.0) / 1000.0;
 }
 
 double ThresholdPolicy::requestConfidence() const

@@ -778,6 +778,11 @@ void DetailView::askLabel(int index, const QRectF &newBox)
             selectDetection(int(m_annotation.boxes.size()) - 1);
         }
     });
+    // Back to the image for the next key, whichever way the picker closed.
+    connect(picker, &QDialog::finished, this, [this] {
+        activateWindow();
+        m_originalView->setFocus();
+    });
     picker->open();
 }
 
