@@ -1,10 +1,11 @@
 #pragma once
 
+#include "net/detectionservice.h"
 #include "protocol/protocol.h"
 
 #include <QAbstractSocket>
-#include <QElapsedTimer>
-#include <QJsonObject>
+#include <QByteArray>
+#include <QHostAddress>
 #include <QObject>
 #include <QTimer>
 
@@ -14,15 +15,15 @@ class QTcpSocket;
 
 namespace edgelens {
 
-class DetectionEngine;
-struct DetectionJob;
-struct DetectionOutcome;
-struct ImageInfo;
+class ProtocolSession;
 struct ServerConfig;
 
-// One client socket on the server: detects legacy or v2 from the first bytes, parses frames
-// incrementally, hands images to the DetectionEngine and answers when the worker is done. It
-// lives in the server's thread and never blocks it. Deletes itself once the socket is closed.
+// One client socket on the server, whatever it speaks: sniffs the first bytes
+// (ProtocolSniffer), hands the connection to the session for its protocol (LegacySession,
+// V2Session) and keeps what every protocol shares: timeouts, write backpressure, graceful and
+// abrupt closing, the peer's name in log lines. A stranger (TLS on a plaintext port, HTTP,
+// an unexpected PROXY header) is named in the log and closed at once. Lives in the server's
+// thread and never blocks it; deletes itself once the socket is closed.
 class ClientConnection final : public QObject
 {
     Q_OBJECT
@@ -31,9 +32,9 @@ class ClientConnection final : public QObject
 public:
     struct Context
     {
-        DetectionEngine *engine = nullptr;
+        DetectionService *service = nullptr;
         const ServerConfig *config = nullptr;
-        QJsonObject serverInfo;
+        QString listenerKind; // "tcp", "tls": named in log lines about strangers
     };
 
     // Takes ownership of socket.
@@ -47,14 +48,27 @@ public:
     void drain();
     void abort();
 
-    int inFlight() const { return m_inFlight; }
-    QString peer() const { return m_peer; }
+    int inFlight() const;
+    QString peer() const { return m_peer; }       // "192.0.2.7:51234", "[2001:db8::7]:51234"
+    QHostAddress clientAddress() const { return m_clientAddress; }
     static QString peerName(const QTcpSocket *socket);
+
+    // For the sessions.
+    void write(const QByteArray &bytes);
+    void closeGracefully();
+    bool isClosing() const { return m_closing; }
+    bool isDraining() const { return m_draining; }
+    bool writeBacklogged() const;
+    void pauseReading(); // until the client has taken enough of the replies
+    // After each parse step: the frame deadline runs from a frame's first byte to its last.
+    void noteFrameState(bool midFrame, bool completedFrame);
+    void log(const QString &line, bool failed) const; // prefixed with the peer
 
 signals:
     void closed(); // the socket is gone; the object deletes itself right after
 
 private slots:
+    void begin();
     void readIncoming();
     void handleIdleTimeout();
     void handleFrameTimeout();
@@ -63,42 +77,23 @@ private slots:
     void handleDisconnected();
 
 private:
-    void processFrames();
-    bool handleProtocolDetected();
-    bool answerPreamble();
-    void handleLegacyImage(const QByteArray &image);
-    void handleMessage(const protocol::Message &message);
-    void handleDetect(const protocol::Message &message);
-    void handleAuth(const protocol::Message &message);
-    void handleFrameError();
-    bool admitImage(const QByteArray &image, ImageInfo *info, protocol::ErrorCode *code, QString *why) const;
-    void submit(quint32 requestId, DetectionJob job, const QString &model);
-    void finishDetection(quint32 requestId, const DetectionOutcome &outcome, qint64 requestBytes,
-                         const QString &model, double wallMs);
-    void send(const protocol::Message &message);
-    void sendErrorAndClose(quint32 requestId, protocol::ErrorCode code, const QString &message);
-    void closeGracefully();
-    bool writeBacklogged() const;
-    QString protocolName() const;
-    void logRequest(quint32 requestId, const QString &what, qint64 bytes, const QString &outcome, double ms,
-                    bool failed) const;
+    bool sniff(const QByteArray &bytes);
+    bool refuseIfThrottled();
+    void startSession(bool legacy);
 
     QTcpSocket *m_socket;
     Context m_context;
-    protocol::FrameReader m_reader;
     QString m_peer;
+    QHostAddress m_clientAddress;
+    QByteArray m_sniffed; // the first bytes, until they tell the protocol
+    ProtocolSession *m_session = nullptr;
     QTimer m_idleTimer;
     QTimer m_frameTimer;
     QTimer m_closeTimer;
-    bool m_protocolKnown = false;
-    bool m_preambleAnswered = false;
-    bool m_authenticated = false;
-    bool m_legacyTaken = false; // legacy: one image per connection
     bool m_closing = false;
     bool m_draining = false;
     bool m_paused = false;
     bool m_gone = false;
-    int m_inFlight = 0;
     std::optional<std::pair<protocol::ErrorCode, QString>> m_refusal;
 };
 

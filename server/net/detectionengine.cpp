@@ -3,12 +3,11 @@
 #include "detector/annotator.h"
 #include "detector/detector.h"
 
-#include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QJsonObject>
 #include <QLoggingCategory>
+#include <QSemaphore>
 #include <QThread>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -46,24 +45,21 @@ DetectionOutcome failure(ErrorCode code, const QString &message)
 
 } // namespace
 
-DetectionEngine::DetectionEngine()
-{
-    // Threads stay up so each keeps its loaded nets; they would otherwise expire after 30 s idle.
-    m_pool.setExpiryTimeout(-1);
-    m_pool.setObjectName(QStringLiteral("edgelens-workers"));
-}
+DetectionEngine::DetectionEngine() = default;
 
 DetectionEngine::~DetectionEngine()
 {
-    m_pool.clear();
-    m_pool.waitForDone();
+    stopWorkers();
 }
 
 bool DetectionEngine::load(const QList<ModelManifest> &models, int workers, int threads, const QString &backend,
                            QString *error)
 {
-    m_models.clear();
-    m_backends.clear();
+    if (!m_workers.empty()) {
+        if (error)
+            *error = QStringLiteral("the detection engine is already loaded");
+        return false;
+    }
     m_backendName = backend;
     // OpenCV 4.6 runs one parallel loop at a time in the whole process: while one worker's
     // forward is spread over these threads, a concurrent forward runs on its own worker
@@ -99,17 +95,74 @@ bool DetectionEngine::load(const QList<ModelManifest> &models, int workers, int 
         }
         return false;
     }
-    m_pool.setMaxThreadCount(qMax(1, workers));
     QElapsedTimer timer;
     timer.start();
-    warmUp();
+    startWorkers(qMax(1, workers));
     qCDebug(lcEngine) << "workers warmed up in" << timer.elapsed() << "ms";
     return true;
 }
 
-QFuture<DetectionOutcome> DetectionEngine::submit(DetectionJob job)
+void DetectionEngine::startWorkers(int count)
 {
-    return QtConcurrent::run(&m_pool, [this, job = std::move(job)] { return run(job); });
+    // Every worker loads the default model before taking work, so the first requests do not
+    // pay for it; load() returns once all have.
+    QSemaphore warmed;
+    for (int i = 0; i < count; ++i) {
+        QThread *thread = QThread::create([this, &warmed] {
+            QString ignored; // a failure shows up again, with its message, on the first request
+            detectorFor(0, &ignored);
+            warmed.release();
+            while (std::optional<FairTaskQueue::Task> task = m_queue.pop()) {
+                (*task)();
+                m_queue.finished();
+            }
+        });
+        thread->setObjectName(QStringLiteral("edgelens-worker-%1").arg(i + 1));
+        thread->start();
+        m_workers.push_back(thread);
+    }
+    warmed.acquire(count);
+}
+
+void DetectionEngine::stopWorkers()
+{
+    m_queue.clear();
+    m_queue.close();
+    for (QThread *thread : m_workers) {
+        thread->wait();
+        delete thread;
+    }
+    m_workers.clear();
+}
+
+bool DetectionEngine::submit(quint64 owner, DetectionJob job, Completion done)
+{
+    return m_queue.push(owner, [this, job = std::move(job), done = std::move(done)] { done(run(job)); });
+}
+
+int DetectionEngine::cancel(quint64 owner)
+{
+    return m_queue.cancel(owner);
+}
+
+void DetectionEngine::setMaxQueued(int jobs)
+{
+    m_queue.setMaxQueued(jobs);
+}
+
+int DetectionEngine::maxQueued() const
+{
+    return m_queue.maxQueued();
+}
+
+int DetectionEngine::queuedCount() const
+{
+    return m_queue.queued();
+}
+
+int DetectionEngine::runningCount() const
+{
+    return m_queue.running();
 }
 
 int DetectionEngine::modelCount() const
@@ -170,7 +223,7 @@ QJsonArray DetectionEngine::modelsJson() const
 
 int DetectionEngine::workerCount() const
 {
-    return m_pool.maxThreadCount();
+    return int(m_workers.size());
 }
 
 int DetectionEngine::threadsPerForward() const
@@ -185,12 +238,12 @@ QString DetectionEngine::backendName() const
 
 bool DetectionEngine::waitForDone(int msecs)
 {
-    return m_pool.waitForDone(msecs);
+    return m_queue.waitForIdle(msecs);
 }
 
 void DetectionEngine::cancelQueued()
 {
-    m_pool.clear();
+    m_queue.clear();
 }
 
 Detector *DetectionEngine::detectorFor(int modelIndex, QString *error)
@@ -207,26 +260,6 @@ Detector *DetectionEngine::detectorFor(int modelIndex, QString *error)
         }
     }
     return detector.get();
-}
-
-void DetectionEngine::warmUp()
-{
-    // Every worker loads the default model now so the first requests do not pay for it. The
-    // barrier holds each task until all have started, which puts them on distinct threads.
-    const int workers = m_pool.maxThreadCount();
-    std::atomic<int> arrived{0};
-    for (int i = 0; i < workers; ++i) {
-        m_pool.start([this, &arrived, workers] {
-            arrived.fetch_add(1);
-            QDeadlineTimer deadline(5000);
-            while (arrived.load() < workers && !deadline.hasExpired())
-                QThread::msleep(1);
-            QString ignored; // a failure shows up again, with its message, on the first request
-            detectorFor(0, &ignored);
-        });
-    }
-    // Not QFuture::waitForFinished(): it may run a queued task on this thread instead.
-    m_pool.waitForDone();
 }
 
 DetectionOutcome DetectionEngine::run(const DetectionJob &job)

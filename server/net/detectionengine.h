@@ -4,15 +4,19 @@
 #include "protocol/detection.h"
 #include "protocol/protocol.h"
 
+#include "net/fairtaskqueue.h"
+
 #include <QByteArray>
-#include <QFuture>
 #include <QJsonArray>
 #include <QList>
 #include <QString>
-#include <QThreadPool>
 #include <QThreadStorage>
 
+#include <functional>
 #include <memory>
+#include <vector>
+
+class QThread;
 
 namespace edgelens {
 
@@ -39,9 +43,10 @@ struct DetectionOutcome
     QByteArray jpeg;
 };
 
-// The worker pool: decode, inference, markup and JPEG encode run on a dedicated QThreadPool
+// The worker pool: decode, inference, markup and JPEG encode run on dedicated worker threads
 // with one Detector (one cv::dnn::Net) per model per worker thread, created on first use in
-// that thread, because a Net must not run two forwards at once.
+// that thread, because a Net must not run two forwards at once. Work waits in a FairTaskQueue:
+// one queue per owner (a client session) served round robin, bounded, cancellable per owner.
 class DetectionEngine final
 {
     Q_DISABLE_COPY_MOVE(DetectionEngine)
@@ -56,7 +61,16 @@ public:
     // cv::setNumThreads, which is process-wide; 0 leaves OpenCV's setting alone.
     bool load(const QList<ModelManifest> &models, int workers, int threads, const QString &backend, QString *error);
 
-    QFuture<DetectionOutcome> submit(DetectionJob job);
+    // Queues the job for `owner`; `done` runs on the worker thread once it has run. False (and
+    // `done` never runs) when the queue already holds maxQueued() waiting jobs. Jobs dropped
+    // by cancel() or cancelQueued() never call `done` either.
+    using Completion = std::function<void(DetectionOutcome)>;
+    bool submit(quint64 owner, DetectionJob job, Completion done);
+    int cancel(quint64 owner); // drops the owner's waiting jobs (running ones finish); how many
+    void setMaxQueued(int jobs);
+    int maxQueued() const;
+    int queuedCount() const;
+    int runningCount() const;
 
     int modelCount() const;
     const ModelManifest &model(int index) const;
@@ -75,15 +89,17 @@ private:
     struct ThreadDetectors;
     DetectionOutcome run(const DetectionJob &job);
     Detector *detectorFor(int modelIndex, QString *error); // this thread's, created on first use
-    void warmUp();
+    void startWorkers(int count);
+    void stopWorkers();
 
     QList<ModelManifest> m_models;
     QStringList m_backends;
     QString m_backendName;
     int m_threads = 1;
-    // Declared before the pool so the pool (and its threads, which own the detectors) goes first.
+    // The worker threads own the detectors; the destructor stops them before anything goes.
     QThreadStorage<ThreadDetectors *> m_detectors;
-    QThreadPool m_pool;
+    FairTaskQueue m_queue;
+    std::vector<QThread *> m_workers;
 };
 
 } // namespace edgelens

@@ -1,7 +1,8 @@
 #include "detectionserver.h"
 
-#include "clientconnection.h"
 #include "detectionengine.h"
+#include "detectionservice.h"
+#include "tcplistener.h"
 
 #include "detector/detector.h"
 #include "detector/modelcatalog.h"
@@ -10,8 +11,6 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QLoggingCategory>
-#include <QTcpServer>
-#include <QTcpSocket>
 
 #include <opencv2/core/version.hpp>
 
@@ -20,10 +19,6 @@ Q_LOGGING_CATEGORY(lcServer, "edgelens.server")
 namespace edgelens {
 
 namespace {
-
-// Refused connections are held only long enough to learn their protocol; past this many
-// more, new ones are dropped without a word so a connection flood costs nothing.
-constexpr int kMaxRefusedConnections = 32;
 
 // Debian's OpenCV has no OpenVINO or CUDA: the log says so, rather than leaving the user to
 // wonder why --backend cuda is refused.
@@ -60,7 +55,10 @@ DetectionServer::DetectionServer(QObject *parent)
 DetectionServer::~DetectionServer()
 {
     stop();
-    // Connections are children and go with us; the engine waits for running jobs.
+    // Before the service goes: their connections' sessions hold on to it.
+    qDeleteAll(findChildren<Listener *>(QString(), Qt::FindDirectChildrenOnly));
+    // Then the engine (waits for running jobs), then the service.
+    m_engine.reset();
 }
 
 bool DetectionServer::start(const ServerConfig &config, QString *error)
@@ -76,6 +74,7 @@ bool DetectionServer::start(const ServerConfig &config, QString *error)
     m_config = config;
     m_draining = false;
     if (m_config.workers < 1 || m_config.maxConnections < 1 || m_config.maxInFlightPerConnection < 1
+        || m_config.maxQueued < 1
         || m_config.idleTimeoutMs < 1 || m_config.maxFrameBytes < 1 || m_config.maxPixels < 1) {
         *error = QStringLiteral("invalid server configuration: workers, limits and timeouts must be positive");
         m_startFailure = StartFailure::BadConfig;
@@ -107,18 +106,12 @@ bool DetectionServer::start(const ServerConfig &config, QString *error)
                    + "). Results will be poor. Run `edgelens-cli models download` or pass --model. ***";
     }
     m_serverInfo = buildServerInfo();
+    m_engine->setMaxQueued(m_config.maxQueued);
+    m_service = std::make_unique<DetectionService>(m_engine.get(), &m_config, m_serverInfo);
 
-    m_tcpServer = new QTcpServer(this);
-    m_tcpServer->setMaxPendingConnections(m_config.maxConnections + kMaxRefusedConnections);
-    connect(m_tcpServer, &QTcpServer::newConnection, this, &DetectionServer::acceptConnections);
-    if (!m_tcpServer->listen(m_config.host, m_config.port)) {
-        *error = QStringLiteral("cannot listen on %1:%2: %3")
-                     .arg(hostText(m_config.host))
-                     .arg(m_config.port)
-                     .arg(m_tcpServer->errorString());
-        delete m_tcpServer;
-        m_tcpServer = nullptr;
+    if (!addListener(new TcpListener(m_service.get(), &m_config), m_config.host, m_config.port, error)) {
         m_engine.reset();
+        m_service.reset();
         m_startFailure = StartFailure::Listen;
         return false;
     }
@@ -242,30 +235,63 @@ QJsonObject DetectionServer::buildServerInfo() const
              {QStringLiteral("max_pixels"), m_config.maxPixels},
              {QStringLiteral("max_connections"), m_config.maxConnections},
              {QStringLiteral("max_in_flight"), m_config.maxInFlightPerConnection},
+             {QStringLiteral("max_queued"), m_config.maxQueued},
              {QStringLiteral("idle_timeout_ms"), m_config.idleTimeoutMs},
              {QStringLiteral("workers"), m_engine->workerCount()},
          }},
     };
 }
 
+DetectionService *DetectionServer::service() const
+{
+    return m_service.get();
+}
+
+bool DetectionServer::addListener(Listener *listener, const QHostAddress &host, quint16 port, QString *error)
+{
+    QString dummy;
+    if (!error)
+        error = &dummy;
+    if (!m_service) {
+        delete listener;
+        *error = QStringLiteral("the server is not running");
+        return false;
+    }
+    listener->setParent(this);
+    QString why;
+    if (!listener->listen(host, port, &why)) {
+        *error = QStringLiteral("cannot listen on %1:%2 (%3): %4").arg(hostText(host)).arg(port).arg(listener->kind(), why);
+        delete listener;
+        return false;
+    }
+    connect(listener, &Listener::drained, this, &DetectionServer::listenerDrained);
+    m_listeners.append(listener);
+    return true;
+}
+
+Listener *DetectionServer::primaryListener() const
+{
+    return m_listeners.isEmpty() ? nullptr : m_listeners.first();
+}
+
 bool DetectionServer::isListening() const
 {
-    return m_tcpServer && m_tcpServer->isListening();
+    return primaryListener() && primaryListener()->isListening();
 }
 
 quint16 DetectionServer::serverPort() const
 {
-    return isListening() ? m_tcpServer->serverPort() : 0;
+    return isListening() ? primaryListener()->serverPort() : 0;
 }
 
 QHostAddress DetectionServer::serverAddress() const
 {
-    return isListening() ? m_tcpServer->serverAddress() : QHostAddress();
+    return isListening() ? primaryListener()->serverAddress() : QHostAddress();
 }
 
 QString DetectionServer::listenAddress() const
 {
-    return hostText(isListening() ? m_tcpServer->serverAddress() : m_config.host) + QLatin1Char(':')
+    return hostText(isListening() ? primaryListener()->serverAddress() : m_config.host) + QLatin1Char(':')
         + QString::number(serverPort());
 }
 
@@ -287,47 +313,10 @@ bool DetectionServer::usingFallback() const
 
 int DetectionServer::connectionCount() const
 {
-    return int(m_connections.size());
-}
-
-void DetectionServer::acceptConnections()
-{
-    while (m_tcpServer && m_tcpServer->hasPendingConnections()) {
-        QTcpSocket *socket = m_tcpServer->nextPendingConnection();
-        if (m_draining) {
-            socket->abort();
-            socket->deleteLater();
-            continue;
-        }
-        const bool full = m_connections.size() >= m_config.maxConnections;
-        if (full && m_refused.size() >= kMaxRefusedConnections) {
-            qCWarning(lcServer).noquote() << ClientConnection::peerName(socket)
-                                          << "dropped: connection limit reached and too many refusals pending";
-            socket->abort();
-            socket->deleteLater();
-            continue;
-        }
-        ClientConnection::Context context{m_engine.get(), &m_config, m_serverInfo};
-        auto *connection = new ClientConnection(socket, context, this);
-        connect(connection, &ClientConnection::closed, this,
-                [this, connection] { forgetConnection(connection); });
-        if (full) {
-            m_refused.insert(connection);
-            connection->refuse(protocol::ErrorCode::Busy,
-                               QStringLiteral("the server already has %1 connections (its limit); try again later")
-                                   .arg(m_connections.size()));
-        } else {
-            m_connections.insert(connection);
-        }
-    }
-}
-
-void DetectionServer::forgetConnection(ClientConnection *connection)
-{
-    m_connections.remove(connection);
-    m_refused.remove(connection);
-    if (m_draining && m_connections.isEmpty() && m_refused.isEmpty())
-        finishDrain();
+    int count = 0;
+    for (const Listener *l : m_listeners)
+        count += l->connectionCount();
+    return count;
 }
 
 void DetectionServer::drain(int timeoutMs)
@@ -335,21 +324,24 @@ void DetectionServer::drain(int timeoutMs)
     if (m_draining)
         return;
     m_draining = true;
-    if (m_tcpServer)
-        m_tcpServer->close();
     int running = 0;
-    for (ClientConnection *c : std::as_const(m_connections))
-        running += c->inFlight();
-    qCInfo(lcServer).noquote() << "shutting down:" << m_connections.size() << "connections," << running
+    for (const Listener *l : std::as_const(m_listeners))
+        running += l->runningRequests();
+    qCInfo(lcServer).noquote() << "shutting down:" << connectionCount() << "connections," << running
                                << "requests running; waiting up to" << timeoutMs << "ms";
-    const QList<ClientConnection *> all = (m_connections + m_refused).values();
-    for (ClientConnection *c : all)
-        c->drain(); // may close synchronously and call forgetConnection
-    if (m_connections.isEmpty() && m_refused.isEmpty()) {
-        QMetaObject::invokeMethod(this, &DetectionServer::finishDrain, Qt::QueuedConnection);
-        return;
-    }
+    m_listenersDraining = int(m_listeners.size());
     m_drainTimer.start(qMax(0, timeoutMs));
+    const QList<Listener *> listeners = m_listeners;
+    for (Listener *l : listeners)
+        l->drain(); // may emit drained() at once
+}
+
+void DetectionServer::listenerDrained()
+{
+    if (m_draining && --m_listenersDraining <= 0) {
+        // Not from inside the listener's signal: finishing deletes it.
+        QMetaObject::invokeMethod(this, &DetectionServer::finishDrain, Qt::QueuedConnection);
+    }
 }
 
 void DetectionServer::finishDrain()
@@ -357,8 +349,8 @@ void DetectionServer::finishDrain()
     if (!m_draining)
         return;
     m_drainTimer.stop();
-    if (!m_connections.isEmpty() || !m_refused.isEmpty())
-        qCWarning(lcServer) << "shutdown timeout:" << m_connections.size() << "connections aborted";
+    if (connectionCount() > 0)
+        qCWarning(lcServer) << "shutdown timeout:" << connectionCount() << "connections aborted";
     stop();
     emit drained();
 }
@@ -367,22 +359,14 @@ void DetectionServer::stop()
 {
     m_draining = false;
     m_drainTimer.stop();
-    if (m_tcpServer) {
-        m_tcpServer->close();
-        m_tcpServer->deleteLater();
-        m_tcpServer = nullptr;
+    for (Listener *l : std::as_const(m_listeners)) {
+        disconnect(l, nullptr, this, nullptr);
+        l->stop();
+        l->deleteLater();
     }
-    const QList<ClientConnection *> all = (m_connections + m_refused).values();
-    m_connections.clear();
-    m_refused.clear();
-    for (ClientConnection *c : all) {
-        disconnect(c, nullptr, this, nullptr);
-        c->abort();
-    }
-    if (m_engine) {
-        m_engine->cancelQueued();
-        // Running jobs hold no pointer to connections; their results are simply dropped.
-    }
+    m_listeners.clear();
+    if (m_service)
+        m_service->cancelAll(); // running jobs finish; their answers are dropped
 }
 
 } // namespace edgelens

@@ -4,21 +4,21 @@
 
 #include <QHostAddress>
 #include <QJsonObject>
+#include <QList>
 #include <QObject>
-#include <QSet>
 #include <QTimer>
 
 #include <memory>
 
-class QTcpServer;
-
 namespace edgelens {
 
-class ClientConnection;
 class DetectionEngine;
+class DetectionService;
+class Listener;
 
-// The EdgeLens device server: legacy and v2 clients on one TCP port, detection on a worker
-// pool. edgelens-server is a thin shell around it; the CLI and the desktop app start one
+// The EdgeLens device server: listeners (one per kind of port: plain TCP with legacy and v2,
+// TLS, HTTP) in front of one protocol-neutral DetectionService, which validates, admits and
+// submits work to the DetectionEngine's worker pool. edgelens-server is a thin shell around it; the CLI and the desktop app start one
 // in-process (ServerConfig::embedded(): 127.0.0.1, ephemeral port) and talk to it over real
 // TCP, so every client exercises the same code path. Lives in the thread that calls start().
 class DetectionServer final : public QObject
@@ -48,6 +48,15 @@ public:
     int connectionCount() const;
     const ServerConfig &config() const { return m_config; }
 
+    // The service every listener serves through; null before start() succeeded.
+    DetectionService *service() const;
+    // Another kind of port, after start() succeeded: the server takes ownership, listens on
+    // host:port and drains and stops it with the others. False (listener deleted) with *error
+    // when it cannot listen. The first listener (config.host:config.port) is the primary one
+    // that serverPort() and listenAddress() describe.
+    bool addListener(Listener *listener, const QHostAddress &host, quint16 port, QString *error = nullptr);
+    QList<Listener *> listeners() const { return m_listeners; }
+
     // Graceful stop: stops accepting, lets running requests finish and be answered, closes
     // every connection, then emits drained(); after timeoutMs whatever is left is aborted.
     void drain(int timeoutMs);
@@ -58,19 +67,21 @@ signals:
     void drained();
 
 private slots:
-    void acceptConnections();
-    void forgetConnection(ClientConnection *connection);
+    void listenerDrained();
     void finishDrain();
 
 private:
     bool resolveModels(QList<ModelManifest> *models, QString *error);
     QJsonObject buildServerInfo() const;
+    Listener *primaryListener() const;
 
     ServerConfig m_config;
+    // The service outlives the engine: the engine's destructor waits for running jobs, whose
+    // answers are posted to the service.
+    std::unique_ptr<DetectionService> m_service;
     std::unique_ptr<DetectionEngine> m_engine;
-    QTcpServer *m_tcpServer = nullptr;
-    QSet<ClientConnection *> m_connections;
-    QSet<ClientConnection *> m_refused;
+    QList<Listener *> m_listeners;
+    int m_listenersDraining = 0;
     QJsonObject m_serverInfo;
     QTimer m_drainTimer;
     bool m_draining = false;

@@ -105,6 +105,11 @@ void ServerConfig::addOptions(QCommandLineParser &parser)
          QStringLiteral("n")},
         {QStringLiteral("max-connections"),
          QStringLiteral("Simultaneous connections (default: %1).").arg(d.maxConnections), QStringLiteral("n")},
+        {QStringLiteral("max-queue"),
+         QStringLiteral("Requests waiting for a worker, all clients together; more are answered busy "
+                        "(default: %1).")
+             .arg(d.maxQueued),
+         QStringLiteral("n")},
         {QStringLiteral("idle-timeout"),
          QStringLiteral("Seconds a connection may stay silent (default: %1).").arg(d.idleTimeoutMs / 1000),
          QStringLiteral("seconds")},
@@ -149,7 +154,8 @@ std::optional<ServerConfig> ServerConfig::fromParser(const QCommandLineParser &p
         || !readNumber(parser, QStringLiteral("workers"), 1, 64, &config.workers, error)
         || !readNumber(parser, QStringLiteral("threads"), 1, 256, &config.threads, error)
         || !readNumber<qint64>(parser, QStringLiteral("max-pixels"), 1, qint64(1) << 40, &config.maxPixels, error)
-        || !readNumber(parser, QStringLiteral("max-connections"), 1, 100'000, &config.maxConnections, error))
+        || !readNumber(parser, QStringLiteral("max-connections"), 1, 100'000, &config.maxConnections, error)
+        || !readNumber(parser, QStringLiteral("max-queue"), 1, 100'000, &config.maxQueued, error))
         return std::nullopt;
 
     qint64 frameMb = config.maxFrameBytes / (1024 * 1024);

@@ -45,6 +45,9 @@ struct ServerConfig
     qint64 maxPixels = 50'000'000; // width x height read from the header, before decoding
     int maxConnections = 64;
     int maxInFlightPerConnection = 8;
+    // Requests waiting for a worker, all connections together; above it requests get `busy`
+    // at once rather than waiting behind work nobody may still want.
+    int maxQueued = 64;
     int idleTimeoutMs = 30'000;    // no byte from a client (and nothing of theirs running)
     int frameTimeoutMs = 0;        // a started frame must complete within this; 0: 4 x idle
     int drainTimeoutMs = 10'000;   // SIGTERM: how long in-flight requests may take to finish

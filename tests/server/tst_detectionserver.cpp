@@ -4,6 +4,7 @@
 #include "net/detectionserver.h"
 
 #include "detector/detector.h"
+#include "net/detectionservice.h"
 #include "net/serverconfig.h"
 #include "protocol/protocol.h"
 
@@ -23,6 +24,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <optional>
 
 using namespace edgelens;
@@ -902,6 +905,112 @@ private slots:
         const LegacyReply legacy = legacyRequest(m_server->port(), encodeLegacyFrame(m_small), 5000);
         QVERIFY2(!legacy.replied, "legacy clients cannot authenticate, so they are refused");
         QVERIFY(legacy.closedByServer);
+    }
+
+    void abandonedWork_isCancelled_andANewClientIsServedPromptly()
+    {
+        QVERIFY(startServer(testConfig()));
+        const QByteArray soccer = readSample(QStringLiteral("soccer.jpg"));
+        const auto timedDetect = [&](quint32 id) -> qint64 {
+            V2Client client;
+            if (!client.connectTo(m_server->port()) || !client.request(makePing(1)))
+                return -1;
+            QElapsedTimer timer;
+            timer.start();
+            const std::optional<Message> reply = client.request(makeDetect(id, {}, soccer), 30000);
+            return reply && reply->type == MessageType::Result ? timer.elapsed() : -1;
+        };
+        QList<qint64> unloaded;
+        for (quint32 id = 1; id <= 3; ++id)
+            unloaded.append(timedDetect(id));
+        QVERIFY(!unloaded.contains(-1));
+        std::sort(unloaded.begin(), unloaded.end());
+        const qint64 unloadedMs = qMax<qint64>(1, unloaded.at(1));
+
+        // 20 clients queue 8 detects each and vanish without reading a byte.
+        for (int c = 0; c < 20; ++c) {
+            QTcpSocket socket;
+            socket.connectToHost(QHostAddress::LocalHost, m_server->port());
+            QVERIFY(socket.waitForConnected(5000));
+            QByteArray burst = encodePreamble();
+            for (quint32 id = 1; id <= 8; ++id)
+                burst += encodeMessage(makeDetect(id, {}, soccer));
+            socket.write(burst);
+            while (socket.bytesToWrite() > 0 && socket.waitForBytesWritten(5000)) {
+            }
+            socket.abort();
+        }
+        const qint64 afterMs = timedDetect(100);
+        QVERIFY(afterMs >= 0);
+        const qint64 allowedMs = qMax<qint64>(1000, 5 * unloadedMs);
+        qInfo("unloaded detect %lld ms; after 20 clients abandoned 8 detects each: %lld ms (allowed %lld ms)",
+              unloadedMs, afterMs, allowedMs);
+        QVERIFY2(afterMs <= allowedMs, qPrintable(QStringLiteral("%1 ms").arg(afterMs)));
+    }
+
+    void workersAreSharedFairly_aSingleRequestDoesNotWaitForAnotherClientsBacklog()
+    {
+        ServerConfig config = testConfig();
+        config.workers = 1;
+        QVERIFY(startServer(config));
+        const QByteArray soccer = readSample(QStringLiteral("soccer.jpg"));
+        V2Client greedy, modest;
+        QVERIFY(greedy.connectTo(m_server->port()));
+        QVERIFY(modest.connectTo(m_server->port()));
+        QVERIFY(greedy.request(makePing(1)));
+        QVERIFY(modest.request(makePing(1)));
+        QByteArray burst;
+        for (quint32 id = 1; id <= 8; ++id)
+            burst += encodeMessage(makeDetect(id, {}, soccer));
+        QElapsedTimer timer;
+        timer.start();
+        greedy.write(burst);
+        QTest::qWait(50); // the backlog is queued before the modest request arrives
+        const std::optional<Message> single = modest.request(makeDetect(1, {}, soccer));
+        QVERIFY(single);
+        QCOMPARE(single->type, MessageType::Result);
+        const qint64 modestMs = timer.elapsed();
+        for (int i = 0; i < 8; ++i) {
+            const std::optional<Message> reply = greedy.next(30000);
+            QVERIFY(reply);
+            QCOMPARE(reply->type, MessageType::Result);
+        }
+        const qint64 greedyMs = timer.elapsed();
+        qInfo("one request next to another client's 8: answered after %lld ms; the 8 took %lld ms", modestMs,
+              greedyMs);
+        QVERIFY2(modestMs * 2 < greedyMs, "the single request waited for the whole backlog");
+    }
+
+    void failedAuth_isThrottledPerAddressUntilTheWindowPasses()
+    {
+        ServerConfig config = testConfig();
+        config.token = QStringLiteral("s3cret");
+        QVERIFY(startServer(config));
+        auto now = std::make_shared<std::atomic<qint64>>(1'000'000);
+        QMetaObject::invokeMethod(
+            m_server->server(), [&] { m_server->server()->service()->authThrottle().setClock([now] { return now->load(); }); },
+            Qt::BlockingQueuedConnection);
+
+        const auto tryToken = [&](const QString &token) -> std::optional<Message> {
+            V2Client client;
+            if (!client.connectTo(m_server->port()))
+                return std::nullopt;
+            return client.request(makeAuth(1, token), 5000);
+        };
+        for (int i = 0; i < 5; ++i) {
+            const std::optional<Message> reply = tryToken(QStringLiteral("guess%1").arg(i));
+            QVERIFY(reply);
+            QCOMPARE(errorFromMessage(*reply).code, ErrorCode::Unauthorized);
+        }
+        // The sixth wrong one and then the right one, within the minute: refused.
+        for (const QString &token : {QStringLiteral("guess6"), QStringLiteral("s3cret")}) {
+            const std::optional<Message> reply = tryToken(token);
+            QVERIFY2(!reply || reply->type != MessageType::AuthOk, qPrintable(token));
+        }
+        *now += 61'000;
+        const std::optional<Message> later = tryToken(QStringLiteral("s3cret"));
+        QVERIFY(later);
+        QCOMPARE(later->type, MessageType::AuthOk);
     }
 
     void drain_answersRunningRequestsThenCloses()

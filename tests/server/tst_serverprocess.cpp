@@ -4,6 +4,7 @@
 #include "protocol/protocol.h"
 
 #include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QProcess>
@@ -282,6 +283,51 @@ private slots:
         ::kill(pid_t(server.processId()), SIGTERM);
         QVERIFY(server.waitForFinished(15000));
         QCOMPARE(server.exitCode(), 0);
+    }
+
+    void strangersOnThePlaintextPort_areNamedAndClosedAtOnce_data()
+    {
+        QTest::addColumn<QByteArray>("firstBytes");
+        QTest::addColumn<QString>("logged");
+        // The first bytes of `openssl s_client`'s ClientHello (TLS 1.2 record, handshake type 1).
+        QTest::newRow("TLS") << QByteArray::fromHex("16030101f8010001f40303") << QStringLiteral("a TLS handshake (ClientHello)");
+        QTest::newRow("HTTP") << QByteArray("GET / HTTP/1.1\r\nHost: device\r\n\r\n") << QStringLiteral("an HTTP request");
+        QTest::newRow("PROXY") << QByteArray("PROXY TCP4 192.0.2.1 192.0.2.2 5555 6000\r\n")
+                               << QStringLiteral("a PROXY protocol v1 header");
+    }
+
+    void strangersOnThePlaintextPort_areNamedAndClosedAtOnce()
+    {
+        QFETCH(QByteArray, firstBytes);
+        QFETCH(QString, logged);
+        QProcess process;
+        QString out;
+        const quint16 port = startNanodetOnLoopback(process, {}, &out);
+        if (port == 0)
+            QFAIL(qPrintable(out + QString::fromUtf8(process.readAllStandardError())));
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        QVERIFY(socket.waitForConnected(5000));
+        const quint16 clientPort = socket.localPort();
+        QElapsedTimer timer;
+        timer.start();
+        socket.write(firstBytes);
+        socket.waitForBytesWritten(1000);
+        if (socket.state() != QAbstractSocket::UnconnectedState)
+            socket.waitForDisconnected(5000);
+        const qint64 closedAfterMs = timer.elapsed();
+        QCOMPARE(socket.state(), QAbstractSocket::UnconnectedState);
+        QVERIFY2(closedAfterMs < 1000, qPrintable(QStringLiteral("closed after %1 ms").arg(closedAfterMs)));
+        QVERIFY(socket.readAll().isEmpty());
+
+        QString log;
+        QTRY_VERIFY_WITH_TIMEOUT((log += QString::fromUtf8(process.readAllStandardError())).contains(logged), 5000);
+        QVERIFY2(log.contains(QStringLiteral("127.0.0.1:%1 sent %2 on the plaintext port").arg(clientPort).arg(logged)),
+                 qPrintable(log));
+        // And the port still serves the tutorial's clients.
+        QVERIFY(legacyRoundTrip(port, sample(QStringLiteral("example_02.jpg"))).startsWith("\xFF\xD8\xFF"));
+        ::kill(pid_t(process.processId()), SIGTERM);
+        QVERIFY(process.waitForFinished(15000));
     }
 
     void withoutDnnModels_theFallbackIsAnnouncedLoudly()

@@ -1,0 +1,259 @@
+#include "detectionservice.h"
+
+#include "detectionengine.h"
+#include "imageprobe.h"
+#include "serverconfig.h"
+
+#include <QElapsedTimer>
+#include <QLoggingCategory>
+
+Q_LOGGING_CATEGORY(lcService, "edgelens.server.service")
+
+namespace edgelens {
+
+using protocol::ErrorCode;
+
+namespace {
+
+constexpr int kMaxDetections = 10000;
+constexpr int kLegacyMaxDetections = 100;
+
+DetectReply rejection(ErrorCode code, const QString &message)
+{
+    DetectReply reply;
+    reply.code = code;
+    reply.message = message;
+    return reply;
+}
+
+bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
+{
+    uchar diff = a.size() == b.size() ? 0 : 1;
+    for (qsizetype i = 0; i < a.size(); ++i)
+        diff |= uchar(a.at(i) ^ b.at(i % qMax<qsizetype>(1, b.size())));
+    return diff == 0;
+}
+
+} // namespace
+
+DetectionService::DetectionService(DetectionEngine *engine, const ServerConfig *config, const QJsonObject &serverInfo,
+                                   QObject *parent)
+    : QObject(parent)
+    , m_engine(engine)
+    , m_config(config)
+    , m_serverInfo(serverInfo)
+{
+}
+
+DetectionService::~DetectionService() = default;
+
+DetectionService::SessionId DetectionService::openSession(const QString &peer)
+{
+    const SessionId id = m_nextSession++;
+    m_sessions.insert(id, Session{peer, 0});
+    return id;
+}
+
+void DetectionService::closeSession(SessionId session)
+{
+    const auto it = m_sessions.find(session);
+    if (it == m_sessions.end())
+        return;
+    const int inFlight = it->inFlight;
+    const QString peer = it->peer;
+    m_sessions.erase(it);
+    const int dropped = m_engine->cancel(session);
+    if (dropped > 0 || inFlight > 0) {
+        qCInfo(lcService).noquote() << peer << "went away:" << dropped << "queued requests cancelled,"
+                                    << inFlight - dropped << "running ones will be discarded";
+    }
+    if (inFlight > 0 && inFlightTotal() == 0)
+        emit idle();
+}
+
+int DetectionService::inFlight(SessionId session) const
+{
+    return m_sessions.value(session).inFlight;
+}
+
+int DetectionService::inFlightTotal() const
+{
+    int total = 0;
+    for (const Session &s : m_sessions)
+        total += s.inFlight;
+    return total;
+}
+
+bool DetectionService::tokenRequired() const
+{
+    return !m_config->token.isEmpty();
+}
+
+DetectionService::AuthResult DetectionService::authenticate(const QHostAddress &client, const QString &offered,
+                                                            QString *why)
+{
+    if (!tokenRequired())
+        return AuthResult::Ok;
+    if (isThrottled(client, why))
+        return AuthResult::Throttled;
+    if (constantTimeEquals(offered.toUtf8(), m_config->token.toUtf8()))
+        return AuthResult::Ok;
+    recordAuthFailure(client);
+    *why = QStringLiteral("wrong token");
+    return AuthResult::WrongToken;
+}
+
+void DetectionService::recordAuthFailure(const QHostAddress &client)
+{
+    if (m_authThrottle.recordFailure(client)) {
+        qCWarning(lcService).noquote() << AuthThrottle::normalized(client).toString() + QStringLiteral(":")
+                                       << m_authThrottle.maxFailures() << "failed authentications within"
+                                       << m_authThrottle.windowMs() / 1000 << "s; refusing this address for"
+                                       << m_authThrottle.windowMs() / 1000 << "s";
+    }
+}
+
+bool DetectionService::isThrottled(const QHostAddress &client, QString *why)
+{
+    qint64 retryAfterMs = 0;
+    if (!m_authThrottle.isBlocked(client, &retryAfterMs))
+        return false;
+    *why = QStringLiteral("too many failed authentications from %1; try again in %2 s")
+               .arg(AuthThrottle::normalized(client).toString())
+               .arg((retryAfterMs + 999) / 1000);
+    return true;
+}
+
+std::optional<DetectReply> DetectionService::validate(const DetectRequest &request, int *modelIndex,
+                                                      DetectOptions *options) const
+{
+    if (request.legacy) {
+        *options = DetectOptions();
+        options->confidence = m_config->confidence;
+        options->maxDetections = kLegacyMaxDetections;
+        *modelIndex = 0;
+    } else {
+        *options = detectOptionsFromJson(request.options);
+        if (!request.options.contains(QStringLiteral("confidence")))
+            options->confidence = m_config->confidence;
+        if (!(options->confidence >= 0.0f && options->confidence <= 1.0f))
+            return rejection(ErrorCode::BadRequest, QStringLiteral("confidence must be between 0 and 1"));
+        // A negative nms_iou means "the default", as DetectOptions itself has it.
+        if (!(options->nmsIou <= 1.0f))
+            return rejection(ErrorCode::BadRequest,
+                             QStringLiteral("nms_iou must be between 0 and 1 (negative: the default)"));
+        if (options->maxDetections < 1 || options->maxDetections > kMaxDetections)
+            return rejection(ErrorCode::BadRequest,
+                             QStringLiteral("max_detections must be between 1 and %1").arg(kMaxDetections));
+        if (options->jpegQuality < 1 || options->jpegQuality > 100)
+            return rejection(ErrorCode::BadRequest, QStringLiteral("jpeg_quality must be between 1 and 100"));
+        *modelIndex = m_engine->modelIndex(options->model);
+        if (*modelIndex < 0) {
+            return rejection(ErrorCode::UnknownModel,
+                             QStringLiteral("no model named \"%1\"; this server has: %2")
+                                 .arg(options->model, m_engine->modelNames().join(QStringLiteral(", "))));
+        }
+    }
+
+    // The header, not the pixels: a small file claiming a huge canvas is refused before
+    // cv::imdecode would allocate it.
+    const ImageInfo info = ImageProbe::probe(request.image);
+    if (!info.isValid()) {
+        return rejection(ErrorCode::UndecodableImage,
+                         info.error.isEmpty() ? QStringLiteral("unreadable image header") : info.error);
+    }
+    if (info.pixels() > m_config->maxPixels) {
+        return rejection(ErrorCode::TooLarge, QStringLiteral("%1 image of %2x%3 = %4 pixels exceeds the limit of %5 pixels")
+                                                  .arg(info.format.toUpper())
+                                                  .arg(info.width)
+                                                  .arg(info.height)
+                                                  .arg(info.pixels())
+                                                  .arg(m_config->maxPixels));
+    }
+    return std::nullopt;
+}
+
+std::optional<DetectReply> DetectionService::submit(SessionId session, DetectRequest request, Callback done)
+{
+    const auto it = m_sessions.find(session);
+    if (it == m_sessions.end())
+        return rejection(ErrorCode::Internal, QStringLiteral("the session is closed"));
+
+    int modelIndex = 0;
+    DetectOptions options;
+    std::optional<DetectReply> rejected = validate(request, &modelIndex, &options);
+    if (!rejected && it->inFlight >= m_config->maxInFlightPerConnection) {
+        rejected = rejection(ErrorCode::Busy, QStringLiteral("%1 requests already in flight on this connection (the limit); "
+                                                             "wait for a reply before sending more")
+                                                  .arg(it->inFlight));
+    }
+    const qint64 bytes = request.image.size();
+    const QString model = modelIndex >= 0 && modelIndex < m_engine->modelCount() ? m_engine->model(modelIndex).name
+                                                                                 : QString();
+    if (rejected) {
+        rejected->requestBytes = bytes;
+        rejected->model = model;
+        return rejected;
+    }
+
+    DetectionJob job;
+    job.encodedImage = std::move(request.image);
+    job.modelIndex = modelIndex;
+    job.options = options;
+    job.defaultNmsIou = m_config->nmsIou;
+    job.maxPixels = m_config->maxPixels;
+    job.alwaysReturnImage = request.legacy;
+
+    QElapsedTimer clock;
+    clock.start();
+    const quint64 generation = m_generation;
+    // The completion runs on a worker thread; the answer is handed to this thread. The
+    // service outlives the engine's workers (DetectionServer destroys the engine first).
+    auto completion = [this, session, generation, clock, bytes, model,
+                       done = std::move(done)](DetectionOutcome outcome) mutable {
+        QMetaObject::invokeMethod(
+            this,
+            [this, session, generation, clock, bytes, model, done = std::move(done),
+             outcome = std::move(outcome)]() mutable {
+                DetectReply reply;
+                reply.ok = outcome.ok;
+                reply.code = outcome.errorCode;
+                reply.message = std::move(outcome.errorString);
+                reply.result = std::move(outcome.result);
+                reply.jpeg = std::move(outcome.jpeg);
+                reply.model = model;
+                reply.requestBytes = bytes;
+                reply.wallMs = double(clock.nsecsElapsed()) / 1e6;
+                if (generation != m_generation)
+                    return; // cancelAll() came first
+                const auto entry = m_sessions.find(session);
+                if (entry == m_sessions.end())
+                    return; // the client went away; closeSession() accounted for it
+                --entry->inFlight;
+                done(reply);
+                if (inFlightTotal() == 0)
+                    emit idle();
+            },
+            Qt::QueuedConnection);
+    };
+    if (!m_engine->submit(session, std::move(job), std::move(completion))) {
+        DetectReply busy = rejection(ErrorCode::Busy, QStringLiteral("the server's queue is full (%1 requests waiting); "
+                                                                     "try again shortly")
+                                                          .arg(m_engine->maxQueued()));
+        busy.requestBytes = bytes;
+        busy.model = model;
+        return busy;
+    }
+    ++it->inFlight;
+    return std::nullopt;
+}
+
+void DetectionService::cancelAll()
+{
+    ++m_generation;
+    m_engine->cancelQueued();
+    for (Session &s : m_sessions)
+        s.inFlight = 0;
+}
+
+} // namespace edgelens
