@@ -131,8 +131,12 @@ QString AnnotationSaver::save(const Job &job)
             sidecar.insert(QStringLiteral("result_image"), QFileInfo(job.resultPath).fileName());
     }
     sidecar.insert(QStringLiteral("image"), job.originalPath);
-    sidecar.insert(QStringLiteral("image_width"), job.model.imageWidth);
-    sidecar.insert(QStringLiteral("image_height"), job.model.imageHeight);
+    // The answer the corrections apply to (adopting a newer output changes it).
+    const QJsonObject modelJson = toJson(job.model);
+    for (const QString &key : {QStringLiteral("width"), QStringLiteral("height"), QStringLiteral("timings")}) {
+        if (modelJson.contains(key))
+            sidecar.insert(key, modelJson.value(key));
+    }
     sidecar::writeAnnotation(sidecar, job.model, job.annotation);
 
     QString error;

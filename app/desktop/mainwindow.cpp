@@ -13,6 +13,7 @@
 #include "galleryview.h"
 #include "imagecollector.h"
 #include "processingqueue.h"
+#include "resultsfolder.h"
 #include "sessioncontroller.h"
 #include "statuspresenter.h"
 #include "targetcontroller.h"
@@ -32,6 +33,7 @@
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QGuiApplication>
 #include <QIcon>
 #include <QItemSelectionModel>
@@ -51,6 +53,7 @@
 #include <QToolButton>
 #include <QUrl>
 #include <QWindow>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <functional>
 #include <initializer_list>
@@ -175,11 +178,13 @@ MainWindow::MainWindow(const AppSettings &settings, const AppOptions &options, Q
     connect(m_session, &SessionController::restored, this, &MainWindow::handleSessionRestored);
     connect(m_details, &DetailController::message, this, [this](const QString &text) { m_status->showMessage(text, 6000); });
     connect(m_annotations, &AnnotationSaver::failed, m_status, &StatusPresenter::showError);
-    connect(m_annotations, &AnnotationSaver::saved, this, [this](const QString &, const QString &resultPath) {
+    connect(m_annotations, &AnnotationSaver::saved, this, [this](const QString &path, const QString &resultPath) {
         // The marked-up image was redrawn from the corrections.
         if (!resultPath.isEmpty())
             m_thumbnails->invalidate(resultPath);
         m_view->viewport()->update();
+        if (DetailView *detail = m_details->view(); detail && detail->originalPath() == path)
+            detail->reloadResultImage();
     });
     connect(m_client, &DetectionClient::serverInfoReceived, this,
             [this](quint64, const QJsonObject &info, double) { learnModelDefaults(info); });
@@ -343,6 +348,19 @@ void MainWindow::createActions()
     m_settingsAction->setMenuRole(QAction::PreferencesRole);
     m_settingsAction->setToolTip(tr("Target device, model, thresholds and output (Ctrl+,)"));
     connect(m_settingsAction, &QAction::triggered, this, &MainWindow::openSettings);
+    m_openResultsAction = new QAction(themedIcon("document-open-folder", QString(), QStyle::SP_DirOpenIcon),
+                                      tr("Open &Results\u2026"), this);
+    m_openResultsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_O));
+    m_openResultsAction->setToolTip(tr("Browse an output folder made earlier (sidecars and marked-up images); "
+                                       "nothing is sent"));
+    connect(m_openResultsAction, &QAction::triggered, this, [this] {
+        QString start = m_settings.lastFolder;
+        if (start.isEmpty() || !QFileInfo(start).isDir())
+            start = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Results"), start);
+        if (!dir.isEmpty())
+            openResults(dir);
+    });
     m_shortcutsAction = new QAction(tr("&Keyboard Shortcuts"), this);
     m_shortcutsAction->setToolTip(tr("The review and editing keys of the detail window"));
     connect(m_shortcutsAction, &QAction::triggered, this, &MainWindow::showShortcuts);
@@ -397,6 +415,7 @@ void MainWindow::createMenus()
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_addImagesAction);
     file->addAction(m_addFolderAction);
+    file->addAction(m_openResultsAction);
     file->addSeparator();
     QMenu *exportMenu = file->addMenu(tr("&Export Detections"));
     exportMenu->addAction(m_exportCocoAction);
@@ -560,8 +579,44 @@ void MainWindow::showShortcuts()
     box.exec();
 }
 
-void MainWindow::addPaths(const QStringList &paths)
+void MainWindow::openResults(const QString &folder)
 {
+    m_status->showMessage(tr("Reading results in %1\u2026").arg(QDir::toNativeSeparators(folder)));
+    auto *watcher = new QFutureWatcher<ResultsFolder::Scan>(this);
+    connect(watcher, &QFutureWatcher<ResultsFolder::Scan>::finished, this, [this, watcher, folder] {
+        watcher->deleteLater();
+        const ResultsFolder::Scan scan = watcher->result();
+        m_model->addItems(scan.items); // finished already: nothing is queued or sent
+        QStringList parts;
+        parts << tr("%n result(s) with detection data", nullptr, scan.pairs);
+        if (scan.resultsOnly > 0)
+            parts << tr("%n marked-up image(s) without detection data", nullptr, scan.resultsOnly);
+        if (!scan.movedOriginals.isEmpty())
+            parts << tr("%n original(s) not found where the sidecar says", nullptr, int(scan.movedOriginals.size()));
+        m_status->showMessage(tr("Opened %1: %2.").arg(QDir::toNativeSeparators(folder), parts.join(QStringLiteral(", "))),
+                              10000);
+        if (!scan.movedOriginals.isEmpty()) {
+            qCWarning(lcMainWindow) << "originals not found:" << scan.movedOriginals;
+            m_status->showError(tr("Originals not found (moved or deleted): %1")
+                                    .arg(scan.movedOriginals.mid(0, 5).join(QStringLiteral("; "))));
+        }
+        updateActions();
+        updateEmptyText();
+        emit resultsOpened(scan.pairs, scan.resultsOnly, scan.movedOriginals);
+    });
+    watcher->setFuture(QtConcurrent::run(&ResultsFolder::scan, folder));
+}
+
+void MainWindow::addPaths(const QStringList &input)
+{
+    // An output folder dropped or named is opened for review, not sent again.
+    QStringList paths;
+    for (const QString &path : input) {
+        if (ResultsFolder::looksLikeOutputFolder(path))
+            openResults(path);
+        else
+            paths << path;
+    }
     if (paths.isEmpty())
         return;
     m_status->showMessage(tr("Looking for images…"));
@@ -868,7 +923,8 @@ void MainWindow::processSelectedAgain()
         const GalleryItem &it = m_model->item(row);
         const bool onItsWay = it.status == GalleryItem::Status::Queued || it.status == GalleryItem::Status::Sending
             || it.status == GalleryItem::Status::Processing;
-        if (!onItsWay)
+        // A marked-up image opened from a results folder is not an original to send.
+        if (!onItsWay && !it.resultsOnly)
             paths << it.path;
     }
     if (paths.isEmpty())

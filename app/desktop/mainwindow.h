@@ -80,9 +80,13 @@ public:
     DetailController *detailController() const { return m_details; }
     AnnotationSaver *annotationSaver() const { return m_annotations; }
     QString shortcutHelpText() const; // what Help > Keyboard Shortcuts shows
+    // File > Open Results: an output folder made earlier comes back for review and export;
+    // nothing is sent. resultsOpened() follows (the scan runs in the background).
+    void openResults(const QString &folder);
 
 signals:
     void allDone(); // nothing collecting, queued or in flight
+    void resultsOpened(int pairs, int resultsOnly, const QStringList &movedOriginals);
 
 protected:
     void dragEnterEvent(QDragEnterEvent *event) override;
@@ -174,6 +178,7 @@ private:
     QAction *m_settingsAction = nullptr;
     QAction *m_aboutAction = nullptr;
     QAction *m_shortcutsAction = nullptr;
+    QAction *m_openResultsAction = nullptr;
     QAction *m_reviewedOnlyAction = nullptr;
     QAction *m_openAction = nullptr;
     QIcon m_pauseIcon;

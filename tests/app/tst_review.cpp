@@ -3,6 +3,8 @@
 // must land in the JSON sidecar and the exports, survive a restart, and survive processing
 // the image again.
 
+#include "fakedetectionserver.h"
+#include "processrunner.h"
 #include "testdata.h"
 
 #include "annotationsaver.h"
@@ -26,6 +28,7 @@
 #include <QFile>
 #include <QGraphicsPixmapItem>
 #include <QJsonArray>
+#include <QLabel>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLineEdit>
@@ -326,6 +329,77 @@ private slots:
         view->undoStack()->undo();
         QVERIFY(sameBoxes(window.galleryModel()->item(row).annotation.accepted(), corrected, 0.01));
         waitForSaves(window);
+    }
+
+    void openResults_ofTheCliOutput_pairsEveryImageAndSendsNothing()
+    {
+        QTemporaryDir dir;
+        const QString out = dir.filePath(QStringLiteral("cli-out"));
+        const test::ProcessRun cli = test::runProcess(test::executablePath(QStringLiteral("edgelens-cli")),
+                                                      {samplesDir(), QStringLiteral("--embedded"), QStringLiteral("--json"),
+                                                       QStringLiteral("--output"), out});
+        QVERIFY2(cli.exitCode == 0, qPrintable(cli.err));
+
+        // The app points at a device that counts what it is sent.
+        test::FakeDetectionServer device(test::FakeDetectionServer::Mode::V2);
+        QVERIFY(device.listenOnLoopback());
+        AppSettings settings;
+        settings.target = AppSettings::Target::Remote;
+        settings.host = QStringLiteral("127.0.0.1");
+        settings.port = device.serverPort();
+        settings.outputDir = dir.filePath(QStringLiteral("app-out"));
+        AppOptions options;
+        options.noSession = true;
+        MainWindow window(settings, options);
+        window.show();
+        QSignalSpy opened(&window, &MainWindow::resultsOpened);
+        window.openResults(out);
+        QVERIFY(opened.wait(30000));
+        QCOMPARE(opened.first().at(0).toInt(), 9); // pairs
+        QCOMPARE(opened.first().at(1).toInt(), 0); // results only
+        const GalleryModel *model = window.galleryModel();
+        QCOMPARE(model->rowCount(), 9);
+        for (const GalleryItem &it : model->items()) {
+            QCOMPARE(it.status, GalleryItem::Status::Done);
+            QVERIFY2(it.hasDetectionData, qPrintable(it.path));
+            QCOMPARE(QFileInfo(it.path).absolutePath(), QFileInfo(samplesDir()).canonicalFilePath());
+            QVERIFY2(QFileInfo(it.resultPath).absolutePath().startsWith(QFileInfo(out).canonicalFilePath()),
+                     qPrintable(it.resultPath));
+            QVERIFY(!it.annotation.reviewed);
+        }
+        const int withBoxes = int(std::count_if(model->items().cbegin(), model->items().cend(),
+                                                [](const GalleryItem &it) { return !it.annotation.accepted().isEmpty(); }));
+        QVERIFY2(withBoxes >= 7, qPrintable(QString::number(withBoxes)));
+        // Ready for export at once.
+        QString message;
+        QVERIFY2(window.exportDetectionsTo(QStringLiteral("coco"), dir.filePath(QStringLiteral("coco.json")), &message),
+                 qPrintable(message));
+        QTest::qWait(500);
+        QCOMPARE(device.imagesReceived(), 0);
+        QVERIFY(!window.processingQueue()->isBusy());
+
+        // The tutorial's inferenced/ folder: marked-up JPEGs only, dropped on the window.
+        const QString inferenced = dir.filePath(QStringLiteral("tutorial/inferenced"));
+        QDir().mkpath(inferenced);
+        for (const QString &name : {QStringLiteral("soccer.jpg"), QStringLiteral("example_01.jpg")})
+            QVERIFY(QFile::copy(QDir(out).filePath(name), QDir(inferenced).filePath(name)));
+        opened.clear();
+        window.addPaths({inferenced});
+        QVERIFY(opened.wait(30000));
+        QCOMPARE(opened.first().at(0).toInt(), 0);
+        QCOMPARE(opened.first().at(1).toInt(), 2);
+        QCOMPARE(model->rowCount(), 11);
+        const int row = model->rowOfPath(QFileInfo(QDir(inferenced).filePath(QStringLiteral("soccer.jpg"))).canonicalFilePath());
+        QVERIFY(row >= 0);
+        QVERIFY(model->item(row).resultsOnly);
+        QVERIFY(!model->item(row).hasDetectionData);
+        DetailView *view = openDetail(window, window.galleryProxy()->mapFromSource(model->index(row)).row());
+        QVERIFY(view);
+        auto *noData = view->findChild<QLabel *>(QStringLiteral("noDataLabel"));
+        QVERIFY(noData->isVisibleTo(view));
+        QVERIFY2(noData->text().contains(QStringLiteral("No detection data")), qPrintable(noData->text()));
+        QTest::qWait(300);
+        QCOMPARE(device.imagesReceived(), 0);
     }
 };
 

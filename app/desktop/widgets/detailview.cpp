@@ -192,6 +192,17 @@ DetailView::DetailView(QWidget *parent)
         connect(view, &ImageView::viewScrolled, this, [this, view] { syncScrollFrom(view); });
     }
     connect(&m_watcher, &QFutureWatcher<LoadedImages>::finished, this, &DetailView::applyLoadedImages);
+    connect(&m_resultWatcher, &QFutureWatcher<QImage>::finished, this, [this] {
+        if (m_resultWatcher.property("path").toString() != m_resultPath || m_watcher.isRunning())
+            return;
+        const QImage image = m_resultWatcher.result();
+        if (image.isNull())
+            return;
+        m_syncing = true;
+        m_resultView->setImage(image);
+        m_syncing = false;
+        syncZoomFrom(m_originalView); // keep showing the same part as the original
+    });
     m_originalView->viewport()->installEventFilter(this);
 
     createActions();
@@ -202,6 +213,7 @@ DetailView::~DetailView()
 {
     // The loader only touches its own copies, but waiting keeps it from outliving the app.
     m_watcher.waitForFinished();
+    m_resultWatcher.waitForFinished();
     // The scene goes with the views, after the list its selection signal would update.
     disconnect(m_originalView->scene(), nullptr, this, nullptr);
     m_boxItems.clear();
@@ -829,6 +841,17 @@ void DetailView::setReviewed(bool reviewed)
     m_annotation.reviewedAt = reviewed ? QDateTime::currentDateTimeUtc() : QDateTime();
     updateNotices();
     Q_EMIT annotationEdited(m_originalPath, m_result, m_annotation);
+}
+
+void DetailView::reloadResultImage()
+{
+    if (m_resultPath.isEmpty())
+        return;
+    m_resultWatcher.setProperty("path", m_resultPath);
+    m_resultWatcher.setFuture(QtConcurrent::run([path = m_resultPath] {
+        QString error;
+        return loadImage(path, &error);
+    }));
 }
 
 void DetailView::syncZoomFrom(ImageView *source)

@@ -98,6 +98,7 @@ public Q_SLOTS:
     void replaceBoxes(const QList<Detection> &boxes, const QString &what);
     void adoptNewerOutput();       // the model's newer answer replaces the corrections, undoably
     void setReviewed(bool reviewed);
+    void reloadResultImage(); // the marked-up image was redrawn on disk
     void zoomIn();
     void zoomOut();
     void fitToWindow();
@@ -159,6 +160,7 @@ private:
     QString m_lastLabel;
 
     QFutureWatcher<LoadedImages> m_watcher;
+    QFutureWatcher<QImage> m_resultWatcher;
     QList<BoxItem *> m_boxItems; // same order as m_annotation.boxes
     bool m_syncing = false;
     bool m_updatingSelection = false;
