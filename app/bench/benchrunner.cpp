@@ -2,7 +2,7 @@
 
 #include "detector/detector.h"
 #include "eval/evaldataset.h"
-#include "eval/modelevaluation.h"
+#include "evalrun/modelevaluation.h"
 #include "net/detectionserver.h"
 #include "net/serverconfig.h"
 #include "pipelinebench.h"

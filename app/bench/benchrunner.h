@@ -1,6 +1,6 @@
 #pragma once
 
-#include "detector/modelmanifest.h"
+#include "models/modelmanifest.h"
 
 #include <QByteArray>
 #include <QList>

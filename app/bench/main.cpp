@@ -3,7 +3,7 @@
 
 #include "benchrunner.h"
 #include "detector/detector.h"
-#include "detector/modelcatalog.h"
+#include "models/modelcatalog.h"
 #include "net/serverconfig.h"
 
 #include <QCommandLineParser>

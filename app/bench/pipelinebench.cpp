@@ -1,9 +1,9 @@
 #include "pipelinebench.h"
 
-#include "detector/annotator.h"
 #include "detector/detector.h"
+#include "detector/imagepipeline.h"
 #include "detector/dnndetector.h"
-#include "eval/modelevaluation.h"
+#include "evalrun/modelevaluation.h"
 
 #include <QElapsedTimer>
 #include <QFuture>
@@ -111,32 +111,24 @@ std::optional<PipelineFigures> PipelineBench::run(const ModelManifest &manifest,
     QElapsedTimer clock;
 
     const auto work = [&](Detector *detector) {
-        std::vector<uchar> jpeg;
+        ImagePipeline pipeline(*detector);
+        PipelineRequest request;
+        request.markup = true; // exactly the server's work for a client that wants the marked-up image
+        request.jpegQuality = 90;
         for (;;) {
             if (seconds > 0 ? double(clock.nsecsElapsed()) / 1e9 >= seconds : next.load() >= count)
                 return;
             const int i = next++;
             if (seconds <= 0 && i >= count)
                 return;
-            const QByteArray &bytes = m_images.at(i % m_images.size());
-            try {
-                // Exactly the server's per-image work (DetectionEngine): decode, detect, draw, encode.
-                cv::Mat bgr = cv::imdecode(
-                    cv::Mat(1, int(bytes.size()), CV_8UC1, const_cast<char *>(bytes.constData())), cv::IMREAD_COLOR);
-                QElapsedTimer detectTimer;
-                detectTimer.start();
-                const QList<Detection> detections = detector->detect(bgr, DetectParams());
-                const double detectMs = msSince(detectTimer);
-                Annotator::draw(bgr, detections);
-                cv::imencode(".jpg", bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, 90});
-                QMutexLocker lock(&mutex);
-                detectTimes.append(detectMs);
-            } catch (const cv::Exception &e) {
-                QMutexLocker lock(&mutex);
+            const PipelineOutcome outcome = pipeline.run(m_images.at(i % m_images.size()), request);
+            QMutexLocker lock(&mutex);
+            if (!outcome.ok) {
                 if (!failed.exchange(true))
-                    firstError = QString::fromStdString(e.what()).trimmed();
+                    firstError = outcome.errorString;
                 return;
             }
+            detectTimes.append(outcome.timings.inferenceMs);
         }
     };
 

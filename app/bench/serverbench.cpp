@@ -1,7 +1,7 @@
 #include "serverbench.h"
 
 #include "client/detectionclient.h"
-#include "eval/modelevaluation.h"
+#include "evalrun/modelevaluation.h"
 #include "legacybenchclient.h"
 
 #include <QElapsedTimer>

@@ -2,7 +2,7 @@
 
 #include "console.h"
 
-#include "detector/modelcatalog.h"
+#include "models/modelcatalog.h"
 #include "net/detectionserver.h"
 #include "net/serverconfig.h"
 

@@ -2,9 +2,9 @@
 
 #include "console.h"
 
-#include "detector/modelcatalog.h"
+#include "models/modelcatalog.h"
 #include "eval/evaldataset.h"
-#include "eval/modelevaluation.h"
+#include "evalrun/modelevaluation.h"
 
 #include <QCommandLineParser>
 #include <QFileInfo>

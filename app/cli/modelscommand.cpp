@@ -3,7 +3,7 @@
 #include "console.h"
 
 #include "client/modeldownloader.h"
-#include "detector/modelcatalog.h"
+#include "models/modelcatalog.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

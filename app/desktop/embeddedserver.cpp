@@ -1,7 +1,7 @@
 #include "embeddedserver.h"
 
 #include "net/detectionserver.h"
-#include "detector/modelcatalog.h"
+#include "models/modelcatalog.h"
 #include "net/serverconfig.h"
 
 #include <QLoggingCategory>

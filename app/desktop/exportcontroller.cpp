@@ -1,6 +1,6 @@
 #include "exportcontroller.h"
 
-#include "detector/modelcatalog.h"
+#include "models/modelcatalog.h"
 #include "export/exporters.h"
 #include "gallerymodel.h"
 

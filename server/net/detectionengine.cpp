@@ -1,7 +1,7 @@
 #include "detectionengine.h"
 
-#include "detector/annotator.h"
 #include "detector/detector.h"
+#include "detector/imagepipeline.h"
 
 #include <QElapsedTimer>
 #include <QJsonObject>
@@ -10,7 +10,6 @@
 #include <QThread>
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 
 #include <atomic>
 #include <map>
@@ -27,13 +26,6 @@ struct DetectionEngine::ThreadDetectors
 };
 
 namespace {
-
-double elapsedMs(QElapsedTimer &timer)
-{
-    const double ms = double(timer.nsecsElapsed()) / 1e6;
-    timer.restart();
-    return ms;
-}
 
 DetectionOutcome failure(ErrorCode code, const QString &message)
 {
@@ -272,65 +264,29 @@ DetectionOutcome DetectionEngine::run(const DetectionJob &job)
     if (!detector)
         return failure(ErrorCode::Internal, why);
 
+    PipelineRequest request;
+    request.params.confidence = job.options.confidence;
+    request.params.nmsIou = job.options.nmsIou >= 0 ? job.options.nmsIou : job.defaultNmsIou;
+    request.params.maxDetections = job.options.maxDetections;
+    request.params.classFilter = job.options.classFilter;
+    request.markup = job.options.returnImage || job.alwaysReturnImage;
+    request.jpegQuality = job.options.jpegQuality;
+    request.maxPixels = job.maxPixels;
+    // Without a marked-up image nothing needs the full resolution: a 12 MP JPEG is decoded at
+    // 1/2..1/8 when that still holds the model's input twice over (boxes in full-size pixels).
+    request.reducedDecode = !request.markup;
+    PipelineOutcome done = ImagePipeline(*detector).run(job.encodedImage, request);
+    if (!done.ok)
+        return failure(done.errorCode, done.errorString);
+
     DetectionOutcome outcome;
     DetectionResult &result = outcome.result;
     result.model = detector->manifest().name;
-    QElapsedTimer timer;
-    timer.start();
-
-    try {
-        // cv::Mat header over the request bytes: imdecode only reads them.
-        const cv::Mat encoded(1, int(job.encodedImage.size()), CV_8UC1,
-                              const_cast<char *>(job.encodedImage.constData()));
-        cv::Mat image = cv::imdecode(encoded, cv::IMREAD_COLOR);
-        result.timings.decodeMs = elapsedMs(timer);
-        if (image.empty())
-            return failure(ErrorCode::UndecodableImage, QStringLiteral("the image data could not be decoded"));
-        if (job.maxPixels > 0 && qint64(image.cols) * image.rows > job.maxPixels) {
-            return failure(ErrorCode::TooLarge, QStringLiteral("image of %1x%2 pixels exceeds the limit of %3 pixels")
-                                                    .arg(image.cols)
-                                                    .arg(image.rows)
-                                                    .arg(job.maxPixels));
-        }
-        result.imageWidth = image.cols;
-        result.imageHeight = image.rows;
-
-        DetectParams params;
-        params.confidence = job.options.confidence;
-        params.nmsIou = job.options.nmsIou >= 0 ? job.options.nmsIou : job.defaultNmsIou;
-        params.maxDetections = job.options.maxDetections;
-        params.classFilter = job.options.classFilter;
-        result.detections = detector->detect(image, params);
-        result.timings.inferenceMs = elapsedMs(timer);
-        if (result.detections.isEmpty() && !detector->lastError().isEmpty())
-            return failure(ErrorCode::Internal, QStringLiteral("inference failed: ") + detector->lastError());
-
-        if (job.options.returnImage || job.alwaysReturnImage) {
-            const ModelManifest &manifest = detector->manifest();
-            const bool fallback = manifest.fallback || manifest.family == QLatin1String("cascade");
-            Annotator::draw(image, result.detections,
-                            fallback ? QStringLiteral("fallback detector: ") + manifest.name : QString());
-            result.timings.markupMs = elapsedMs(timer);
-            std::vector<uchar> jpeg;
-            const int quality = qBound(1, job.options.jpegQuality, 100);
-            if (!cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, quality}))
-                return failure(ErrorCode::Internal, QStringLiteral("JPEG encoding failed"));
-            outcome.jpeg = QByteArray(reinterpret_cast<const char *>(jpeg.data()), qsizetype(jpeg.size()));
-            result.timings.encodeMs = elapsedMs(timer);
-        }
-    } catch (const cv::Exception &e) {
-        // OpenCV reports corrupt streams and resource exhaustion by exception; one bad
-        // request must not take the worker down.
-        const QString what = QString::fromStdString(e.what()).trimmed();
-        qCWarning(lcEngine).noquote() << "OpenCV error:" << what;
-        const bool decoding = result.imageWidth == 0;
-        return failure(decoding ? ErrorCode::UndecodableImage : ErrorCode::Internal,
-                       (decoding ? QStringLiteral("the image data could not be decoded: ")
-                                 : QStringLiteral("processing failed: "))
-                           + what.section(QLatin1Char('\n'), 0, 0));
-    } catch (const std::bad_alloc &) {
-        return failure(ErrorCode::Internal, QStringLiteral("out of memory"));
-    }
+    result.imageWidth = done.imageSize.width();
+    result.imageHeight = done.imageSize.height();
+    result.detections = std::move(done.detections);
+    result.timings = done.timings;
+    outcome.jpeg = std::move(done.jpeg);
     outcome.ok = true;
     return outcome;
 }

@@ -5,7 +5,7 @@
 #include "tcplistener.h"
 
 #include "detector/detector.h"
-#include "detector/modelcatalog.h"
+#include "models/modelcatalog.h"
 #include "protocol/protocol.h"
 
 #include <QFileInfo>

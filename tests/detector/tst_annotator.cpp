@@ -1,4 +1,5 @@
-#include "detector/annotator.h"
+#include "markup/annotator.h"
+#include "markup/markupstyle.h"
 
 #include <QTest>
 
@@ -59,7 +60,7 @@ private Q_SLOTS:
         QCOMPARE(Annotator::classColor(3), Annotator::classColor(3));
         QVERIFY(Annotator::classColor(0) != Annotator::classColor(1));
         QCOMPARE(Annotator::classColor(5), Annotator::classColor(25)); // palette of 20
-        const QColor q = Annotator::classQColor(0);
+        const QColor q = MarkupStyle::color(0);
         QCOMPARE(q.blue(), int(Annotator::classColor(0)[0]));
         QCOMPARE(Annotator::textColorOn(cv::Scalar(255, 255, 255)), cv::Scalar(0, 0, 0));
         QCOMPARE(Annotator::textColorOn(cv::Scalar(80, 0, 40)), cv::Scalar(255, 255, 255));
@@ -73,8 +74,8 @@ private Q_SLOTS:
 
     void labelText_isNameAndPercent()
     {
-        QCOMPARE(Annotator::labelText(Detection{0, QStringLiteral("person"), 0.934f, {}}), QStringLiteral("person 93%"));
-        QCOMPARE(Annotator::labelText(Detection{7, QString(), 1.2f, {}}), QStringLiteral("class 7 100%"));
+        QCOMPARE(MarkupStyle::labelText(Detection{0, QStringLiteral("person"), 0.934f, {}}), QStringLiteral("person 93%"));
+        QCOMPARE(MarkupStyle::labelText(Detection{7, QString(), 1.2f, {}}), QStringLiteral("class 7 100%"));
     }
 
     void strokeGrowsWithImageSize()

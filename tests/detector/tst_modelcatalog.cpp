@@ -1,4 +1,4 @@
-#include "detector/modelcatalog.h"
+#include "models/modelcatalog.h"
 
 #include "testdata.h"
 

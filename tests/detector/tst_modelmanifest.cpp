@@ -1,6 +1,6 @@
 #include "detector/decoder.h"
-#include "detector/modelcatalog.h"
-#include "detector/modelmanifest.h"
+#include "models/modelcatalog.h"
+#include "models/modelmanifest.h"
 #include "testdata.h"
 
 #include <QFile>

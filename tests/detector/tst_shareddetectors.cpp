@@ -1,5 +1,5 @@
 #include "detector/detector.h"
-#include "detector/modelcatalog.h"
+#include "models/modelcatalog.h"
 
 #include "testdata.h"
 

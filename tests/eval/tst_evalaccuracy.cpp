@@ -2,9 +2,9 @@
 // (score threshold 0.001, at most 100 detections per image) within +-0.01: the check that
 // preprocessing and decoding are faithful, not just "finds something".
 
-#include "detector/modelcatalog.h"
+#include "models/modelcatalog.h"
 #include "eval/evaldataset.h"
-#include "eval/modelevaluation.h"
+#include "evalrun/modelevaluation.h"
 
 #include <QtTest>
 

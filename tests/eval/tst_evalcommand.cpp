@@ -3,7 +3,7 @@
 #include "../../app/cli/evalcommand.h"
 
 #include "eval/cocojsonreader.h"
-#include "eval/modelevaluation.h"
+#include "evalrun/modelevaluation.h"
 #include "eval/predictionreader.h"
 
 #include <QJsonArray>

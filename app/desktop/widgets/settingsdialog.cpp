@@ -19,7 +19,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
-#include "detector/modelcatalog.h"
+#include "models/modelcatalog.h"
 
 Q_LOGGING_CATEGORY(lcSettingsDialog, "edgelens.widgets.settingsdialog")
 

@@ -2,7 +2,6 @@
 
 #include "protocol/detection.h"
 
-#include <QColor>
 #include <QList>
 #include <QString>
 
@@ -13,7 +12,9 @@ namespace edgelens {
 
 // Draws detections people can read at any image size: one stable colour per class id,
 // "person 93%" on a filled tab in the box colour with black or white text (whichever
-// contrasts), stroke and font scaled to the image, tabs kept inside the image.
+// contrasts), stroke and font scaled to the image, tabs kept inside the image. The style
+// (colours, sizes, label text) is MarkupStyle's, shared with the app's overlays. The server's
+// markup and a client's markup of the same detections are identical pixel for pixel.
 class Annotator final
 {
 public:
@@ -24,10 +25,9 @@ public:
     // Same, on a copy; the input is left untouched.
     static cv::Mat annotated(const cv::Mat &bgr, const QList<Detection> &detections, const QString &note = {});
 
-    static cv::Scalar classColor(int classId); // BGR
-    static QColor classQColor(int classId);    // the same colour, for Qt painting
+    // MarkupStyle's colours as OpenCV BGR; Qt code uses MarkupStyle directly.
+    static cv::Scalar classColor(int classId);
     static cv::Scalar textColorOn(const cv::Scalar &background); // black or white
-    static QString labelText(const Detection &detection);         // "person 93%"
 };
 
 } // namespace edgelens

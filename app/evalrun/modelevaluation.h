@@ -4,7 +4,7 @@
 // sidecars of an earlier `edgelens-cli --json` run) and feeds the CocoEvaluator. Lives in
 // edgelens_evalrun, the part of the eval folder that needs OpenCV and the detector.
 
-#include "detector/modelmanifest.h"
+#include "models/modelmanifest.h"
 #include "eval/cocoevaluator.h"
 #include "eval/evaldataset.h"
 

@@ -1,6 +1,7 @@
 #include "modelevaluation.h"
 
 #include "detector/detector.h"
+#include "detector/imagepipeline.h"
 #include "eval/predictionreader.h"
 
 #include <QElapsedTimer>
@@ -13,9 +14,6 @@
 #include <QTextStream>
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
-
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -55,23 +53,17 @@ ImageOutcome detectOne(Detector &detector, const QString &path, const DetectPara
         return outcome;
     }
     const QByteArray bytes = file.readAll();
-    try {
-        const cv::Mat buffer(1, int(bytes.size()), CV_8UC1, const_cast<char *>(bytes.constData()));
-        const cv::Mat bgr = cv::imdecode(buffer, cv::IMREAD_COLOR);
-        if (bgr.empty()) {
-            outcome.failure = QStringLiteral("not a decodable image");
-            return outcome;
-        }
-        outcome.decodedSize = QSize(bgr.cols, bgr.rows);
-        outcome.detections = detector.detect(bgr, params);
-        if (outcome.detections.isEmpty() && !detector.lastError().isEmpty()) {
-            outcome.failure = detector.lastError();
-            return outcome;
-        }
-    } catch (const std::exception &e) {
-        outcome.failure = QStringLiteral("detection failed: %1").arg(QString::fromLocal8Bit(e.what()));
+    PipelineRequest request;
+    request.params = params;
+    PipelineOutcome done = ImagePipeline(detector).run(bytes, request);
+    if (!done.ok) {
+        outcome.failure = done.errorCode == protocol::ErrorCode::UndecodableImage
+            ? QStringLiteral("not a decodable image")
+            : QStringLiteral("detection failed: %1").arg(done.errorString);
         return outcome;
     }
+    outcome.decodedSize = done.imageSize;
+    outcome.detections = std::move(done.detections);
     outcome.ms = double(timer.nsecsElapsed()) / 1e6;
     return outcome;
 }

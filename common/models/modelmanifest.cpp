@@ -9,7 +9,7 @@
 
 #include <cmath>
 
-Q_LOGGING_CATEGORY(lcManifest, "edgelens.detector.manifest")
+Q_LOGGING_CATEGORY(lcManifest, "edgelens.models.manifest")
 
 // Q_INIT_RESOURCE must be called from outside any namespace; a static library's resources
 // are only registered when someone calls it. modelcatalog.cpp uses it too.

@@ -11,7 +11,7 @@
 
 #include <algorithm>
 
-Q_LOGGING_CATEGORY(lcCatalog, "edgelens.detector.catalog")
+Q_LOGGING_CATEGORY(lcCatalog, "edgelens.models.catalog")
 
 #ifndef EDGELENS_SOURCE_SHARED_DIR
 #define EDGELENS_SOURCE_SHARED_DIR ""

@@ -1,27 +1,19 @@
 #include "annotator.h"
 
+#include "markup/markupstyle.h"
+
 #include <QLoggingCategory>
-#include <QtMath>
 
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 
-Q_LOGGING_CATEGORY(lcAnnotator, "edgelens.detector.annotator")
+Q_LOGGING_CATEGORY(lcAnnotator, "edgelens.markup.annotator")
 
 namespace edgelens {
 
 namespace {
-
-// Ultralytics' 20-colour palette (RGB): distinct hues that stay legible with either text colour.
-constexpr std::array<std::array<int, 3>, 20> kPalette{{
-    {255, 56, 56},  {255, 157, 151}, {255, 112, 31}, {255, 178, 29}, {207, 210, 49},
-    {72, 249, 10},  {146, 204, 23},  {61, 219, 134}, {26, 147, 52},  {0, 212, 187},
-    {44, 153, 168}, {0, 194, 255},   {52, 69, 147},  {100, 115, 255}, {0, 24, 236},
-    {132, 56, 255}, {82, 0, 133},    {203, 56, 255}, {255, 149, 200}, {255, 55, 199},
-}};
 
 constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
 
@@ -57,28 +49,14 @@ void drawTab(cv::Mat &image, const std::string &text, cv::Point anchor, bool abo
 
 cv::Scalar Annotator::classColor(int classId)
 {
-    const auto &rgb = kPalette[size_t(std::abs(classId) % int(kPalette.size()))];
-    return cv::Scalar(rgb[2], rgb[1], rgb[0]);
-}
-
-QColor Annotator::classQColor(int classId)
-{
-    const cv::Scalar bgr = classColor(classId);
-    return QColor(int(bgr[2]), int(bgr[1]), int(bgr[0]));
+    const QColor c = MarkupStyle::color(classId);
+    return cv::Scalar(c.blue(), c.green(), c.red());
 }
 
 cv::Scalar Annotator::textColorOn(const cv::Scalar &background)
 {
-    // Rec. 601 luma on the BGR components
-    const double luma = 0.114 * background[0] + 0.587 * background[1] + 0.299 * background[2];
-    return luma > 140 ? cv::Scalar(0, 0, 0) : cv::Scalar(255, 255, 255);
-}
-
-QString Annotator::labelText(const Detection &detection)
-{
-    const QString name = detection.label.isEmpty() ? QStringLiteral("class %1").arg(detection.classId)
-                                                   : detection.label;
-    return QStringLiteral("%1 %2%").arg(name).arg(qRound(std::clamp(detection.confidence, 0.0f, 1.0f) * 100.0f));
+    const QColor c = MarkupStyle::textColorOn(QColor(int(background[2]), int(background[1]), int(background[0])));
+    return cv::Scalar(c.blue(), c.green(), c.red());
 }
 
 void Annotator::draw(cv::Mat &image, const QList<Detection> &detections, const QString &note)
@@ -88,11 +66,10 @@ void Annotator::draw(cv::Mat &image, const QList<Detection> &detections, const Q
             qCWarning(lcAnnotator) << "not drawing on a non-BGR image, type" << image.type();
         return;
     }
-    // Sizes follow the image diagonal so a 4K photo and a thumbnail both read well.
-    const double diagonal = std::hypot(image.cols, image.rows);
-    const int thickness = std::max(1, int(std::lround(diagonal / 600.0)));
-    const double fontScale = std::max(0.35, diagonal / 2200.0);
-    const int textThickness = std::max(1, thickness / 2 + (thickness > 2 ? 1 : 0));
+    const QSize size(image.cols, image.rows);
+    const int thickness = MarkupStyle::lineWidth(size);
+    const double fontScale = MarkupStyle::fontScale(size);
+    const int textThickness = MarkupStyle::textThickness(size);
 
     // Lowest confidence first so the best boxes and their labels end up on top.
     QList<Detection> ordered = detections;
@@ -107,7 +84,7 @@ void Annotator::draw(cv::Mat &image, const QList<Detection> &detections, const Q
             continue;
         const cv::Scalar color = classColor(d.classId);
         cv::rectangle(image, cv::Point(x1, y1), cv::Point(x2, y2), color, thickness, cv::LINE_AA);
-        drawTab(image, asciiText(labelText(d)), cv::Point(x1, y1), true, color, fontScale, textThickness);
+        drawTab(image, asciiText(MarkupStyle::labelText(d)), cv::Point(x1, y1), true, color, fontScale, textThickness);
     }
     if (!note.isEmpty())
         drawTab(image, asciiText(note), cv::Point(0, 0), false, cv::Scalar(0, 0, 0), fontScale, textThickness);
