@@ -1,6 +1,6 @@
 #include "annotationsaver.h"
 
-#include "detector/annotator.h"
+#include "markup/annotator.h"
 #include "gallerymodel.h"
 
 #include <QDir>

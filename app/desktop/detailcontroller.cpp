@@ -1,6 +1,6 @@
 #include "detailcontroller.h"
 
-#include "detector/modelcatalog.h"
+#include "models/modelcatalog.h"
 #include "galleryfilterproxy.h"
 #include "gallerymodel.h"
 #include "galleryview.h"

@@ -2,7 +2,7 @@
 
 #include "annotationsaver.h"
 #include "client/detectionclient.h"
-#include "detector/modelcatalog.h"
+#include "models/modelcatalog.h"
 #include "detailcontroller.h"
 #include "embeddedserver.h"
 #include "exportcontroller.h"

@@ -45,6 +45,12 @@ void BoxItem::setColor(const QColor &color)
     setDecorations(m_outline, m_tag->isVisible(), m_highlighted);
 }
 
+void BoxItem::setLineWidth(double imagePixels)
+{
+    m_lineWidth = imagePixels;
+    setDecorations(m_outline, m_tag->isVisible(), m_highlighted);
+}
+
 void BoxItem::setBox(const QRectF &rect)
 {
     prepareGeometryChange();
@@ -64,8 +70,13 @@ void BoxItem::setDecorations(bool outline, bool label, bool highlighted)
 {
     m_outline = outline;
     m_highlighted = highlighted;
-    QPen pen(highlighted ? kHighlight : m_color, highlighted ? 4 : 2);
-    pen.setCosmetic(true); // same on-screen width at every zoom
+    QPen pen(highlighted ? kHighlight : m_color);
+    if (m_lineWidth > 0) {
+        pen.setWidthF(highlighted ? m_lineWidth * 1.5 : m_lineWidth);
+    } else {
+        pen.setWidthF(highlighted ? 4 : 2);
+        pen.setCosmetic(true); // same on-screen width at every zoom
+    }
     // A selected box stays findable even when outlines are off.
     pen.setStyle(outline ? Qt::SolidLine : (highlighted ? Qt::DashLine : Qt::NoPen));
     setPen(pen);

@@ -31,6 +31,7 @@ public:
     void setBox(const QRectF &rect); // moves the label tag along
     void setLabelText(const QString &text);
     void setDecorations(bool outline, bool label, bool highlighted);
+    void setLineWidth(double imagePixels); // scales with the zoom, as the marked-up image does
 
     void setOnEdited(EditedFunction function) { m_onEdited = std::move(function); }
     void setOnDoubleClicked(IndexFunction function) { m_onDoubleClicked = std::move(function); }
@@ -55,6 +56,7 @@ private:
     int m_index;
     QColor m_color;
     bool m_outline = true;
+    double m_lineWidth = 0; // 0: 2 screen pixels
     bool m_highlighted = false;
     QGraphicsRectItem *m_tag = nullptr;
     QGraphicsSimpleTextItem *m_text = nullptr;

@@ -1,6 +1,6 @@
 #include "widgets/detailview.h"
 
-#include "detector/annotator.h"
+#include "markup/markupstyle.h"
 #include "widgets/annotationcommand.h"
 #include "widgets/boxitem.h"
 #include "widgets/icons.h"
@@ -65,7 +65,7 @@ QToolButton *toolButton(const QString &iconName, const QString &text, const QStr
 // The server's markup colours, so a box looks the same in both panes.
 QColor markupColor(const Detection &detection)
 {
-    return Annotator::classQColor(Annotation::colorId(detection));
+    return MarkupStyle::color(Annotation::colorId(detection));
 }
 
 } // namespace
@@ -409,7 +409,7 @@ QRectF DetailView::boxInImage(int index) const
 
 QString DetailView::boxCaption(const Detection &detection) const
 {
-    return Annotator::labelText(detection);
+    return MarkupStyle::labelText(detection);
 }
 
 void DetailView::rebuildOverlay()
@@ -425,6 +425,8 @@ void DetailView::rebuildOverlay()
     for (int i = 0; i < m_annotation.boxes.size(); ++i) {
         const Detection &detection = m_annotation.boxes.at(i);
         auto *item = new BoxItem(i, toView(detection.box), markupColor(detection), image);
+        // The server's stroke for this image size, so both panes show the same boxes.
+        item->setLineWidth(MarkupStyle::lineWidth(image->pixmap().size()));
         item->setLabelText(boxCaption(detection));
         item->setOnEdited([this](int index, const QRectF &before, const QRectF &after) {
             handleBoxEdited(index, before, after);
