@@ -10,6 +10,10 @@ packages=(
     qt6-base-dev qt6-image-formats-plugins
     # OpenCV (imgcodecs, dnn, objdetect) and its cascades, the detector of last resort
     libopencv-dev opencv-data
+    # the server's self-signed TLS certificate (libcrypto); `openssl s_client` in the TLS tests
+    libssl-dev openssl
+    # nginx's stream module in front of two servers (tst_loadbalancer, docs/DEPLOY.md)
+    nginx-light libnginx-mod-stream
 )
 if [[ "${EDGELENS_WITH_X:-0}" == 1 ]]; then
     # Only for screenshots of the app under a virtual X server.

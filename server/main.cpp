@@ -30,7 +30,7 @@ int main(int argc, char *argv[])
     parser.setApplicationDescription(QStringLiteral(
         "EdgeLens device server: receives images over TCP and answers with detections and the marked-up "
         "image.\nSpeaks the tutorial's legacy protocol (length + image, reply length + JPEG) and protocol v2 "
-        "(docs/PROTOCOL.md) on the same port."));
+        "(docs/PROTOCOL.md) on the same port, optionally inside TLS (--tls; docs/SECURITY.md)."));
     parser.addHelpOption();
     parser.addVersionOption();
     edgelens::ServerConfig::addOptions(parser);
@@ -67,6 +67,11 @@ int main(int argc, char *argv[])
 
     QObject::connect(&server, &edgelens::DetectionServer::drained, &app, &QCoreApplication::quit);
 
+    // Compare with what a client shows before trusting the device (docs/SECURITY.md).
+    if (!server.tlsFingerprint().isEmpty())
+        std::printf("tls certificate %s\n", qPrintable(server.tlsFingerprint()));
+    if (server.plainPort() != 0)
+        std::printf("plaintext also on port %u\n", unsigned(server.plainPort()));
     // Scripts and tests wait for this exact line before connecting.
     std::printf("listening on %s\n", qPrintable(server.listenAddress()));
     std::fflush(stdout);

@@ -2,10 +2,12 @@
 
 #include "legacysession.h"
 #include "protocolsniffer.h"
+#include "proxyheader.h"
 #include "serverconfig.h"
 #include "v2session.h"
 
 #include <QLoggingCategory>
+#include <QSslSocket>
 #include <QTcpSocket>
 
 Q_LOGGING_CATEGORY(lcConnection, "edgelens.server.connection")
@@ -36,6 +38,7 @@ ClientConnection::ClientConnection(QTcpSocket *socket, const Context &context, Q
     , m_context(context)
     , m_peer(peerName(socket))
     , m_clientAddress(AuthThrottle::normalized(socket->peerAddress()))
+    , m_awaitingProxyHeader(context.config->proxyProtocol)
 {
     m_socket->setParent(this);
     m_socket->setReadBufferSize(kSocketReadBuffer);
@@ -63,7 +66,8 @@ ClientConnection::ClientConnection(QTcpSocket *socket, const Context &context, Q
 
 void ClientConnection::begin()
 {
-    if (refuseIfThrottled())
+    // Behind a balancer the socket's address is the balancer's: the check waits for the header.
+    if (!m_awaitingProxyHeader && refuseIfThrottled())
         return;
     // Bytes may already be waiting (the client wrote before we were set up).
     readIncoming();
@@ -83,15 +87,22 @@ ClientConnection::~ClientConnection() = default;
 
 QString ClientConnection::peerName(const QTcpSocket *socket)
 {
-    QHostAddress address = socket->peerAddress();
-    bool isV4 = false;
-    const quint32 v4 = address.toIPv4Address(&isV4); // unwraps ::ffff:a.b.c.d on dual-stack sockets
-    if (isV4)
-        address = QHostAddress(v4);
+    return peerName(socket->peerAddress(), socket->peerPort());
+}
+
+QString ClientConnection::peerName(const QHostAddress &peer, quint16 port)
+{
+    const QHostAddress address = AuthThrottle::normalized(peer); // unwraps ::ffff:a.b.c.d on dual-stack sockets
     const QString host = address.protocol() == QAbstractSocket::IPv6Protocol
         ? QLatin1Char('[') + address.toString() + QLatin1Char(']')
         : address.toString();
-    return host + QLatin1Char(':') + QString::number(socket->peerPort());
+    return host + QLatin1Char(':') + QString::number(port);
+}
+
+bool ClientConnection::isEncrypted() const
+{
+    const auto *tls = qobject_cast<const QSslSocket *>(m_socket);
+    return tls && tls->isEncrypted();
 }
 
 int ClientConnection::inFlight() const
@@ -137,8 +148,46 @@ void ClientConnection::readIncoming()
     m_idleTimer.start();
     if (m_session)
         m_session->receive(bytes);
+    else if (m_awaitingProxyHeader)
+        takeProxyHeader(bytes);
     else
         sniff(bytes);
+}
+
+void ClientConnection::takeProxyHeader(const QByteArray &bytes)
+{
+    m_sniffed += bytes;
+    ProxyHeader header;
+    QString error;
+    switch (ProxyHeader::parse(m_sniffed.left(ProxyHeader::kMaxV2), &header, &error)) {
+    case ProxyHeader::Status::NeedMore:
+        return;
+    case ProxyHeader::Status::Invalid:
+        log(QStringLiteral("? connect %1 B -> closed: %2 (with --proxy-protocol every connection must come through the "
+                           "load balancer)")
+                .arg(m_sniffed.size())
+                .arg(error),
+            true);
+        abort();
+        return;
+    case ProxyHeader::Status::Done:
+        break;
+    }
+    m_awaitingProxyHeader = false;
+    m_sniffed.remove(0, header.length);
+    if (header.local) {
+        qCDebug(lcConnection).noquote() << m_peer << "PROXY v" + QString::number(header.version)
+                                        << "header without a client address (a health check?)";
+    } else {
+        const QString balancer = m_peer;
+        m_clientAddress = AuthThrottle::normalized(header.source);
+        m_peer = peerName(header.source, header.sourcePort);
+        qCDebug(lcConnection).noquote() << m_peer << "connected through" << balancer;
+    }
+    if (refuseIfThrottled())
+        return;
+    if (!m_sniffed.isEmpty())
+        sniff(std::exchange(m_sniffed, QByteArray()));
 }
 
 bool ClientConnection::sniff(const QByteArray &bytes)

@@ -51,7 +51,9 @@ public:
     int inFlight() const;
     QString peer() const { return m_peer; }       // "192.0.2.7:51234", "[2001:db8::7]:51234"
     QHostAddress clientAddress() const { return m_clientAddress; }
+    bool isEncrypted() const; // TLS
     static QString peerName(const QTcpSocket *socket);
+    static QString peerName(const QHostAddress &address, quint16 port);
 
     // For the sessions.
     void write(const QByteArray &bytes);
@@ -78,6 +80,7 @@ private slots:
 
 private:
     bool sniff(const QByteArray &bytes);
+    void takeProxyHeader(const QByteArray &bytes);
     bool refuseIfThrottled();
     void startSession(bool legacy);
 
@@ -86,6 +89,7 @@ private:
     QString m_peer;
     QHostAddress m_clientAddress;
     QByteArray m_sniffed; // the first bytes, until they tell the protocol
+    bool m_awaitingProxyHeader = false; // --proxy-protocol: the balancer's header comes first
     ProtocolSession *m_session = nullptr;
     QTimer m_idleTimer;
     QTimer m_frameTimer;

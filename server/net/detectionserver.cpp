@@ -3,6 +3,8 @@
 #include "detectionengine.h"
 #include "detectionservice.h"
 #include "tcplistener.h"
+#include "tlsidentity.h"
+#include "tlslistener.h"
 
 #include "detector/detector.h"
 #include "models/modelcatalog.h"
@@ -80,6 +82,12 @@ bool DetectionServer::start(const ServerConfig &config, QString *error)
         m_startFailure = StartFailure::BadConfig;
         return false;
     }
+    if (m_config.tls && m_config.proxyProtocol) {
+        *error = QStringLiteral("the PROXY protocol works on plaintext ports only; a load balancer in front "
+                                "terminates TLS itself");
+        m_startFailure = StartFailure::BadConfig;
+        return false;
+    }
     m_config.maxFrameBytes = qMin(m_config.maxFrameBytes, protocol::kMaxFrameLimit);
     // Checked before any model loads: a backend this OpenCV lacks would otherwise surface as
     // every model failing to load.
@@ -109,18 +117,46 @@ bool DetectionServer::start(const ServerConfig &config, QString *error)
     m_engine->setMaxQueued(m_config.maxQueued);
     m_service = std::make_unique<DetectionService>(m_engine.get(), &m_config, m_serverInfo);
 
-    if (!addListener(new TcpListener(m_service.get(), &m_config), m_config.host, m_config.port, error)) {
+    const auto fail = [this](StartFailure failure) {
+        stop();
+        qDeleteAll(findChildren<Listener *>(QString(), Qt::FindDirectChildrenOnly));
         m_engine.reset();
         m_service.reset();
-        m_startFailure = StartFailure::Listen;
+        m_startFailure = failure;
         return false;
+    };
+    Listener *primary = nullptr;
+    m_tlsFingerprint.clear();
+    if (m_config.tls) {
+        const std::optional<TlsIdentity> identity =
+            TlsIdentity::loadOrCreate(m_config.tlsCertificateFile, m_config.tlsKeyFile, error);
+        if (!identity)
+            return fail(StartFailure::BadConfig);
+        m_tlsFingerprint = identity->fingerprint();
+        qCInfo(lcServer).noquote() << "TLS certificate" << m_tlsFingerprint << "(" + identity->certificatePath
+                + (identity->created ? QStringLiteral(", created now") : QString()) + ")";
+        primary = new TlsListener(*identity, m_service.get(), &m_config);
+    } else {
+        primary = new TcpListener(m_service.get(), &m_config);
+    }
+    if (!addListener(primary, m_config.host, m_config.port, error))
+        return fail(StartFailure::Listen);
+    m_plainListener = nullptr;
+    if (m_config.plainPort >= 0) {
+        auto *plain = new TcpListener(m_service.get(), &m_config);
+        if (!addListener(plain, m_config.host, quint16(m_config.plainPort), error))
+            return fail(StartFailure::Listen);
+        m_plainListener = plain;
+        qCWarning(lcServer).noquote() << "also serving plaintext on" << hostText(plain->serverAddress()) + QLatin1Char(':')
+                + QString::number(plain->serverPort()) << "(--plain-port): images, results and tokens cross the network unencrypted there";
     }
     m_startFailure = StartFailure::None;
     qCInfo(lcServer).noquote() << "serving" << m_engine->modelNames().join(QStringLiteral(", ")) << "on"
                                << listenAddress() << "with" << m_engine->workerCount() << "workers x"
                                << m_engine->threadsPerForward() << "OpenCV threads"
                                << (m_config.token.isEmpty() ? QStringLiteral("(legacy and v2)")
-                                                            : QStringLiteral("(v2 with token only)"));
+                                                            : QStringLiteral("(v2 with token only)"))
+                               << (m_config.tls ? QStringLiteral("over TLS") : QStringLiteral("in plaintext"));
     qCInfo(lcServer).noquote() << "inference backend" << m_config.backend << "(" + m_engine->backend(0) + "); available:"
                                << availableBackends().join(QStringLiteral(", ")) << unavailableBackendsNote();
     return true;
@@ -221,6 +257,7 @@ QJsonObject DetectionServer::buildServerInfo() const
         {QStringLiteral("available_backends"), QJsonArray::fromStringList(availableBackends())},
         {QStringLiteral("opencv_threads"), m_engine->threadsPerForward()},
         {QStringLiteral("auth_required"), !m_config.token.isEmpty()},
+        {QStringLiteral("tls"), false}, // per connection: V2Session says whether its own is
         {QStringLiteral("legacy_accepted"), m_config.token.isEmpty()},
         {QStringLiteral("defaults"),
          QJsonObject{
@@ -311,6 +348,16 @@ bool DetectionServer::usingFallback() const
         && (m_engine->model(0).fallback || m_engine->model(0).family == QLatin1String("cascade"));
 }
 
+QString DetectionServer::tlsFingerprint() const
+{
+    return m_tlsFingerprint;
+}
+
+quint16 DetectionServer::plainPort() const
+{
+    return m_plainListener && m_listeners.contains(m_plainListener) ? m_plainListener->serverPort() : 0;
+}
+
 int DetectionServer::connectionCount() const
 {
     int count = 0;
@@ -365,6 +412,7 @@ void DetectionServer::stop()
         l->deleteLater();
     }
     m_listeners.clear();
+    m_plainListener = nullptr;
     if (m_service)
         m_service->cancelAll(); // running jobs finish; their answers are dropped
 }

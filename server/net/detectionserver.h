@@ -44,6 +44,8 @@ public:
     QString listenAddress() const;   // "0.0.0.0:6000", "127.0.0.1:43123", "[::1]:6000"
     QJsonObject serverInfo() const;  // what a v2 InfoRequest answers
     QStringList modelNames() const;  // served models, default first
+    QString tlsFingerprint() const;  // "sha256:<64 hex>" with --tls, else empty
+    quint16 plainPort() const;       // the --plain-port listener's real port, 0 without one
     bool usingFallback() const;      // the default model is the cascade of last resort
     int connectionCount() const;
     const ServerConfig &config() const { return m_config; }
@@ -81,6 +83,8 @@ private:
     std::unique_ptr<DetectionService> m_service;
     std::unique_ptr<DetectionEngine> m_engine;
     QList<Listener *> m_listeners;
+    Listener *m_plainListener = nullptr;
+    QString m_tlsFingerprint;
     int m_listenersDraining = 0;
     QJsonObject m_serverInfo;
     QTimer m_drainTimer;

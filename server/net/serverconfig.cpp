@@ -117,6 +117,19 @@ void ServerConfig::addOptions(QCommandLineParser &parser)
          QStringLiteral("Require v2 clients to authenticate with this token; refuses legacy clients "
                         "(default: $EDGELENS_TOKEN)."),
          QStringLiteral("token")},
+        {QStringLiteral("tls"),
+         QStringLiteral("Serve TLS (1.2 or later) on --port. Without --tls-cert/--tls-key a self-signed certificate "
+                        "is created once in the per-user data folder; its sha256 fingerprint is logged at start.")},
+        {QStringLiteral("tls-cert"), QStringLiteral("TLS certificate (PEM) to use with --tls."), QStringLiteral("file")},
+        {QStringLiteral("tls-key"), QStringLiteral("TLS private key (PEM, unencrypted) to use with --tls."),
+         QStringLiteral("file")},
+        {QStringLiteral("plain-port"),
+         QStringLiteral("Also serve plaintext (legacy and v2) on this port, for clients that cannot speak TLS. "
+                        "Only on networks you trust."),
+         QStringLiteral("port")},
+        {QStringLiteral("proxy-protocol"),
+         QStringLiteral("Expect a PROXY protocol v1/v2 header (nginx proxy_protocol, HAProxy send-proxy) at the start "
+                        "of every connection and use the client address it carries. Only behind a load balancer.")},
         {QStringLiteral("log-level"), QStringLiteral("debug, info, warning or error (default: info)."),
          QStringLiteral("level")},
     });
@@ -168,6 +181,30 @@ std::optional<ServerConfig> ServerConfig::fromParser(const QCommandLineParser &p
     if (!readNumber(parser, QStringLiteral("idle-timeout"), 0.05, 86'400.0, &idleSeconds, error))
         return std::nullopt;
     config.idleTimeoutMs = int(idleSeconds * 1000.0);
+
+    config.tls = parser.isSet(QStringLiteral("tls"));
+    config.tlsCertificateFile = parser.value(QStringLiteral("tls-cert"));
+    config.tlsKeyFile = parser.value(QStringLiteral("tls-key"));
+    if (!config.tls && (parser.isSet(QStringLiteral("tls-cert")) || parser.isSet(QStringLiteral("tls-key")))) {
+        *error = QStringLiteral("--tls-cert and --tls-key need --tls");
+        return std::nullopt;
+    }
+    if (config.tlsCertificateFile.isEmpty() != config.tlsKeyFile.isEmpty()) {
+        *error = QStringLiteral("--tls-cert and --tls-key go together");
+        return std::nullopt;
+    }
+    qint64 plainPort = config.plainPort;
+    if (!readNumber<qint64>(parser, QStringLiteral("plain-port"), 0, 65535, &plainPort, error))
+        return std::nullopt;
+    config.plainPort = int(plainPort);
+    config.proxyProtocol = parser.isSet(QStringLiteral("proxy-protocol"));
+    if (config.proxyProtocol && config.tls) {
+        // The header would have to be read before the TLS handshake, which QSslServer starts
+        // on its own; a balancer in front terminates TLS itself or passes plaintext on.
+        *error = QStringLiteral("--proxy-protocol works on plaintext ports only; use it without --tls (the load "
+                                "balancer can terminate TLS)");
+        return std::nullopt;
+    }
 
     if (parser.isSet(QStringLiteral("backend"))) {
         config.backend = parser.value(QStringLiteral("backend")).trimmed().toLower();

@@ -52,6 +52,15 @@ struct ServerConfig
     int frameTimeoutMs = 0;        // a started frame must complete within this; 0: 4 x idle
     int drainTimeoutMs = 10'000;   // SIGTERM: how long in-flight requests may take to finish
     QString token;                 // non-empty: v2 clients must Auth first, legacy is refused
+    // TLS on `port`: with both files (PEM) those, otherwise a self-signed certificate created
+    // once in the per-user data folder (TlsIdentity).
+    bool tls = false;
+    QString tlsCertificateFile;
+    QString tlsKeyFile;
+    int plainPort = -1;            // >= 0: an extra plaintext listener (legacy and v2) on host:plainPort
+    // Every connection starts with a PROXY protocol v1/v2 header (from a load balancer) whose
+    // client address is used for logs and per-address limits; a connection without one is closed.
+    bool proxyProtocol = false;
     QString logLevel = QStringLiteral("info");
 
     int effectiveFrameTimeoutMs() const { return frameTimeoutMs > 0 ? frameTimeoutMs : 4 * idleTimeoutMs; }

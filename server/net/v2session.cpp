@@ -126,10 +126,13 @@ void V2Session::handleMessage(const Message &message)
     case MessageType::Auth:
         handleAuth(message);
         return;
-    case MessageType::InfoRequest:
-        send(makeInfo(message.requestId, m_service->serverInfo()));
+    case MessageType::InfoRequest: {
+        QJsonObject info = m_service->serverInfo();
+        info.insert(QStringLiteral("tls"), m_connection->isEncrypted());
+        send(makeInfo(message.requestId, info));
         logRequest(requestName(message.requestId, QStringLiteral("info")), 0, QStringLiteral("ok"), 0, false);
         return;
+    }
     case MessageType::Ping:
         send(makePong(message));
         qCDebug(lcV2Session).noquote() << m_connection->peer() << "ping" << message.requestId;

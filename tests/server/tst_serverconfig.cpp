@@ -46,6 +46,38 @@ private slots:
         QVERIFY(config->modelPaths.isEmpty());
     }
 
+    void transportOptions_areReadAndCheckedTogether()
+    {
+        QString error;
+        std::optional<ServerConfig> config = parse({}, &error);
+        QVERIFY(config);
+        QVERIFY(!config->tls);
+        QCOMPARE(config->plainPort, -1);
+        QVERIFY(!config->proxyProtocol);
+        QCOMPARE(config->maxQueued, 64);
+
+        config = parse({"--tls", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--plain-port", "6001", "--max-queue", "9"},
+                       &error);
+        QVERIFY2(config, qPrintable(error));
+        QVERIFY(config->tls);
+        QCOMPARE(config->tlsCertificateFile, QStringLiteral("c.pem"));
+        QCOMPARE(config->tlsKeyFile, QStringLiteral("k.pem"));
+        QCOMPARE(config->plainPort, 6001);
+        QCOMPARE(config->maxQueued, 9);
+        config = parse({"--proxy-protocol"}, &error);
+        QVERIFY2(config, qPrintable(error));
+        QVERIFY(config->proxyProtocol);
+
+        QVERIFY(!parse({"--tls", "--proxy-protocol"}, &error));
+        QVERIFY2(error.contains(QStringLiteral("plaintext ports only")), qPrintable(error));
+        QVERIFY(!parse({"--tls-cert", "c.pem", "--tls-key", "k.pem"}, &error));
+        QVERIFY2(error.contains(QStringLiteral("need --tls")), qPrintable(error));
+        QVERIFY(!parse({"--tls", "--tls-cert", "c.pem"}, &error));
+        QVERIFY2(error.contains(QStringLiteral("go together")), qPrintable(error));
+        QVERIFY(!parse({"--tls", "--plain-port", "70000"}, &error));
+        QVERIFY2(error.contains(QStringLiteral("--plain-port")), qPrintable(error));
+    }
+
     void everyOption_isRead()
     {
         QString error;
