@@ -5,7 +5,9 @@ set -euo pipefail
 
 packages=(
     # toolchain
-    cmake ninja-build g++
+    cmake ninja-build g++ ccache
+    # clang's libFuzzer and sanitizer runtimes for tests/fuzz (docs/DEVELOPING.md)
+    clang libclang-rt-14-dev
     # Qt 6 (Core, Gui, Widgets, Network, Concurrent, Test) and WebP/TIFF thumbnails in the app
     qt6-base-dev qt6-image-formats-plugins
     # OpenCV (imgcodecs, dnn, objdetect) and its cascades, the detector of last resort

@@ -123,6 +123,8 @@ QJsonObject ResultWriter::sidecarJson(const ScannedImage &image, const ClientRes
     object.insert(QStringLiteral("has_detection_data"), result.hasDetectionData);
     object.insert(QStringLiteral("protocol"), result.legacy ? QStringLiteral("legacy") : QStringLiteral("v2"));
     object.insert(QStringLiteral("round_trip_ms"), std::round(result.roundTripMs * 1000.0) / 1000.0);
+    if (!result.device.isEmpty())
+        object.insert(QStringLiteral("device"), result.device);
     if (!result.hasDetectionData) {
         // A legacy server sends only pixels: an empty list would claim "nothing found".
         object.remove(QStringLiteral("detections"));
