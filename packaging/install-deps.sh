@@ -16,7 +16,14 @@ packages=(
     libssl-dev openssl
     # nginx's stream module in front of two servers (tst_loadbalancer, docs/DEPLOY.md)
     nginx-light libnginx-mod-stream
+    # Qt HttpServer for the server's HTTP API (its CMake package needs the WebSockets one), and
+    # promtool, which checks the /metrics output in the tests
+    qt6-httpserver-dev qt6-websockets-dev prometheus
 )
+# Node.js and npm run an existing DeepStack client library (installed from npm into a temporary
+# folder) against the server's HTTP API in the tests. A Node.js from elsewhere (with its own npm)
+# is used as it is.
+command -v npm >/dev/null || packages+=(nodejs npm)
 if [[ "${EDGELENS_WITH_X:-0}" == 1 ]]; then
     # Only for screenshots of the app under a virtual X server.
     packages+=(xvfb xauth imagemagick)

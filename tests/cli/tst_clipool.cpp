@@ -21,9 +21,10 @@ using edgelens::test::filesUnder;
 
 namespace {
 
-// The fastest shared model keeps the run short on a loaded machine; three single-worker
-// servers still take long enough for the restarted one to rejoin.
-const QString kModel = QStringLiteral("fastestdet-352");
+// The slowest shared model (about 8 images/s per single-worker device): on a quiet machine a
+// faster one finishes the 540 images before the killed device is back, so the check that it
+// rejoins could not hold; on a loaded machine the run still ends well inside its timeout.
+const QString kModel = QStringLiteral("yolox-nano-640");
 
 } // namespace
 
@@ -61,7 +62,7 @@ void TestCliPool::initTestCase()
             QFAIL(qPrintable(QStringLiteral("the nine sample images are missing from %1").arg(m_samples)));
         QSKIP("sample images not found under EDGELENS_SHARED_DIR");
     }
-    if (QFileInfo::exists(edgelens::test::sharedPath(QStringLiteral("models/fastestdet-352/fastestdet-352.onnx"))))
+    if (QFileInfo::exists(edgelens::test::sharedPath(QStringLiteral("models/yolox-nano-640/yolox-nano-640.onnx"))))
         m_modelArgs = {QStringLiteral("--model"), kModel};
 }
 

@@ -231,6 +231,7 @@ private slots:
             protocol->setCurrentIndex(protocol->findData(int(AppSettings::Protocol::V2)));
             child<QSpinBox>(&dialog, "timeout")->setValue(4500);
             child<QSpinBox>(&dialog, "inFlight")->setValue(7);
+            child<QCheckBox>(&dialog, "confidenceDefault")->setChecked(false);
             child<QDoubleSpinBox>(&dialog, "confidence")->setValue(0.35);
             child<QCheckBox>(&dialog, "nmsDefault")->setChecked(false);
             child<QDoubleSpinBox>(&dialog, "nms")->setValue(0.6);

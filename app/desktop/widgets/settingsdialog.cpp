@@ -189,7 +189,10 @@ void SettingsDialog::buildUi()
     m_confidence->setRange(0.0, 1.0);
     m_confidence->setDecimals(2);
     m_confidence->setSingleStep(0.05);
-    detectionForm->addRow(tr("Confidence &threshold:"), m_confidence);
+    m_confidenceDefault = new QCheckBox(tr("Model default"), detection);
+    m_confidenceDefault->setObjectName(QStringLiteral("confidenceDefault"));
+    m_confidenceDefault->setToolTip(tr("The threshold the served model's manifest recommends"));
+    detectionForm->addRow(tr("Confidence &threshold:"), row(detection, {m_confidence, m_confidenceDefault}, true));
 
     m_nmsDefault = new QCheckBox(tr("Model default"), detection);
     m_nmsDefault->setObjectName(QStringLiteral("nmsDefault"));
@@ -236,6 +239,7 @@ void SettingsDialog::buildUi()
     connect(m_port, &QLineEdit::textChanged, this, &SettingsDialog::validate);
     connect(m_outputDir, &QLineEdit::textChanged, this, &SettingsDialog::validate);
     connect(m_nmsDefault, &QCheckBox::toggled, this, &SettingsDialog::updateEnabledState);
+    connect(m_confidenceDefault, &QCheckBox::toggled, this, &SettingsDialog::updateEnabledState);
 }
 
 void SettingsDialog::loadFrom(const AppSettings &s)
@@ -247,7 +251,8 @@ void SettingsDialog::loadFrom(const AppSettings &s)
     m_timeout->setValue(s.timeoutMs);
     m_inFlight->setValue(s.maxInFlight);
     populateModels(s.model);
-    m_confidence->setValue(s.confidence);
+    m_confidenceDefault->setChecked(s.confidence < 0);
+    m_confidence->setValue(s.confidence < 0 ? 0.5 : s.confidence);
     m_nmsDefault->setChecked(s.nmsIou < 0);
     m_nms->setValue(s.nmsIou < 0 ? 0.5 : s.nmsIou);
     m_outputDir->setText(QDir::toNativeSeparators(s.outputDir));
@@ -325,6 +330,7 @@ void SettingsDialog::updateEnabledState()
     m_model->setEnabled(!remote);
     m_model->setToolTip(remote ? tr("A remote device runs its own model.") : QString());
     m_nms->setEnabled(!m_nmsDefault->isChecked());
+    m_confidence->setEnabled(!m_confidenceDefault->isChecked());
     const bool addressValid = m_hostError->text().isEmpty() && m_portError->text().isEmpty();
     m_testButton->setEnabled(remote && addressValid && !(m_tester && m_tester->isRunning()));
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(isValid());
@@ -357,7 +363,7 @@ AppSettings SettingsDialog::settings() const
     s.timeoutMs = m_timeout->value();
     s.maxInFlight = m_inFlight->value();
     s.model = m_model->currentData().toString();
-    s.confidence = m_confidence->value();
+    s.confidence = m_confidenceDefault->isChecked() ? -1.0 : m_confidence->value();
     s.nmsIou = m_nmsDefault->isChecked() ? -1.0 : m_nms->value();
     if (outputDirError(m_outputDir->text()).isEmpty())
         s.outputDir = QDir::fromNativeSeparators(m_outputDir->text().trimmed());
