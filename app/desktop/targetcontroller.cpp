@@ -1,5 +1,7 @@
 #include "targetcontroller.h"
 
+#include "client/annotation.h"
+
 #include "client/detectionclient.h"
 #include "embeddedserver.h"
 #include "gallerymodel.h"
@@ -99,7 +101,10 @@ void TargetController::apply(const AppSettings &settings)
     }
 
     DetectOptions detect;
-    detect.confidence = float(m_settings.confidence);
+    // Down to a low floor: the detail view reveals boxes below the shown threshold locally.
+    ThresholdPolicy policy;
+    policy.userThreshold = m_settings.confidence;
+    detect.confidence = float(policy.requestConfidence());
     detect.nmsIou = float(m_settings.nmsIou);
     detect.jpegQuality = m_settings.jpegQuality;
     // The embedded server was started with the chosen model; a remote one uses its default

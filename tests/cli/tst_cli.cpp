@@ -48,8 +48,7 @@ void TestCli::initTestCase()
     m_cli = edgelens::test::executablePath(QStringLiteral("edgelens-cli"));
     QVERIFY2(QFileInfo(m_cli).isExecutable(), qPrintable(m_cli));
     m_samples = edgelens::test::samplesDir();
-    if (!QFileInfo::exists(m_samples + QStringLiteral("/soccer.jpg")))
-        QSKIP("sample images not found under EDGELENS_SHARED_DIR");
+    EDGELENS_REQUIRE_SHARED(QStringLiteral("data/samples/soccer.jpg"));
 }
 
 ProcessRun TestCli::runCli(const QStringList &arguments, const QString &workingDir, int timeoutMs,

@@ -42,8 +42,7 @@ private:
 void TestClientServer::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
-    if (readSample(QStringLiteral("soccer.jpg")).isEmpty())
-        QSKIP("sample images not found under EDGELENS_SHARED_DIR");
+    EDGELENS_REQUIRE_SHARED(QStringLiteral("data/samples/soccer.jpg"));
     m_config = ServerConfig::embedded();
     m_config.modelPaths = {QStringLiteral("nanodet-m-320")};
     ServerConfig::applyLogLevel(QStringLiteral("warning"), nullptr);
@@ -182,6 +181,7 @@ void TestClientServer::serverStopsAndRestarts_everyRequestEndsOnce()
     client.setRetryBackoff(100, 800);
     ClientOutcomes outcomes(client);
     const QStringList names = QDir(samplesDir()).entryList({QStringLiteral("*.jpg")}, QDir::Files, QDir::Name);
+    QCOMPARE(names.size(), 9);
     QList<quint64> ids;
     for (const QString &name : names)
         ids.append(client.submit(readSample(name)));

@@ -47,8 +47,8 @@ void TestModelDownloader::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
     m_model = readFile(test::sharedPath(QStringLiteral("models/fastestdet-352/fastestdet-352.onnx")));
-    if (m_model.isEmpty())
-        QSKIP("fastestdet-352.onnx not found under EDGELENS_SHARED_DIR/models");
+    EDGELENS_REQUIRE_SHARED(QStringLiteral("models/fastestdet-352/fastestdet-352.onnx"));
+    QVERIFY(!m_model.isEmpty());
     m_modelSha = sha256Hex(m_model);
     QCOMPARE(m_modelSha, QStringLiteral("31cb14c017fce347cb4c846ec62fdf00d76bb3beecdf4be21e7116ac67feb880"));
     m_server.files.insert(QStringLiteral("fastestdet-352.onnx"), m_model);

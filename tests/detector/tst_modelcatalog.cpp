@@ -61,8 +61,8 @@ private Q_SLOTS:
 
     void emptyModelPathAndNoSharedFolder_fallsBackToCascades()
     {
-        if (!QFileInfo::exists(QStringLiteral("/usr/share/opencv4/haarcascades/haarcascade_fullbody.xml")))
-            QSKIP("Debian's opencv-data package is not installed");
+        EDGELENS_REQUIRE(QFileInfo::exists(QStringLiteral("/usr/share/opencv4/haarcascades/haarcascade_fullbody.xml")),
+                         QStringLiteral("Debian's opencv-data package is not installed"));
         QTemporaryDir empty;
         qputenv("EDGELENS_MODEL_PATH", QFile::encodeName(empty.path()));
         qputenv("EDGELENS_NO_SHARED_MODELS", "1");
@@ -88,8 +88,7 @@ private Q_SLOTS:
     void sharedFolder_givesNanodetAsDefault()
     {
         const QString shared = test::sharedDir();
-        if (!QFileInfo::exists(shared + QStringLiteral("/models/nanodet-m-320/nanodet-m-320.onnx")))
-            QSKIP("../shared/models is not available");
+        EDGELENS_REQUIRE_SHARED(QStringLiteral("models/nanodet-m-320/nanodet-m-320.onnx"));
         const ModelCatalog catalog;
         const auto model = catalog.defaultModel();
         QVERIFY(model);
@@ -228,8 +227,8 @@ private Q_SLOTS:
 
     void verifyFile_checksTheSha256()
     {
-        if (!QFileInfo::exists(QStringLiteral("/usr/share/opencv4/haarcascades/haarcascade_fullbody.xml")))
-            QSKIP("Debian's opencv-data package is not installed");
+        EDGELENS_REQUIRE(QFileInfo::exists(QStringLiteral("/usr/share/opencv4/haarcascades/haarcascade_fullbody.xml")),
+                         QStringLiteral("Debian's opencv-data package is not installed"));
         const ModelCatalog catalog;
         auto cascades = catalog.find(QStringLiteral("opencv-cascades"));
         QVERIFY(cascades && cascades->isComplete());

@@ -105,8 +105,8 @@ private Q_SLOTS:
     void cocoNames_matchTheCocoAnnotationCategories()
     {
         QFile file(edgelens::test::sharedPath(QStringLiteral("data/coco128-train/annotations/instances_train2017.json")));
-        if (!file.open(QIODevice::ReadOnly))
-            QSKIP("coco128 annotations not found under EDGELENS_SHARED_DIR");
+        EDGELENS_REQUIRE_SHARED(QStringLiteral("data/coco128-train/annotations/instances_train2017.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
         QList<QPair<int, QString>> categories;
         const QJsonArray array = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("categories")).toArray();
         for (const QJsonValue &v : array)

@@ -8,6 +8,8 @@
 
 #include <QtTest>
 
+#include "testdata.h"
+
 using namespace edgelens;
 
 class TestEvalAccuracy : public QObject
@@ -27,10 +29,9 @@ private:
 void TestEvalAccuracy::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
-    m_sharedDir = qEnvironmentVariable("EDGELENS_SHARED_DIR");
-    const QString root = m_sharedDir + QStringLiteral("/data/coco128-train");
-    if (m_sharedDir.isEmpty() || !QFileInfo::exists(root))
-        QSKIP("EDGELENS_SHARED_DIR/data/coco128-train is not available");
+    EDGELENS_REQUIRE_SHARED(QStringLiteral("data/coco128-train/annotations/instances_train2017.json"));
+    m_sharedDir = test::sharedDir();
+    const QString root = test::sharedPath(QStringLiteral("data/coco128-train"));
     QString error;
     m_dataset = EvalDataset::load(root + QStringLiteral("/images"),
                                   root + QStringLiteral("/annotations/instances_train2017.json"), 80, &error);

@@ -133,8 +133,7 @@ private slots:
     void coco_readsRealCocoFileWithSparseCategoryIds()
     {
         const QString file = test::sharedPath(QStringLiteral("data/coco128-train/annotations/instances_train2017.json"));
-        if (!QFile::exists(file))
-            QSKIP("coco128 annotations are not available here");
+        EDGELENS_REQUIRE_SHARED(QStringLiteral("data/coco128-train/annotations/instances_train2017.json"));
         QString error;
         QStringList names;
         const QList<ExportItem> items = readCoco(file, &error, &names);

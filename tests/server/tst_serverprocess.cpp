@@ -3,6 +3,8 @@
 
 #include "protocol/protocol.h"
 
+#include "testdata.h"
+
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QFile>
@@ -332,8 +334,8 @@ private slots:
 
     void withoutDnnModels_theFallbackIsAnnouncedLoudly()
     {
-        if (!QFile::exists(QStringLiteral("/usr/share/opencv4/haarcascades/haarcascade_fullbody.xml")))
-            QSKIP("opencv-data (the cascades) is not installed");
+        EDGELENS_REQUIRE(QFile::exists(QStringLiteral("/usr/share/opencv4/haarcascades/haarcascade_fullbody.xml")),
+                         QStringLiteral("opencv-data (the cascades) is not installed"));
         QTemporaryDir home;
         QVERIFY(home.isValid());
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();

@@ -72,4 +72,18 @@ QString sha256Hex(const QByteArray &bytes)
     return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
 }
 
+bool missingIsFailure()
+{
+    const QString ci = qEnvironmentVariable("CI").toLower();
+    return ci == QLatin1String("true") || ci == QLatin1String("1");
+}
+
+QString missingShared(const QString &relative)
+{
+    const QString path = sharedPath(relative);
+    if (QFileInfo::exists(path))
+        return QString();
+    return QStringLiteral("%1 is missing (shared folder %2; set EDGELENS_SHARED_DIR)").arg(path, sharedDir());
+}
+
 } // namespace edgelens::test

@@ -253,7 +253,9 @@ AppSettings AppSettings::load(QSettings &settings)
 
     settings.beginGroup(QStringLiteral("detection"));
     s.model = settings.value(QStringLiteral("model")).toString();
-    s.confidence = readDouble(settings, QStringLiteral("confidence"), s.confidence, 0.0, 1.0);
+    s.confidence = readDouble(settings, QStringLiteral("confidence"), s.confidence, -1.0, 1.0);
+    if (s.confidence < 0)
+        s.confidence = -1;
     s.nmsIou = readDouble(settings, QStringLiteral("nmsIou"), s.nmsIou, -1.0, 1.0);
     if (s.nmsIou < 0)
         s.nmsIou = -1;

@@ -51,7 +51,7 @@ struct AppSettings
     int timeoutMs = 30000;
     int maxInFlight = 4;
     QString model;            // embedded server model name; empty = catalog default
-    double confidence = 0.5;
+    double confidence = -1;   // < 0 = the model's recommended threshold (its manifest)
     double nmsIou = -1;       // < 0 = model default
     QString outputDir;        // empty = "<first image folder>/inferenced"
     int jpegQuality = 90;

@@ -192,7 +192,10 @@ void SettingsDialog::buildUi()
     m_confidence->setRange(0.0, 1.0);
     m_confidence->setDecimals(2);
     m_confidence->setSingleStep(0.05);
-    detectionForm->addRow(tr("Confidence &threshold:"), m_confidence);
+    m_confidenceDefault = new QCheckBox(tr("Model default"), detection);
+    m_confidenceDefault->setObjectName(QStringLiteral("confidenceDefault"));
+    m_confidenceDefault->setToolTip(tr("The threshold the served model's manifest recommends"));
+    detectionForm->addRow(tr("Confidence &threshold:"), row(detection, {m_confidence, m_confidenceDefault}, true));
 
     m_nmsDefault = new QCheckBox(tr("Model default"), detection);
     m_nmsDefault->setObjectName(QStringLiteral("nmsDefault"));
@@ -242,6 +245,7 @@ void SettingsDialog::buildUi()
     });
     connect(m_outputDir, &QLineEdit::textChanged, this, &SettingsDialog::validate);
     connect(m_nmsDefault, &QCheckBox::toggled, this, &SettingsDialog::updateEnabledState);
+    connect(m_confidenceDefault, &QCheckBox::toggled, this, &SettingsDialog::updateEnabledState);
 }
 
 void SettingsDialog::loadFrom(const AppSettings &s)
@@ -251,7 +255,8 @@ void SettingsDialog::loadFrom(const AppSettings &s)
     m_timeout->setValue(s.timeoutMs);
     m_inFlight->setValue(s.maxInFlight);
     populateModels(s.model);
-    m_confidence->setValue(s.confidence);
+    m_confidenceDefault->setChecked(s.confidence < 0);
+    m_confidence->setValue(s.confidence < 0 ? 0.5 : s.confidence);
     m_nmsDefault->setChecked(s.nmsIou < 0);
     m_nms->setValue(s.nmsIou < 0 ? 0.5 : s.nmsIou);
     m_outputDir->setText(QDir::toNativeSeparators(s.outputDir));
@@ -328,6 +333,7 @@ void SettingsDialog::updateEnabledState()
     m_model->setEnabled(embeddedRuns);
     m_model->setToolTip(embeddedRuns ? QString() : tr("A remote device runs its own model."));
     m_nms->setEnabled(!m_nmsDefault->isChecked());
+    m_confidence->setEnabled(!m_confidenceDefault->isChecked());
     m_testButton->setEnabled(remote && m_devices->currentDevice().has_value() && !(m_tester && m_tester->isRunning()));
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(isValid());
 }
@@ -365,7 +371,7 @@ AppSettings SettingsDialog::settings() const
     s.timeoutMs = m_timeout->value();
     s.maxInFlight = m_inFlight->value();
     s.model = m_model->currentData().toString();
-    s.confidence = m_confidence->value();
+    s.confidence = m_confidenceDefault->isChecked() ? -1.0 : m_confidence->value();
     s.nmsIou = m_nmsDefault->isChecked() ? -1.0 : m_nms->value();
     if (outputDirError(m_outputDir->text()).isEmpty())
         s.outputDir = QDir::fromNativeSeparators(m_outputDir->text().trimmed());

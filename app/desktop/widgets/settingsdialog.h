@@ -94,6 +94,7 @@ private:
     QLabel *m_modelError = nullptr;
     QDoubleSpinBox *m_confidence = nullptr;
     QCheckBox *m_nmsDefault = nullptr;
+    QCheckBox *m_confidenceDefault = nullptr;
     QDoubleSpinBox *m_nms = nullptr;
     QLineEdit *m_outputDir = nullptr;
     QPushButton *m_browse = nullptr;
