@@ -10,16 +10,29 @@ packages=(
     clang libclang-rt-14-dev
     # Qt 6 (Core, Gui, Widgets, Network, Concurrent, Test) and WebP/TIFF thumbnails in the app
     qt6-base-dev qt6-image-formats-plugins
+    # the app keeps the device token in the desktop keyring
+    qtkeychain-qt6-dev
     # OpenCV (imgcodecs, dnn, objdetect) and its cascades, the detector of last resort
     libopencv-dev opencv-data
     # the server's self-signed TLS certificate (libcrypto); `openssl s_client` in the TLS tests
     libssl-dev openssl
     # nginx's stream module in front of two servers (tst_loadbalancer, docs/DEPLOY.md)
     nginx-light libnginx-mod-stream
+    # Qt HttpServer for the server's HTTP API (its CMake package needs the WebSockets one), and
+    # promtool, which checks the /metrics output in the tests
+    qt6-httpserver-dev qt6-websockets-dev prometheus
 )
+# Node.js and npm run an existing DeepStack client library (installed from npm into a temporary
+# folder) against the server's HTTP API in the tests. A Node.js from elsewhere (with its own npm)
+# is used as it is.
+command -v npm >/dev/null || packages+=(nodejs npm)
 if [[ "${EDGELENS_WITH_X:-0}" == 1 ]]; then
     # Only for screenshots of the app under a virtual X server.
     packages+=(xvfb xauth imagemagick)
+fi
+if [[ "${EDGELENS_WITH_DEB:-0}" == 1 ]]; then
+    # Only for packaging/deb.sh: Debian package build, man pages, checks of the result.
+    packages+=(dpkg-dev debhelper fakeroot help2man lintian appstream desktop-file-utils)
 fi
 
 missing=()

@@ -1,6 +1,7 @@
 // edgelens-server: the headless device server. Everything but argument handling and process
 // lifetime lives in edgelens_server (DetectionServer).
 
+#include "http/httplistener.h"
 #include "net/detectionserver.h"
 #include "net/serverconfig.h"
 #include "net/unixsignalwatcher.h"
@@ -65,6 +66,17 @@ int main(int argc, char *argv[])
         return server.startFailure() == edgelens::DetectionServer::StartFailure::NoModel ? NoModel : Failure;
     }
 
+    if (config->httpPort >= 0) {
+        edgelens::HttpLimits limits;
+        limits.maxBodyBytes = config->maxHttpBodyBytes;
+        limits.idleTimeoutMs = config->idleTimeoutMs;
+        limits.requestTimeoutMs = config->effectiveFrameTimeoutMs();
+        auto *http = new edgelens::HttpListener(server.service(), limits);
+        if (!server.addListener(http, config->host, quint16(config->httpPort), &error)) {
+            std::fprintf(stderr, "edgelens-server: %s\n", qPrintable(error.trimmed()));
+            return Failure;
+        }
+    }
     QObject::connect(&server, &edgelens::DetectionServer::drained, &app, &QCoreApplication::quit);
 
     // Compare with what a client shows before trusting the device (docs/SECURITY.md).
@@ -72,7 +84,12 @@ int main(int argc, char *argv[])
         std::printf("tls certificate %s\n", qPrintable(server.tlsFingerprint()));
     if (server.plainPort() != 0)
         std::printf("plaintext also on port %u\n", unsigned(server.plainPort()));
-    // Scripts and tests wait for this exact line before connecting.
+    for (const edgelens::Listener *listener : server.listeners()) {
+        if (listener->kind() == QLatin1String("http"))
+            std::printf("http listening on %s:%u\n", qPrintable(listener->serverAddress().toString()),
+                        unsigned(listener->serverPort()));
+    }
+    // Scripts and tests wait for this exact line before connecting (the HTTP port is printed first).
     std::printf("listening on %s\n", qPrintable(server.listenAddress()));
     std::fflush(stdout);
 

@@ -71,14 +71,20 @@ BenchRunner::BenchRunner(const BenchOptions &options)
 {
 }
 
+QList<QByteArray> BenchRunner::readImages(const QString &dir)
+{
+    QList<QByteArray> images;
+    for (const QString &rel : EvalDataset::scanImages(dir)) {
+        QFile file(QDir(dir).filePath(rel));
+        if (file.size() < 64LL * 1024 * 1024 && file.open(QIODevice::ReadOnly))
+            images.append(file.readAll());
+    }
+    return images;
+}
+
 bool BenchRunner::loadImages()
 {
-    // Read once: every figure measures decoding from memory, not the disk.
-    for (const QString &rel : EvalDataset::scanImages(m_options.imagesDir)) {
-        QFile file(QDir(m_options.imagesDir).filePath(rel));
-        if (file.size() < 64LL * 1024 * 1024 && file.open(QIODevice::ReadOnly))
-            m_images.append(file.readAll());
-    }
+    m_images = readImages(m_options.imagesDir);
     return !m_images.isEmpty();
 }
 

@@ -36,6 +36,8 @@ public:
     explicit BenchRunner(const BenchOptions &options);
 
     int run(); // exit code: 0, or 1 when nothing could be measured
+    // Every image below dir, read into memory once (the figures measure decoding, not the disk).
+    static QList<QByteArray> readImages(const QString &dir);
 
 private:
     struct ServerFigures;

@@ -3,6 +3,7 @@
 
 #include "benchrunner.h"
 #include "photogenerator.h"
+#include "poolbench.h"
 #include "detector/detector.h"
 #include "models/modelcatalog.h"
 #include "net/serverconfig.h"
@@ -97,6 +98,10 @@ int main(int argc, char *argv[])
         QStringLiteral("COCO JSON or YOLO txt folder for --with-map (default: coco128-train's)."), QStringLiteral("path"),
         sharedDir() + QStringLiteral("/data/coco128-train/annotations/instances_train2017.json"));
     const QCommandLineOption noServerOption(QStringLiteral("no-server"), QStringLiteral("Only the in-process figures."));
+    const QCommandLineOption poolOption(QStringLiteral("pool"),
+                                        QStringLiteral("Only the device-pool figures: 1, 2 and 3 edgelens-server "
+                                                       "processes (--workers 1 --threads 1) with the first model, "
+                                                       "then a failover run."));
     const QCommandLineOption markdownOption(QStringLiteral("markdown"), QStringLiteral("Print the tables as Markdown."));
     const QCommandLineOption makePhotosOption(
         QStringLiteral("make-photos"),
@@ -106,7 +111,7 @@ int main(int argc, char *argv[])
     parser.addOption(makePhotosOption);
     parser.addOptions({modelsOption, imagesOption, secondsOption, countOption, workersOption, threadsOption,
                        backendOption, withMapOption, mapImagesOption, mapAnnotationsOption, noServerOption,
-                       markdownOption});
+                       markdownOption, poolOption});
     parser.process(app);
     // Model-loading chatter would interleave with the tables.
     ServerConfig::applyLogLevel(QStringLiteral("warning"), nullptr);
@@ -178,6 +183,17 @@ int main(int argc, char *argv[])
     if (options.models.isEmpty()) {
         std::fprintf(stderr, "edgelens-bench: no complete model found\n%s\n", qPrintable(catalog.describeSearch()));
         return 1;
+    }
+
+    if (parser.isSet(poolOption)) {
+        QTextStream out(stdout);
+        QTextStream err(stderr);
+        const QList<QByteArray> images = BenchRunner::readImages(options.imagesDir);
+        if (images.isEmpty())
+            return usageError(options.imagesDir + QStringLiteral(": no images found"));
+        PoolBench pool(QCoreApplication::applicationDirPath() + QStringLiteral("/edgelens-server"),
+                       options.models.first().name, images);
+        return pool.run(options.seconds, options.count, options.markdown, out, err);
     }
 
     BenchRunner runner(options);

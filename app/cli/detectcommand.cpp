@@ -6,6 +6,9 @@
 #include "net/detectionserver.h"
 #include "net/serverconfig.h"
 
+#include "client/knowndevices.h"
+#include "client/tlssocketfactory.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
@@ -45,6 +48,26 @@ DetectCommand::DetectCommand()
                          .arg(why));
         }
     });
+    // Like ssh: a new device's certificate is trusted and recorded, and the user is told so.
+    connect(m_client.tls(), &TlsSocketFactory::trustNeeded, this, [this](const DeviceSpec &device, const QString &fp) {
+        m_client.tls()->decide(device.key(), fp, TlsSocketFactory::Decision::AcceptAlways);
+    });
+    connect(m_client.tls(), &TlsSocketFactory::deviceRemembered, this,
+            [](const DeviceSpec &device, const QString &fp, const QString &file) {
+                cli::printErr(QStringLiteral("%1: first TLS connection; trusting its certificate %2 from now on "
+                                             "(recorded in %3; `edgelens-cli devices forget %1` forgets it)")
+                                  .arg(device.name(), fp, file));
+            });
+    connect(m_client.tls(), &TlsSocketFactory::fingerprintChanged, this,
+            [](const DeviceSpec &device, const QString &expected, const QString &offered, bool pinned) {
+                cli::printErr(pinned ? QStringLiteral("edgelens-cli: %1 offered a certificate with fingerprint %2, "
+                                                      "not the pinned fingerprint %3: refusing it")
+                                           .arg(device.name(), offered, expected)
+                                     : QStringLiteral("edgelens-cli: WARNING: the TLS certificate of %1 has CHANGED "
+                                                      "(known fingerprint %2, offered %3). Refusing it. If you "
+                                                      "trust the change: edgelens-cli devices forget %1")
+                                           .arg(device.name(), expected, offered));
+            });
     connect(&m_client, &DetectionClient::protocolDetected, this, [this](DetectionClient::Protocol protocol) {
         if (!m_quiet && protocol == DetectionClient::Protocol::Legacy)
             cli::printErr(QStringLiteral("server speaks only the legacy protocol: results are images without detection data"));
@@ -64,12 +87,16 @@ int DetectCommand::run(const QStringList &arguments)
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("paths"), QStringLiteral("Image files and folders (searched recursively)."),
                                  QStringLiteral("PATHS..."));
-    const QCommandLineOption hostOption(QStringLiteral("host"), QStringLiteral("Server address."), QStringLiteral("host"));
+    const QCommandLineOption hostOption(QStringLiteral("host"),
+                                        QStringLiteral("Server address, HOST or HOST:PORT ([addr]:port for IPv6). "
+                                                       "Repeat it to spread the images over several devices."),
+                                        QStringLiteral("host"));
     const QCommandLineOption portOption(QStringLiteral("port"), QStringLiteral("Server port (default 6000)."),
                                         QStringLiteral("port"), QString::number(protocol::kDefaultPort));
     const QCommandLineOption embeddedOption(QStringLiteral("embedded"),
                                             QStringLiteral("Start a server in this process on 127.0.0.1 (default "
-                                                           "when --host is not given)."));
+                                                           "when --host is not given; with --host it joins the "
+                                                           "devices)."));
     const QCommandLineOption protocolOption(QStringLiteral("protocol"), QStringLiteral("auto (default), v2 or legacy."),
                                             QStringLiteral("protocol"), QStringLiteral("auto"));
     const QCommandLineOption confOption(QStringLiteral("conf"), QStringLiteral("Confidence threshold (default 0.5)."),
@@ -81,7 +108,7 @@ int DetectCommand::run(const QStringList &arguments)
                                                         "weights file, folder or manifest."),
                                          QStringLiteral("NAME"));
     const QCommandLineOption concurrencyOption(QStringLiteral("concurrency"),
-                                               QStringLiteral("Requests in flight (default 4)."), QStringLiteral("N"),
+                                               QStringLiteral("Requests in flight per device (default 4)."), QStringLiteral("N"),
                                                QStringLiteral("4"));
     const QCommandLineOption outputOption(QStringLiteral("output"),
                                           QStringLiteral("Output folder (default ./inferenced)."), QStringLiteral("DIR"),
@@ -95,12 +122,19 @@ int DetectCommand::run(const QStringList &arguments)
     const QCommandLineOption retriesOption(QStringLiteral("retries"),
                                            QStringLiteral("Re-sends after a dropped connection (default 3)."),
                                            QStringLiteral("N"), QStringLiteral("3"));
+    const QCommandLineOption tlsOption(QStringLiteral("tls"),
+                                       QStringLiteral("Connect with TLS. A certificate no authority vouches for is "
+                                                      "trusted on first use and remembered (see `edgelens-cli devices`)."));
+    const QCommandLineOption fingerprintOption(QStringLiteral("tls-fingerprint"),
+                                               QStringLiteral("Accept only the certificate with this SHA-256 "
+                                                              "fingerprint (as edgelens-server logs it); implies --tls."),
+                                               QStringLiteral("sha256:HEX"));
     const QCommandLineOption quietOption(QStringLiteral("quiet"), QStringLiteral("Only errors and the summary."));
     const QCommandLineOption verboseOption(QStringLiteral("verbose"),
                                            QStringLiteral("Also show the embedded server's and the client's log."));
     parser.addOptions({hostOption, portOption, embeddedOption, protocolOption, confOption, nmsOption, modelOption,
                        concurrencyOption, outputOption, jsonOption, tokenOption, timeoutOption, retriesOption,
-                       quietOption, verboseOption});
+                       tlsOption, fingerprintOption, quietOption, verboseOption});
     parser.process(arguments); // exits for --help, --version and unknown options
 
     auto usage = [](const QString &message) {
@@ -110,8 +144,6 @@ int DetectCommand::run(const QStringList &arguments)
     const QStringList paths = parser.positionalArguments();
     if (paths.isEmpty())
         return usage(QStringLiteral("no images given; try `edgelens-cli --help`"));
-    if (parser.isSet(embeddedOption) && parser.isSet(hostOption))
-        return usage(QStringLiteral("--embedded and --host exclude each other"));
     const auto protocolChoice = parseProtocol(parser.value(protocolOption));
     if (!protocolChoice)
         return usage(QStringLiteral("--protocol must be auto, v2 or legacy"));
@@ -143,7 +175,26 @@ int DetectCommand::run(const QStringList &arguments)
     ServerConfig::applyLogLevel(parser.isSet(verboseOption) ? QStringLiteral("info") : QStringLiteral("warning"),
                                 nullptr);
     const QString token = parser.isSet(tokenOption) ? parser.value(tokenOption) : qEnvironmentVariable("EDGELENS_TOKEN");
-    const bool embedded = !parser.isSet(hostOption);
+    const bool embedded = !parser.isSet(hostOption) || parser.isSet(embeddedOption);
+    const bool tls = parser.isSet(tlsOption) || parser.isSet(fingerprintOption);
+    const QString pin = parser.isSet(fingerprintOption)
+        ? KnownDevices::normalizeFingerprint(parser.value(fingerprintOption))
+        : QString();
+    if (parser.isSet(fingerprintOption) && pin.isEmpty())
+        return usage(QStringLiteral("--tls-fingerprint must be sha256: followed by 64 hex digits"));
+    if (tls && !parser.isSet(hostOption))
+        return usage(QStringLiteral("--tls needs --host (the embedded server is reached over loopback)"));
+    QList<DeviceSpec> devices;
+    for (const QString &text : parser.values(hostOption)) {
+        QString error;
+        const auto device = DeviceSpec::parse(text, quint16(port), &error);
+        if (!device)
+            return usage(QStringLiteral("--host ") + error);
+        devices.append(*device);
+        devices.last().protocol = *protocolChoice;
+        devices.last().tls = tls;
+        devices.last().tlsFingerprint = pin;
+    }
     const QString outputDir = QDir::cleanPath(QFileInfo(parser.value(outputOption)).absoluteFilePath());
 
     // What to process. Files named explicitly but of an unsupported type are failures: the
@@ -181,8 +232,6 @@ int DetectCommand::run(const QStringList &arguments)
     m_writer.setWriteJson(parser.isSet(jsonOption));
     m_writer.planOutputs(m_images);
 
-    QString host = parser.value(hostOption);
-    quint16 targetPort = quint16(port);
     DetectionClient::Protocol protocolToUse = *protocolChoice;
     if (embedded) {
         ServerConfig config = ServerConfig::embedded();
@@ -211,27 +260,31 @@ int DetectCommand::run(const QStringList &arguments)
                               m_server->usingFallback() ? QStringLiteral(" (FALLBACK: face/body cascades only)")
                                                         : QString()));
         }
-        host = QStringLiteral("127.0.0.1");
-        targetPort = m_server->serverPort();
-        if (protocolToUse == DetectionClient::Protocol::Auto)
-            protocolToUse = DetectionClient::Protocol::V2; // it is ours: no need to probe
+        DeviceSpec local;
+        local.host = QStringLiteral("127.0.0.1");
+        local.port = m_server->serverPort();
+        // It is ours: no need to probe.
+        local.protocol = protocolToUse == DetectionClient::Protocol::Auto ? DetectionClient::Protocol::V2 : protocolToUse;
+        devices.append(local);
     } else if (parser.isSet(modelOption)) {
         m_options.model = parser.value(modelOption);
     }
 
-    m_client.setTarget(host, targetPort);
-    m_client.setProtocol(protocolToUse);
     m_client.setMaxInFlight(concurrency);
     m_client.setTimeout(int(timeoutSeconds * 1000));
     m_client.setMaxRetries(retries);
     m_client.setToken(token);
-    m_window = concurrency * 2;
+    m_client.setDevices(devices);
+    // Enough read ahead to keep every device busy, and no more: memory stays flat.
+    m_window = concurrency * int(devices.size()) + concurrency;
 
     if (!m_quiet) {
-        cli::printErr(QStringLiteral("%1 image(s) -> %2 (server %3:%4)")
-                     .arg(m_images.size())
-                     .arg(QDir::toNativeSeparators(outputDir), host)
-                     .arg(targetPort));
+        QStringList names;
+        for (const DeviceSpec &device : std::as_const(devices))
+            names.append(device.name());
+        cli::printErr(QStringLiteral("%1 image(s) -> %2 (server %3)")
+                          .arg(m_images.size())
+                          .arg(QDir::toNativeSeparators(outputDir), names.join(QStringLiteral(", "))));
     }
     m_clock.start();
     QTimer::singleShot(0, this, &DetectCommand::submitMore);
@@ -312,6 +365,21 @@ void DetectCommand::finishIfDone()
                       .arg(total)
                       .arg(m_failed)
                       .arg(double(m_done) / seconds, 0, 'f', 1));
+    // One line per device when there are several (one device's numbers are the totals).
+    const QList<DeviceStatus> statuses = m_client.deviceStatuses();
+    for (const DeviceStatus &status : statuses) {
+        if (statuses.size() < 2)
+            break;
+        cli::printOut(QStringLiteral("  %1: %2 done, %3 failed, %4 images/s, down %5 time(s)%6")
+                          .arg(status.device.name())
+                          .arg(status.done)
+                          .arg(status.failed)
+                          .arg(double(status.done) / seconds, 0, 'f', 1)
+                          .arg(status.timesDown)
+                          .arg(status.state == DeviceStatus::State::Up || status.timesDown == 0
+                                   ? QString()
+                                   : QStringLiteral(", last error: ") + status.lastError));
+    }
     QCoreApplication::exit(m_failed == 0 ? int(Success) : int(SomeFailed));
 }
 

@@ -1,7 +1,8 @@
-// edgelens-cli: batch client for EdgeLens servers. `detect` (the default), `models`, `eval`.
+// edgelens-cli: batch client for EdgeLens servers. `detect` (the default), `models`, `devices`, `eval`.
 
 #include "console.h"
 #include "detectcommand.h"
+#include "devicescommand.h"
 #include "modelscommand.h"
 
 #ifdef EDGELENS_HAVE_EVAL
@@ -24,6 +25,10 @@ int main(int argc, char *argv[])
     if (command == QLatin1String("models")) {
         arguments.removeAt(1);
         return edgelens::runModelsCommand(arguments);
+    }
+    if (command == QLatin1String("devices")) {
+        arguments.removeAt(1);
+        return edgelens::runDevicesCommand(arguments);
     }
     if (command == QLatin1String("eval")) {
 #ifdef EDGELENS_HAVE_EVAL

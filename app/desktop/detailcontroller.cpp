@@ -1,5 +1,6 @@
 #include "detailcontroller.h"
 
+#include "models/modelcatalog.h"
 #include "galleryfilterproxy.h"
 #include "gallerymodel.h"
 #include "galleryview.h"
@@ -11,13 +12,19 @@
 #include <QWidget>
 
 #include <functional>
+#include <optional>
 
 namespace edgelens {
 
 namespace {
 // Which gallery item an open detail view shows (its canonical path).
 const char kPathProperty[] = "edgelensPath";
+
+bool reviewable(const GalleryItem &it)
+{
+    return it.status == GalleryItem::Status::Done && it.hasDetectionData;
 }
+} // namespace
 
 DetailController::DetailController(GalleryModel *model, GalleryFilterProxy *proxy, GalleryView *view, QWidget *window)
     : QObject(window)
@@ -31,6 +38,18 @@ DetailController::DetailController(GalleryModel *model, GalleryFilterProxy *prox
 DetailView *DetailController::view() const
 {
     return m_detail;
+}
+
+QList<QPair<QString, QString>> DetailController::shortcutHelp()
+{
+    return {
+        {tr("D, Alt+Right"), tr("Next image")},
+        {tr("A, Alt+Left"), tr("Previous image")},
+        {tr("Space"), tr("Accept the image as reviewed and go to the next one not reviewed")},
+        {tr("R"), tr("Mark the image reviewed / not reviewed")},
+        {tr("C"), tr("Copy the previous image's boxes onto this one (undoable)")},
+        {tr("Esc"), tr("Close the detail window")},
+    };
 }
 
 void DetailController::show(const QModelIndex &proxyIndex)
@@ -52,11 +71,33 @@ void DetailController::show(const QModelIndex &proxyIndex)
         };
         addShortcut(QKeySequence(Qt::ALT | Qt::Key_Right), [this] { step(+1); });
         addShortcut(QKeySequence(Qt::ALT | Qt::Key_Left), [this] { step(-1); });
+        addShortcut(QKeySequence(Qt::Key_D), [this] { step(+1); });
+        addShortcut(QKeySequence(Qt::Key_A), [this] { step(-1); });
+        addShortcut(QKeySequence(Qt::Key_Space), [this] { acceptAndNext(); });
+        addShortcut(QKeySequence(Qt::Key_R), [this] { toggleReviewed(); });
+        addShortcut(QKeySequence(Qt::Key_C), [this] { copyPreviousBoxes(); });
         addShortcut(QKeySequence(Qt::Key_Escape), [this] { m_detail->close(); });
+        connect(m_detail, &DetailView::annotationEdited, this,
+                [this](const QString &path, const DetectionResult &model, const Annotation &annotation) {
+                    const int row = m_model->rowOfPath(path);
+                    if (row >= 0)
+                        m_model->setAnnotation(row, model, annotation);
+                });
     }
     m_detail->setWindowTitle(tr("%1 – EdgeLens").arg(it.fileName));
     m_detail->setProperty(kPathProperty, it.path);
-    m_detail->showItem(it.path, it.resultPath, it.result, it.hasDetectionData);
+    // The picker offers the model's classes (their ids kept) and every label in the gallery.
+    QStringList classNames;
+    if (!it.result.model.isEmpty()) {
+        if (const std::optional<ModelManifest> manifest = ModelCatalog().find(it.result.model))
+            classNames = manifest->classNames;
+    }
+    m_detail->setLabelChoices(classNames, m_model->allLabels());
+    m_detail->setNoDataText(it.resultsOnly
+                                ? tr("No detection data: this marked-up image was opened from an output folder "
+                                     "without JSON sidecars, so there are no boxes to review or export.")
+                                : QString());
+    m_detail->showItem(it.path, it.resultPath, it.result, it.hasDetectionData, it.annotation);
     m_detail->show();
     m_detail->raise();
     m_detail->activateWindow();
@@ -71,15 +112,28 @@ void DetailController::refresh(const QString &path)
     if (row < 0)
         return;
     const GalleryItem &it = m_model->item(row);
-    m_detail->showItem(it.path, it.resultPath, it.result, it.hasDetectionData);
+    m_detail->showItem(it.path, it.resultPath, it.result, it.hasDetectionData, it.annotation);
+}
+
+int DetailController::shownSourceRow() const
+{
+    return m_detail ? m_model->rowOfPath(m_detail->property(kPathProperty).toString()) : -1;
+}
+
+void DetailController::showSourceRow(int row)
+{
+    const QModelIndex next = m_proxy->mapFromSource(m_model->index(row));
+    if (!next.isValid())
+        return;
+    m_view->setCurrentIndex(next);
+    m_view->scrollTo(next);
+    show(next);
 }
 
 void DetailController::step(int delta)
 {
     // Next/previous in the order the gallery shows, so filters and sorting carry over.
-    if (!m_detail)
-        return;
-    const int sourceRow = m_model->rowOfPath(m_detail->property(kPathProperty).toString());
+    const int sourceRow = shownSourceRow();
     if (sourceRow < 0)
         return;
     const QModelIndex current = m_proxy->mapFromSource(m_model->index(sourceRow));
@@ -88,9 +142,57 @@ void DetailController::step(int delta)
     const QModelIndex next = m_proxy->index(current.row() + delta, 0);
     if (!next.isValid())
         return;
-    m_view->setCurrentIndex(next);
-    m_view->scrollTo(next);
-    show(next);
+    showSourceRow(m_proxy->mapToSource(next).row());
+}
+
+bool DetailController::acceptAndNext()
+{
+    const int sourceRow = shownSourceRow();
+    if (sourceRow < 0)
+        return false;
+    m_detail->setReviewed(true);
+    const QModelIndex current = m_proxy->mapFromSource(m_model->index(sourceRow));
+    const int count = m_proxy->rowCount();
+    // A "not reviewed" filter drops the accepted image from the list: start at its old place.
+    const int start = current.isValid() ? current.row() + 1 : 0;
+    for (int i = 0; i < count; ++i) {
+        const int proxyRow = (start + i) % count;
+        const int row = m_proxy->mapToSource(m_proxy->index(proxyRow, 0)).row();
+        if (row == sourceRow || row < 0)
+            continue;
+        const GalleryItem &it = m_model->item(row);
+        if (reviewable(it) && !it.annotation.reviewed) {
+            showSourceRow(row);
+            return true;
+        }
+    }
+    emit message(tr("Every image in the gallery is reviewed (%n image(s)).", nullptr, m_model->reviewedCount()));
+    return false;
+}
+
+void DetailController::toggleReviewed()
+{
+    const int row = shownSourceRow();
+    if (row >= 0)
+        m_detail->setReviewed(!m_model->item(row).annotation.reviewed);
+}
+
+void DetailController::copyPreviousBoxes()
+{
+    const int sourceRow = shownSourceRow();
+    const QModelIndex current = sourceRow >= 0 ? m_proxy->mapFromSource(m_model->index(sourceRow)) : QModelIndex();
+    if (!current.isValid())
+        return;
+    for (int proxyRow = current.row() - 1; proxyRow >= 0; --proxyRow) {
+        const GalleryItem &previous = m_model->item(m_proxy->mapToSource(m_proxy->index(proxyRow, 0)).row());
+        if (!previous.hasDetectionData)
+            continue;
+        m_detail->replaceBoxes(previous.annotation.accepted(), tr("Copy the boxes of %1").arg(previous.fileName));
+        emit message(tr("Copied %n box(es) from %1 (Ctrl+Z undoes).", nullptr,
+                        int(previous.annotation.accepted().size())).arg(previous.fileName));
+        return;
+    }
+    emit message(tr("No previous image with boxes to copy."));
 }
 
 } // namespace edgelens

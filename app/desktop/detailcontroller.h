@@ -1,10 +1,15 @@
 #pragma once
 
 // The detail window next to the gallery: opens an image full size (one window, reused),
-// browses to the next/previous image in the order the gallery shows (Alt+Right/Alt+Left),
-// and follows the image when its result arrives while the window is open.
+// browses in the order the gallery shows, runs the keyboard review flow (accept and go to
+// the next image not reviewed yet, copy the previous image's boxes), passes the user's
+// corrections to the gallery model (which has them saved), and follows the image when its
+// result arrives while the window is open.
 
+#include <QCoreApplication>
+#include <QList>
 #include <QObject>
+#include <QPair>
 #include <QPointer>
 
 class QModelIndex;
@@ -28,10 +33,24 @@ public:
 
     void show(const QModelIndex &proxyIndex);
     void step(int delta); // +1 next, -1 previous, in the gallery's current order
+    // Marks the shown image reviewed and opens the next one not reviewed yet (after it in the
+    // gallery's order, then from the top). False when every image is reviewed.
+    bool acceptAndNext();
+    void toggleReviewed();
+    void copyPreviousBoxes(); // the previous image's accepted boxes replace these (undoable)
     void refresh(const QString &path); // path's item changed; updates an open view showing it
     DetailView *view() const; // the open detail window, or null
 
+    // The review flow's keys, for the Help menu.
+    static QList<QPair<QString, QString>> shortcutHelp();
+
+signals:
+    void message(const QString &text);
+
 private:
+    int shownSourceRow() const;
+    void showSourceRow(int row);
+
     GalleryModel *m_model;
     GalleryFilterProxy *m_proxy;
     GalleryView *m_view;

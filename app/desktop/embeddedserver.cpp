@@ -20,6 +20,21 @@ EmbeddedServer::EmbeddedServer(QObject *parent)
 EmbeddedServer::~EmbeddedServer()
 {
     stop();
+    // The app is going away: the retired servers' threads must end before their objects do.
+    for (const QPointer<QThread> &thread : std::as_const(m_retired)) {
+        if (thread) {
+            thread->wait();
+            delete thread.data();
+        }
+    }
+}
+
+int EmbeddedServer::retiredCount() const
+{
+    int count = 0;
+    for (const QPointer<QThread> &thread : m_retired)
+        count += (thread && !thread->isFinished()) ? 1 : 0;
+    return count;
 }
 
 void EmbeddedServer::start(const QString &model)
@@ -38,7 +53,8 @@ void EmbeddedServer::start(const QString &model)
 
     // The server lives on its own thread: loading a model takes a while, and its sockets then
     // never compete with the gallery's painting. Inference runs on the server's worker pool.
-    m_thread = new QThread(this);
+    // Not a child: a retired thread may outlive this object's wish to stop it.
+    m_thread = new QThread;
     m_thread->setObjectName(QStringLiteral("embedded-server"));
     m_server = new DetectionServer;
     m_server->moveToThread(m_thread);
@@ -53,7 +69,10 @@ void EmbeddedServer::start(const QString &model)
     config.workers = qBound(1, QThread::idealThreadCount(), 4);
     QPointer<EmbeddedServer> self(this);
     DetectionServer *server = m_server;
-    QMetaObject::invokeMethod(server, [self, server, config, attempt, resolveDefault]() mutable {
+    m_abandoned = std::make_shared<std::atomic<bool>>(false);
+    QMetaObject::invokeMethod(server, [self, server, config, attempt, resolveDefault, abandoned = m_abandoned]() mutable {
+        if (abandoned->load())
+            return; // stopped before the load began: nobody waits for this server any more
         QString error;
         if (resolveDefault) {
             // One model in memory, not every model found: the app uses one at a time.
@@ -96,19 +115,33 @@ void EmbeddedServer::finishStart(quint64 attempt, quint16 port, const QString &m
 void EmbeddedServer::stop()
 {
     ++m_attempt;
-    if (m_thread) {
-        DetectionServer *server = m_server;
-        // stop() must run in the server's thread, where its sockets live.
-        QMetaObject::invokeMethod(server, [server] { server->stop(); }, Qt::BlockingQueuedConnection);
-        m_thread->quit();
-        m_thread->wait();
-        delete m_thread;
-        m_thread = nullptr;
-        m_server = nullptr; // deleted by the thread's finished signal
-    }
+    if (m_thread)
+        retireCurrent();
     m_port = 0;
     if (m_state != State::Stopped && m_state != State::Failed)
         setState(State::Stopped);
+}
+
+void EmbeddedServer::retireCurrent()
+{
+    QThread *thread = m_thread;
+    DetectionServer *server = m_server;
+    m_thread = nullptr;
+    m_server = nullptr;
+    if (m_abandoned)
+        m_abandoned->store(true);
+    m_abandoned.reset();
+    // Queued behind the start (the model load) when that is still running: the GUI thread
+    // never waits for it. stop() runs in the server's thread, where its sockets live; the
+    // thread then ends, which deletes the server (finished -> deleteLater) and the thread.
+    QMetaObject::invokeMethod(server, [server] {
+        server->stop();
+        QThread::currentThread()->quit();
+    }, Qt::QueuedConnection);
+    connect(thread, &QThread::finished, thread, &QObject::deleteLater);
+    m_retired.removeAll(QPointer<QThread>());
+    m_retired.append(thread);
+    qCDebug(lcEmbedded) << "retired the embedded server; it stops once its current work ends";
 }
 
 void EmbeddedServer::setState(State state)

@@ -3,10 +3,17 @@
 // The detection server the app runs for itself when no device is configured: the same
 // DetectionServer as edgelens-server, listening on 127.0.0.1 only, on a port the system
 // picks. Starting loads the model, which takes a moment, so it happens on the server's own
-// thread and is reported by signals; the GUI never waits for it.
+// thread and is reported by signals; the GUI never waits for it, not even to stop: a stop (or
+// a restart with another model) hands the old server a stop request and forgets it; it stops,
+// deletes itself and ends its thread when its load is over.
 
+#include <QList>
 #include <QObject>
+#include <QPointer>
 #include <QString>
+
+#include <atomic>
+#include <memory>
 
 class QThread;
 
@@ -29,7 +36,11 @@ public:
     // model: a catalog name or a manifest path; empty = EDGELENS_MODEL_PATH, else the catalog
     // default. Restarts when already running with another model.
     void start(const QString &model = QString());
+    // Returns at once; a server still loading its model finishes that on its own thread and
+    // then shuts down. The destructor is the only place that waits for retired servers.
     void stop();
+    // Servers stopped but still finishing (loading or draining) on their threads.
+    int retiredCount() const;
 
     State state() const { return m_state; }
     quint16 port() const { return m_port; }
@@ -45,16 +56,20 @@ signals:
 
 private:
     void setState(State state);
+    void retireCurrent();
     void finishStart(quint64 attempt, quint16 port, const QString &modelName, const QString &error);
 
     QThread *m_thread = nullptr;
     DetectionServer *m_server = nullptr; // lives in m_thread
+    // Set when the current server is retired before its thread began loading: it then skips the load.
+    std::shared_ptr<std::atomic<bool>> m_abandoned;
     State m_state = State::Stopped;
     quint16 m_port = 0;
     QString m_modelName;
     QString m_requested;
     QString m_error;
     quint64 m_attempt = 0;
+    QList<QPointer<QThread>> m_retired; // delete themselves when finished
 };
 
 } // namespace edgelens

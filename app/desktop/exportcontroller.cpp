@@ -35,6 +35,7 @@ bool ExportController::exportDetectionsTo(const QList<int> &rows, const QString 
 {
     QList<ExportItem> items;
     int legacy = 0;
+    int notReviewed = 0;
     QStringList classNames;
     for (int row : rows) {
         const GalleryItem &it = m_model->item(row);
@@ -44,7 +45,12 @@ bool ExportController::exportDetectionsTo(const QList<int> &rows, const QString 
             ++legacy;
             continue;
         }
-        items.append(ExportItem{it.path, it.result.imageWidth, it.result.imageHeight, it.result.detections});
+        if (m_reviewedOnly && !it.annotation.reviewed) {
+            ++notReviewed;
+            continue;
+        }
+        // What a person corrected (or the model's boxes at the chosen threshold).
+        items.append(ExportItem{it.path, it.result.imageWidth, it.result.imageHeight, it.annotation.accepted()});
         // Class ids should be the model's own (COCO order), not first-seen order, so files
         // from several exports agree; the catalog knows the model by name.
         if (classNames.isEmpty() && !it.result.model.isEmpty()) {
@@ -53,8 +59,9 @@ bool ExportController::exportDetectionsTo(const QList<int> &rows, const QString 
         }
     }
     if (items.isEmpty()) {
-        *message = legacy > 0 ? tr("The processed images came from a legacy server, which sends no detection data to export.")
-                              : tr("There are no processed images to export yet.");
+        *message = notReviewed > 0 ? tr("No image is reviewed yet; export reviewed images only is on.")
+            : legacy > 0           ? tr("The processed images came from a legacy server, which sends no detection data to export.")
+                                   : tr("There are no processed images to export yet.");
         return false;
     }
     QString error;
@@ -75,6 +82,8 @@ bool ExportController::exportDetectionsTo(const QList<int> &rows, const QString 
     *message = tr("Exported %n image(s) to %1.", nullptr, int(items.size())).arg(QDir::toNativeSeparators(target));
     if (legacy > 0)
         *message += QLatin1Char(' ') + tr("%n legacy result(s) without detection data were left out.", nullptr, legacy);
+    if (notReviewed > 0)
+        *message += QLatin1Char(' ') + tr("%n image(s) not reviewed yet were left out.", nullptr, notReviewed);
     return true;
 }
 

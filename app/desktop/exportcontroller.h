@@ -37,6 +37,10 @@ public:
     void copyMarkedUpImages(const QList<int> &rows, const QString &startFolder);
     bool isCopying() const { return m_copying > 0; }
 
+    // Exports use the corrected boxes; with this on, only images a person reviewed.
+    void setReviewedOnly(bool reviewedOnly) { m_reviewedOnly = reviewedOnly; }
+    bool reviewedOnly() const { return m_reviewedOnly; }
+
 signals:
     void statusMessage(const QString &message, int timeoutMs);
     void copyFinished(int copied, const QStringList &errors);
@@ -47,6 +51,7 @@ private:
     GalleryModel *m_model;
     QWidget *m_dialogParent;
     int m_copying = 0;
+    bool m_reviewedOnly = false;
 };
 
 } // namespace edgelens

@@ -38,10 +38,17 @@ QString statusLine(const QModelIndex &index)
 {
     const auto status = index.data(GalleryModel::StatusRole).value<GalleryItem::Status>();
     if (status == GalleryItem::Status::Done) {
+        if (index.data(GalleryModel::ResultsOnlyRole).toBool())
+            return GalleryModel::tr("result only, no detection data");
         if (!index.data(GalleryModel::HasDetectionDataRole).toBool())
             return GalleryModel::tr("done (image only)");
         const int n = index.data(GalleryModel::DetectionCountRole).toInt();
-        return n == 0 ? GalleryModel::tr("done, nothing detected") : GalleryModel::tr("done, %n detection(s)", nullptr, n);
+        const QString boxes = n == 0 ? GalleryModel::tr("nothing detected") : GalleryModel::tr("%n box(es)", nullptr, n);
+        if (index.data(GalleryModel::ReviewedRole).toBool())
+            return GalleryModel::tr("\u2714 reviewed, %1").arg(boxes);
+        if (index.data(GalleryModel::EditedRole).toBool())
+            return GalleryModel::tr("corrected, %1").arg(boxes);
+        return GalleryModel::tr("done, %1").arg(boxes);
     }
     if (status == GalleryItem::Status::Failed)
         return GalleryModel::tr("failed: %1").arg(index.data(GalleryModel::ErrorRole).toString());
@@ -129,7 +136,9 @@ void GalleryDelegate::paint(QPainter *painter, const QStyleOptionViewItem &optio
     const int dot = qMax(6, line / 2);
     painter->setRenderHint(QPainter::Antialiasing, true);
     painter->setPen(Qt::NoPen);
-    painter->setBrush(statusColor(status, option.palette));
+    const bool reviewed = index.data(GalleryModel::ReviewedRole).toBool();
+    // Reviewed images stand out in green, as a labeller scanning for what is left expects.
+    painter->setBrush(reviewed ? QColor(0x1e, 0x7e, 0x34) : statusColor(status, option.palette));
     painter->drawEllipse(QRect(r.left(), y + (line - dot) / 2, dot, dot));
     painter->setPen(selected ? textColor : statusColor(status, option.palette).darker(status == GalleryItem::Status::Queued ? 100 : 115));
     if (status == GalleryItem::Status::Queued || status == GalleryItem::Status::Cancelled)

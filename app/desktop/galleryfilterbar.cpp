@@ -27,6 +27,8 @@ GalleryFilterBar::GalleryFilterBar(GalleryModel *model, GalleryFilterProxy *prox
     m_statusFilter->addItem(tr("With detections"), int(GalleryFilterProxy::StatusFilter::WithDetections));
     m_statusFilter->addItem(tr("Nothing detected"), int(GalleryFilterProxy::StatusFilter::WithoutDetections));
     m_statusFilter->addItem(tr("Failed or cancelled"), int(GalleryFilterProxy::StatusFilter::Failed));
+    m_statusFilter->addItem(tr("Not reviewed"), int(GalleryFilterProxy::StatusFilter::NotReviewed));
+    m_statusFilter->addItem(tr("Reviewed"), int(GalleryFilterProxy::StatusFilter::Reviewed));
     addWidget(m_statusFilter);
     connect(m_statusFilter, &QComboBox::currentIndexChanged, this, [this] {
         m_proxy->setStatusFilter(GalleryFilterProxy::StatusFilter(m_statusFilter->currentData().toInt()));

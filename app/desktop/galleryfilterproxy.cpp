@@ -111,11 +111,20 @@ bool GalleryFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex &sour
             return false;
         break;
     case StatusFilter::WithDetections:
-        if (!done || it.result.detections.isEmpty())
+        if (!done || it.annotation.accepted().isEmpty())
             return false;
         break;
     case StatusFilter::WithoutDetections:
-        if (!done || !it.hasDetectionData || !it.result.detections.isEmpty())
+        if (!done || !it.hasDetectionData || !it.annotation.accepted().isEmpty())
+            return false;
+        break;
+    case StatusFilter::NotReviewed:
+        // What is left to review: finished images with detection data nobody accepted yet.
+        if (!done || !it.hasDetectionData || it.annotation.reviewed)
+            return false;
+        break;
+    case StatusFilter::Reviewed:
+        if (!it.annotation.reviewed)
             return false;
         break;
     }

@@ -14,7 +14,7 @@ class GalleryFilterProxy final : public QSortFilterProxyModel
     Q_DISABLE_COPY_MOVE(GalleryFilterProxy)
 
 public:
-    enum class StatusFilter { All, Pending, Done, Failed, WithDetections, WithoutDetections };
+    enum class StatusFilter { All, Pending, Done, Failed, WithDetections, WithoutDetections, NotReviewed, Reviewed };
     enum class SortKey { Added, Name, Detections, Modified, Finished };
 
     explicit GalleryFilterProxy(QObject *parent = nullptr);

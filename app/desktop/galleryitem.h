@@ -3,6 +3,7 @@
 // One image in the gallery: where it is, how far processing got and what came back.
 // Plain data so the model, the queue and the exporters can pass it around by value.
 
+#include "client/annotation.h"
 #include "protocol/detection.h"
 
 #include <QDateTime>
@@ -35,11 +36,16 @@ struct GalleryItem
 
     QString resultPath;  // marked-up JPEG in the output folder
     QString sidecarPath; // JSON sidecar, empty when disabled or for legacy answers
-    DetectionResult result;
+    DetectionResult result;        // the model's own answer (every detection down to the request floor)
+    Annotation annotation;         // the boxes as corrected by the user; what is shown and exported
     bool hasDetectionData = false; // false for legacy servers: only the image came back
-    QStringList labels;            // distinct labels found, for the label filter
+    bool resultsOnly = false;      // opened from an output folder without sidecars: path is the result
+    QStringList labels;            // distinct labels of the accepted boxes, for the label filter
     QString labelSummary;          // "3 person, 1 dog"
     QDateTime finished;
+
+    // Labels and summary follow the accepted boxes.
+    void refreshLabels();
 };
 
 QString statusName(GalleryItem::Status status); // "queued", "sending", ... for people

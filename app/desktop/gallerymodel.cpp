@@ -29,6 +29,20 @@ QString statusName(GalleryItem::Status status)
     return QString();
 }
 
+void GalleryItem::refreshLabels()
+{
+    labels.clear();
+    labelSummary.clear();
+    if (!hasDetectionData)
+        return;
+    const QList<Detection> accepted = annotation.accepted();
+    labelSummary = summarizeLabels(accepted);
+    for (const Detection &d : accepted) {
+        if (!labels.contains(d.label))
+            labels.append(d.label);
+    }
+}
+
 GalleryModel::GalleryModel(QObject *parent)
     : QAbstractListModel(parent)
 {
@@ -51,8 +65,12 @@ QVariant GalleryModel::data(const QModelIndex &index, int role) const
         QString tip = it.path;
         if (it.status == GalleryItem::Status::Failed && !it.error.isEmpty())
             tip += QLatin1Char('\n') + tr("Failed: %1").arg(it.error);
+        else if (it.resultsOnly)
+            tip += QLatin1Char('\n') + tr("A marked-up image from an output folder: no detection data.");
         else if (it.status == GalleryItem::Status::Done && !it.hasDetectionData)
             tip += QLatin1Char('\n') + tr("The server sent only the marked-up image (legacy protocol).");
+        else if (it.annotation.reviewed)
+            tip += QLatin1Char('\n') + tr("Reviewed by %1").arg(it.annotation.reviewedBy);
         return tip;
     }
     case PathRole:
@@ -62,7 +80,7 @@ QVariant GalleryModel::data(const QModelIndex &index, int role) const
     case ErrorRole:
         return it.error;
     case DetectionCountRole:
-        return (it.status == GalleryItem::Status::Done && it.hasDetectionData) ? int(it.result.detections.size()) : -1;
+        return (it.status == GalleryItem::Status::Done && it.hasDetectionData) ? int(it.annotation.accepted().size()) : -1;
     case LabelSummaryRole:
         return it.labelSummary;
     case LabelsRole:
@@ -77,6 +95,12 @@ QVariant GalleryModel::data(const QModelIndex &index, int role) const
         return it.modified;
     case FinishedRole:
         return it.finished;
+    case ReviewedRole:
+        return it.annotation.reviewed;
+    case EditedRole:
+        return it.annotation.edited;
+    case ResultsOnlyRole:
+        return it.resultsOnly;
     default:
         return QVariant();
     }
@@ -96,6 +120,9 @@ QHash<int, QByteArray> GalleryModel::roleNames() const
     names.insert(AddedOrderRole, "addedOrder");
     names.insert(ModifiedRole, "modified");
     names.insert(FinishedRole, "finished");
+    names.insert(ReviewedRole, "reviewed");
+    names.insert(EditedRole, "edited");
+    names.insert(ResultsOnlyRole, "resultsOnly");
     return names;
 }
 
@@ -250,28 +277,24 @@ void GalleryModel::setResult(int row, const DetectionResult &result, bool hasDet
         return;
     }
     GalleryItem &it = m_items[row];
-    for (const QString &label : std::as_const(it.labels)) {
-        if (--m_labelRefs[label] <= 0)
-            m_labelRefs.remove(label);
-    }
-    it.result = result;
-    it.hasDetectionData = hasDetectionData;
-    it.resultPath = resultPath;
-    it.sidecarPath = sidecarPath;
-    it.labelSummary = hasDetectionData ? summarizeLabels(result.detections) : QString();
-    it.labels.clear();
-    if (hasDetectionData) {
-        for (const Detection &d : result.detections) {
-            if (!it.labels.contains(d.label))
-                it.labels.append(d.label);
+    const bool personal = it.hasDetectionData && it.annotation.isPersonal();
+    if (personal) {
+        // Processed again (retry, another model or device): the person's work stays, and
+        // the new answer waits beside it until the user adopts it.
+        if (hasDetectionData) {
+            it.annotation.hasNewerOutput = true;
+            it.annotation.newerOutput = result;
         }
+    } else {
+        it.result = result;
+        it.annotation = Annotation::fromModel(result, m_policy.thresholdFor(result.model));
+        it.hasDetectionData = hasDetectionData;
     }
+    it.resultPath = resultPath;
+    if (!sidecarPath.isEmpty() || !it.annotation.isPersonal())
+        it.sidecarPath = sidecarPath;
     bool newLabel = false;
-    for (const QString &label : std::as_const(it.labels)) {
-        int &refs = m_labelRefs[label];
-        newLabel = newLabel || refs == 0;
-        ++refs;
-    }
+    replaceLabels(it, &newLabel);
     it.finished = QDateTime::currentDateTime();
     it.error.clear();
     if (it.status != GalleryItem::Status::Done) {
@@ -283,6 +306,51 @@ void GalleryModel::setResult(int row, const DetectionResult &result, bool hasDet
     emit statusCountsChanged();
     if (newLabel)
         emit labelsChanged();
+    // The server drew what passed the request's low floor; the saved files follow the
+    // threshold (and a kept correction records the newer answer).
+    const bool cutByThreshold = it.annotation.accepted().size() != it.annotation.boxes.size();
+    if (it.hasDetectionData && (personal || cutByThreshold))
+        emit annotationChanged(row);
+}
+
+void GalleryModel::replaceLabels(GalleryItem &it, bool *newLabel)
+{
+    for (const QString &label : std::as_const(it.labels)) {
+        if (--m_labelRefs[label] <= 0)
+            m_labelRefs.remove(label);
+    }
+    it.refreshLabels();
+    for (const QString &label : std::as_const(it.labels)) {
+        int &refs = m_labelRefs[label];
+        *newLabel = *newLabel || refs == 0;
+        ++refs;
+    }
+}
+
+void GalleryModel::setAnnotation(int row, const DetectionResult &model, const Annotation &annotation)
+{
+    if (row < 0 || row >= m_items.size() || !m_items.at(row).hasDetectionData) {
+        qCWarning(lcGalleryModel) << "setAnnotation on missing row or one without data" << row;
+        return;
+    }
+    GalleryItem &it = m_items[row];
+    it.result = model;
+    it.annotation = annotation;
+    bool newLabel = false;
+    const QStringList before = allLabels();
+    replaceLabels(it, &newLabel);
+    emitRowChanged(row);
+    emit annotationChanged(row);
+    if (newLabel || allLabels() != before)
+        emit labelsChanged();
+}
+
+int GalleryModel::reviewedCount() const
+{
+    int n = 0;
+    for (const GalleryItem &it : m_items)
+        n += it.annotation.reviewed ? 1 : 0;
+    return n;
 }
 
 void GalleryModel::incrementAttempts(int row)

@@ -30,6 +30,9 @@ public:
         AddedOrderRole,
         ModifiedRole,        // QDateTime of the original file
         FinishedRole,        // QDateTime when the result arrived
+        ReviewedRole,        // bool: a person accepted the image
+        EditedRole,          // bool: a person corrected the boxes
+        ResultsOnlyRole,     // bool: a marked-up image without its original or data
     };
 
     // What a background scan found for one file; canonical path already resolved.
@@ -60,22 +63,32 @@ public:
     int count(GalleryItem::Status status) const;
 
     void setStatus(int row, GalleryItem::Status status, const QString &error = QString());
+    // A new answer from the model. An image a person corrected or reviewed keeps that work:
+    // the answer is stored beside it (Annotation::newerOutput) for the user to adopt or not.
     void setResult(int row, const DetectionResult &result, bool hasDetectionData, const QString &resultPath,
                    const QString &sidecarPath);
+    // The user's corrections (and the model answer they apply to) changed.
+    void setAnnotation(int row, const DetectionResult &model, const Annotation &annotation);
+    void setThresholdPolicy(const ThresholdPolicy &policy) { m_policy = policy; }
+    const ThresholdPolicy &thresholdPolicy() const { return m_policy; }
+    int reviewedCount() const;
     void incrementAttempts(int row);
     QStringList allLabels() const; // every label seen so far, sorted
 
 signals:
     void statusCountsChanged();
     void labelsChanged(); // a label appeared that allLabels() did not have before
+    void annotationChanged(int row); // setAnnotation(): to be saved
 
 private:
     void emitRowChanged(int row);
+    void replaceLabels(GalleryItem &it, bool *newLabel); // after it.annotation changed
 
     QList<GalleryItem> m_items;
     QHash<QString, int> m_rowOfPath;
     QHash<QString, int> m_labelRefs; // label -> images carrying it
     qint64 m_nextOrder = 0;
+    ThresholdPolicy m_policy;
     int m_statusCounts[6] = {0, 0, 0, 0, 0, 0};
 };
 

@@ -58,6 +58,8 @@ int main(int argc, char *argv[])
     }
     if (options->port)
         settings.port = *options->port;
+    if (!options->host.isEmpty() || options->port)
+        settings.devices.clear(); // the one device given on the command line
     if (options->embedded)
         settings.target = edgelens::AppSettings::Target::Embedded;
     if (!options->model.isEmpty())

@@ -1,6 +1,8 @@
 #include "mainwindow.h"
 
+#include "annotationsaver.h"
 #include "client/detectionclient.h"
+#include "models/modelcatalog.h"
 #include "detailcontroller.h"
 #include "embeddedserver.h"
 #include "exportcontroller.h"
@@ -11,11 +13,13 @@
 #include "galleryview.h"
 #include "imagecollector.h"
 #include "processingqueue.h"
+#include "resultsfolder.h"
 #include "sessioncontroller.h"
 #include "statuspresenter.h"
 #include "targetcontroller.h"
 #include "thumbnailcache.h"
 #include "widgets/aboutdialog.h"
+#include "widgets/detailview.h"
 #include "widgets/icons.h"
 #include "widgets/settingsdialog.h"
 
@@ -29,9 +33,11 @@
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QGuiApplication>
 #include <QIcon>
 #include <QItemSelectionModel>
+#include <QJsonArray>
 #include <QLoggingCategory>
 #include <QMenu>
 #include <QMenuBar>
@@ -47,6 +53,7 @@
 #include <QToolButton>
 #include <QUrl>
 #include <QWindow>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <functional>
 #include <initializer_list>
@@ -134,6 +141,7 @@ MainWindow::MainWindow(const AppSettings &settings, const AppOptions &options, Q
     m_export = new ExportController(m_model, this);
     m_session = new SessionController(m_model, m_options.sessionFile, this);
     m_details = new DetailController(m_model, m_proxy, m_view, this);
+    m_annotations = new AnnotationSaver(m_model, this);
 
     createActions();
     createMenus();
@@ -168,6 +176,18 @@ MainWindow::MainWindow(const AppSettings &settings, const AppOptions &options, Q
     connect(m_status, &StatusPresenter::refreshed, this, &MainWindow::updateActions);
     connect(m_export, &ExportController::statusMessage, m_status, &StatusPresenter::showMessage);
     connect(m_session, &SessionController::restored, this, &MainWindow::handleSessionRestored);
+    connect(m_details, &DetailController::message, this, [this](const QString &text) { m_status->showMessage(text, 6000); });
+    connect(m_annotations, &AnnotationSaver::failed, m_status, &StatusPresenter::showError);
+    connect(m_annotations, &AnnotationSaver::saved, this, [this](const QString &path, const QString &resultPath) {
+        // The marked-up image was redrawn from the corrections.
+        if (!resultPath.isEmpty())
+            m_thumbnails->invalidate(resultPath);
+        m_view->viewport()->update();
+        if (DetailView *detail = m_details->view(); detail && detail->originalPath() == path)
+            detail->reloadResultImage();
+    });
+    connect(m_client, &DetectionClient::serverInfoReceived, this,
+            [this](quint64, const QJsonObject &info, double) { learnModelDefaults(info); });
 
     applySettings(m_settings);
     restoreWindowState();
@@ -204,6 +224,7 @@ MainWindow::~MainWindow()
     // The controllers listen to the objects created before them, which QWidget deletes
     // first; they go now, so no late signal reaches one of them.
     delete m_details;
+    delete m_annotations; // writes what is still pending
     delete m_session;
     delete m_export;
     delete m_target;
@@ -327,6 +348,26 @@ void MainWindow::createActions()
     m_settingsAction->setMenuRole(QAction::PreferencesRole);
     m_settingsAction->setToolTip(tr("Target device, model, thresholds and output (Ctrl+,)"));
     connect(m_settingsAction, &QAction::triggered, this, &MainWindow::openSettings);
+    m_openResultsAction = new QAction(themedIcon("document-open-folder", QString(), QStyle::SP_DirOpenIcon),
+                                      tr("Open &Results\u2026"), this);
+    m_openResultsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_O));
+    m_openResultsAction->setToolTip(tr("Browse an output folder made earlier (sidecars and marked-up images); "
+                                       "nothing is sent"));
+    connect(m_openResultsAction, &QAction::triggered, this, [this] {
+        QString start = m_settings.lastFolder;
+        if (start.isEmpty() || !QFileInfo(start).isDir())
+            start = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Results"), start);
+        if (!dir.isEmpty())
+            openResults(dir);
+    });
+    m_shortcutsAction = new QAction(tr("&Keyboard Shortcuts"), this);
+    m_shortcutsAction->setToolTip(tr("The review and editing keys of the detail window"));
+    connect(m_shortcutsAction, &QAction::triggered, this, &MainWindow::showShortcuts);
+    m_reviewedOnlyAction = new QAction(tr("Export &Reviewed Images Only"), this);
+    m_reviewedOnlyAction->setCheckable(true);
+    m_reviewedOnlyAction->setToolTip(tr("COCO, YOLO and VOC exports leave out images nobody reviewed yet"));
+    connect(m_reviewedOnlyAction, &QAction::toggled, this, [this](bool on) { m_export->setReviewedOnly(on); });
     m_aboutAction = new QAction(tr("&About EdgeLens"), this);
     m_aboutAction->setShortcut(QKeySequence::HelpContents);
     m_aboutAction->setMenuRole(QAction::AboutRole);
@@ -374,11 +415,14 @@ void MainWindow::createMenus()
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_addImagesAction);
     file->addAction(m_addFolderAction);
+    file->addAction(m_openResultsAction);
     file->addSeparator();
     QMenu *exportMenu = file->addMenu(tr("&Export Detections"));
     exportMenu->addAction(m_exportCocoAction);
     exportMenu->addAction(m_exportYoloAction);
     exportMenu->addAction(m_exportVocAction);
+    exportMenu->addSeparator();
+    exportMenu->addAction(m_reviewedOnlyAction);
     file->addAction(m_copyImagesAction);
     file->addAction(m_openOutputAction);
     file->addSeparator();
@@ -404,6 +448,7 @@ void MainWindow::createMenus()
     tools->addAction(m_settingsAction);
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(m_shortcutsAction);
     help->addAction(m_aboutAction);
 }
 
@@ -473,11 +518,105 @@ void MainWindow::saveWindowState() const
 void MainWindow::applySettings(const AppSettings &settings)
 {
     m_settings = settings;
+    applyThresholdPolicy();
     m_target->apply(m_settings);
 }
 
-void MainWindow::addPaths(const QStringList &paths)
+void MainWindow::applyThresholdPolicy()
 {
+    // The threshold a result is shown and saved at: the user's, else the answering model's
+    // recommendation (its manifest, as the server reports it or as installed here).
+    ThresholdPolicy policy;
+    policy.userThreshold = m_settings.confidence;
+    for (const ModelManifest &m : ModelCatalog().all())
+        policy.modelDefaults.insert(m.name, m.defaultConfidence);
+    for (auto it = m_serverModelDefaults.cbegin(); it != m_serverModelDefaults.cend(); ++it)
+        policy.modelDefaults.insert(it.key(), it.value());
+    m_model->setThresholdPolicy(policy);
+    m_queue->resultSaver().setThresholdPolicy(policy);
+}
+
+void MainWindow::learnModelDefaults(const QJsonObject &serverInfo)
+{
+    const QJsonArray models = serverInfo.value(QStringLiteral("models")).toArray();
+    bool changed = false;
+    for (const QJsonValue &v : models) {
+        const QJsonObject m = v.toObject();
+        const QString name = m.value(QStringLiteral("name")).toString();
+        const QJsonValue confidence = m.value(QStringLiteral("default_confidence"));
+        if (name.isEmpty() || !confidence.isDouble())
+            continue;
+        changed = changed || m_serverModelDefaults.value(name, -1) != confidence.toDouble();
+        m_serverModelDefaults.insert(name, confidence.toDouble());
+    }
+    if (changed)
+        applyThresholdPolicy();
+}
+
+QString MainWindow::shortcutHelpText() const
+{
+    QString html = QStringLiteral("<h3>%1</h3><table cellspacing=\"6\">").arg(tr("Detail window: review"));
+    const auto rows = [](const QList<QPair<QString, QString>> &list) {
+        QString out;
+        for (const auto &[keys, what] : list)
+            out += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(keys.toHtmlEscaped(), what.toHtmlEscaped());
+        return out;
+    };
+    html += rows(DetailController::shortcutHelp());
+    html += QStringLiteral("</table><h3>%1</h3><table cellspacing=\"6\">").arg(tr("Detail window: boxes"));
+    html += rows(DetailView::shortcutHelp());
+    html += QStringLiteral("</table><p>%1</p>")
+                .arg(tr("Every change is saved at once into the image's JSON sidecar and its marked-up image."));
+    return html;
+}
+
+void MainWindow::showShortcuts()
+{
+    QMessageBox box(this);
+    box.setWindowTitle(tr("Keyboard Shortcuts"));
+    box.setTextFormat(Qt::RichText);
+    box.setText(shortcutHelpText());
+    box.exec();
+}
+
+void MainWindow::openResults(const QString &folder)
+{
+    m_status->showMessage(tr("Reading results in %1\u2026").arg(QDir::toNativeSeparators(folder)));
+    auto *watcher = new QFutureWatcher<ResultsFolder::Scan>(this);
+    connect(watcher, &QFutureWatcher<ResultsFolder::Scan>::finished, this, [this, watcher, folder] {
+        watcher->deleteLater();
+        const ResultsFolder::Scan scan = watcher->result();
+        m_model->addItems(scan.items); // finished already: nothing is queued or sent
+        QStringList parts;
+        parts << tr("%n result(s) with detection data", nullptr, scan.pairs);
+        if (scan.resultsOnly > 0)
+            parts << tr("%n marked-up image(s) without detection data", nullptr, scan.resultsOnly);
+        if (!scan.movedOriginals.isEmpty())
+            parts << tr("%n original(s) not found where the sidecar says", nullptr, int(scan.movedOriginals.size()));
+        m_status->showMessage(tr("Opened %1: %2.").arg(QDir::toNativeSeparators(folder), parts.join(QStringLiteral(", "))),
+                              10000);
+        if (!scan.movedOriginals.isEmpty()) {
+            qCWarning(lcMainWindow) << "originals not found:" << scan.movedOriginals;
+            m_status->showError(tr("Originals not found (moved or deleted): %1")
+                                    .arg(scan.movedOriginals.mid(0, 5).join(QStringLiteral("; "))));
+        }
+        updateActions();
+        updateEmptyText();
+        emit resultsOpened(scan.pairs, scan.resultsOnly, scan.movedOriginals);
+    });
+    watcher->setFuture(QtConcurrent::run(&ResultsFolder::scan, folder));
+}
+
+void MainWindow::addPaths(const QStringList &input)
+{
+    // An output folder dropped or named is opened for review, not sent again.
+    QStringList paths;
+    for (const QString &path : input) {
+        if (ResultsFolder::looksLikeOutputFolder(path))
+            openResults(path);
+        else
+            paths << path;
+    }
     if (paths.isEmpty())
         return;
     m_status->showMessage(tr("Looking for images…"));
@@ -555,6 +694,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
         }
     }
     saveWindowState();
+    m_annotations->waitForDone();
     // Saved before cancelling, so images still on their way come back queued next time.
     m_session->finish(); // what cancel() does next must not reach the file
     m_queue->cancel();
@@ -727,6 +867,9 @@ void MainWindow::changeSettings(const AppSettings &chosen)
             keep.host = m_settings.host;
             keep.port = m_settings.port;
             keep.protocol = m_settings.protocol;
+            keep.devices = m_settings.devices;
+            keep.embeddedJoins = m_settings.embeddedJoins;
+            keep.token = m_settings.token;
             keep.model = m_settings.model;
             applySettings(keep);
             keep.save();
@@ -783,7 +926,8 @@ void MainWindow::processSelectedAgain()
         const GalleryItem &it = m_model->item(row);
         const bool onItsWay = it.status == GalleryItem::Status::Queued || it.status == GalleryItem::Status::Sending
             || it.status == GalleryItem::Status::Processing;
-        if (!onItsWay)
+        // A marked-up image opened from a results folder is not an original to send.
+        if (!onItsWay && !it.resultsOnly)
             paths << it.path;
     }
     if (paths.isEmpty())

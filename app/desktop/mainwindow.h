@@ -10,7 +10,9 @@
 #include "appoptions.h"
 #include "widgets/appsettings.h"
 
+#include <QHash>
 #include <QIcon>
+#include <QJsonObject>
 #include <QMainWindow>
 
 class QAction;
@@ -20,6 +22,7 @@ class QToolButton;
 
 namespace edgelens {
 
+class AnnotationSaver;
 class DetailController;
 class DetectionClient;
 class EmbeddedServer;
@@ -74,9 +77,16 @@ public:
     // *message says what happened, for the status bar or an error box.
     bool exportDetectionsTo(const QString &format, const QString &target, QString *message);
     QString statusText() const; // the status bar's state label, as the user reads it
+    DetailController *detailController() const { return m_details; }
+    AnnotationSaver *annotationSaver() const { return m_annotations; }
+    QString shortcutHelpText() const; // what Help > Keyboard Shortcuts shows
+    // File > Open Results: an output folder made earlier comes back for review and export;
+    // nothing is sent. resultsOpened() follows (the scan runs in the background).
+    void openResults(const QString &folder);
 
 signals:
     void allDone(); // nothing collecting, queued or in flight
+    void resultsOpened(int pairs, int resultsOnly, const QStringList &movedOriginals);
 
 protected:
     void dragEnterEvent(QDragEnterEvent *event) override;
@@ -107,6 +117,9 @@ private:
     void openSettings();
     void openOutputFolder();
     void showAbout();
+    void showShortcuts();
+    void applyThresholdPolicy();
+    void learnModelDefaults(const QJsonObject &serverInfo);
     void processSelectedAgain();
     void showContextMenu(const QPoint &pos);
     void zoomThumbnails(int step);
@@ -141,6 +154,8 @@ private:
     ExportController *m_export = nullptr;
     SessionController *m_session = nullptr;
     DetailController *m_details = nullptr;
+    AnnotationSaver *m_annotations = nullptr;
+    QHash<QString, double> m_serverModelDefaults; // what the server said about its models
 
     QToolButton *m_exportButton = nullptr;
     QAction *m_addImagesAction = nullptr;
@@ -162,6 +177,9 @@ private:
     QAction *m_retryAction = nullptr;
     QAction *m_settingsAction = nullptr;
     QAction *m_aboutAction = nullptr;
+    QAction *m_shortcutsAction = nullptr;
+    QAction *m_openResultsAction = nullptr;
+    QAction *m_reviewedOnlyAction = nullptr;
     QAction *m_openAction = nullptr;
     QIcon m_pauseIcon;
     QIcon m_resumeIcon;

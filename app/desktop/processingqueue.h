@@ -97,6 +97,8 @@ public:
     qint64 estimatedRemainingMs() const; // -1 while unknown
     double lastRoundTripMs() const { return m_lastRoundTripMs; }
 
+    ResultSaver &resultSaver() { return m_saver; } // its threshold policy is the app's
+
     // Where results for this image go (also used by tests and the UI).
     QString outputDirectoryFor(const QString &imagePath) const;
 

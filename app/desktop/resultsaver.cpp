@@ -14,6 +14,7 @@ ResultWriter writerFor(const ResultSaver::Plan &plan)
     ResultWriter writer(plan.outputDir);
     writer.setWriteJson(plan.jsonSidecars);
     writer.planOutputs(plan.sameBaseName);
+    writer.setThresholdPolicy(plan.policy);
     return writer;
 }
 
@@ -24,6 +25,7 @@ ResultSaver::Plan ResultSaver::plan(const QString &canonicalImagePath, const QSt
     Plan p;
     p.outputDir = QDir::cleanPath(QFileInfo(outputDir).absoluteFilePath());
     p.jsonSidecars = jsonSidecars;
+    p.policy = m_policy;
     const QFileInfo info(canonicalImagePath);
     p.image = ScannedImage{canonicalImagePath, info.fileName()};
     const QString base = (info.completeBaseName().isEmpty() ? info.fileName() : info.completeBaseName()).toCaseFolded();
@@ -40,6 +42,7 @@ ResultSaver::Plan ResultSaver::plan(const QString &canonicalImagePath, const QSt
         mine = int(claimants.size()) - 1;
     }
     // Only those before it matter for its name; a re-run gets the name it had the first time.
+    // (A re-run never replaces a person's corrections: ResultWriter keeps them.)
     p.sameBaseName = claimants.mid(0, mine + 1);
     const ResultWriter writer = writerFor(p);
     p.imagePath = writer.imageOutputPath(p.image);
@@ -51,11 +54,11 @@ ResultSaver::Outcome ResultSaver::save(const Plan &plan, const ClientResult &res
 {
     Outcome out;
     const ResultWriter writer = writerFor(plan);
-    if (!writer.write(plan.image, result, &out.error))
+    if (!writer.write(plan.image, result, &out.error, &out.keptCorrections))
         return out;
-    if (!result.jpeg.isEmpty())
+    if (!result.jpeg.isEmpty() || out.keptCorrections)
         out.imagePath = plan.imagePath;
-    if (plan.jsonSidecars)
+    if (plan.jsonSidecars || out.keptCorrections)
         out.sidecarPath = plan.sidecarPath;
     return out;
 }

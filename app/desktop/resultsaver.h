@@ -9,6 +9,7 @@
 // plan() runs on the GUI thread (it owns the bookkeeping); save() is a pure function of the
 // plan and runs on any thread.
 
+#include "client/annotation.h"
 #include "client/clientresult.h"
 #include "client/imagescanner.h"
 
@@ -29,6 +30,7 @@ public:
         QList<ScannedImage> sameBaseName; // every image that claimed this base name, in order, ending with image
         QString imagePath;   // where the marked-up JPEG goes
         QString sidecarPath; // where the JSON goes (even when disabled: for reference)
+        ThresholdPolicy policy; // what the sidecar's "detections" are cut at
     };
 
     struct Outcome
@@ -36,13 +38,16 @@ public:
         QString imagePath;   // empty when not written
         QString sidecarPath; // empty when not written
         QString error;
+        bool keptCorrections = false; // a person's sidecar was there: the answer went beside it
     };
 
     Plan plan(const QString &canonicalImagePath, const QString &outputDir, bool jsonSidecars);
     static Outcome save(const Plan &plan, const ClientResult &result);
     void clear() { m_claims.clear(); }
+    void setThresholdPolicy(const ThresholdPolicy &policy) { m_policy = policy; }
 
 private:
+    ThresholdPolicy m_policy;
     // output dir -> case-folded base name -> claimants in order
     QHash<QString, QHash<QString, QList<ScannedImage>>> m_claims;
 };

@@ -53,6 +53,7 @@ void SessionController::restore()
         }
         m_restored = true;
         connect(m_model, &GalleryModel::statusCountsChanged, this, &SessionController::scheduleSave);
+        connect(m_model, &GalleryModel::annotationChanged, this, &SessionController::scheduleSave);
         connect(m_model, &QAbstractItemModel::rowsRemoved, this, &SessionController::scheduleSave);
         connect(m_model, &QAbstractItemModel::modelReset, this, &SessionController::scheduleSave);
         emit restored(again, message);

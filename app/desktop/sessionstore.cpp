@@ -67,6 +67,13 @@ QJsonObject SessionStore::toJson(const QList<GalleryItem> &items)
                 o.insert(QStringLiteral("sidecar_path"), it.sidecarPath);
             o.insert(QStringLiteral("has_detection_data"), it.hasDetectionData);
             o.insert(QStringLiteral("result"), edgelens::toJson(it.result));
+            if (it.hasDetectionData) {
+                QJsonObject annotation;
+                sidecar::writeAnnotation(annotation, it.result, it.annotation);
+                o.insert(QStringLiteral("annotation"), annotation);
+            }
+            if (it.resultsOnly)
+                o.insert(QStringLiteral("results_only"), true);
             if (it.finished.isValid())
                 o.insert(QStringLiteral("finished"), it.finished.toString(Qt::ISODateWithMs));
         }
@@ -107,13 +114,16 @@ QList<GalleryItem> SessionStore::fromJson(const QJsonObject &object, int *droppe
             it.hasDetectionData = o.value(QStringLiteral("has_detection_data")).toBool();
             it.result = detectionResultFromJson(o.value(QStringLiteral("result")).toObject());
             it.finished = QDateTime::fromString(o.value(QStringLiteral("finished")).toString(), Qt::ISODateWithMs);
-            if (it.hasDetectionData) {
-                it.labelSummary = summarizeLabels(it.result.detections);
-                for (const Detection &d : std::as_const(it.result.detections)) {
-                    if (!it.labels.contains(d.label))
-                        it.labels.append(d.label);
-                }
+            it.resultsOnly = o.value(QStringLiteral("results_only")).toBool();
+            const QJsonValue annotation = o.value(QStringLiteral("annotation"));
+            if (annotation.isObject()) {
+                DetectionResult model;
+                sidecar::readAnnotation(annotation.toObject(), &model, &it.annotation);
+            } else {
+                // A session from before corrections existed: what the model said, all of it.
+                it.annotation = Annotation::fromModel(it.result, 0.0);
             }
+            it.refreshLabels();
         }
         items.append(std::move(it));
     }

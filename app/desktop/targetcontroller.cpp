@@ -1,10 +1,13 @@
 #include "targetcontroller.h"
 
+#include "client/annotation.h"
+
 #include "client/detectionclient.h"
 #include "embeddedserver.h"
 #include "gallerymodel.h"
 #include "processingqueue.h"
 #include "statuspresenter.h"
+#include "widgets/tokenstore.h"
 
 #include <QLoggingCategory>
 
@@ -27,6 +30,16 @@ DetectionClient::Protocol toClientProtocol(AppSettings::Protocol p)
     return DetectionClient::Protocol::Auto;
 }
 
+AppSettings::Device firstEnabledDevice(const AppSettings &settings)
+{
+    const QList<AppSettings::Device> devices = settings.remoteDevices();
+    for (const AppSettings::Device &device : devices) {
+        if (device.enabled)
+            return device;
+    }
+    return devices.value(0);
+}
+
 } // namespace
 
 TargetController::TargetController(GalleryModel *model, ProcessingQueue *queue, DetectionClient *client,
@@ -37,7 +50,14 @@ TargetController::TargetController(GalleryModel *model, ProcessingQueue *queue, 
     , m_client(client)
     , m_embedded(embedded)
     , m_status(status)
+    , m_tokenStore(new TokenStore(this))
 {
+    connect(m_tokenStore, &TokenStore::loaded, this, [this](const QString &token) {
+        if (!m_tokenChosen)
+            setToken(token);
+    });
+    m_tokenStore->read();
+
     connect(m_embedded, &EmbeddedServer::started, this, [this](quint16 port, const QString &modelName) {
         m_status->setServerDescription(modelName);
         m_client->setTarget(QStringLiteral("127.0.0.1"), port);
@@ -56,8 +76,18 @@ TargetController::TargetController(GalleryModel *model, ProcessingQueue *queue, 
 
 bool TargetController::targetDiffers(const AppSettings &a, const AppSettings &b)
 {
-    return a.target != b.target || a.host != b.host || a.port != b.port || a.protocol != b.protocol
-        || (b.target == AppSettings::Target::Embedded && a.model != b.model);
+    const bool embeddedUsed = b.target == AppSettings::Target::Embedded || b.embeddedJoins;
+    return a.target != b.target || a.remoteDevices() != b.remoteDevices() || a.embeddedJoins != b.embeddedJoins
+        || (a.token && b.token && *a.token != *b.token) || (embeddedUsed && a.model != b.model);
+}
+
+void TargetController::setToken(const QString &token)
+{
+    if (token == m_token)
+        return;
+    m_token = token;
+    m_client->setToken(token);
+    emit tokenChanged(token);
 }
 
 void TargetController::apply(const AppSettings &settings)
@@ -65,9 +95,16 @@ void TargetController::apply(const AppSettings &settings)
     const bool targetChanged = !m_applied || targetDiffers(m_settings, settings);
     m_settings = settings;
     m_applied = true;
+    if (settings.token) {
+        m_tokenChosen = true;
+        setToken(*settings.token);
+    }
 
     DetectOptions detect;
-    detect.confidence = float(m_settings.confidence);
+    // Down to a low floor: the detail view reveals boxes below the shown threshold locally.
+    ThresholdPolicy policy;
+    policy.userThreshold = m_settings.confidence;
+    detect.confidence = float(policy.requestConfidence());
     detect.nmsIou = float(m_settings.nmsIou);
     detect.jpegQuality = m_settings.jpegQuality;
     // The embedded server was started with the chosen model; a remote one uses its default
@@ -88,19 +125,20 @@ void TargetController::apply(const AppSettings &settings)
 
     if (targetChanged || !m_queue->isTargetReady())
         applyTarget();
-    m_status->setTarget(m_settings.target, m_settings.host, m_settings.port);
+    m_status->setTarget(m_settings.target, firstEnabledDevice(m_settings).connectHost(), firstEnabledDevice(m_settings).port);
 }
 
 void TargetController::applyTarget()
 {
     m_status->resetConnectionDetails();
-    m_status->setTarget(m_settings.target, m_settings.host, m_settings.port);
+    m_status->setTarget(m_settings.target, firstEnabledDevice(m_settings).connectHost(), firstEnabledDevice(m_settings).port);
     if (m_settings.target == AppSettings::Target::Remote) {
         m_embedded->stop();
-        m_client->setProtocol(toClientProtocol(m_settings.protocol));
-        m_client->setTarget(m_settings.host, m_settings.port);
+        const AppSettings::Device device = firstEnabledDevice(m_settings);
+        m_client->setProtocol(toClientProtocol(device.protocol));
+        m_client->setTarget(device.connectHost(), device.port);
         m_queue->setTargetReady(true);
-        if (m_settings.protocol != AppSettings::Protocol::Legacy)
+        if (device.protocol != AppSettings::Protocol::Legacy)
             m_client->requestServerInfo();
     } else {
         m_queue->setTargetReady(false);

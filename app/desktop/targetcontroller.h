@@ -16,6 +16,7 @@ class EmbeddedServer;
 class GalleryModel;
 class ProcessingQueue;
 class StatusPresenter;
+class TokenStore;
 
 class TargetController final : public QObject
 {
@@ -36,9 +37,16 @@ public:
     void apply(const AppSettings &settings);
     // Before sending: the embedded server is started (or restarted with the chosen model).
     void ensureReady();
+    // The token the devices get: read from the keyring on construction, then whatever the
+    // settings dialog chose.
+    QString token() const { return m_token; }
+
+signals:
+    void tokenChanged(const QString &token);
 
 private:
     void applyTarget();
+    void setToken(const QString &token);
 
     GalleryModel *m_model;
     ProcessingQueue *m_queue;
@@ -47,6 +55,9 @@ private:
     StatusPresenter *m_status;
     AppSettings m_settings;
     bool m_applied = false;
+    TokenStore *m_tokenStore = nullptr;
+    QString m_token;
+    bool m_tokenChosen = false; // a dialog's choice arrived before the keyring answered
 };
 
 } // namespace edgelens

@@ -1,6 +1,7 @@
 #include "resultwriter.h"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QLoggingCategory>
@@ -55,6 +56,24 @@ bool ResultWriter::writeJson() const
     return m_writeJson;
 }
 
+void ResultWriter::setThresholdPolicy(const ThresholdPolicy &policy)
+{
+    m_policy = policy;
+}
+
+QJsonObject ResultWriter::personalSidecar(const QString &path, const QString &imagePath)
+{
+    QFile file(path);
+    // A sidecar is a few KB; anything huge is not one of ours.
+    if (!file.open(QIODevice::ReadOnly) || file.size() > 64 * 1024 * 1024)
+        return {};
+    const QJsonObject object = QJsonDocument::fromJson(file.readAll()).object();
+    const bool personal = object.value(QStringLiteral("edited")).toBool() || object.value(QStringLiteral("reviewed")).toBool();
+    if (!personal || canonicalOrClean(object.value(QStringLiteral("image")).toString()) != canonicalOrClean(imagePath))
+        return {};
+    return object;
+}
+
 void ResultWriter::planOutputs(const QList<ScannedImage> &images)
 {
     m_stemOverrides.clear();
@@ -94,7 +113,7 @@ QString ResultWriter::jsonOutputPath(const ScannedImage &image) const
 }
 
 QJsonObject ResultWriter::sidecarJson(const ScannedImage &image, const ClientResult &result,
-                                      const QString &resultImageName)
+                                      const QString &resultImageName, double threshold)
 {
     QJsonObject object = toJson(result.result);
     object.insert(QStringLiteral("image"), image.absolutePath);
@@ -104,17 +123,23 @@ QJsonObject ResultWriter::sidecarJson(const ScannedImage &image, const ClientRes
     object.insert(QStringLiteral("has_detection_data"), result.hasDetectionData);
     object.insert(QStringLiteral("protocol"), result.legacy ? QStringLiteral("legacy") : QStringLiteral("v2"));
     object.insert(QStringLiteral("round_trip_ms"), std::round(result.roundTripMs * 1000.0) / 1000.0);
+    if (!result.device.isEmpty())
+        object.insert(QStringLiteral("device"), result.device);
     if (!result.hasDetectionData) {
         // A legacy server sends only pixels: an empty list would claim "nothing found".
         object.remove(QStringLiteral("detections"));
         object.remove(QStringLiteral("timings"));
         object.remove(QStringLiteral("model"));
+    } else {
+        sidecar::writeAnnotation(object, result.result, Annotation::fromModel(result.result, threshold));
     }
     return object;
 }
 
-bool ResultWriter::write(const ScannedImage &image, const ClientResult &result, QString *error) const
+bool ResultWriter::write(const ScannedImage &image, const ClientResult &result, QString *error, bool *kept) const
 {
+    if (kept)
+        *kept = false;
     if (m_outputDir.isEmpty()) {
         if (error)
             *error = QStringLiteral("No output folder set.");
@@ -128,11 +153,21 @@ bool ResultWriter::write(const ScannedImage &image, const ClientResult &result, 
             *error = QStringLiteral("%1: the server returned no image and JSON output is off.").arg(image.absolutePath);
         return false;
     }
+    QJsonObject personal = personalSidecar(jsonPath, image.absolutePath);
+    if (!personal.isEmpty()) {
+        // Someone corrected or reviewed this image: keep that, and the JPEG drawn from it.
+        if (result.hasDetectionData)
+            personal.insert(QStringLiteral("newer_model_output"), toJson(result.result));
+        qCInfo(lcWriter) << "kept the corrections in" << jsonPath;
+        if (kept)
+            *kept = true;
+        return writeFile(jsonPath, QJsonDocument(personal).toJson(QJsonDocument::Indented), image.absolutePath, error);
+    }
     if (writeImage && !writeFile(imagePath, result.jpeg, image.absolutePath, error))
         return false;
     if (m_writeJson) {
-        const QJsonObject sidecar =
-            sidecarJson(image, result, writeImage ? QFileInfo(imagePath).fileName() : QString());
+        const QJsonObject sidecar = sidecarJson(image, result, writeImage ? QFileInfo(imagePath).fileName() : QString(),
+                                                m_policy.thresholdFor(result.result.model));
         if (!writeFile(jsonPath, QJsonDocument(sidecar).toJson(QJsonDocument::Indented), image.absolutePath,
                        error))
             return false;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "client/annotation.h"
 #include "client/clientresult.h"
 #include "client/imagescanner.h"
 
@@ -24,6 +25,9 @@ public:
     QString outputDir() const;
     void setWriteJson(bool enabled); // default false
     bool writeJson() const;
+    // The threshold a new sidecar's "detections" are cut at (the app shows and saves what
+    // passes it; "below_threshold" keeps the rest). Without a policy everything passes.
+    void setThresholdPolicy(const ThresholdPolicy &policy);
 
     // Call once with the whole input set: gives inputs that would share an output name
     // ("a.jpg" and "a.png", or "a.jpg" in two folders) distinct names ("a.png.jpg"), and
@@ -36,17 +40,24 @@ public:
 
     // Writes the JPEG (when the result has one) and the sidecar (when enabled). On failure
     // returns false with *error naming the file and the reason; nothing partial is left.
-    bool write(const ScannedImage &image, const ClientResult &result, QString *error) const;
+    // A sidecar that holds a person's work (edited or reviewed) is never replaced: the new
+    // answer goes under its "newer_model_output" and the marked-up JPEG of the corrections
+    // stays; *kept (when given) says so.
+    bool write(const ScannedImage &image, const ClientResult &result, QString *error, bool *kept = nullptr) const;
+
+    // The sidecar at path when it holds a person's work for image; empty otherwise.
+    static QJsonObject personalSidecar(const QString &path, const QString &imagePath);
 
     // The sidecar's content: DetectionResult's JSON plus where it came from.
     static QJsonObject sidecarJson(const ScannedImage &image, const ClientResult &result,
-                                   const QString &resultImageName = QString());
+                                   const QString &resultImageName = QString(), double threshold = 0.0);
 
 private:
     bool writeFile(const QString &path, const QByteArray &bytes, const QString &inputPath, QString *error) const;
 
     QString m_outputDir;
     bool m_writeJson = false;
+    ThresholdPolicy m_policy{0.0, {}, 0.0};
     QHash<QString, QString> m_stemOverrides; // absolute input path -> output stem
     QSet<QString> m_inputs;                  // canonical input paths
 };

@@ -45,6 +45,17 @@ QString urlFileName(const QString &url)
     return QUrl(url).fileName();
 }
 
+// The installed data folder holds byte-identical copies of the built-in manifests: such a
+// "shadowing" changes nothing and is not worth a log line at every start.
+bool sameContents(const QString &a, const QString &b)
+{
+    QFile fa(a);
+    QFile fb(b);
+    constexpr qint64 manifestLimit = 1 << 20;
+    return fa.open(QIODevice::ReadOnly) && fb.open(QIODevice::ReadOnly) && fa.size() < manifestLimit
+        && fa.size() == fb.size() && fa.readAll() == fb.readAll();
+}
+
 bool envFlag(const char *name)
 {
     const QByteArray v = qgetenv(name).trimmed().toLower();
@@ -145,7 +156,8 @@ void ModelCatalog::addManifest(ModelManifest manifest, const QString &preferredF
         if (existing.name == manifest.name) {
             if (isExplicit && !m_explicitNames.contains(manifest.name))
                 m_explicitNames.append(manifest.name);
-            if (existing.manifestPath != manifest.manifestPath)
+            if (existing.manifestPath != manifest.manifestPath
+                && !sameContents(existing.manifestPath, manifest.manifestPath))
                 qCDebug(lcCatalog).noquote() << "manifest" << manifest.manifestPath << "shadowed by"
                                              << existing.manifestPath;
             return;

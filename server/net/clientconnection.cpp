@@ -147,6 +147,8 @@ void ClientConnection::readIncoming()
         return;
     m_idleTimer.start();
     if (m_session)
+        m_context.service->metrics()->bytesReceived(metricsProtocol(), bytes.size());
+    if (m_session)
         m_session->receive(bytes);
     else if (m_awaitingProxyHeader)
         takeProxyHeader(bytes);
@@ -231,11 +233,22 @@ void ClientConnection::startSession(bool legacy)
         return;
     }
     const QByteArray first = std::exchange(m_sniffed, QByteArray());
+    m_context.service->metrics()->connectionOpened(metricsProtocol());
+    m_countedOpen = true;
+    m_context.service->metrics()->bytesReceived(metricsProtocol(), first.size());
     m_session->receive(first);
+}
+
+ServerMetrics::Protocol ClientConnection::metricsProtocol() const
+{
+    return m_session && m_session->protocolName() == QLatin1String("legacy") ? ServerMetrics::Protocol::Legacy
+                                                                              : ServerMetrics::Protocol::V2;
 }
 
 void ClientConnection::write(const QByteArray &bytes)
 {
+    if (m_session)
+        m_context.service->metrics()->bytesSent(metricsProtocol(), bytes.size());
     m_socket->write(bytes);
     if (!m_closing)
         m_idleTimer.start();
@@ -364,8 +377,11 @@ void ClientConnection::handleDisconnected()
     m_idleTimer.stop();
     m_frameTimer.stop();
     m_closeTimer.stop();
-    if (m_session)
+    if (m_session) {
         m_session->end(); // cancels its queued work now, not when deleteLater() gets to it
+        if (std::exchange(m_countedOpen, false))
+            m_context.service->metrics()->connectionClosed(metricsProtocol());
+    }
     qCDebug(lcConnection).noquote() << m_peer << "disconnected";
     emit closed();
     deleteLater();

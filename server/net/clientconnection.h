@@ -83,6 +83,7 @@ private:
     void takeProxyHeader(const QByteArray &bytes);
     bool refuseIfThrottled();
     void startSession(bool legacy);
+    ServerMetrics::Protocol metricsProtocol() const;
 
     QTcpSocket *m_socket;
     Context m_context;
@@ -99,6 +100,7 @@ private:
     bool m_paused = false;
     bool m_gone = false;
     std::optional<std::pair<protocol::ErrorCode, QString>> m_refusal;
+    bool m_countedOpen = false; // connectionOpened() reported to the metrics
 };
 
 } // namespace edgelens

@@ -43,6 +43,11 @@ DetectionService::DetectionService(DetectionEngine *engine, const ServerConfig *
     , m_config(config)
     , m_serverInfo(serverInfo)
 {
+    QList<ServerMetrics::ModelInfo> models;
+    for (int i = 0; i < m_engine->modelCount(); ++i)
+        models.append({m_engine->model(i).name, m_engine->model(i).family, m_engine->backend(i), i == 0});
+    m_metrics.setModels(models, m_engine->workerCount());
+    m_metrics.setReady(true);
 }
 
 DetectionService::~DetectionService() = default;
@@ -175,9 +180,17 @@ std::optional<DetectReply> DetectionService::validate(const DetectRequest &reque
 
 std::optional<DetectReply> DetectionService::submit(SessionId session, DetectRequest request, Callback done)
 {
+    const ServerMetrics::Protocol protocol = request.legacy ? ServerMetrics::Protocol::Legacy : request.protocol;
+    // HTTP counts its requests itself (it also refuses some before they get here).
+    const bool counted = protocol != ServerMetrics::Protocol::Http;
+    if (counted)
+        m_metrics.requestStarted(protocol);
     const auto it = m_sessions.find(session);
-    if (it == m_sessions.end())
+    if (it == m_sessions.end()) {
+        if (counted)
+            m_metrics.requestFinished(protocol, 0, errorCodeName(ErrorCode::Internal));
         return rejection(ErrorCode::Internal, QStringLiteral("the session is closed"));
+    }
 
     int modelIndex = 0;
     DetectOptions options;
@@ -193,6 +206,8 @@ std::optional<DetectReply> DetectionService::submit(SessionId session, DetectReq
     if (rejected) {
         rejected->requestBytes = bytes;
         rejected->model = model;
+        if (counted)
+            m_metrics.requestFinished(protocol, 0, errorCodeName(rejected->code));
         return rejected;
     }
 
@@ -209,11 +224,11 @@ std::optional<DetectReply> DetectionService::submit(SessionId session, DetectReq
     const quint64 generation = m_generation;
     // The completion runs on a worker thread; the answer is handed to this thread. The
     // service outlives the engine's workers (DetectionServer destroys the engine first).
-    auto completion = [this, session, generation, clock, bytes, model,
+    auto completion = [this, session, generation, clock, bytes, model, protocol,
                        done = std::move(done)](DetectionOutcome outcome) mutable {
         QMetaObject::invokeMethod(
             this,
-            [this, session, generation, clock, bytes, model, done = std::move(done),
+            [this, session, generation, clock, bytes, model, protocol, done = std::move(done),
              outcome = std::move(outcome)]() mutable {
                 DetectReply reply;
                 reply.ok = outcome.ok;
@@ -224,6 +239,10 @@ std::optional<DetectReply> DetectionService::submit(SessionId session, DetectReq
                 reply.model = model;
                 reply.requestBytes = bytes;
                 reply.wallMs = double(clock.nsecsElapsed()) / 1e6;
+                if (reply.ok)
+                    m_metrics.inferenceObserved(model, reply.result.timings.inferenceMs / 1000.0);
+                if (protocol != ServerMetrics::Protocol::Http)
+                    m_metrics.requestFinished(protocol, reply.wallMs / 1000.0, reply.ok ? QString() : errorCodeName(reply.code));
                 if (generation != m_generation)
                     return; // cancelAll() came first
                 const auto entry = m_sessions.find(session);
@@ -242,6 +261,8 @@ std::optional<DetectReply> DetectionService::submit(SessionId session, DetectReq
                                                           .arg(m_engine->maxQueued()));
         busy.requestBytes = bytes;
         busy.model = model;
+        if (counted)
+            m_metrics.requestFinished(protocol, 0, errorCodeName(busy.code));
         return busy;
     }
     ++it->inFlight;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "metrics/servermetrics.h"
 #include "net/auththrottle.h"
 #include "protocol/detection.h"
 #include "protocol/protocol.h"
@@ -23,6 +24,7 @@ struct DetectRequest
     QByteArray image;   // encoded (JPEG, PNG, ...)
     QJsonObject options; // v2's detect options (docs/PROTOCOL.md); absent keys: the defaults
     bool legacy = false; // the tutorial's protocol: default model, server confidence, always a JPEG
+    ServerMetrics::Protocol protocol = ServerMetrics::Protocol::V2; // legacy implies Legacy
 };
 
 // What a request came to: a result, or an error every protocol can express (HTTP maps the
@@ -90,6 +92,8 @@ public:
     QJsonObject serverInfo() const { return m_serverInfo; }
     const ServerConfig &config() const { return *m_config; }
     DetectionEngine *engine() const { return m_engine; }
+    // What GET /metrics shows; every protocol's sessions report here.
+    ServerMetrics *metrics() { return &m_metrics; }
 
     // Stops every session's work: drops queued jobs and pending callbacks.
     void cancelAll();
@@ -113,6 +117,7 @@ private:
     QHash<SessionId, Session> m_sessions;
     SessionId m_nextSession = 1;
     int m_connections = 0;
+    ServerMetrics m_metrics;
     quint64 m_generation = 0; // bumped by cancelAll(): answers from before it are dropped
 };
 

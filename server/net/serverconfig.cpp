@@ -113,6 +113,13 @@ void ServerConfig::addOptions(QCommandLineParser &parser)
         {QStringLiteral("idle-timeout"),
          QStringLiteral("Seconds a connection may stay silent (default: %1).").arg(d.idleTimeoutMs / 1000),
          QStringLiteral("seconds")},
+        {QStringLiteral("http-port"),
+         QStringLiteral("Also serve the DeepStack / CodeProject.AI HTTP API, /metrics, /healthz and /readyz on "
+                        "this port (default: off; 0 picks a free one; see docs/HTTP.md)."),
+         QStringLiteral("port")},
+        {QStringLiteral("http-max-body-mb"),
+         QStringLiteral("Largest HTTP request body, in MiB (default: %1).").arg(d.maxHttpBodyBytes / (1024 * 1024)),
+         QStringLiteral("mb")},
         {QStringLiteral("token"),
          QStringLiteral("Require v2 clients to authenticate with this token; refuses legacy clients "
                         "(default: $EDGELENS_TOKEN)."),
@@ -176,6 +183,14 @@ std::optional<ServerConfig> ServerConfig::fromParser(const QCommandLineParser &p
                             &frameMb, error))
         return std::nullopt;
     config.maxFrameBytes = quint32(frameMb * 1024 * 1024);
+
+    qint64 httpPort = config.httpPort;
+    qint64 httpBodyMb = config.maxHttpBodyBytes / (1024 * 1024);
+    if (!readNumber<qint64>(parser, QStringLiteral("http-port"), 0, 65535, &httpPort, error)
+        || !readNumber<qint64>(parser, QStringLiteral("http-max-body-mb"), 1, 4096, &httpBodyMb, error))
+        return std::nullopt;
+    config.httpPort = int(httpPort);
+    config.maxHttpBodyBytes = httpBodyMb * 1024 * 1024;
 
     double idleSeconds = config.idleTimeoutMs / 1000.0;
     if (!readNumber(parser, QStringLiteral("idle-timeout"), 0.05, 86'400.0, &idleSeconds, error))

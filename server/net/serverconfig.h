@@ -51,6 +51,8 @@ struct ServerConfig
     int idleTimeoutMs = 30'000;    // no byte from a client (and nothing of theirs running)
     int frameTimeoutMs = 0;        // a started frame must complete within this; 0: 4 x idle
     int drainTimeoutMs = 10'000;   // SIGTERM: how long in-flight requests may take to finish
+    int httpPort = -1;             // >= 0: edgelens-server adds the HTTP API (docs/HTTP.md); 0: any free port
+    qint64 maxHttpBodyBytes = 32 * 1024 * 1024; // HTTP request bodies, checked before they are read
     QString token;                 // non-empty: v2 clients must Auth first, legacy is refused
     // TLS on `port`: with both files (PEM) those, otherwise a self-signed certificate created
     // once in the per-user data folder (TlsIdentity).

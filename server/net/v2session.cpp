@@ -160,6 +160,7 @@ void V2Session::handleAuth(const Message &message)
     if (m_service->authenticate(m_connection->clientAddress(), message.meta.value(QStringLiteral("token")).toString(),
                                 &why)
         != DetectionService::AuthResult::Ok) {
+        m_service->metrics()->authFailed(ServerMetrics::Protocol::V2);
         sendErrorAndClose(message.requestId, ErrorCode::Unauthorized, why);
         return;
     }

@@ -144,7 +144,7 @@ void compareDetections(const QList<GalleryItem> &shown, const QList<ExportItem> 
             return QFileInfo(e.imagePath).canonicalFilePath() == it.path;
         });
         QVERIFY2(match != back.cend(), qPrintable(it.path));
-        QList<Detection> a = it.result.detections;
+        QList<Detection> a = it.annotation.accepted();
         QList<Detection> b = match->detections;
         QCOMPARE(b.size(), a.size());
         std::sort(a.begin(), a.end(), byPosition);
@@ -263,7 +263,7 @@ private slots:
         for (const ExportItem &e : back)
             exported += int(e.detections.size());
         for (const GalleryItem &it : model->items())
-            shown += int(it.result.detections.size());
+            shown += int(it.annotation.accepted().size());
         QCOMPARE(exported, shown);
         compareDetections(model->items(), back, 0.01);
         QVERIFY2(window.exportDetectionsTo(QStringLiteral("yolo"), dir.filePath(QStringLiteral("export/yolo")), &message),

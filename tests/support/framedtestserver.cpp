@@ -1,5 +1,7 @@
 #include "framedtestserver.h"
 
+#include <QSslSocket>
+
 namespace edgelens::test {
 
 FramedTestServer::FramedTestServer(protocol::FrameReader::Mode mode, QObject *parent, quint32 maxFrameBytes)
@@ -32,15 +34,33 @@ void FramedTestServer::dropAllConnections()
         socket->abort(); // emits disconnected: the usual clean-up runs
 }
 
+void FramedTestServer::setTls(const QSslConfiguration &configuration)
+{
+    m_tls = configuration;
+}
+
 void FramedTestServer::incomingConnection(qintptr handle)
 {
-    auto *socket = new QTcpSocket(this);
+    QTcpSocket *socket = m_tls ? new QSslSocket(this) : new QTcpSocket(this);
     if (!socket->setSocketDescriptor(handle)) {
         qWarning("FramedTestServer: cannot adopt a connection: %s", qPrintable(socket->errorString()));
         socket->deleteLater();
         return;
     }
     ++connections;
+    if (m_tls) {
+        auto *ssl = static_cast<QSslSocket *>(socket);
+        ssl->setSslConfiguration(*m_tls);
+        connect(ssl, &QSslSocket::encrypted, this, [this, ssl] { adopt(ssl); });
+        connect(ssl, &QSslSocket::disconnected, ssl, &QObject::deleteLater);
+        ssl->startServerEncryption();
+        return;
+    }
+    adopt(socket);
+}
+
+void FramedTestServer::adopt(QTcpSocket *socket)
+{
     auto peer = std::make_shared<Peer>();
     peer->reader = std::make_unique<protocol::FrameReader>(m_mode, m_maxFrameBytes);
     m_peers.insert(socket, peer);
@@ -94,6 +114,7 @@ void FramedTestServer::readFrom(QTcpSocket *socket)
     if (!peer || !peer->reader)
         return;
     const QByteArray bytes = socket->readAll();
+    bytesReceived += bytes.size();
     if (!bytesArrived(socket, *peer->reader, bytes) || !peer->reader)
         return;
     peer->reader->append(bytes);

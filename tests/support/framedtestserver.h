@@ -8,10 +8,12 @@
 #include "protocol/protocol.h"
 
 #include <QHash>
+#include <QSslConfiguration>
 #include <QTcpServer>
 #include <QTcpSocket>
 
 #include <memory>
+#include <optional>
 
 namespace edgelens::test {
 
@@ -26,7 +28,12 @@ public:
     bool listenOnLoopback(quint16 port = 0); // 0: an ephemeral port
     void dropAllConnections();                 // aborts every open connection, keeps listening
 
-    int connections = 0; // accepted so far
+    int connections = 0;      // accepted so far
+    qint64 bytesReceived = 0; // application bytes read (after TLS), all connections
+
+    // Serve TLS with this configuration (certificate and key set): the hooks run once the
+    // handshake is done.
+    void setTls(const QSslConfiguration &configuration);
 
 protected:
     explicit FramedTestServer(protocol::FrameReader::Mode mode, QObject *parent = nullptr,
@@ -49,6 +56,7 @@ protected:
 
 private:
     void readFrom(QTcpSocket *socket);
+    void adopt(QTcpSocket *socket);
 
     struct Peer
     {
@@ -57,6 +65,7 @@ private:
     };
     protocol::FrameReader::Mode m_mode;
     quint32 m_maxFrameBytes;
+    std::optional<QSslConfiguration> m_tls;
     QHash<QTcpSocket *, std::shared_ptr<Peer>> m_peers;
 };
 

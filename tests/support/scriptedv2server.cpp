@@ -5,6 +5,8 @@
 #include <QImage>
 #include <QTimer>
 
+#include <algorithm>
+
 namespace edgelens::test {
 
 using protocol::ErrorCode;
@@ -19,6 +21,11 @@ ScriptedV2Server::ScriptedV2Server(QObject *parent)
 void ScriptedV2Server::connectionOpened(QTcpSocket *socket)
 {
     m_state.insert(socket, Peer());
+    if (closeBeforePreamble > 0) {
+        --closeBeforePreamble;
+        socket->disconnectFromHost();
+        return;
+    }
     socket->write(protocol::encodePreamble());
 }
 
@@ -79,6 +86,11 @@ void ScriptedV2Server::answerDetect(QTcpSocket *socket, Peer &peer, const Messag
     receivedOptions.append(message.meta);
     switch (behaviour) {
     case Behaviour::Answer:
+        if (answerDelayMs > 0) {
+            m_work.append({QPointer<QTcpSocket>(socket), message});
+            workOnNext();
+            return;
+        }
         socket->write(resultFor(message));
         return;
     case Behaviour::DropMidReply:
@@ -110,6 +122,7 @@ void ScriptedV2Server::answerDetect(QTcpSocket *socket, Peer &peer, const Messag
             return;
         }
         peer.held.append(message);
+        maxHeld = std::max(maxHeld, int(peer.held.size()));
         QTimer::singleShot(30, socket, [this, socket] {
             const auto it = m_state.find(socket);
             if (it == m_state.end() || it->held.isEmpty())
@@ -122,6 +135,20 @@ void ScriptedV2Server::answerDetect(QTcpSocket *socket, Peer &peer, const Messag
             message.requestId, ErrorCode::UndecodableImage, QStringLiteral("cannot decode the image"))));
         return;
     }
+}
+
+void ScriptedV2Server::workOnNext()
+{
+    if (m_working || m_work.isEmpty())
+        return;
+    m_working = true;
+    QTimer::singleShot(answerDelayMs, this, [this] {
+        m_working = false;
+        const auto job = m_work.takeFirst();
+        if (job.first && job.first->state() == QAbstractSocket::ConnectedState)
+            job.first->write(resultFor(job.second));
+        workOnNext();
+    });
 }
 
 } // namespace edgelens::test

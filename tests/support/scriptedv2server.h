@@ -8,6 +8,8 @@
 
 #include <QJsonObject>
 #include <QList>
+#include <QPair>
+#include <QPointer>
 
 namespace edgelens::test {
 
@@ -33,6 +35,9 @@ public:
     int inFlightLimit = 2;
     int busyAnswers = 0;
     QString requiredToken; // non-empty: Auth must come first
+    int closeBeforePreamble = 0; // the next N connections are closed at once, like a draining server
+    int answerDelayMs = 0;       // Answer: one request at a time over all connections, each this long
+    int maxHeld = 0;             // LimitInFlight: most requests held at once on one connection
     int detectRequests = 0; // Detect messages received (re-sends included)
     QList<QJsonObject> receivedOptions;
 
@@ -49,6 +54,9 @@ private:
     };
     void answerDetect(QTcpSocket *socket, Peer &peer, const protocol::Message &message);
     static QByteArray resultFor(const protocol::Message &request);
+    void workOnNext();
+    QList<QPair<QPointer<QTcpSocket>, protocol::Message>> m_work; // answerDelayMs > 0
+    bool m_working = false;
     QHash<QTcpSocket *, Peer> m_state;
 };
 

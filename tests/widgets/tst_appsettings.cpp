@@ -129,6 +129,79 @@ private slots:
         QVERIFY(AppSettings::load(settings) == AppSettings());
     }
 
+    void settingsBeforeTheDeviceList_becomeItsOneDevice()
+    {
+        QSettings settings(m_configDir.filePath(QStringLiteral("old.ini")), QSettings::IniFormat);
+        settings.setValue(QStringLiteral("connection/target"), QStringLiteral("remote"));
+        settings.setValue(QStringLiteral("connection/host"), QStringLiteral("edge-pi.local"));
+        settings.setValue(QStringLiteral("connection/port"), 6010);
+        settings.setValue(QStringLiteral("connection/protocol"), QStringLiteral("legacy"));
+
+        const AppSettings loaded = AppSettings::load(settings);
+        QCOMPARE(loaded.devices.size(), 1);
+        QCOMPARE(loaded.devices.first().name(), QStringLiteral("edge-pi.local:6010"));
+        QCOMPARE(loaded.devices.first().protocol, AppSettings::Protocol::Legacy);
+        QVERIFY(loaded.devices.first().enabled);
+        QVERIFY(!loaded.embeddedJoins);
+
+        // Saved again, it is a list from then on, and the single-device keys follow its first entry.
+        AppSettings changed = loaded;
+        AppSettings::Device second;
+        second.host = QStringLiteral("::1");
+        second.port = 7000;
+        second.tls = true;
+        second.enabled = false;
+        changed.setDevices({second, loaded.devices.first()});
+        changed.embeddedJoins = true;
+        changed.save(settings);
+        QCOMPARE(settings.value(QStringLiteral("connection/host")).toString(), QStringLiteral("::1"));
+        const AppSettings again = AppSettings::load(settings);
+        QCOMPARE(again.devices.size(), 2);
+        QCOMPARE(again.devices.first().name(), QStringLiteral("[::1]:7000"));
+        QVERIFY(again.devices.first().tls);
+        QVERIFY(!again.devices.first().enabled);
+        QVERIFY(again.embeddedJoins);
+        QVERIFY(again == changed);
+    }
+
+    void storedDevicesThatAreInvalid_areDroppedWithTheRestKept()
+    {
+        QSettings settings(m_configDir.filePath(QStringLiteral("devices.ini")), QSettings::IniFormat);
+        settings.beginWriteArray(QStringLiteral("devices"), 3);
+        settings.setArrayIndex(0);
+        settings.setValue(QStringLiteral("host"), QStringLiteral("not a host!"));
+        settings.setValue(QStringLiteral("port"), 6000);
+        settings.setArrayIndex(1);
+        settings.setValue(QStringLiteral("host"), QStringLiteral("10.0.0.9"));
+        settings.setValue(QStringLiteral("port"), 6009);
+        settings.setArrayIndex(2);
+        settings.setValue(QStringLiteral("host"), QStringLiteral("10.0.0.10"));
+        settings.setValue(QStringLiteral("port"), 99999);
+        settings.endArray();
+        const AppSettings loaded = AppSettings::load(settings);
+        QCOMPARE(loaded.devices.size(), 1);
+        QCOMPARE(loaded.devices.first().name(), QStringLiteral("10.0.0.9:6009"));
+        QCOMPARE(loaded.host, QStringLiteral("10.0.0.9")); // the single-device form follows
+    }
+
+    void validateDevices_explainsWhatIsWrong()
+    {
+        AppSettings::Device a;
+        AppSettings::Device b = a;
+        QVERIFY(AppSettings::validateDevices({a}, false).isEmpty());
+        QVERIFY(AppSettings::validateDevices({a, b}, false).contains(QStringLiteral("listed twice")));
+        b.port = 6001;
+        b.enabled = false;
+        a.enabled = false;
+        QVERIFY(AppSettings::validateDevices({a, b}, false).contains(QStringLiteral("disabled")));
+        QVERIFY(AppSettings::validateDevices({a, b}, true).isEmpty()); // the embedded server still works
+        QVERIFY(AppSettings::validateDevices({}, false).contains(QStringLiteral("Add a device")));
+        a.enabled = true;
+        a.tls = true;
+        a.protocol = AppSettings::Protocol::Legacy;
+        QVERIFY(AppSettings::validateDevices({a}, false).contains(QStringLiteral("cannot be encrypted")));
+    }
+
     void clientProtocol_followsTheStoredChoice()
     {
         AppSettings s;

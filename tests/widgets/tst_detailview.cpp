@@ -189,10 +189,10 @@ private slots:
         view.selectDetection(1);
         QCOMPARE(view.selectedDetection(), 1);
         QGraphicsRectItem *highlighted = nullptr;
-        int thick = 0;
+        int thick = 0; // boxes drawn in the highlight colour
         for (QGraphicsItem *item : view.originalView()->scene()->items()) {
             auto *rect = dynamic_cast<QGraphicsRectItem *>(item);
-            if (rect && !(rect->flags() & QGraphicsItem::ItemIgnoresTransformations) && rect->pen().widthF() > 3) {
+            if (rect && !(rect->flags() & QGraphicsItem::ItemIgnoresTransformations) && rect->pen().color() == QColor(255, 215, 0)) {
                 highlighted = rect;
                 ++thick;
             }

@@ -25,6 +25,7 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTest>
+#include <QTreeWidget>
 
 using namespace edgelens;
 
@@ -73,6 +74,51 @@ std::pair<bool, QString> runConnectionTest(SettingsDialog &dialog)
     return {finished.first().at(0).toBool(), message};
 }
 
+QTreeWidget *deviceList(SettingsDialog &dialog)
+{
+    return child<QTreeWidget>(&dialog, "devices");
+}
+
+// Clicks a device in the list, as a user selects it.
+void selectDevice(SettingsDialog &dialog, int index)
+{
+    QTreeWidget *list = deviceList(dialog);
+    QTreeWidgetItem *item = list->topLevelItem(index);
+    QVERIFY(item);
+    const QRect rect = list->visualItemRect(item);
+    QVERIFY(rect.isValid());
+    QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, rect.center());
+    QCOMPARE(list->currentItem(), item);
+}
+
+// Flips a device's check box (enabled / disabled) as a click on it does.
+void toggleDevice(SettingsDialog &dialog, int index)
+{
+    selectDevice(dialog, index);
+    QTreeWidgetItem *item = deviceList(dialog)->topLevelItem(index);
+    item->setCheckState(0, item->checkState(0) == Qt::Checked ? Qt::Unchecked : Qt::Checked);
+}
+
+void typeInto(QLineEdit *edit, const QString &text)
+{
+    edit->selectAll();
+    QTest::keyClick(edit, Qt::Key_Delete);
+    QTest::keyClicks(edit, text);
+}
+
+void addDevice(SettingsDialog &dialog, const QString &host, const QString &port)
+{
+    QTest::mouseClick(child<QPushButton>(&dialog, "addDeviceButton"), Qt::LeftButton);
+    typeInto(child<QLineEdit>(&dialog, "host"), host);
+    typeInto(child<QLineEdit>(&dialog, "port"), port);
+}
+
+void showDialog(SettingsDialog &dialog)
+{
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+}
+
 } // namespace
 
 class TestSettingsDialog final : public QObject
@@ -86,6 +132,9 @@ private slots:
     void initTestCase()
     {
         QVERIFY(m_configDir.isValid());
+        // No keyring service here (as on CI and in offscreen sessions): the token must take
+        // the settings-file path and say so. Pinned so a developer's own keyring is never touched.
+        qputenv("DBUS_SESSION_BUS_ADDRESS", "disabled:");
     }
 
     void init()
@@ -231,6 +280,7 @@ private slots:
             protocol->setCurrentIndex(protocol->findData(int(AppSettings::Protocol::V2)));
             child<QSpinBox>(&dialog, "timeout")->setValue(4500);
             child<QSpinBox>(&dialog, "inFlight")->setValue(7);
+            child<QCheckBox>(&dialog, "confidenceDefault")->setChecked(false);
             child<QDoubleSpinBox>(&dialog, "confidence")->setValue(0.35);
             child<QCheckBox>(&dialog, "nmsDefault")->setChecked(false);
             child<QDoubleSpinBox>(&dialog, "nms")->setValue(0.6);
@@ -262,6 +312,202 @@ private slots:
         QCOMPARE(child<QSpinBox>(&reopened, "jpegQuality")->value(), 72);
         QVERIFY(!child<QCheckBox>(&reopened, "nmsDefault")->isChecked());
         QVERIFY(reopened.settings() == restored);
+    }
+
+    void devices_addEditDisableRemove_persistAcrossRestart()
+    {
+        {
+            AppSettings start = AppSettings::load();
+            start.target = AppSettings::Target::Remote;
+            SettingsDialog dialog(start);
+            showDialog(dialog);
+            QCOMPARE(deviceList(dialog)->topLevelItemCount(), 1); // migrated single device
+            QCOMPARE(deviceList(dialog)->topLevelItem(0)->text(0), QStringLiteral("127.0.0.1:6000"));
+
+            // A new entry starts without a host: OK waits for it, with the reason.
+            QTest::mouseClick(child<QPushButton>(&dialog, "addDeviceButton"), Qt::LeftButton);
+            QCOMPARE(deviceList(dialog)->topLevelItemCount(), 2);
+            QVERIFY(!okButton(dialog)->isEnabled());
+            QVERIFY(child<QLabel>(&dialog, "hostError")->text().contains(QStringLiteral("Enter a host name")));
+            typeInto(child<QLineEdit>(&dialog, "host"), QStringLiteral("10.0.0.7"));
+            typeInto(child<QLineEdit>(&dialog, "port"), QStringLiteral("6001"));
+            auto *protocol = child<QComboBox>(&dialog, "protocol");
+            protocol->setCurrentIndex(protocol->findData(int(AppSettings::Protocol::V2)));
+            QTest::mouseClick(child<QCheckBox>(&dialog, "tls"), Qt::LeftButton);
+            QVERIFY(okButton(dialog)->isEnabled());
+            QCOMPARE(deviceList(dialog)->topLevelItem(1)->text(0), QStringLiteral("10.0.0.7:6001"));
+            QVERIFY(deviceList(dialog)->topLevelItem(1)->text(1).contains(QStringLiteral("TLS")));
+
+            // A third one, then thought better of.
+            addDevice(dialog, QStringLiteral("edge.local"), QStringLiteral("6002"));
+            QCOMPARE(deviceList(dialog)->topLevelItemCount(), 3);
+            QTest::mouseClick(child<QPushButton>(&dialog, "removeDeviceButton"), Qt::LeftButton);
+            QCOMPARE(deviceList(dialog)->topLevelItemCount(), 2);
+
+            // Edit the first (its port), and disable it: it stays listed but gets no work.
+            selectDevice(dialog, 0);
+            QCOMPARE(child<QLineEdit>(&dialog, "host")->text(), QStringLiteral("127.0.0.1"));
+            typeInto(child<QLineEdit>(&dialog, "port"), QStringLiteral("6100"));
+            toggleDevice(dialog, 0);
+            QCOMPARE(deviceList(dialog)->topLevelItem(0)->checkState(0), Qt::Unchecked);
+            QTest::mouseClick(child<QCheckBox>(&dialog, "embeddedJoins"), Qt::LeftButton);
+            QVERIFY(okButton(dialog)->isEnabled());
+            QTest::mouseClick(okButton(dialog), Qt::LeftButton);
+            QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        }
+
+        const AppSettings restored = AppSettings::load();
+        QCOMPARE(restored.target, AppSettings::Target::Remote);
+        QCOMPARE(restored.devices.size(), 2);
+        QCOMPARE(restored.devices.at(0).name(), QStringLiteral("127.0.0.1:6100"));
+        QCOMPARE(restored.devices.at(0).enabled, false);
+        QCOMPARE(restored.devices.at(1).name(), QStringLiteral("10.0.0.7:6001"));
+        QCOMPARE(restored.devices.at(1).protocol, AppSettings::Protocol::V2);
+        QCOMPARE(restored.devices.at(1).tls, true);
+        QCOMPARE(restored.devices.at(1).enabled, true);
+        QVERIFY(restored.embeddedJoins);
+
+        SettingsDialog reopened(restored);
+        QCOMPARE(deviceList(reopened)->topLevelItemCount(), 2);
+        QCOMPARE(deviceList(reopened)->topLevelItem(0)->checkState(0), Qt::Unchecked);
+        QCOMPARE(deviceList(reopened)->topLevelItem(1)->checkState(0), Qt::Checked);
+        QVERIFY(child<QCheckBox>(&reopened, "embeddedJoins")->isChecked());
+        QVERIFY(reopened.settings() == restored);
+    }
+
+    void devices_invalidEntries_keepOkDisabledWithReason()
+    {
+        SettingsDialog dialog(remoteSettings(6000));
+        showDialog(dialog);
+        auto *listError = child<QLabel>(&dialog, "devicesError");
+
+        // The same device twice.
+        addDevice(dialog, QStringLiteral("127.0.0.1"), QStringLiteral("6000"));
+        QVERIFY(!okButton(dialog)->isEnabled());
+        QVERIFY2(listError->text().contains(QStringLiteral("listed twice")), qPrintable(listError->text()));
+        typeInto(child<QLineEdit>(&dialog, "port"), QStringLiteral("6001"));
+        QVERIFY(okButton(dialog)->isEnabled());
+        QVERIFY(!listError->isVisibleTo(&dialog));
+
+        // An invalid entry that is not selected is named by its position.
+        typeInto(child<QLineEdit>(&dialog, "host"), QStringLiteral("bad host"));
+        selectDevice(dialog, 0);
+        QVERIFY(!okButton(dialog)->isEnabled());
+        QVERIFY2(listError->text().startsWith(QStringLiteral("Device 2:")), qPrintable(listError->text()));
+        QVERIFY2(dialog.validationErrors().join(QLatin1Char(' ')).contains(QStringLiteral("' '")),
+                 qPrintable(dialog.validationErrors().join(QLatin1Char(' '))));
+        selectDevice(dialog, 1);
+        QCOMPARE(child<QLineEdit>(&dialog, "host")->text(), QStringLiteral("bad host")); // kept as typed
+        typeInto(child<QLineEdit>(&dialog, "host"), QStringLiteral("10.1.1.1"));
+        QVERIFY(okButton(dialog)->isEnabled());
+
+        // TLS over the tutorial's protocol cannot work.
+        auto *protocol = child<QComboBox>(&dialog, "protocol");
+        protocol->setCurrentIndex(protocol->findData(int(AppSettings::Protocol::Legacy)));
+        child<QCheckBox>(&dialog, "tls")->setChecked(true);
+        QVERIFY2(!okButton(dialog)->isEnabled(), qPrintable(dialog.validationErrors().join(QLatin1Char('|'))));
+        QVERIFY2(listError->text().contains(QStringLiteral("cannot be encrypted")), qPrintable(listError->text()));
+        child<QCheckBox>(&dialog, "tls")->setChecked(false);
+        QVERIFY(okButton(dialog)->isEnabled());
+
+        // Every device disabled: nothing would process the images, unless the embedded server joins.
+        toggleDevice(dialog, 0);
+        toggleDevice(dialog, 1);
+        QVERIFY(!okButton(dialog)->isEnabled());
+        QVERIFY2(listError->text().contains(QStringLiteral("disabled")), qPrintable(listError->text()));
+        QTest::mouseClick(child<QCheckBox>(&dialog, "embeddedJoins"), Qt::LeftButton);
+        QVERIFY(okButton(dialog)->isEnabled());
+        QTest::mouseClick(child<QCheckBox>(&dialog, "embeddedJoins"), Qt::LeftButton);
+
+        // No device at all.
+        selectDevice(dialog, 0);
+        QTest::mouseClick(child<QPushButton>(&dialog, "removeDeviceButton"), Qt::LeftButton);
+        QTest::mouseClick(child<QPushButton>(&dialog, "removeDeviceButton"), Qt::LeftButton);
+        QCOMPARE(deviceList(dialog)->topLevelItemCount(), 0);
+        QVERIFY(!okButton(dialog)->isEnabled());
+        QVERIFY2(listError->text().contains(QStringLiteral("Add a device")), qPrintable(listError->text()));
+        QVERIFY(!child<QPushButton>(&dialog, "testConnectionButton")->isEnabled());
+        // Nothing invalid was stored meanwhile.
+        QVERIFY(dialog.settings().remoteDevices() == remoteSettings(6000).remoteDevices());
+    }
+
+    void devices_testEach_showsTheResultOnThatDevice()
+    {
+        test::FakeDetectionServer v2(test::FakeDetectionServer::Mode::V2);
+        v2.setInfo(QJsonObject{{QStringLiteral("software"), QStringLiteral("EdgeLens Server")},
+                               {QStringLiteral("protocol_version"), 2}});
+        QVERIFY(v2.listenOnLoopback());
+        const quint16 closed = test::unusedLoopbackPort();
+        SettingsDialog dialog(remoteSettings(closed));
+        showDialog(dialog);
+        addDevice(dialog, QStringLiteral("127.0.0.1"), QString::number(v2.serverPort()));
+
+        const auto [ok, message] = runConnectionTest(dialog); // the selected one: the new device
+        QVERIFY2(ok, qPrintable(message));
+        QVERIFY2(deviceList(dialog)->topLevelItem(1)->text(2).startsWith(QStringLiteral("OK")),
+                 qPrintable(deviceList(dialog)->topLevelItem(1)->text(2)));
+        QVERIFY(deviceList(dialog)->topLevelItem(0)->text(2).isEmpty()); // not tested yet
+
+        selectDevice(dialog, 0);
+        const auto [ok0, message0] = runConnectionTest(dialog);
+        QVERIFY2(!ok0, qPrintable(message0));
+        QVERIFY2(deviceList(dialog)->topLevelItem(0)->text(2).contains(QStringLiteral("refused"), Qt::CaseInsensitive),
+                 qPrintable(deviceList(dialog)->topLevelItem(0)->text(2)));
+        QVERIFY(deviceList(dialog)->topLevelItem(1)->text(2).startsWith(QStringLiteral("OK")));
+    }
+
+    void token_withoutKeyring_isKeptInTheSettingsFileWithANote()
+    {
+        QString path;
+        {
+            SettingsDialog dialog(remoteSettings(6000));
+            QSignalSpy loaded(&dialog, &SettingsDialog::tokenLoaded);
+            showDialog(dialog);
+            QVERIFY(loaded.count() == 1 || loaded.wait(20000));
+            auto *note = child<QLabel>(&dialog, "tokenNote");
+            QVERIFY(note->isVisibleTo(&dialog));
+            QVERIFY2(note->text().contains(QStringLiteral("settings file")), qPrintable(note->text()));
+            auto *token = child<QLineEdit>(&dialog, "token");
+            QVERIFY(token->isEnabled());
+            QVERIFY(token->text().isEmpty());
+            QTest::keyClicks(token, QStringLiteral("s3cret-token"));
+            QCOMPARE(dialog.settings().token.value_or(QString()), QStringLiteral("s3cret-token"));
+            QSignalSpy saved(&dialog, &SettingsDialog::tokenSaved);
+            QTest::mouseClick(okButton(dialog), Qt::LeftButton);
+            QVERIFY(saved.wait(20000));
+            QCOMPARE(saved.first().at(0).toBool(), true);
+        }
+        QSettings settings(QStringLiteral("EdgeLens"), QStringLiteral("EdgeLens"));
+        QCOMPARE(settings.value(QStringLiteral("connection/token")).toString(), QStringLiteral("s3cret-token"));
+        // AppSettings itself never carries it to disk; the next dialog reads it back from the store.
+        QVERIFY(!AppSettings::load().token.has_value());
+        SettingsDialog reopened(AppSettings::load());
+        QSignalSpy loaded(&reopened, &SettingsDialog::tokenLoaded);
+        QVERIFY(loaded.wait(20000));
+        QCOMPARE(child<QLineEdit>(&reopened, "token")->text(), QStringLiteral("s3cret-token"));
+
+        // Clearing the field forgets the token.
+        child<QLineEdit>(&reopened, "token")->clear();
+        QSignalSpy saved(&reopened, &SettingsDialog::tokenSaved);
+        reopened.accept();
+        QVERIFY(saved.wait(20000));
+        settings.sync();
+        QVERIFY(!settings.contains(QStringLiteral("connection/token")));
+    }
+
+    void token_notYetRead_isNeitherShownNorOverwritten()
+    {
+        QSettings(QStringLiteral("EdgeLens"), QStringLiteral("EdgeLens")).setValue(QStringLiteral("connection/token"), QStringLiteral("keep-me"));
+        {
+            SettingsDialog dialog(remoteSettings(6000));
+            // Accepted before the store answered: the token is unknown, not empty.
+            QVERIFY(!child<QLineEdit>(&dialog, "token")->isEnabled());
+            QVERIFY(!dialog.settings().token.has_value());
+            dialog.accept();
+        }
+        QTest::qWait(200);
+        QCOMPARE(QSettings(QStringLiteral("EdgeLens"), QStringLiteral("EdgeLens")).value(QStringLiteral("connection/token")).toString(),
+                 QStringLiteral("keep-me"));
     }
 
     void cancel_storesNothing()

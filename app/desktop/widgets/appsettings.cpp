@@ -66,6 +66,48 @@ double readDouble(QSettings &settings, const QString &key, double fallback, doub
     return value;
 }
 
+// The device list as a QSettings array. Settings written before it existed have only
+// connection/host, port and protocol: they become the list's one device.
+QList<AppSettings::Device> loadDevices(QSettings &settings, const AppSettings &single)
+{
+    QList<AppSettings::Device> list;
+    const int count = settings.beginReadArray(QStringLiteral("devices"));
+    for (int i = 0; i < count; ++i) {
+        settings.setArrayIndex(i);
+        AppSettings::Device d;
+        d.host = settings.value(QStringLiteral("host")).toString().trimmed();
+        d.port = quint16(readInt(settings, QStringLiteral("port"), 0, 1, 65535));
+        d.protocol = protocolFromName(settings.value(QStringLiteral("protocol")).toString(), d.protocol);
+        d.tls = settings.value(QStringLiteral("tls"), false).toBool();
+        d.enabled = settings.value(QStringLiteral("enabled"), true).toBool();
+        if (const QString reason = d.validate(); !reason.isEmpty()) {
+            qCWarning(lcAppSettings) << "stored device" << i << d.host << d.port << "is invalid, dropped:" << reason;
+            continue;
+        }
+        list.append(d);
+    }
+    settings.endArray();
+    if (count == 0)
+        return single.remoteDevices(); // migrated from the single host/port
+    return list;
+}
+
+void saveDevices(QSettings &settings, const QList<AppSettings::Device> &list)
+{
+    settings.remove(QStringLiteral("devices"));
+    settings.beginWriteArray(QStringLiteral("devices"), int(list.size()));
+    for (int i = 0; i < list.size(); ++i) {
+        settings.setArrayIndex(i);
+        const AppSettings::Device &d = list.at(i);
+        settings.setValue(QStringLiteral("host"), d.host);
+        settings.setValue(QStringLiteral("port"), int(d.port));
+        settings.setValue(QStringLiteral("protocol"), AppSettings::protocolName(d.protocol));
+        settings.setValue(QStringLiteral("tls"), d.tls);
+        settings.setValue(QStringLiteral("enabled"), d.enabled);
+    }
+    settings.endArray();
+}
+
 } // namespace
 
 QString AppSettings::targetName(Target target)
@@ -86,12 +128,90 @@ QString AppSettings::protocolName(Protocol protocol)
     return QStringLiteral("auto");
 }
 
-QString AppSettings::connectHost() const
+namespace {
+
+QString bareHost(const QString &host)
 {
     const QString trimmed = host.trimmed();
     if (trimmed.startsWith(QLatin1Char('[')) && trimmed.endsWith(QLatin1Char(']')))
         return trimmed.mid(1, trimmed.size() - 2);
     return trimmed;
+}
+
+} // namespace
+
+QString AppSettings::connectHost() const
+{
+    return bareHost(host);
+}
+
+QString AppSettings::Device::connectHost() const
+{
+    return bareHost(host);
+}
+
+QString AppSettings::Device::name() const
+{
+    const QString bare = connectHost();
+    const QString shown = bare.contains(QLatin1Char(':')) ? QStringLiteral("[%1]").arg(bare) : bare;
+    return QStringLiteral("%1:%2").arg(shown).arg(port);
+}
+
+QString AppSettings::Device::validate() const
+{
+    if (const QString reason = validateHost(host); !reason.isEmpty())
+        return reason;
+    if (port == 0)
+        return QStringLiteral("Port 0 is out of range: use 1-65535.");
+    if (tls && protocol == Protocol::Legacy)
+        return QStringLiteral("The legacy (tutorial) protocol cannot be encrypted: choose v2 or Automatic, or turn TLS off.");
+    return {};
+}
+
+bool operator==(const AppSettings::Device &a, const AppSettings::Device &b)
+{
+    return a.host == b.host && a.port == b.port && a.protocol == b.protocol && a.tls == b.tls && a.enabled == b.enabled;
+}
+
+QList<AppSettings::Device> AppSettings::remoteDevices() const
+{
+    if (!devices.isEmpty())
+        return devices;
+    Device single;
+    single.host = host;
+    single.port = port;
+    single.protocol = protocol;
+    return {single};
+}
+
+void AppSettings::setDevices(const QList<Device> &list)
+{
+    devices = list;
+    if (!list.isEmpty()) {
+        host = list.first().host;
+        port = list.first().port;
+        protocol = list.first().protocol;
+    }
+}
+
+QString AppSettings::validateDevices(const QList<Device> &list, bool embeddedJoins)
+{
+    if (list.isEmpty() && !embeddedJoins)
+        return QStringLiteral("Add a device (or let the embedded server join).");
+    QStringList seen;
+    bool anyEnabled = false;
+    for (const Device &device : list) {
+        if (const QString reason = device.validate(); !reason.isEmpty())
+            return QStringLiteral("%1: %2").arg(device.name(), reason);
+        const QString key = device.name().toLower();
+        if (seen.contains(key))
+            return QStringLiteral("%1 is listed twice.").arg(device.name());
+        seen << key;
+        anyEnabled = anyEnabled || device.enabled;
+    }
+    if (!anyEnabled && !embeddedJoins)
+        return QStringLiteral("Every device is disabled: enable one (or let the embedded server join).");
+    return {};
 }
 
 DetectionClient::Protocol AppSettings::clientProtocol() const
@@ -125,13 +245,17 @@ AppSettings AppSettings::load(QSettings &settings)
         qCWarning(lcAppSettings) << "stored host" << host << "is invalid - using" << s.host;
     s.port = quint16(readInt(settings, QStringLiteral("port"), s.port, 1, 65535));
     s.protocol = protocolFromName(settings.value(QStringLiteral("protocol")).toString(), s.protocol);
+    s.embeddedJoins = settings.value(QStringLiteral("embeddedJoins"), false).toBool();
     s.timeoutMs = readInt(settings, QStringLiteral("timeoutMs"), s.timeoutMs, kMinTimeoutMs, kMaxTimeoutMs);
     s.maxInFlight = readInt(settings, QStringLiteral("maxInFlight"), s.maxInFlight, 1, kMaxInFlightLimit);
     settings.endGroup();
+    s.setDevices(loadDevices(settings, s));
 
     settings.beginGroup(QStringLiteral("detection"));
     s.model = settings.value(QStringLiteral("model")).toString();
-    s.confidence = readDouble(settings, QStringLiteral("confidence"), s.confidence, 0.0, 1.0);
+    s.confidence = readDouble(settings, QStringLiteral("confidence"), s.confidence, -1.0, 1.0);
+    if (s.confidence < 0)
+        s.confidence = -1;
     s.nmsIou = readDouble(settings, QStringLiteral("nmsIou"), s.nmsIou, -1.0, 1.0);
     if (s.nmsIou < 0)
         s.nmsIou = -1;
@@ -164,9 +288,11 @@ void AppSettings::save(QSettings &settings) const
     settings.setValue(QStringLiteral("host"), host);
     settings.setValue(QStringLiteral("port"), int(port));
     settings.setValue(QStringLiteral("protocol"), protocolName(protocol));
+    settings.setValue(QStringLiteral("embeddedJoins"), embeddedJoins);
     settings.setValue(QStringLiteral("timeoutMs"), timeoutMs);
     settings.setValue(QStringLiteral("maxInFlight"), maxInFlight);
     settings.endGroup();
+    saveDevices(settings, remoteDevices());
 
     settings.beginGroup(QStringLiteral("detection"));
     settings.setValue(QStringLiteral("model"), model);
@@ -182,6 +308,20 @@ void AppSettings::save(QSettings &settings) const
     settings.setValue(QStringLiteral("resultMaxSide"), resultMaxSide);
     settings.setValue(QStringLiteral("lastFolder"), lastFolder);
     settings.endGroup();
+}
+
+QString AppSettings::validatePort(const QString &text)
+{
+    const QString trimmed = text.trimmed();
+    if (trimmed.isEmpty())
+        return QStringLiteral("Enter a port number (1-65535).");
+    bool ok = false;
+    const int port = trimmed.toInt(&ok);
+    if (!ok)
+        return QStringLiteral("\"%1\" is not a number; a port is 1-65535.").arg(trimmed);
+    if (port < 1 || port > 65535)
+        return QStringLiteral("Port %1 is out of range: use 1-65535.").arg(port);
+    return {};
 }
 
 QString AppSettings::validateHost(const QString &input)
@@ -253,8 +393,8 @@ QString AppSettings::validateHost(const QString &input)
 
 bool operator==(const AppSettings &a, const AppSettings &b)
 {
-    return a.target == b.target && a.host == b.host && a.port == b.port && a.protocol == b.protocol
-        && a.timeoutMs == b.timeoutMs && a.maxInFlight == b.maxInFlight && a.model == b.model
+    return a.target == b.target && a.remoteDevices() == b.remoteDevices() && a.embeddedJoins == b.embeddedJoins
+        && a.token == b.token && a.timeoutMs == b.timeoutMs && a.maxInFlight == b.maxInFlight && a.model == b.model
         && qFuzzyCompare(a.confidence + 1.0, b.confidence + 1.0) && qFuzzyCompare(a.nmsIou + 2.0, b.nmsIou + 2.0)
         && a.outputDir == b.outputDir && a.jpegQuality == b.jpegQuality && a.jsonSidecars == b.jsonSidecars
         && a.sendOriginalFiles == b.sendOriginalFiles && a.resultMaxSide == b.resultMaxSide && a.lastFolder == b.lastFolder;

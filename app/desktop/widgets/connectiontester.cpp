@@ -79,6 +79,8 @@ void ConnectionTester::start(const AppSettings &settings)
     m_client->setProtocol(settings.clientProtocol());
     m_client->setTimeout(settings.timeoutMs);
     m_client->setMaxInFlight(1);
+    if (settings.token)
+        m_client->setToken(*settings.token);
     // A test reports the first failure as it is; retrying would only delay the answer.
     m_client->setMaxRetries(0);
 

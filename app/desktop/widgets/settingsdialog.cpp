@@ -1,6 +1,8 @@
 #include "widgets/settingsdialog.h"
 
 #include "widgets/connectiontester.h"
+#include "widgets/devicelisteditor.h"
+#include "widgets/tokenstore.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -67,20 +69,6 @@ QWidget *withError(QWidget *parent, QWidget *field, QLabel *error)
     return box;
 }
 
-QString portError(const QString &text)
-{
-    const QString trimmed = text.trimmed();
-    if (trimmed.isEmpty())
-        return QStringLiteral("Enter a port number (1-65535).");
-    bool ok = false;
-    const int port = trimmed.toInt(&ok);
-    if (!ok)
-        return QStringLiteral("\"%1\" is not a number; a port is 1-65535.").arg(trimmed);
-    if (port < 1 || port > 65535)
-        return QStringLiteral("Port %1 is out of range: use 1-65535.").arg(port);
-    return {};
-}
-
 QString outputDirError(const QString &text)
 {
     const QString path = text.trimmed();
@@ -102,6 +90,7 @@ SettingsDialog::SettingsDialog(const AppSettings &current, QWidget *parent)
     : QDialog(parent)
     , m_initial(current)
     , m_tester(new ConnectionTester(this))
+    , m_tokenStore(new TokenStore(this))
 {
     setWindowTitle(tr("EdgeLens Settings"));
     buildUi();
@@ -116,6 +105,25 @@ SettingsDialog::SettingsDialog(const AppSettings &current, QWidget *parent)
     loadFrom(current);
 
     connect(m_tester, &ConnectionTester::finished, this, &SettingsDialog::showTestResult);
+
+    // The token comes from the keyring, which answers asynchronously (and may ask the user to
+    // unlock it): the field waits for it rather than the dialog.
+    m_token->setEnabled(false);
+    m_token->setPlaceholderText(tr("Reading the keyring\u2026"));
+    connect(m_tokenStore, &TokenStore::whereChanged, this, [this](TokenStore::Where, const QString &note) {
+        m_tokenNote->setText(note);
+        m_tokenNote->setVisible(!note.isEmpty());
+    });
+    connect(m_tokenStore, &TokenStore::loaded, this, [this](const QString &token) {
+        m_loadedToken = token;
+        if (!m_token->isModified())
+            m_token->setText(token);
+        updateEnabledState();
+        m_token->setPlaceholderText(tr("none (the device runs without --token)"));
+        emit tokenLoaded();
+    });
+    connect(m_tokenStore, &TokenStore::saved, this, &SettingsDialog::tokenSaved);
+    m_tokenStore->read();
 }
 
 SettingsDialog::~SettingsDialog() = default;
@@ -131,25 +139,20 @@ void SettingsDialog::buildUi()
     m_target->addItem(tr("Remote device"), int(AppSettings::Target::Remote));
     connectionForm->addRow(tr("&Target:"), m_target);
 
-    m_host = new QLineEdit(connection);
-    m_host->setObjectName(QStringLiteral("host"));
-    m_host->setPlaceholderText(tr("192.168.1.20, ::1 or device.local"));
-    m_host->setMinimumWidth(380);
-    m_hostError = makeErrorLabel(QStringLiteral("hostError"), connection);
-    connectionForm->addRow(tr("&Host / IP:"), withError(connection, m_host, m_hostError));
+    m_devices = new DeviceListEditor(connection);
+    m_devices->setObjectName(QStringLiteral("deviceList"));
+    connectionForm->addRow(tr("&Devices:"), m_devices);
 
-    m_port = new QLineEdit(connection);
-    m_port->setObjectName(QStringLiteral("port"));
-    m_port->setMaximumWidth(90);
-    m_portError = makeErrorLabel(QStringLiteral("portError"), connection);
-    connectionForm->addRow(tr("&Port:"), withError(connection, row(connection, {m_port}, true), m_portError));
-
-    m_protocol = new QComboBox(connection);
-    m_protocol->setObjectName(QStringLiteral("protocol"));
-    m_protocol->addItem(tr("Automatic (v2, else legacy)"), int(AppSettings::Protocol::Auto));
-    m_protocol->addItem(tr("EdgeLens v2"), int(AppSettings::Protocol::V2));
-    m_protocol->addItem(tr("Legacy (tutorial: image in, image out)"), int(AppSettings::Protocol::Legacy));
-    connectionForm->addRow(tr("P&rotocol:"), m_protocol);
+    m_token = new QLineEdit(connection);
+    m_token->setObjectName(QStringLiteral("token"));
+    m_token->setEchoMode(QLineEdit::PasswordEchoOnEdit);
+    m_token->setToolTip(tr("The token the devices were started with (edgelens-server --token). Kept in the desktop keyring."));
+    m_tokenNote = new QLabel(connection);
+    m_tokenNote->setObjectName(QStringLiteral("tokenNote"));
+    m_tokenNote->setWordWrap(true);
+    m_tokenNote->setStyleSheet(QStringLiteral("color: #9a6700;"));
+    m_tokenNote->hide();
+    connectionForm->addRow(tr("Access to&ken:"), withError(connection, m_token, m_tokenNote));
 
     m_timeout = new QSpinBox(connection);
     m_timeout->setObjectName(QStringLiteral("timeout"));
@@ -189,7 +192,10 @@ void SettingsDialog::buildUi()
     m_confidence->setRange(0.0, 1.0);
     m_confidence->setDecimals(2);
     m_confidence->setSingleStep(0.05);
-    detectionForm->addRow(tr("Confidence &threshold:"), m_confidence);
+    m_confidenceDefault = new QCheckBox(tr("Model default"), detection);
+    m_confidenceDefault->setObjectName(QStringLiteral("confidenceDefault"));
+    m_confidenceDefault->setToolTip(tr("The threshold the served model's manifest recommends"));
+    detectionForm->addRow(tr("Confidence &threshold:"), row(detection, {m_confidence, m_confidenceDefault}, true));
 
     m_nmsDefault = new QCheckBox(tr("Model default"), detection);
     m_nmsDefault->setObjectName(QStringLiteral("nmsDefault"));
@@ -232,22 +238,25 @@ void SettingsDialog::buildUi()
     connect(m_browse, &QPushButton::clicked, this, &SettingsDialog::browseOutputDir);
     connect(m_target, &QComboBox::currentIndexChanged, this, &SettingsDialog::validate);
     connect(m_model, &QComboBox::currentIndexChanged, this, &SettingsDialog::validate);
-    connect(m_host, &QLineEdit::textChanged, this, &SettingsDialog::validate);
-    connect(m_port, &QLineEdit::textChanged, this, &SettingsDialog::validate);
+    connect(m_devices, &DeviceListEditor::changed, this, &SettingsDialog::validate);
+    connect(m_devices, &DeviceListEditor::currentChanged, this, [this] {
+        m_testResult->clear();
+        updateEnabledState();
+    });
     connect(m_outputDir, &QLineEdit::textChanged, this, &SettingsDialog::validate);
     connect(m_nmsDefault, &QCheckBox::toggled, this, &SettingsDialog::updateEnabledState);
+    connect(m_confidenceDefault, &QCheckBox::toggled, this, &SettingsDialog::updateEnabledState);
 }
 
 void SettingsDialog::loadFrom(const AppSettings &s)
 {
     m_target->setCurrentIndex(m_target->findData(int(s.target)));
-    m_host->setText(s.host);
-    m_port->setText(QString::number(s.port));
-    m_protocol->setCurrentIndex(m_protocol->findData(int(s.protocol)));
+    m_devices->setDevices(s.remoteDevices(), s.embeddedJoins);
     m_timeout->setValue(s.timeoutMs);
     m_inFlight->setValue(s.maxInFlight);
     populateModels(s.model);
-    m_confidence->setValue(s.confidence);
+    m_confidenceDefault->setChecked(s.confidence < 0);
+    m_confidence->setValue(s.confidence < 0 ? 0.5 : s.confidence);
     m_nmsDefault->setChecked(s.nmsIou < 0);
     m_nms->setValue(s.nmsIou < 0 ? 0.5 : s.nmsIou);
     m_outputDir->setText(QDir::toNativeSeparators(s.outputDir));
@@ -294,14 +303,11 @@ void SettingsDialog::setFieldError(QLabel *label, const QString &error)
 void SettingsDialog::validate()
 {
     const bool remote = m_target->currentData().toInt() == int(AppSettings::Target::Remote);
-    // Host and port only matter for a remote device; an embedded target must not be
-    // blocked by a half-typed address the user cannot even edit.
-    setFieldError(m_hostError, remote ? AppSettings::validateHost(m_host->text()) : QString());
-    setFieldError(m_portError, remote ? portError(m_port->text()) : QString());
     setFieldError(m_outputDirError, outputDirError(m_outputDir->text()));
 
     QString modelError;
-    if (!remote) {
+    // The embedded server runs the model for the embedded target, and when it joins the devices.
+    if (!remote || m_devices->embeddedJoins()) {
         const QString name = m_model->currentData().toString();
         if (!name.isEmpty()) {
             auto it = std::find_if(m_modelChoices.cbegin(), m_modelChoices.cend(),
@@ -319,14 +325,16 @@ void SettingsDialog::validate()
 void SettingsDialog::updateEnabledState()
 {
     const bool remote = m_target->currentData().toInt() == int(AppSettings::Target::Remote);
-    m_host->setEnabled(remote);
-    m_port->setEnabled(remote);
-    m_protocol->setEnabled(remote);
-    m_model->setEnabled(!remote);
-    m_model->setToolTip(remote ? tr("A remote device runs its own model.") : QString());
+    // Devices only matter for a remote target; an embedded one must not be blocked by a
+    // half-typed address the user cannot even edit.
+    m_devices->setEnabled(remote);
+    m_token->setEnabled(remote && m_loadedToken.has_value());
+    const bool embeddedRuns = !remote || m_devices->embeddedJoins();
+    m_model->setEnabled(embeddedRuns);
+    m_model->setToolTip(embeddedRuns ? QString() : tr("A remote device runs its own model."));
     m_nms->setEnabled(!m_nmsDefault->isChecked());
-    const bool addressValid = m_hostError->text().isEmpty() && m_portError->text().isEmpty();
-    m_testButton->setEnabled(remote && addressValid && !(m_tester && m_tester->isRunning()));
+    m_confidence->setEnabled(!m_confidenceDefault->isChecked());
+    m_testButton->setEnabled(remote && m_devices->currentDevice().has_value() && !(m_tester && m_tester->isRunning()));
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(isValid());
 }
 
@@ -338,7 +346,9 @@ bool SettingsDialog::isValid() const
 QStringList SettingsDialog::validationErrors() const
 {
     QStringList errors;
-    for (const QLabel *label : {m_hostError, m_portError, m_modelError, m_outputDirError}) {
+    if (m_target->currentData().toInt() == int(AppSettings::Target::Remote))
+        errors << m_devices->errors();
+    for (const QLabel *label : {m_modelError, m_outputDirError}) {
         if (!label->text().isEmpty())
             errors << label->text();
     }
@@ -349,15 +359,19 @@ AppSettings SettingsDialog::settings() const
 {
     AppSettings s = m_initial;
     s.target = AppSettings::Target(m_target->currentData().toInt());
-    if (AppSettings::validateHost(m_host->text()).isEmpty())
-        s.host = m_host->text().trimmed();
-    if (portError(m_port->text()).isEmpty())
-        s.port = quint16(m_port->text().trimmed().toInt());
-    s.protocol = AppSettings::Protocol(m_protocol->currentData().toInt());
+    // The device list as shown when every entry is usable; otherwise the one it was opened with.
+    if (const std::optional<QList<AppSettings::Device>> devices = m_devices->devices()) {
+        if (AppSettings::validateDevices(*devices, m_devices->embeddedJoins()).isEmpty()) {
+            s.setDevices(*devices);
+            s.embeddedJoins = m_devices->embeddedJoins();
+        }
+    }
+    if (m_loadedToken)
+        s.token = m_token->text().trimmed();
     s.timeoutMs = m_timeout->value();
     s.maxInFlight = m_inFlight->value();
     s.model = m_model->currentData().toString();
-    s.confidence = m_confidence->value();
+    s.confidence = m_confidenceDefault->isChecked() ? -1.0 : m_confidence->value();
     s.nmsIou = m_nmsDefault->isChecked() ? -1.0 : m_nms->value();
     if (outputDirError(m_outputDir->text()).isEmpty())
         s.outputDir = QDir::fromNativeSeparators(m_outputDir->text().trimmed());
@@ -373,18 +387,30 @@ void SettingsDialog::accept()
         qCWarning(lcSettingsDialog) << "accept() with invalid fields ignored:" << validationErrors();
         return;
     }
-    settings().save();
+    const AppSettings chosen = settings();
+    chosen.save();
+    // Only a token read from the store (and maybe edited) is written back: one still being read
+    // must not be overwritten with an empty field. The store outlives the dialog for the write.
+    if (m_loadedToken && chosen.token && *chosen.token != *m_loadedToken) {
+        m_tokenStore->setParent(nullptr);
+        connect(m_tokenStore, &TokenStore::saved, m_tokenStore, &QObject::deleteLater);
+        m_tokenStore->write(*chosen.token);
+    }
     QDialog::accept();
 }
 
 void SettingsDialog::testConnection()
 {
-    AppSettings s = settings();
-    s.host = m_host->text().trimmed();
-    if (!AppSettings::validateHost(s.host).isEmpty() || !portError(m_port->text()).isEmpty())
+    const std::optional<AppSettings::Device> device = m_devices->currentDevice();
+    if (!device)
         return;
+    AppSettings s = settings();
+    s.setDevices({*device});
+    if (m_loadedToken)
+        s.token = m_token->text().trimmed();
+    m_testedIndex = m_devices->currentIndex();
     m_testResult->setStyleSheet(QString());
-    m_testResult->setText(tr("Testing %1:%2\u2026").arg(s.host).arg(s.port));
+    m_testResult->setText(tr("Testing %1\u2026").arg(device->name()));
     m_tester->start(s);
     updateEnabledState();
 }
@@ -393,6 +419,7 @@ void SettingsDialog::showTestResult(bool ok, const QString &message)
 {
     m_testResult->setStyleSheet(ok ? QStringLiteral("color: #1e8449;") : QStringLiteral("color: #c0392b;"));
     m_testResult->setText(message);
+    m_devices->setTestResult(m_testedIndex, ok, message);
     updateEnabledState();
     Q_EMIT connectionTestFinished(ok, message);
 }

@@ -6,6 +6,8 @@
 #include <QList>
 #include <QString>
 
+#include <optional>
+
 class QCheckBox;
 class QComboBox;
 class QDialogButtonBox;
@@ -18,10 +20,13 @@ class QSpinBox;
 namespace edgelens {
 
 class ConnectionTester;
+class DeviceListEditor;
+class TokenStore;
 
-// Preferences: where to send images (embedded server or a remote device), how, and what to
+// Preferences: where to send images (embedded server or remote devices), how, and what to
 // write. OK stays disabled while a field is invalid, with the reason in red next to it.
-// accept() stores the result with AppSettings::save().
+// accept() stores the result with AppSettings::save() and the token with TokenStore (the
+// keyring; the dialog says so when it has to use the settings file instead).
 class SettingsDialog final : public QDialog
 {
     Q_OBJECT
@@ -55,6 +60,8 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void connectionTestFinished(bool ok, const QString &message);
+    void tokenLoaded();  // the stored token is in the field (or none is stored)
+    void tokenSaved(bool ok);
 
 private:
     void buildUi();
@@ -71,12 +78,14 @@ private:
     QString m_defaultModelName;
     ConnectionTester *m_tester = nullptr;
 
+    TokenStore *m_tokenStore = nullptr;
+    std::optional<QString> m_loadedToken; // as read from the store; nullopt until then
+    int m_testedIndex = -1;
+
     QComboBox *m_target = nullptr;
-    QLineEdit *m_host = nullptr;
-    QLabel *m_hostError = nullptr;
-    QLineEdit *m_port = nullptr;
-    QLabel *m_portError = nullptr;
-    QComboBox *m_protocol = nullptr;
+    DeviceListEditor *m_devices = nullptr;
+    QLineEdit *m_token = nullptr;
+    QLabel *m_tokenNote = nullptr;
     QSpinBox *m_timeout = nullptr;
     QSpinBox *m_inFlight = nullptr;
     QPushButton *m_testButton = nullptr;
@@ -85,6 +94,7 @@ private:
     QLabel *m_modelError = nullptr;
     QDoubleSpinBox *m_confidence = nullptr;
     QCheckBox *m_nmsDefault = nullptr;
+    QCheckBox *m_confidenceDefault = nullptr;
     QDoubleSpinBox *m_nms = nullptr;
     QLineEdit *m_outputDir = nullptr;
     QPushButton *m_browse = nullptr;

@@ -1,0 +1,61 @@
+#pragma once
+
+// Saves a person's corrections as they happen: whenever an image's annotation changes in
+// the gallery, its JSON sidecar is rewritten (QSaveFile: a crash leaves the old or the new
+// file, never half of one) and its marked-up JPEG is redrawn from the accepted boxes with
+// the server's annotator. The work runs on a worker thread, one save per image at a time;
+// changes arriving meanwhile are coalesced into the next save.
+
+#include "client/annotation.h"
+
+#include <QHash>
+#include <QObject>
+#include <QSet>
+#include <QFutureWatcher>
+#include <QString>
+
+namespace edgelens {
+
+class GalleryModel;
+
+class AnnotationSaver final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(AnnotationSaver)
+
+public:
+    struct Job
+    {
+        QString originalPath;
+        QString resultPath;  // the marked-up JPEG to redraw; never the original
+        QString sidecarPath;
+        DetectionResult model;
+        Annotation annotation;
+    };
+
+    explicit AnnotationSaver(GalleryModel *model, QObject *parent = nullptr);
+    ~AnnotationSaver() override;
+
+    // Pure function of the job: safe on any thread. Returns an error message, empty when fine.
+    static QString save(const Job &job);
+    static QString sidecarPathFor(const QString &resultPath); // "<folder>/<stem>.json"
+
+    bool isIdle() const { return m_running.isEmpty() && m_pending.isEmpty(); }
+    void waitForDone(); // before quitting: nothing half done
+
+signals:
+    void saved(const QString &originalPath, const QString &resultPath);
+    void failed(const QString &message);
+    void idle();
+
+private:
+    void schedule(int row);
+    void start(const Job &job);
+
+    GalleryModel *m_model;
+    QSet<QString> m_running;        // original paths being saved
+    QHash<QString, Job> m_pending;  // newer state waiting for the running save
+    QList<QFutureWatcher<QString> *> m_watchers;
+};
+
+} // namespace edgelens

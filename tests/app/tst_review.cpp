@@ -1,0 +1,407 @@
+// Reviewing and correcting in the app, end to end with the embedded server and a real model:
+// what a labeller does in the detail window (mouse and keys on the original's viewport)
+// must land in the JSON sidecar and the exports, survive a restart, and survive processing
+// the image again.
+
+#include "fakedetectionserver.h"
+#include "processrunner.h"
+#include "testdata.h"
+
+#include "annotationsaver.h"
+#include "appoptions.h"
+#include "detailcontroller.h"
+#include "exportcontroller.h"
+#include "export/exporters.h"
+#include "galleryfilterproxy.h"
+#include "gallerymodel.h"
+#include "galleryview.h"
+#include "mainwindow.h"
+#include "processingqueue.h"
+#include "client/detectionclient.h"
+#include "widgets/appsettings.h"
+#include "widgets/detailview.h"
+#include "widgets/imageview.h"
+#include "widgets/labelpicker.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QFile>
+#include <QGraphicsPixmapItem>
+#include <QJsonArray>
+#include <QLabel>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLineEdit>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QUndoStack>
+
+using namespace edgelens;
+
+namespace {
+
+using test::samplesDir;
+
+QPoint onViewport(DetailView *view, const QPointF &imagePoint)
+{
+    ImageView *v = view->originalView();
+    return v->mapFromScene(v->imageItem()->mapToScene(imagePoint));
+}
+
+void drag(QWidget *viewport, const QPoint &from, const QPoint &to)
+{
+    QTest::mousePress(viewport, Qt::LeftButton, {}, from);
+    for (int i = 1; i <= 4; ++i)
+        QTest::mouseMove(viewport, from + (to - from) * i / 4);
+    QTest::mouseRelease(viewport, Qt::LeftButton, {}, to);
+}
+
+QJsonObject readJson(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+QList<Detection> detectionsOf(const QJsonValue &value)
+{
+    QList<Detection> out;
+    for (const QJsonValue &v : value.toArray())
+        out.append(detectionFromJson(v.toObject()));
+    return out;
+}
+
+bool sameBoxes(const QList<Detection> &a, const QList<Detection> &b, double tolerance)
+{
+    if (a.size() != b.size())
+        return false;
+    for (int i = 0; i < a.size(); ++i) {
+        const QRectF &x = a.at(i).box;
+        const QRectF &y = b.at(i).box;
+        if (a.at(i).label != b.at(i).label || std::abs(x.x() - y.x()) > tolerance || std::abs(x.y() - y.y()) > tolerance
+            || std::abs(x.width() - y.width()) > tolerance || std::abs(x.height() - y.height()) > tolerance)
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+class TestReview final : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_settingsDir;
+
+    static void waitForSaves(MainWindow &window)
+    {
+        QTRY_VERIFY_WITH_TIMEOUT(window.annotationSaver()->isIdle(), 20000);
+    }
+
+    // Opens the detail window on the gallery's first image, active, at 1:1 zoom.
+    static DetailView *openDetail(MainWindow &window, int proxyRow = 0)
+    {
+        window.detailController()->show(window.galleryProxy()->index(proxyRow, 0));
+        DetailView *view = window.detailController()->view();
+        if (!view)
+            return nullptr;
+        QSignalSpy loaded(view, &DetailView::itemLoaded);
+        if (view->isLoading() || !view->originalView()->imageItem())
+            loaded.wait(20000);
+        QApplication::setActiveWindow(view);
+        if (!QTest::qWaitForWindowActive(view))
+            return nullptr;
+        view->showActualSize();
+        return view;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_settingsDir.path());
+        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_settingsDir.path());
+        QCoreApplication::setOrganizationName(QStringLiteral("EdgeLensTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_review"));
+        const QString sample = QDir(samplesDir()).filePath(QStringLiteral("example_02.jpg"));
+        if (!QFileInfo::exists(sample))
+            QFAIL(qPrintable(QStringLiteral("missing sample data: %1").arg(sample)));
+    }
+
+    void example02_showsItsAirplaneByDefault_andTheSliderRevealsMoreWithoutARequest()
+    {
+        QTemporaryDir dir;
+        const QString image = dir.filePath(QStringLiteral("in/example_02.jpg"));
+        QDir().mkpath(dir.filePath(QStringLiteral("in")));
+        QVERIFY(QFile::copy(QDir(samplesDir()).filePath(QStringLiteral("example_02.jpg")), image));
+
+        AppSettings settings; // defaults: embedded server, the model's own confidence
+        QCOMPARE(settings.confidence, -1.0);
+        settings.outputDir = dir.filePath(QStringLiteral("out"));
+        AppOptions options;
+        options.noSession = true;
+        MainWindow window(settings, options);
+        window.show();
+        QSignalSpy answers(window.detectionClient(), &DetectionClient::resultReady);
+        window.addPaths({image});
+        QTRY_VERIFY_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done) == 1, 120000);
+        QCOMPARE(answers.count(), 1);
+
+        const GalleryItem it = window.galleryModel()->item(0);
+        QVERIFY(it.hasDetectionData);
+        // nanodet-m-320's manifest recommends 0.4; the airplane scores about 0.48.
+        QCOMPARE(it.annotation.threshold, 0.4);
+        QVERIFY2(it.labels.contains(QStringLiteral("airplane")), qPrintable(it.labelSummary));
+        // The request asked down to the floor, so more came back than is shown.
+        int below = 0;
+        double lowest = 1.0;
+        for (const Detection &d : it.result.detections) {
+            below += d.confidence < 0.4 ? 1 : 0;
+            lowest = std::min(lowest, double(d.confidence));
+            QVERIFY(d.confidence >= ThresholdPolicy::kRequestFloor - 0.001);
+        }
+        QVERIFY2(below >= 1, "the model found nothing between 0.1 and 0.4");
+        waitForSaves(window);
+        const QJsonObject sidecar = readJson(it.sidecarPath);
+        QCOMPARE(detectionsOf(sidecar.value(QStringLiteral("detections"))).size(), it.annotation.accepted().size());
+        QCOMPARE(detectionsOf(sidecar.value(QStringLiteral("below_threshold"))).size(), below);
+        QCOMPARE(sidecar.value(QStringLiteral("confidence_threshold")).toDouble(), 0.4);
+
+        DetailView *view = openDetail(window);
+        QVERIFY(view);
+        const int shownBefore = view->visibleBoxCount();
+        QCOMPARE(shownBefore, int(it.annotation.accepted().size()));
+        view->setConfidenceThreshold(std::floor(lowest * 100) / 100); // the slider's steps
+        QCOMPARE(view->visibleBoxCount(), int(it.result.detections.size()));
+        QVERIFY(view->visibleBoxCount() > shownBefore);
+        // Nothing was sent again: the boxes were already here.
+        QTest::qWait(300);
+        QCOMPARE(answers.count(), 1);
+        QVERIFY(!window.processingQueue()->isBusy());
+        // And what the slider revealed is what is saved now.
+        QTRY_COMPARE(window.galleryModel()->item(0).annotation.accepted().size(), it.result.detections.size());
+        waitForSaves(window);
+        QCOMPARE(detectionsOf(readJson(it.sidecarPath).value(QStringLiteral("detections"))).size(),
+                 it.result.detections.size());
+    }
+
+    void correctionsInTheDetailView_areSavedExported_surviveRestartAndReprocessing()
+    {
+        QTemporaryDir dir;
+        QDir().mkpath(dir.filePath(QStringLiteral("in")));
+        for (const QString &name : {QStringLiteral("soccer.jpg"), QStringLiteral("example_05.jpg")})
+            QVERIFY(QFile::copy(QDir(samplesDir()).filePath(name), dir.filePath(QStringLiteral("in/") + name)));
+        AppSettings settings;
+        settings.outputDir = dir.filePath(QStringLiteral("out"));
+        AppOptions options;
+        options.sessionFile = dir.filePath(QStringLiteral("session.json"));
+        QString path;
+        QList<Detection> corrected;
+        {
+            MainWindow window(settings, options);
+            window.show();
+            QTRY_VERIFY_WITH_TIMEOUT(window.isSessionRestored(), 10000);
+            window.addPaths({dir.filePath(QStringLiteral("in"))});
+            QTRY_VERIFY_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done) == 2, 120000);
+            waitForSaves(window);
+            DetailView *view = openDetail(window);
+            QVERIFY(view);
+            path = view->originalPath();
+            const int row = window.galleryModel()->rowOfPath(path);
+            const GalleryItem before = window.galleryModel()->item(row);
+            QVERIFY2(before.annotation.accepted().size() >= 2, qPrintable(before.labelSummary));
+            QWidget *viewport = view->originalView()->viewport();
+
+            // Move the first accepted box by (+12, +8).
+            int first = -1;
+            for (int i = 0; i < before.annotation.boxes.size() && first < 0; ++i) {
+                if (Annotation::passes(before.annotation.boxes.at(i), before.annotation.threshold))
+                    first = i;
+            }
+            QTest::keyClick(viewport, Qt::Key_Tab);
+            QCOMPARE(view->selectedDetection(), first);
+            view->zoomToSelected();
+            const QRectF box = before.annotation.boxes.at(first).box;
+            // A point inside the box but away from its edges (handles).
+            const QPointF grab = box.center() + QPointF(box.width() / 8, box.height() / 8);
+            drag(viewport, onViewport(view, grab), onViewport(view, grab + QPointF(12, 8)));
+            QRectF moved = view->annotation().boxes.at(first).box;
+            QVERIFY2(std::abs(moved.x() - (box.x() + 12)) < 2 && std::abs(moved.y() - (box.y() + 8)) < 2,
+                     qPrintable(QStringLiteral("%1,%2").arg(moved.x()).arg(moved.y())));
+            view->fitToWindow();
+            view->showActualSize();
+
+            // Relabel it, delete the next one, draw a new one; undo and redo the drawing.
+            QTest::keyClick(viewport, Qt::Key_E);
+            QTRY_VERIFY(view->labelPicker());
+            QTest::keyClicks(view->labelPicker()->filterEdit(), QStringLiteral("referee"));
+            QTest::keyClick(view->labelPicker()->filterEdit(), Qt::Key_Return);
+            QCOMPARE(view->annotation().boxes.at(first).label, QStringLiteral("referee"));
+            QTest::keyClick(viewport, Qt::Key_Tab);
+            const int deleted = view->selectedDetection();
+            QVERIFY(deleted >= 0 && deleted != first);
+            const int countBefore = int(view->annotation().boxes.size());
+            QTest::keyClick(viewport, Qt::Key_Delete);
+            QCOMPARE(int(view->annotation().boxes.size()), countBefore - 1);
+            QTest::keyClick(viewport, Qt::Key_W);
+            drag(viewport, onViewport(view, QPointF(20, 20)), onViewport(view, QPointF(70, 90)));
+            QTRY_VERIFY(view->labelPicker());
+            QTest::keyClicks(view->labelPicker()->filterEdit(), QStringLiteral("goalpost"));
+            QTest::keyClick(view->labelPicker()->filterEdit(), Qt::Key_Return);
+            QCOMPARE(view->annotation().boxes.last().label, QStringLiteral("goalpost"));
+            QTest::keyClick(viewport, Qt::Key_Z, Qt::ControlModifier);
+            QCOMPARE(int(view->annotation().boxes.size()), countBefore - 1);
+            QTest::keyClick(viewport, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+            QCOMPARE(view->annotation().boxes.last().label, QStringLiteral("goalpost"));
+
+            // Saved as it happened: the sidecar holds the corrections and the model's own list.
+            waitForSaves(window);
+            const GalleryItem after = window.galleryModel()->item(row);
+            corrected = after.annotation.accepted();
+            QVERIFY(after.labels.contains(QStringLiteral("referee")));
+            QVERIFY(after.labels.contains(QStringLiteral("goalpost")));
+            const QJsonObject sidecar = readJson(after.sidecarPath);
+            QVERIFY(sidecar.value(QStringLiteral("edited")).toBool());
+            QVERIFY(!sidecar.value(QStringLiteral("edited_by")).toString().isEmpty());
+            QVERIFY(sameBoxes(detectionsOf(sidecar.value(QStringLiteral("detections"))), corrected, 0.01));
+            QVERIFY(sameBoxes(detectionsOf(sidecar.value(QStringLiteral("model_detections"))), before.result.detections, 0.01));
+            QVERIFY(!sidecar.value(QStringLiteral("reviewed")).toBool());
+
+            // Space accepts it and moves on to the other image, not reviewed yet.
+            QTest::keyClick(viewport, Qt::Key_Space);
+            QTRY_VERIFY(window.detailController()->view()->originalPath() != path);
+            QVERIFY(window.galleryModel()->item(row).annotation.reviewed);
+            waitForSaves(window);
+            QVERIFY(readJson(after.sidecarPath).value(QStringLiteral("reviewed")).toBool());
+            QVERIFY(!readJson(after.sidecarPath).value(QStringLiteral("reviewed_at")).toString().isEmpty());
+
+            // The "not reviewed" filter leaves the other image only.
+            window.galleryProxy()->setStatusFilter(GalleryFilterProxy::StatusFilter::NotReviewed);
+            QCOMPARE(window.galleryProxy()->rowCount(), 1);
+            window.galleryProxy()->setStatusFilter(GalleryFilterProxy::StatusFilter::All);
+
+            // A COCO export reads back with the corrected boxes; "reviewed only" keeps just this one.
+            QString message;
+            window.exportController()->setReviewedOnly(true);
+            const QString coco = dir.filePath(QStringLiteral("export/coco.json"));
+            QVERIFY2(window.exportDetectionsTo(QStringLiteral("coco"), coco, &message), qPrintable(message));
+            QString error;
+            const QList<ExportItem> back = readCoco(coco, &error);
+            QVERIFY2(error.isEmpty(), qPrintable(error));
+            QCOMPARE(back.size(), 1);
+            QCOMPARE(QFileInfo(back.first().imagePath).canonicalFilePath(), path);
+            QVERIFY(sameBoxes(back.first().detections, corrected, 0.51)); // COCO keeps a tenth of a pixel
+
+            // Processing it again keeps the corrections; the new answer is stored beside them.
+            window.processingQueue()->enqueue({path});
+            QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 120000);
+            waitForSaves(window);
+            const GalleryItem again = window.galleryModel()->item(row);
+            QVERIFY(sameBoxes(again.annotation.accepted(), corrected, 0.01));
+            QVERIFY(again.annotation.reviewed);
+            QVERIFY(again.annotation.hasNewerOutput);
+            const QJsonObject kept = readJson(again.sidecarPath);
+            QVERIFY(sameBoxes(detectionsOf(kept.value(QStringLiteral("detections"))), corrected, 0.01));
+            QVERIFY(kept.value(QStringLiteral("newer_model_output")).isObject());
+            window.close();
+        }
+        // A restart: the session brings the corrections and the reviewed state back.
+        MainWindow window(settings, options);
+        QTRY_VERIFY_WITH_TIMEOUT(window.isSessionRestored(), 10000);
+        const int row = window.galleryModel()->rowOfPath(path);
+        QVERIFY(row >= 0);
+        const GalleryItem restored = window.galleryModel()->item(row);
+        QVERIFY(restored.annotation.reviewed);
+        QVERIFY(sameBoxes(restored.annotation.accepted(), corrected, 0.01));
+
+        // Adopting the newer output is explicit and undoable.
+        DetailView *view = openDetail(window, window.galleryProxy()->mapFromSource(window.galleryModel()->index(row)).row());
+        QVERIFY(view);
+        QVERIFY(view->annotation().hasNewerOutput);
+        view->adoptNewerOutput();
+        QVERIFY(!view->annotation().hasNewerOutput);
+        QVERIFY(!window.galleryModel()->item(row).annotation.edited);
+        view->undoStack()->undo();
+        QVERIFY(sameBoxes(window.galleryModel()->item(row).annotation.accepted(), corrected, 0.01));
+        waitForSaves(window);
+    }
+
+    void openResults_ofTheCliOutput_pairsEveryImageAndSendsNothing()
+    {
+        QTemporaryDir dir;
+        const QString out = dir.filePath(QStringLiteral("cli-out"));
+        const test::ProcessRun cli = test::runProcess(test::executablePath(QStringLiteral("edgelens-cli")),
+                                                      {samplesDir(), QStringLiteral("--embedded"), QStringLiteral("--json"),
+                                                       QStringLiteral("--output"), out});
+        QVERIFY2(cli.exitCode == 0, qPrintable(cli.err));
+
+        // The app points at a device that counts what it is sent.
+        test::FakeDetectionServer device(test::FakeDetectionServer::Mode::V2);
+        QVERIFY(device.listenOnLoopback());
+        AppSettings settings;
+        settings.target = AppSettings::Target::Remote;
+        settings.host = QStringLiteral("127.0.0.1");
+        settings.port = device.serverPort();
+        settings.outputDir = dir.filePath(QStringLiteral("app-out"));
+        AppOptions options;
+        options.noSession = true;
+        MainWindow window(settings, options);
+        window.show();
+        QSignalSpy opened(&window, &MainWindow::resultsOpened);
+        window.openResults(out);
+        QVERIFY(opened.wait(30000));
+        QCOMPARE(opened.first().at(0).toInt(), 9); // pairs
+        QCOMPARE(opened.first().at(1).toInt(), 0); // results only
+        const GalleryModel *model = window.galleryModel();
+        QCOMPARE(model->rowCount(), 9);
+        for (const GalleryItem &it : model->items()) {
+            QCOMPARE(it.status, GalleryItem::Status::Done);
+            QVERIFY2(it.hasDetectionData, qPrintable(it.path));
+            QCOMPARE(QFileInfo(it.path).absolutePath(), QFileInfo(samplesDir()).canonicalFilePath());
+            QVERIFY2(QFileInfo(it.resultPath).absolutePath().startsWith(QFileInfo(out).canonicalFilePath()),
+                     qPrintable(it.resultPath));
+            QVERIFY(!it.annotation.reviewed);
+        }
+        const int withBoxes = int(std::count_if(model->items().cbegin(), model->items().cend(),
+                                                [](const GalleryItem &it) { return !it.annotation.accepted().isEmpty(); }));
+        QVERIFY2(withBoxes >= 7, qPrintable(QString::number(withBoxes)));
+        // Ready for export at once.
+        QString message;
+        QVERIFY2(window.exportDetectionsTo(QStringLiteral("coco"), dir.filePath(QStringLiteral("coco.json")), &message),
+                 qPrintable(message));
+        QTest::qWait(500);
+        QCOMPARE(device.imagesReceived(), 0);
+        QVERIFY(!window.processingQueue()->isBusy());
+
+        // The tutorial's inferenced/ folder: marked-up JPEGs only, dropped on the window.
+        const QString inferenced = dir.filePath(QStringLiteral("tutorial/inferenced"));
+        QDir().mkpath(inferenced);
+        for (const QString &name : {QStringLiteral("soccer.jpg"), QStringLiteral("example_01.jpg")})
+            QVERIFY(QFile::copy(QDir(out).filePath(name), QDir(inferenced).filePath(name)));
+        opened.clear();
+        window.addPaths({inferenced});
+        QVERIFY(opened.wait(30000));
+        QCOMPARE(opened.first().at(0).toInt(), 0);
+        QCOMPARE(opened.first().at(1).toInt(), 2);
+        QCOMPARE(model->rowCount(), 11);
+        const int row = model->rowOfPath(QFileInfo(QDir(inferenced).filePath(QStringLiteral("soccer.jpg"))).canonicalFilePath());
+        QVERIFY(row >= 0);
+        QVERIFY(model->item(row).resultsOnly);
+        QVERIFY(!model->item(row).hasDetectionData);
+        DetailView *view = openDetail(window, window.galleryProxy()->mapFromSource(model->index(row)).row());
+        QVERIFY(view);
+        auto *noData = view->findChild<QLabel *>(QStringLiteral("noDataLabel"));
+        QVERIFY(noData->isVisibleTo(view));
+        QVERIFY2(noData->text().contains(QStringLiteral("No detection data")), qPrintable(noData->text()));
+        QTest::qWait(300);
+        QCOMPARE(device.imagesReceived(), 0);
+    }
+};
+
+QTEST_MAIN(TestReview)
+#include "tst_review.moc"

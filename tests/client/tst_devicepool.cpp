@@ -1,0 +1,380 @@
+// DetectionClient with several devices: balancing, failover, exactly-once, protocol detection
+// and flow control under a busy pool. Loopback scripted servers only.
+
+#include "client/detectionclient.h"
+#include "client/devicechannel.h"
+
+#include "clientoutcomes.h"
+#include "legacytestserver.h"
+#include "scriptedv2server.h"
+#include "testimages.h"
+#include "testnetwork.h"
+
+#include <QSet>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTest>
+
+using namespace edgelens;
+using edgelens::test::ClientOutcomes;
+using edgelens::test::LegacyTestServer;
+using edgelens::test::ScriptedV2Server;
+
+namespace {
+
+QByteArray makeImage(int index)
+{
+    return test::solidImageBytes(16 + index % 200, 16 + index / 200, QColor(index % 255, 80, 120), "PNG");
+}
+
+DeviceSpec device(quint16 port, DeviceSpec::Protocol protocol = DeviceSpec::Protocol::V2)
+{
+    DeviceSpec spec;
+    spec.host = QStringLiteral("127.0.0.1");
+    spec.port = port;
+    spec.protocol = protocol;
+    return spec;
+}
+
+QString name(quint16 port)
+{
+    return QStringLiteral("127.0.0.1:%1").arg(port);
+}
+
+int doneBy(const ClientOutcomes &outcomes, quint16 port)
+{
+    int count = 0;
+    for (const ClientResult &result : outcomes.results)
+        count += result.device == name(port) ? 1 : 0;
+    return count;
+}
+
+} // namespace
+
+class TestDevicePool : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+
+    void deviceSpec_parsesHostsPortsAndIpv6();
+    void twoDevices_shareTheWork_andEachResultNamesItsDevice();
+    void fasterDevice_getsMoreOfTheWork();
+    void deviceGoesAway_inFlightGoesElsewhere_rejoinsWhenBack();
+    void lateReplyFromAGivenUpDevice_isNeverReported();
+    void allDevicesDown_queueHolds_andResumesWhenOneReturns();
+    void allDevicesDownBeyondRetries_failWithEveryReason();
+    void closeBeforePreamble_isNotRememberedAsLegacy();
+    void busyWindow_shrinks_andGrowsBack();
+    void mixedPool_v2AndLegacyDevices_bothServe();
+    void disabledDevice_isNeverUsed();
+};
+
+void TestDevicePool::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+}
+
+void TestDevicePool::init()
+{
+    DetectionClient::forgetDetectedProtocols();
+}
+
+void TestDevicePool::deviceSpec_parsesHostsPortsAndIpv6()
+{
+    auto parse = [](const QString &text) { return DeviceSpec::parse(text, 6000); };
+    QCOMPARE(parse(QStringLiteral("pi.local"))->name(), QStringLiteral("pi.local:6000"));
+    QCOMPARE(parse(QStringLiteral("10.0.0.5:7001"))->port, quint16(7001));
+    QCOMPARE(parse(QStringLiteral("[::1]:7002"))->host, QStringLiteral("::1"));
+    QCOMPARE(parse(QStringLiteral("[::1]:7002"))->port, quint16(7002));
+    QCOMPARE(parse(QStringLiteral("[fe80::1]"))->port, quint16(6000));
+    QCOMPARE(parse(QStringLiteral("::1"))->name(), QStringLiteral("[::1]:6000"));
+    QString error;
+    QVERIFY(!DeviceSpec::parse(QStringLiteral("host:0"), 6000, &error));
+    QVERIFY2(error.contains(QStringLiteral("1..65535")), qPrintable(error));
+    QVERIFY(!DeviceSpec::parse(QStringLiteral("host:99999"), 6000));
+    QVERIFY(!DeviceSpec::parse(QStringLiteral("[::1"), 6000));
+    QVERIFY(!DeviceSpec::parse(QStringLiteral("[nothex]:1"), 6000));
+    QVERIFY(!DeviceSpec::parse(QStringLiteral(""), 6000));
+}
+
+void TestDevicePool::twoDevices_shareTheWork_andEachResultNamesItsDevice()
+{
+    ScriptedV2Server a;
+    ScriptedV2Server b;
+    a.answerDelayMs = b.answerDelayMs = 10;
+    QVERIFY(a.listenOnLoopback());
+    QVERIFY(b.listenOnLoopback());
+    DetectionClient client;
+    client.setDevices({device(a.serverPort()), device(b.serverPort())});
+    client.setMaxInFlight(2);
+    ClientOutcomes outcomes(client);
+    for (int i = 0; i < 30; ++i)
+        client.submit(makeImage(i));
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 30, 20000);
+    QCOMPARE(outcomes.failures.size(), 0);
+    QCOMPARE(outcomes.duplicates, 0);
+    QVERIFY2(doneBy(outcomes, a.serverPort()) >= 5, qPrintable(QString::number(doneBy(outcomes, a.serverPort()))));
+    QVERIFY2(doneBy(outcomes, b.serverPort()) >= 5, qPrintable(QString::number(doneBy(outcomes, b.serverPort()))));
+    QCOMPARE(doneBy(outcomes, a.serverPort()) + doneBy(outcomes, b.serverPort()), 30);
+    QCOMPARE(a.detectRequests + b.detectRequests, 30);
+    const QList<DeviceStatus> statuses = client.deviceStatuses();
+    QCOMPARE(statuses.size(), 2);
+    QCOMPARE(statuses.at(0).done, doneBy(outcomes, a.serverPort()));
+    QCOMPARE(statuses.at(0).state, DeviceStatus::State::Up);
+    QVERIFY(statuses.at(0).imagesPerSecond > 0);
+}
+
+void TestDevicePool::fasterDevice_getsMoreOfTheWork()
+{
+    ScriptedV2Server fast;
+    ScriptedV2Server slow;
+    fast.answerDelayMs = 10;
+    slow.answerDelayMs = 80;
+    QVERIFY(fast.listenOnLoopback());
+    QVERIFY(slow.listenOnLoopback());
+    DetectionClient client;
+    client.setDevices({device(slow.serverPort()), device(fast.serverPort())});
+    client.setMaxInFlight(2);
+    ClientOutcomes outcomes(client);
+    // Fed a few at a time, like the CLI and the app do, so the policy has choices to make.
+    int submitted = 0;
+    QObject::connect(&client, &DetectionClient::resultReady, &client, [&] {
+        if (submitted < 60) {
+            client.submit(makeImage(submitted++));
+        }
+    });
+    for (; submitted < 3; ++submitted)
+        client.submit(makeImage(submitted));
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 60, 30000);
+    QCOMPARE(outcomes.failures.size(), 0);
+    const int byFast = doneBy(outcomes, fast.serverPort());
+    const int bySlow = doneBy(outcomes, slow.serverPort());
+    QVERIFY2(byFast > 2 * bySlow, qPrintable(QStringLiteral("fast %1, slow %2").arg(byFast).arg(bySlow)));
+}
+
+void TestDevicePool::deviceGoesAway_inFlightGoesElsewhere_rejoinsWhenBack()
+{
+    auto a = std::make_unique<ScriptedV2Server>();
+    ScriptedV2Server b;
+    a->answerDelayMs = b.answerDelayMs = 15;
+    QVERIFY(a->listenOnLoopback());
+    QVERIFY(b.listenOnLoopback());
+    const quint16 portA = a->serverPort();
+    DetectionClient client;
+    client.setDevices({device(portA), device(b.serverPort())});
+    client.setMaxInFlight(3);
+    client.setRetryBackoff(50, 200);
+    ClientOutcomes outcomes(client);
+    QSignalSpy states(&client, &DetectionClient::deviceStatusChanged);
+    for (int i = 0; i < 150; ++i)
+        client.submit(makeImage(i));
+    QTRY_VERIFY_WITH_TIMEOUT(doneBy(outcomes, portA) >= 10, 10000);
+
+    // The device goes away with requests in flight: they go to the other one at once.
+    a.reset();
+    QTRY_COMPARE_WITH_TIMEOUT(client.deviceStatuses().at(0).state, DeviceStatus::State::Down, 5000);
+    const int doneBeforeRestart = doneBy(outcomes, portA);
+    QTest::qWait(400);
+    a = std::make_unique<ScriptedV2Server>();
+    a->answerDelayMs = 15;
+    QVERIFY(a->listen(QHostAddress::LocalHost, portA));
+
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 150, 30000);
+    QTest::qWait(100);
+    QCOMPARE(outcomes.duplicates, 0);
+    QCOMPARE(outcomes.failures.size(), 0);
+    QVERIFY2(doneBy(outcomes, portA) > doneBeforeRestart,
+             qPrintable(QStringLiteral("%1 before, %2 after").arg(doneBeforeRestart).arg(doneBy(outcomes, portA))));
+    const DeviceStatus statusA = client.deviceStatuses().at(0);
+    QCOMPARE(statusA.timesDown, 1);
+    QCOMPARE(statusA.state, DeviceStatus::State::Up);
+    bool sawDown = false;
+    for (const QList<QVariant> &args : std::as_const(states))
+        sawDown = sawDown || (args.at(0).toInt() == 0 && args.at(1).value<DeviceStatus>().state == DeviceStatus::State::Down);
+    QVERIFY(sawDown);
+    QCOMPARE(client.pendingCount(), 0);
+}
+
+void TestDevicePool::lateReplyFromAGivenUpDevice_isNeverReported()
+{
+    ScriptedV2Server slow;
+    ScriptedV2Server fast;
+    slow.answerDelayMs = 700; // answers, but long after the client's timeout
+    QVERIFY(slow.listenOnLoopback());
+    QVERIFY(fast.listenOnLoopback());
+    DetectionClient client;
+    client.setDevices({device(slow.serverPort()), device(fast.serverPort())});
+    client.setMaxInFlight(2);
+    client.setTimeout(250);
+    client.setRetryBackoff(2000, 2000); // the slow one stays out for the rest of the test
+    ClientOutcomes outcomes(client);
+    QList<quint64> ids;
+    for (int i = 0; i < 8; ++i)
+        ids.append(client.submit(makeImage(i)));
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 8, 10000);
+    QTest::qWait(1500); // the slow device's answers would arrive now
+    QCOMPARE(outcomes.duplicates, 0);
+    QCOMPARE(outcomes.failures.size(), 0);
+    for (quint64 id : std::as_const(ids))
+        QCOMPARE(outcomes.results.value(id).device, name(fast.serverPort()));
+    QVERIFY(slow.detectRequests >= 1);
+    QVERIFY(client.deviceStatuses().at(0).timesDown >= 1);
+}
+
+void TestDevicePool::allDevicesDown_queueHolds_andResumesWhenOneReturns()
+{
+    const quint16 port = test::unusedLoopbackPort();
+    DetectionClient client;
+    client.setDevices({device(port)});
+    client.setMaxRetries(8);
+    client.setRetryBackoff(50, 150);
+    ClientOutcomes outcomes(client);
+    for (int i = 0; i < 5; ++i)
+        client.submit(makeImage(i));
+    QTRY_COMPARE_WITH_TIMEOUT(client.connectionState(), DetectionClient::ConnectionState::Reconnecting, 5000);
+    QTest::qWait(300);
+    QCOMPARE(outcomes.finished(), 0);
+    QCOMPARE(client.pendingCount(), 5);
+
+    ScriptedV2Server server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, port));
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 5, 10000);
+    QCOMPARE(outcomes.results.size(), 5);
+    QCOMPARE(client.connectionState(), DetectionClient::ConnectionState::Connected);
+}
+
+void TestDevicePool::allDevicesDownBeyondRetries_failWithEveryReason()
+{
+    const quint16 p1 = test::unusedLoopbackPort();
+    ScriptedV2Server holder; // keeps the second port from being handed out again
+    QVERIFY(holder.listenOnLoopback());
+    const quint16 p2 = holder.serverPort();
+    holder.close();
+    DetectionClient client;
+    client.setDevices({device(p1), device(p2)});
+    client.setMaxRetries(1);
+    client.setRetryBackoff(20, 50);
+    ClientOutcomes outcomes(client);
+    const quint64 a = client.submit(makeImage(1));
+    const quint64 b = client.submit(makeImage(2));
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 2, 5000);
+    const QString reason = outcomes.failures.value(a);
+    QVERIFY2(reason.contains(name(p1)) && reason.contains(name(p2)), qPrintable(reason));
+    QVERIFY2(reason.contains(QStringLiteral("Connection refused")), qPrintable(reason));
+    QCOMPARE(outcomes.failures.value(b), reason);
+    QVERIFY(outcomes.failureRetryable.value(a));
+    QCOMPARE(client.pendingCount(), 0);
+}
+
+void TestDevicePool::closeBeforePreamble_isNotRememberedAsLegacy()
+{
+    // A v2 server that is draining or full closes before its preamble, once or several times.
+    for (int closes : {1, 3}) {
+        DetectionClient::forgetDetectedProtocols();
+        ScriptedV2Server server;
+        server.closeBeforePreamble = closes;
+        QVERIFY(server.listenOnLoopback());
+        DetectionClient client;
+        client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
+        client.setRetryBackoff(20, 50);
+        client.setProbeTimeout(300);
+        ClientOutcomes outcomes(client);
+        const quint64 id = client.submit(makeImage(closes));
+        QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 1, 10000);
+        QVERIFY2(outcomes.results.contains(id), qPrintable(outcomes.failures.value(id)));
+        QVERIFY(outcomes.results.value(id).hasDetectionData);
+        QCOMPARE(client.activeProtocol(), DetectionClient::Protocol::V2);
+        QCOMPARE(DeviceChannel::knownProtocol(DeviceSpec::parse(name(server.serverPort()), 0)->key()),
+                 DeviceSpec::Protocol::V2);
+    }
+}
+
+void TestDevicePool::busyWindow_shrinks_andGrowsBack()
+{
+    ScriptedV2Server server;
+    server.behaviour = ScriptedV2Server::Behaviour::LimitInFlight;
+    server.inFlightLimit = 2;
+    QVERIFY(server.listenOnLoopback());
+    DetectionClient client;
+    client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
+    client.setProtocol(DetectionClient::Protocol::V2);
+    client.setMaxInFlight(6);
+    client.setRetryBackoff(20, 100);
+    ClientOutcomes outcomes(client);
+    for (int i = 0; i < 12; ++i)
+        client.submit(makeImage(i));
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 12, 10000);
+    QCOMPARE(outcomes.failures.size(), 0);
+    QVERIFY(server.busyAnswers >= 1);
+    QCOMPARE(server.maxHeld, 2);
+
+    // The device can take more now (its load went away): the window opens up again.
+    server.inFlightLimit = 6;
+    server.maxHeld = 0;
+    const int busyBefore = server.busyAnswers;
+    for (int i = 0; i < 160; ++i)
+        client.submit(makeImage(100 + i));
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 172, 30000);
+    QCOMPARE(outcomes.failures.size(), 0);
+    QCOMPARE(outcomes.duplicates, 0);
+    QCOMPARE(server.busyAnswers, busyBefore);
+    QVERIFY2(server.maxHeld >= 5, qPrintable(QString::number(server.maxHeld)));
+}
+
+void TestDevicePool::mixedPool_v2AndLegacyDevices_bothServe()
+{
+    ScriptedV2Server v2;
+    v2.answerDelayMs = 20;
+    LegacyTestServer legacy;
+    QVERIFY(v2.listenOnLoopback());
+    QVERIFY(legacy.listen(QHostAddress::LocalHost, 0));
+    DetectionClient client;
+    client.setDevices({device(v2.serverPort(), DeviceSpec::Protocol::Auto),
+                       device(legacy.serverPort(), DeviceSpec::Protocol::Auto)});
+    client.setProbeTimeout(300);
+    client.setMaxInFlight(2);
+    ClientOutcomes outcomes(client);
+    for (int i = 0; i < 40; ++i)
+        client.submit(makeImage(i));
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 40, 20000);
+    QCOMPARE(outcomes.failures.size(), 0);
+    QCOMPARE(outcomes.duplicates, 0);
+    int withData = 0;
+    int legacyOnly = 0;
+    for (const ClientResult &result : std::as_const(outcomes.results)) {
+        if (result.device == name(v2.serverPort()) && result.hasDetectionData)
+            ++withData;
+        if (result.device == name(legacy.serverPort()) && result.legacy)
+            ++legacyOnly;
+    }
+    QCOMPARE(withData + legacyOnly, 40);
+    QVERIFY(withData > 0);
+    QVERIFY(legacyOnly > 0);
+    QCOMPARE(client.deviceStatuses().at(0).protocol, DeviceSpec::Protocol::V2);
+    QCOMPARE(client.deviceStatuses().at(1).protocol, DeviceSpec::Protocol::Legacy);
+}
+
+void TestDevicePool::disabledDevice_isNeverUsed()
+{
+    ScriptedV2Server used;
+    ScriptedV2Server unused;
+    QVERIFY(used.listenOnLoopback());
+    QVERIFY(unused.listenOnLoopback());
+    DeviceSpec off = device(unused.serverPort());
+    off.enabled = false;
+    DetectionClient client;
+    client.setDevices({off, device(used.serverPort())});
+    ClientOutcomes outcomes(client);
+    for (int i = 0; i < 6; ++i)
+        client.submit(makeImage(i));
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 6, 10000);
+    QCOMPARE(outcomes.results.size(), 6);
+    QCOMPARE(unused.connections, 0);
+    QCOMPARE(client.deviceStatuses().at(0).state, DeviceStatus::State::Disabled);
+}
+
+QTEST_GUILESS_MAIN(TestDevicePool)
+#include "tst_devicepool.moc"

@@ -1,0 +1,102 @@
+// The trust-on-first-use and changed-certificate dialogs as a user meets them: the fingerprint
+// readable and complete, Cancel the safe default, and the way to forget an old fingerprint.
+
+#include "widgets/devicetrustdialog.h"
+
+#include <QDialogButtonBox>
+#include <QLabel>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QTest>
+
+using namespace edgelens;
+
+namespace {
+
+const QString kOffered = QStringLiteral("sha256:") + QStringLiteral("0123456789abcdef").repeated(4);
+const QString kExpected = QStringLiteral("sha256:") + QStringLiteral("fedcba9876543210").repeated(4);
+
+template<typename T>
+T *child(QWidget *parent, const char *name)
+{
+    T *widget = parent->findChild<T *>(QLatin1String(name));
+    if (!widget)
+        qFatal("no child %s", name);
+    return widget;
+}
+
+QString hexOnly(QString text)
+{
+    text.remove(QStringLiteral("sha256:"));
+    text.remove(QRegularExpression(QStringLiteral("[^0-9a-f]")));
+    return text;
+}
+
+} // namespace
+
+class TestDeviceTrustDialog final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void firstUse_showsTheWholeFingerprintAndTrustAccepts()
+    {
+        DeviceTrustDialog dialog(DeviceTrustDialog::Kind::FirstUse, QStringLiteral("10.0.0.7:6000"), QString(), kOffered);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        QVERIFY(dialog.windowTitle().contains(QStringLiteral("10.0.0.7:6000")));
+        const QString shown = child<QLabel>(&dialog, "fingerprint")->text();
+        QVERIFY2(shown.startsWith(QStringLiteral("sha256:01:23:45")), qPrintable(shown));
+        QCOMPARE(hexOnly(shown), hexOnly(kOffered)); // all 32 bytes, nothing elided
+        QVERIFY(child<QLabel>(&dialog, "message")->text().contains(QStringLiteral("10.0.0.7:6000")));
+        // Enter must not trust a device by accident.
+        QVERIFY(child<QPushButton>(&dialog, "cancelButton")->isDefault());
+        QTest::mouseClick(child<QPushButton>(&dialog, "trustButton"), Qt::LeftButton);
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    }
+
+    void firstUse_cancelRejects()
+    {
+        DeviceTrustDialog dialog(DeviceTrustDialog::Kind::FirstUse, QStringLiteral("[::1]:6000"), QString(), kOffered);
+        dialog.show();
+        QTest::mouseClick(child<QPushButton>(&dialog, "cancelButton"), Qt::LeftButton);
+        QCOMPARE(dialog.result(), int(QDialog::Rejected));
+    }
+
+    void changed_showsBothFingerprintsAndHowToForget()
+    {
+        DeviceTrustDialog dialog(DeviceTrustDialog::Kind::Changed, QStringLiteral("edge.local:6000"), kExpected, kOffered);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        QCOMPARE(hexOnly(child<QLabel>(&dialog, "expectedFingerprint")->text()), hexOnly(kExpected));
+        QCOMPARE(hexOnly(child<QLabel>(&dialog, "offeredFingerprint")->text()), hexOnly(kOffered));
+        const QString message = child<QLabel>(&dialog, "message")->text();
+        QVERIFY2(message.contains(QStringLiteral("edgelens-cli devices forget edge.local:6000")), qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("stopped")), qPrintable(message));
+        QVERIFY(child<QPushButton>(&dialog, "closeButton")->isDefault());
+        QTest::mouseClick(child<QPushButton>(&dialog, "closeButton"), Qt::LeftButton);
+        QCOMPARE(dialog.result(), int(QDialog::Rejected));
+
+        DeviceTrustDialog again(DeviceTrustDialog::Kind::Changed, QStringLiteral("edge.local:6000"), kExpected, kOffered);
+        again.show();
+        QTest::mouseClick(child<QPushButton>(&again, "forgetButton"), Qt::LeftButton);
+        QCOMPARE(again.result(), int(QDialog::Accepted));
+    }
+
+    void displayFingerprint_acceptsEveryNotation()
+    {
+        const QString hex = QStringLiteral("0123456789abcdef").repeated(4);
+        QStringList pairs;
+        for (int i = 0; i < hex.size(); i += 2)
+            pairs << hex.mid(i, 2).toUpper();
+        const QString expected = DeviceTrustDialog::displayFingerprint(QStringLiteral("sha256:") + hex);
+        QCOMPARE(DeviceTrustDialog::displayFingerprint(QStringLiteral("SHA256:") + pairs.join(QLatin1Char(':'))), expected);
+        QCOMPARE(DeviceTrustDialog::displayFingerprint(hex.toUpper()), expected);
+        QCOMPARE(expected.count(QLatin1Char('\n')), 1);
+        // Not a SHA-256: shown as it came, never silently "fixed".
+        QCOMPARE(DeviceTrustDialog::displayFingerprint(QStringLiteral("sha256:abc")), QStringLiteral("sha256:abc"));
+    }
+};
+
+QTEST_MAIN(TestDeviceTrustDialog)
+#include "tst_devicetrustdialog.moc"
