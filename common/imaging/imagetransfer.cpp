@@ -1,10 +1,8 @@
 #include "imagetransfer.h"
 
 #include "markup/annotator.h"
+#include "scaleddecode.h"
 
-#include <QBuffer>
-#include <QImageIOHandler>
-#include <QImageReader>
 #include <QLoggingCategory>
 
 #include <opencv2/core.hpp>
@@ -21,33 +19,6 @@ namespace edgelens {
 
 namespace {
 
-int reducedFlag(int denominator)
-{
-    switch (denominator) {
-    case 2: return cv::IMREAD_REDUCED_COLOR_2;
-    case 4: return cv::IMREAD_REDUCED_COLOR_4;
-    case 8: return cv::IMREAD_REDUCED_COLOR_8;
-    default: return cv::IMREAD_COLOR;
-    }
-}
-
-bool isJpeg(const QByteArray &bytes)
-{
-    return bytes.size() > 3 && uchar(bytes[0]) == 0xFF && uchar(bytes[1]) == 0xD8 && uchar(bytes[2]) == 0xFF;
-}
-
-int reducedSide(int side, int denominator)
-{
-    return (side + denominator - 1) / denominator; // libjpeg rounds a scaled side up
-}
-
-// cv::imdecode of the file, scaled by 1/denominator (DCT scaling for JPEG), EXIF-oriented.
-cv::Mat decode(const QByteArray &file, int denominator)
-{
-    const cv::Mat bytes(1, int(file.size()), CV_8UC1, const_cast<char *>(file.constData()));
-    return cv::imdecode(bytes, reducedFlag(denominator));
-}
-
 QByteArray encodeJpeg(const cv::Mat &image, int quality)
 {
     std::vector<uchar> out;
@@ -57,21 +28,6 @@ QByteArray encodeJpeg(const cv::Mat &image, int quality)
 }
 
 } // namespace
-
-QSize ImageTransfer::orientedSize(const QByteArray &file)
-{
-    QByteArray copy = QByteArray::fromRawData(file.constData(), file.size());
-    QBuffer buffer(&copy);
-    buffer.open(QIODevice::ReadOnly);
-    QImageReader reader(&buffer);
-    QSize size = reader.size();
-    if (!size.isValid())
-        return {};
-    // OpenCV applies the JPEG's EXIF orientation when decoding; the header size is before it.
-    if (isJpeg(file) && (reader.transformation() & QImageIOHandler::TransformationRotate90))
-        size.transpose();
-    return size;
-}
 
 QSize ImageTransfer::reducedSize(const QSize &original, const QSize &modelInput, double inputMultiple)
 {
@@ -90,23 +46,16 @@ PreparedImage ImageTransfer::prepare(const QByteArray &file, const TransferOptio
 {
     PreparedImage prepared;
     prepared.payload = file;
-    prepared.originalSize = orientedSize(file);
+    prepared.originalSize = ScaledDecode::orientedSize(file);
     prepared.sentSize = prepared.originalSize;
-    if (options.sendOriginal || options.modelInput.isEmpty() || prepared.originalSize.isEmpty() || !isJpeg(file))
+    if (options.sendOriginal || options.modelInput.isEmpty() || prepared.originalSize.isEmpty() || !ScaledDecode::isJpeg(file))
         return prepared; // PNG and the like are rarely photos; they go as they are
     const QSize target = reducedSize(prepared.originalSize, options.modelInput, options.inputMultiple);
     if (target == prepared.originalSize)
         return prepared;
     try {
-        int denominator = 1;
-        for (int d : {8, 4, 2}) {
-            if (reducedSide(prepared.originalSize.width(), d) >= target.width()
-                && reducedSide(prepared.originalSize.height(), d) >= target.height()) {
-                denominator = d;
-                break;
-            }
-        }
-        cv::Mat image = decode(file, denominator);
+        const int denominator = ScaledDecode::largestReductionHolding(prepared.originalSize, target);
+        cv::Mat image = ScaledDecode::decode(file, denominator);
         if (image.empty()) {
             prepared.error = QStringLiteral("not a decodable image");
             return prepared;
@@ -167,16 +116,11 @@ QByteArray ImageTransfer::renderMarkup(const QByteArray &file, const QList<Detec
                                        int jpegQuality, const QString &note, QString *error)
 {
     try {
-        const QSize original = orientedSize(file);
-        int denominator = 1;
-        if (maxSide > 0 && !original.isEmpty() && isJpeg(file)) {
-            for (int d : {1, 2, 4, 8}) {
-                denominator = d;
-                if (std::max(reducedSide(original.width(), d), reducedSide(original.height(), d)) <= maxSide)
-                    break;
-            }
-        }
-        cv::Mat image = decode(file, denominator);
+        const QSize original = ScaledDecode::orientedSize(file);
+        const int denominator = maxSide > 0 && !original.isEmpty() && ScaledDecode::isJpeg(file)
+            ? ScaledDecode::smallestReductionWithin(original, maxSide)
+            : 1;
+        cv::Mat image = ScaledDecode::decode(file, denominator);
         if (image.empty()) {
             if (error)
                 *error = QStringLiteral("not a decodable image");

@@ -62,9 +62,6 @@ public:
     static bool completeResult(DetectionResult &result, QByteArray *jpeg, const QByteArray &file,
                                const PreparedImage &prepared, bool drawLocally, int maxSide, int jpegQuality,
                                const QString &note, QString *error);
-
-    // The image's size after EXIF orientation, from its header alone; empty when unreadable.
-    static QSize orientedSize(const QByteArray &file);
 };
 
 } // namespace edgelens

@@ -1,11 +1,9 @@
 #include "imagepipeline.h"
 
+#include "imaging/scaleddecode.h"
 #include "markup/annotator.h"
 
-#include <QBuffer>
 #include <QElapsedTimer>
-#include <QImageIOHandler>
-#include <QImageReader>
 #include <QLoggingCategory>
 
 #include <opencv2/core.hpp>
@@ -41,34 +39,6 @@ PipelineOutcome failure(ErrorCode code, const QString &message)
     return outcome;
 }
 
-bool isJpeg(const QByteArray &encoded)
-{
-    return encoded.size() > 3 && uchar(encoded[0]) == 0xFF && uchar(encoded[1]) == 0xD8 && uchar(encoded[2]) == 0xFF;
-}
-
-// The JPEG's size as cv::imdecode will deliver it (EXIF orientation applied), from the header only.
-QSize orientedJpegSize(const QByteArray &encoded)
-{
-    QByteArray copy = QByteArray::fromRawData(encoded.constData(), encoded.size());
-    QBuffer buffer(&copy);
-    buffer.open(QIODevice::ReadOnly);
-    QImageReader reader(&buffer, "jpeg");
-    QSize size = reader.size();
-    if (reader.transformation() & QImageIOHandler::TransformationRotate90)
-        size.transpose();
-    return size;
-}
-
-int reducedFlag(int denominator)
-{
-    switch (denominator) {
-    case 2: return cv::IMREAD_REDUCED_COLOR_2;
-    case 4: return cv::IMREAD_REDUCED_COLOR_4;
-    case 8: return cv::IMREAD_REDUCED_COLOR_8;
-    default: return cv::IMREAD_COLOR;
-    }
-}
-
 } // namespace
 
 ImagePipeline::ImagePipeline(Detector &detector)
@@ -80,14 +50,7 @@ int ImagePipeline::reductionFor(const QSize &imageSize, const QSize &modelInput,
 {
     if (modelInput.width() <= 0 || modelInput.height() <= 0 || imageSize.isEmpty())
         return 1;
-    for (int denominator : {8, 4, 2}) {
-        // libjpeg rounds a scaled side up
-        const int w = (imageSize.width() + denominator - 1) / denominator;
-        const int h = (imageSize.height() + denominator - 1) / denominator;
-        if (w >= margin * modelInput.width() && h >= margin * modelInput.height())
-            return denominator;
-    }
-    return 1;
+    return ScaledDecode::largestReductionHolding(imageSize, QSizeF(modelInput) * margin);
 }
 
 QString ImagePipeline::markupNote(const ModelManifest &manifest)
@@ -107,14 +70,12 @@ PipelineOutcome ImagePipeline::run(const QByteArray &encoded, const PipelineRequ
     try {
         int denominator = 1;
         QSize fullSize;
-        if (request.reducedDecode && !request.markup && isJpeg(encoded)) {
-            fullSize = orientedJpegSize(encoded);
+        if (request.reducedDecode && !request.markup && ScaledDecode::isJpeg(encoded)) {
+            fullSize = ScaledDecode::orientedSize(encoded);
             denominator = reductionFor(fullSize, QSize(manifest.inputWidth, manifest.inputHeight),
                                        kDeviceReductionMargin);
         }
-        // cv::Mat header over the request bytes: imdecode only reads them.
-        const cv::Mat bytes(1, int(encoded.size()), CV_8UC1, const_cast<char *>(encoded.constData()));
-        cv::Mat image = cv::imdecode(bytes, reducedFlag(denominator));
+        cv::Mat image = ScaledDecode::decode(encoded, denominator);
         timings.decodeMs = elapsedMs(timer);
         if (image.empty())
             return failure(ErrorCode::UndecodableImage, QStringLiteral("the image data could not be decoded"));
