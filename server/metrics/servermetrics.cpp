@@ -123,14 +123,9 @@ void ServerMetrics::inferenceObserved(const QString &model, double seconds)
     m_registry.observe(kInferenceDuration, {{QStringLiteral("model"), model}}, seconds);
 }
 
-void ServerMetrics::jobQueued()
+void ServerMetrics::setQueueDepth(int jobs)
 {
-    m_registry.set(kQueueDepth, {}, double(++m_queued));
-}
-
-void ServerMetrics::jobStarted()
-{
-    m_registry.set(kQueueDepth, {}, double(--m_queued));
+    m_registry.set(kQueueDepth, {}, double(jobs));
 }
 
 void ServerMetrics::setModels(const QList<ModelInfo> &models, int workers)

@@ -5,8 +5,6 @@
 #include <QByteArray>
 #include <QString>
 
-#include <atomic>
-
 namespace edgelens {
 
 // What one device server counts, in the names docs/HTTP.md lists, per protocol ("legacy",
@@ -44,9 +42,8 @@ public:
 
     void inferenceObserved(const QString &model, double seconds);
 
-    // Jobs handed to the worker pool that no worker has started yet.
-    void jobQueued();
-    void jobStarted();
+    // Jobs handed to the worker pool that no worker has started yet (the engine reports it).
+    void setQueueDepth(int jobs);
 
     void setModels(const QList<ModelInfo> &models, int workers);
     void setReady(bool ready);
@@ -58,7 +55,6 @@ public:
 
 private:
     MetricsRegistry m_registry;
-    std::atomic<int> m_queued{0};
 };
 
 } // namespace edgelens

@@ -152,6 +152,11 @@ int DetectionEngine::queuedCount() const
     return m_queue.queued();
 }
 
+void DetectionEngine::setQueuedObserver(std::function<void(int)> observer)
+{
+    m_queue.setQueuedObserver(std::move(observer));
+}
+
 int DetectionEngine::runningCount() const
 {
     return m_queue.running();

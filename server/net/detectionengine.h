@@ -70,6 +70,8 @@ public:
     void setMaxQueued(int jobs);
     int maxQueued() const;
     int queuedCount() const;
+    // Told every change of queuedCount(), from whichever thread made it (the metrics' queue depth).
+    void setQueuedObserver(std::function<void(int)> observer);
     int runningCount() const;
 
     int modelCount() const;

@@ -48,6 +48,8 @@ DetectionService::DetectionService(DetectionEngine *engine, const ServerConfig *
         models.append({m_engine->model(i).name, m_engine->model(i).family, m_engine->backend(i), i == 0});
     m_metrics.setModels(models, m_engine->workerCount());
     m_metrics.setReady(true);
+    // The service outlives the engine (DetectionServer destroys the engine first).
+    m_engine->setQueuedObserver([this](int jobs) { m_metrics.setQueueDepth(jobs); });
 }
 
 DetectionService::~DetectionService() = default;
@@ -55,7 +57,7 @@ DetectionService::~DetectionService() = default;
 DetectionService::SessionId DetectionService::openSession(const QString &peer)
 {
     const SessionId id = m_nextSession++;
-    m_sessions.insert(id, Session{peer, 0});
+    m_sessions.insert(id, Session{peer, 0, std::nullopt});
     return id;
 }
 
@@ -66,8 +68,9 @@ void DetectionService::closeSession(SessionId session)
         return;
     const int inFlight = it->inFlight;
     const QString peer = it->peer;
-    m_sessions.erase(it);
     const int dropped = m_engine->cancel(session);
+    countCancelled(*it, dropped);
+    m_sessions.erase(it);
     if (dropped > 0 || inFlight > 0) {
         qCInfo(lcService).noquote() << peer << "went away:" << dropped << "queued requests cancelled,"
                                     << inFlight - dropped << "running ones will be discarded";
@@ -191,6 +194,8 @@ std::optional<DetectReply> DetectionService::submit(SessionId session, DetectReq
             m_metrics.requestFinished(protocol, 0, errorCodeName(ErrorCode::Internal));
         return rejection(ErrorCode::Internal, QStringLiteral("the session is closed"));
     }
+    if (counted)
+        it->protocol = protocol;
 
     int modelIndex = 0;
     DetectOptions options;
@@ -272,9 +277,19 @@ std::optional<DetectReply> DetectionService::submit(SessionId session, DetectReq
 void DetectionService::cancelAll()
 {
     ++m_generation;
-    m_engine->cancelQueued();
-    for (Session &s : m_sessions)
-        s.inFlight = 0;
+    for (auto it = m_sessions.begin(); it != m_sessions.end(); ++it) {
+        countCancelled(*it, m_engine->cancel(it.key()));
+        it->inFlight = 0;
+    }
+    m_engine->cancelQueued(); // HTTP requests, which have no session here
+}
+
+void DetectionService::countCancelled(const Session &session, int dropped)
+{
+    if (!session.protocol)
+        return;
+    for (int i = 0; i < dropped; ++i)
+        m_metrics.requestFinished(*session.protocol, 0, QStringLiteral("cancelled"));
 }
 
 } // namespace edgelens

@@ -106,7 +106,12 @@ private:
     {
         QString peer;
         int inFlight = 0;
+        // Of its counted requests (legacy or v2; HTTP counts its own), for those it leaves queued.
+        std::optional<ServerMetrics::Protocol> protocol;
     };
+
+    // Queued requests dropped unanswered still end in the metrics, or in-flight never drops.
+    void countCancelled(const Session &session, int dropped);
 
     std::optional<DetectReply> validate(const DetectRequest &request, int *modelIndex, DetectOptions *options) const;
 

@@ -33,6 +33,7 @@ bool FairTaskQueue::push(quint64 owner, Task task)
             m_turns.push_back(owner);
         queue.push_back(std::move(task));
         ++m_queued;
+        reportQueued();
     }
     m_wake.notify_one();
     return true;
@@ -55,6 +56,7 @@ std::optional<FairTaskQueue::Task> FairTaskQueue::pop()
         m_turns.push_back(owner); // its next task waits for everyone else's turn
     --m_queued;
     ++m_running;
+    reportQueued();
     return task;
 }
 
@@ -79,6 +81,7 @@ int FairTaskQueue::cancel(quint64 owner)
         m_queues.erase(it);
         m_turns.erase(std::remove(m_turns.begin(), m_turns.end(), owner), m_turns.end());
         m_queued -= dropped;
+        reportQueued();
     }
     m_idle.notify_all();
     return dropped;
@@ -93,6 +96,7 @@ int FairTaskQueue::clear()
         m_queues.clear();
         m_turns.clear();
         m_queued = 0;
+        reportQueued();
     }
     m_idle.notify_all();
     return dropped;
@@ -105,6 +109,19 @@ void FairTaskQueue::close()
         m_closed = true;
     }
     m_wake.notify_all();
+}
+
+void FairTaskQueue::setQueuedObserver(std::function<void(int)> observer)
+{
+    std::lock_guard lock(m_mutex);
+    m_queuedObserver = std::move(observer);
+    reportQueued();
+}
+
+void FairTaskQueue::reportQueued()
+{
+    if (m_queuedObserver)
+        m_queuedObserver(m_queued);
 }
 
 int FairTaskQueue::queued() const

@@ -41,6 +41,9 @@ public:
     void close();              // wakes every pop() with nullopt; push() refuses from now on
 
     int queued() const;
+    // Called with the new count whenever the number of waiting tasks changes, under the queue's
+    // lock so that counts arrive in order; it must not call back into the queue.
+    void setQueuedObserver(std::function<void(int)> observer);
     int queued(quint64 owner) const;
     int running() const;
     bool waitForIdle(int msecs); // nothing queued and nothing running; false on timeout
@@ -55,6 +58,9 @@ private:
     int m_running = 0;
     int m_maxQueued;
     bool m_closed = false;
+    std::function<void(int)> m_queuedObserver;
+
+    void reportQueued(); // with m_mutex held
 };
 
 } // namespace edgelens

@@ -3,6 +3,7 @@
 #include "http/httplistener.h"
 #include "net/detectionserver.h"
 #include "net/serverconfig.h"
+#include "protocol/protocol.h"
 #include "processrunner.h"
 #include "promtoolcheck.h"
 #include "testdata.h"
@@ -441,6 +442,43 @@ private slots:
     }
 
     // N legacy, M v2 and K HTTP requests move edgelens_requests_total by exactly N, M and K.
+    void metrics_abandonedRequests_endAsCancelled()
+    {
+        ServerConfig config = testConfig();
+        config.workers = 1;
+        HttpServerThread server;
+        QString error;
+        QVERIFY2(server.start(config, {}, &error), qPrintable(error));
+        Http http(server.httpPort());
+        const QByteArray before = http.get(QStringLiteral("/metrics")).body;
+
+        // One client queues 8 detects on the single worker and vanishes without reading.
+        const int sent = 8;
+        {
+            QTcpSocket socket;
+            socket.connectToHost(QHostAddress::LocalHost, server.tcpPort());
+            QVERIFY(socket.waitForConnected(5000));
+            QByteArray burst = protocol::encodePreamble();
+            for (quint32 id = 1; id <= quint32(sent); ++id)
+                burst += protocol::encodeMessage(protocol::makeDetect(id, {}, m_soccer));
+            socket.write(burst);
+            while (socket.bytesToWrite() > 0 && socket.waitForBytesWritten(5000)) {
+            }
+            // Wait until the server has queued some of them, so that some are cancelled.
+            QTRY_VERIFY_WITH_TIMEOUT(metricValue(http.get(QStringLiteral("/metrics")).body,
+                                                 QStringLiteral("edgelens_queue_depth")) > 0, 20000);
+            socket.abort();
+        }
+
+        // Every request ends: answered ones, the running one discarded, the queued ones cancelled.
+        QByteArray after;
+        QTRY_VERIFY_WITH_TIMEOUT((after = http.get(QStringLiteral("/metrics")).body,
+                                  requestsOf(after, "v2") - requestsOf(before, "v2") == sent), 30000);
+        QCOMPARE(metricValue(after, QStringLiteral("edgelens_requests_in_flight{protocol=\"v2\"}")), 0.0);
+        QCOMPARE(metricValue(after, QStringLiteral("edgelens_queue_depth")), 0.0);
+        QVERIFY(metricValue(after, QStringLiteral("edgelens_request_errors_total{protocol=\"v2\",code=\"cancelled\"}")) > 0);
+    }
+
     void metrics_countExactlyWhatEachProtocolSent()
     {
         ServerConfig config = testConfig(); // no token: legacy clients are served

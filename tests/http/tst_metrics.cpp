@@ -93,7 +93,7 @@ private slots:
             metrics.bytesSent(p, 200);
         }
         metrics.inferenceObserved(QStringLiteral("nanodet-m-320"), 0.034);
-        metrics.jobQueued();
+        metrics.setQueueDepth(3);
         QCOMPARE(metrics.requestCount(ServerMetrics::Protocol::V2), 2.0);
 
         const QByteArray text = metrics.exposition();
@@ -102,6 +102,7 @@ private slots:
                                  "edgelens_sent_bytes_total", "edgelens_requests_in_flight", "edgelens_open_connections",
                                  "edgelens_queue_depth", "edgelens_model_info"})
             QVERIFY2(text.contains(QByteArray(QByteArray("# TYPE ") + name + ' ')), name);
+        QVERIFY(text.contains("\nedgelens_queue_depth 3\n"));
         bool missing = false;
         const QString problems = test::promtoolProblems(text, &missing);
         if (missing) {
