@@ -5,10 +5,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace edgelens {
 
 namespace {
+
+// A double outside float's range converts with undefined behaviour (the fuzzer's
+// {"confidence": 1e300}); NaN instead is refused by every range check downstream.
+float toFloat(double value)
+{
+    return std::abs(value) <= double(std::numeric_limits<float>::max()) ? float(value)
+                                                                         : std::numeric_limits<float>::quiet_NaN();
+}
 
 double round3(double value)
 {
@@ -72,8 +81,8 @@ QJsonObject toJson(const DetectOptions &options)
 DetectOptions detectOptionsFromJson(const QJsonObject &object)
 {
     DetectOptions options;
-    options.confidence = float(object.value(QStringLiteral("confidence")).toDouble(options.confidence));
-    options.nmsIou = float(object.value(QStringLiteral("nms_iou")).toDouble(options.nmsIou));
+    options.confidence = toFloat(object.value(QStringLiteral("confidence")).toDouble(options.confidence));
+    options.nmsIou = toFloat(object.value(QStringLiteral("nms_iou")).toDouble(options.nmsIou));
     options.maxDetections = object.value(QStringLiteral("max_detections")).toInt(options.maxDetections);
     options.returnImage = object.value(QStringLiteral("return_image")).toBool(options.returnImage);
     options.jpegQuality = object.value(QStringLiteral("jpeg_quality")).toInt(options.jpegQuality);

@@ -9,6 +9,8 @@
 #include <QTest>
 #include <QtEndian>
 
+#include <cmath>
+
 using namespace edgelens;
 using namespace edgelens::protocol;
 
@@ -103,6 +105,18 @@ class TestProtocol : public QObject
     Q_OBJECT
 
 private slots:
+    void detectOptions_outOfFloatRange_becomeNaNThatRangeChecksRefuse()
+    {
+        // A client may send 1e300; converting it to float used to be undefined behaviour.
+        const DetectOptions options = detectOptionsFromJson(
+            QJsonObject{{QStringLiteral("confidence"), 1e300}, {QStringLiteral("nms_iou"), -1e300}});
+        QVERIFY(std::isnan(options.confidence));
+        QVERIFY(std::isnan(options.nmsIou));
+        QVERIFY(!(options.confidence >= 0.0f && options.confidence <= 1.0f));
+        const DetectOptions fine = detectOptionsFromJson(QJsonObject{{QStringLiteral("confidence"), 0.25}});
+        QCOMPARE(fine.confidence, 0.25f);
+    }
+
     void preamble_isMagicVersionAndZeroFlags()
     {
         QCOMPARE(encodePreamble(), fromHex("454c4e53 0200 0000"));
