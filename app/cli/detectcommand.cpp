@@ -14,8 +14,12 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QLoggingCategory>
 #include <QTimer>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <utility>
 
 Q_LOGGING_CATEGORY(lcCli, "edgelens.cli", QtInfoMsg)
 
@@ -34,12 +38,43 @@ std::optional<DetectionClient::Protocol> parseProtocol(const QString &text)
     return std::nullopt;
 }
 
+struct SaveOutcome
+{
+    ClientResult result;
+    QString error;
+};
+
+struct Finishing
+{
+    PreparedImage prepared;
+    bool drawLocally = false;
+    int maxSide = 0;
+    QString note;
+    int jpegQuality = 90;
+};
+
+// Worker thread: boxes back to the original's pixels, the markup drawn here on the original
+// (read again rather than kept: only in-flight work holds image bytes), the files written.
+SaveOutcome completeAndWrite(const ResultWriter *writer, const ScannedImage &image, ClientResult result,
+                             const Finishing &how)
+{
+    SaveOutcome out;
+    if (!ImageTransfer::completeResultFromFile(result.result, &result.jpeg, image.absolutePath, how.prepared,
+                                               how.drawLocally, how.maxSide, how.jpegQuality, how.note, &out.error))
+        return out;
+    writer->write(image, result, &out.error);
+    out.result = std::move(result);
+    return out;
+}
+
 } // namespace
 
 DetectCommand::DetectCommand()
 {
     connect(&m_client, &DetectionClient::resultReady, this, &DetectCommand::handleResult);
     connect(&m_client, &DetectionClient::requestFailed, this, &DetectCommand::handleFailure);
+    connect(&m_client, &DetectionClient::serverInfoReceived, this,
+            [this](quint64 id, const QJsonObject &info, double) { handleServerInfo(id, info); });
     connect(&m_client, &DetectionClient::requestRetrying, this, [this](quint64 id, int attempt, const QString &why) {
         if (!m_quiet && m_inFlight.contains(id)) {
             cli::printErr(QStringLiteral("%1: retrying (attempt %2): %3")
@@ -129,12 +164,22 @@ int DetectCommand::run(const QStringList &arguments)
                                                QStringLiteral("Accept only the certificate with this SHA-256 "
                                                               "fingerprint (as edgelens-server logs it); implies --tls."),
                                                QStringLiteral("sha256:HEX"));
+    const QCommandLineOption sendOriginalOption(
+        QStringLiteral("send-original"),
+        QStringLiteral("Send original files: every file as it is. By default a v2 server gets a reduced copy of a "
+                       "photo much larger than its model's input (boxes still come back in the original's pixels)."));
+    const QCommandLineOption resultSizeOption(
+        QStringLiteral("result-max-side"),
+        QStringLiteral("v2: the result JPEG, drawn here on the original, fits within N x N pixels (default 2048); "
+                       "0: original size. Legacy servers send their own marked-up image."),
+        QStringLiteral("N"), QStringLiteral("2048"));
     const QCommandLineOption quietOption(QStringLiteral("quiet"), QStringLiteral("Only errors and the summary."));
     const QCommandLineOption verboseOption(QStringLiteral("verbose"),
                                            QStringLiteral("Also show the embedded server's and the client's log."));
     parser.addOptions({hostOption, portOption, embeddedOption, protocolOption, confOption, nmsOption, modelOption,
                        concurrencyOption, outputOption, jsonOption, tokenOption, timeoutOption, retriesOption,
-                       tlsOption, fingerprintOption, quietOption, verboseOption});
+                       tlsOption, fingerprintOption, sendOriginalOption, resultSizeOption, quietOption,
+                       verboseOption});
     parser.process(arguments); // exits for --help, --version and unknown options
 
     auto usage = [](const QString &message) {
@@ -170,6 +215,10 @@ int DetectCommand::run(const QStringList &arguments)
         if (!ok || m_options.nmsIou < 0 || m_options.nmsIou > 1)
             return usage(QStringLiteral("--nms must be between 0 and 1"));
     }
+    m_resultMaxSide = parser.value(resultSizeOption).toInt(&ok);
+    if (!ok || m_resultMaxSide < 0)
+        return usage(QStringLiteral("--result-max-side must be 0 (original size) or a number of pixels"));
+    m_sendOriginal = parser.isSet(sendOriginalOption);
     m_quiet = parser.isSet(quietOption);
     // The embedded server's per-request log would drown the progress lines.
     ServerConfig::applyLogLevel(parser.isSet(verboseOption) ? QStringLiteral("info") : QStringLiteral("warning"),
@@ -202,6 +251,8 @@ int DetectCommand::run(const QStringList &arguments)
     ImageScanner scanner;
     scanner.setExcludedFolders({outputDir});
     const ScanResult scan = scanner.scan(paths);
+    m_skippedOutputFolders = scan.skippedOutputFolders;
+    m_skippedOutputImages = scan.skippedOutputImages;
     QStringList explicitlyBad;
     for (const QString &path : paths) {
         const QFileInfo info(path);
@@ -220,11 +271,16 @@ int DetectCommand::run(const QStringList &arguments)
     const int skippedInFolders = int(scan.skipped.size()) - int(explicitlyBad.size());
     if (skippedInFolders > 0 && !m_quiet)
         cli::printErr(QStringLiteral("skipping %1 file(s) that are not images").arg(skippedInFolders));
+    if (scan.skippedOutputFolders > 0 && !m_quiet)
+        cli::printErr(QStringLiteral("skipping %1 EdgeLens output folder(s) (%2 image(s) in them)")
+                          .arg(scan.skippedOutputFolders)
+                          .arg(scan.skippedOutputImages));
     m_failedBeforeStart = m_failed;
     m_images = scan.images;
     if (m_images.isEmpty()) {
         cli::printErr(QStringLiteral("edgelens-cli: no images found in %1").arg(paths.join(QStringLiteral(", "))));
         cli::printOut(QStringLiteral("0 images, %1 failed, 0.0 images/s").arg(m_failed));
+        printSkippedOutputs();
         return SomeFailed;
     }
 
@@ -287,40 +343,115 @@ int DetectCommand::run(const QStringList &arguments)
                           .arg(QDir::toNativeSeparators(outputDir), names.join(QStringLiteral(", "))));
     }
     m_clock.start();
-    QTimer::singleShot(0, this, &DetectCommand::submitMore);
+    QTimer::singleShot(0, this, &DetectCommand::start);
     const int code = QCoreApplication::exec();
     if (m_server)
         m_server->stop();
     return code;
 }
 
+void DetectCommand::start()
+{
+    const QList<DeviceSpec> devices = m_client.devices();
+    const bool allLegacy = std::all_of(devices.cbegin(), devices.cend(), [](const DeviceSpec &device) {
+        return device.protocol == DetectionClient::Protocol::Legacy;
+    });
+    if (allLegacy) {
+        m_serverKind = ServerKind::Legacy;
+        submitMore();
+        return;
+    }
+    // The served model's input decides how far a photo can be reduced; a server that cannot
+    // say (legacy) gets files as they are.
+    m_serverKind = ServerKind::Asking;
+    m_infoRequest = m_client.requestServerInfo();
+}
+
+void DetectCommand::handleServerInfo(quint64 id, const QJsonObject &info)
+{
+    if (id != m_infoRequest || m_serverKind != ServerKind::Asking)
+        return;
+    m_serverKind = ServerKind::V2;
+    m_served = ServedModel::fromServerInfo(info, m_options.model);
+    qCInfo(lcCli) << "v2 server, model input" << m_served.input;
+    submitMore();
+}
+
 void DetectCommand::submitMore()
 {
-    while (m_next < m_images.size() && m_inFlight.size() < m_window) {
+    if (m_serverKind == ServerKind::Unknown || m_serverKind == ServerKind::Asking)
+        return;
+    TransferOptions transfer;
+    transfer.sendOriginal = m_sendOriginal || m_serverKind != ServerKind::V2;
+    transfer.modelInput = m_served.input;
+    while (m_next < m_images.size() && m_open.size() < m_window) {
         const int index = m_next++;
-        const ScannedImage &image = m_images.at(index);
-        QFile file(image.absolutePath);
-        if (!file.open(QIODevice::ReadOnly)) {
-            reportFailure(image, QStringLiteral("cannot read: ") + file.errorString());
-            continue;
-        }
-        const QByteArray bytes = file.readAll();
-        if (bytes.isEmpty()) {
-            reportFailure(image, QStringLiteral("the file is empty"));
-            continue;
-        }
-        m_inFlight.insert(m_client.submit(bytes, m_options), index);
+        Open open;
+        open.drawLocally = m_serverKind == ServerKind::V2;
+        m_open.insert(index, open);
+        auto *watcher = new QFutureWatcher<PreparedImage>(this);
+        connect(watcher, &QFutureWatcher<PreparedImage>::finished, this, [this, watcher, index] {
+            watcher->deleteLater();
+            PreparedImage prepared = watcher->result();
+            const QString error = prepared.error;
+            readFinished(index, std::move(prepared), error);
+        });
+        watcher->setFuture(QtConcurrent::run(&ImageTransfer::readAndPrepare, m_images.at(index).absolutePath, transfer));
     }
     finishIfDone();
+}
+
+void DetectCommand::readFinished(int index, PreparedImage prepared, const QString &error)
+{
+    auto it = m_open.find(index);
+    if (it == m_open.end())
+        return;
+    if (!error.isEmpty()) {
+        m_open.erase(it);
+        reportFailure(m_images.at(index), error);
+        submitMore();
+        return;
+    }
+    DetectOptions options = m_options;
+    // Detections as data are enough: the result image is drawn here, on the original.
+    if (it->drawLocally)
+        options.returnImage = false;
+    it->requestId = m_client.submit(prepared.payload, options);
+    prepared.payload.clear(); // the client holds its own copy until the answer
+    it->prepared = std::move(prepared);
+    m_inFlight.insert(it->requestId, index);
 }
 
 void DetectCommand::handleResult(quint64 id, const ClientResult &result)
 {
     if (!m_inFlight.contains(id))
         return;
-    const ScannedImage image = m_images.at(m_inFlight.take(id));
-    QString error;
-    if (!m_writer.write(image, result, &error)) {
+    const int index = m_inFlight.take(id);
+    auto it = m_open.find(index);
+    if (it == m_open.end())
+        return;
+    it->requestId = 0;
+    Finishing how;
+    how.prepared = it->prepared;
+    // A v2 answer without an image is drawn here; a legacy one (image only) is saved as it came.
+    how.drawLocally = it->drawLocally && result.hasDetectionData && result.jpeg.isEmpty();
+    how.maxSide = m_resultMaxSide;
+    how.note = m_served.markupNote;
+    how.jpegQuality = m_options.jpegQuality;
+    auto *watcher = new QFutureWatcher<SaveOutcome>(this);
+    connect(watcher, &QFutureWatcher<SaveOutcome>::finished, this, [this, watcher, index] {
+        watcher->deleteLater();
+        const SaveOutcome out = watcher->result();
+        saveFinished(index, out.result, out.error);
+    });
+    watcher->setFuture(QtConcurrent::run(completeAndWrite, &m_writer, m_images.at(index), result, how));
+}
+
+void DetectCommand::saveFinished(int index, const ClientResult &result, const QString &error)
+{
+    m_open.remove(index);
+    const ScannedImage &image = m_images.at(index);
+    if (!error.isEmpty()) {
         reportFailure(image, error);
     } else {
         ++m_done;
@@ -342,9 +473,20 @@ void DetectCommand::handleResult(quint64 id, const ClientResult &result)
 void DetectCommand::handleFailure(quint64 id, const QString &reason, bool retryable)
 {
     Q_UNUSED(retryable)
+    if (id != 0 && id == m_infoRequest) {
+        if (m_serverKind == ServerKind::Asking) {
+            // Legacy servers do not describe themselves: files go as they are, as ever.
+            qCInfo(lcCli) << "no server-info (" << reason << "): sending files as they are";
+            m_serverKind = ServerKind::Legacy;
+            submitMore();
+        }
+        return;
+    }
     if (!m_inFlight.contains(id))
         return;
-    reportFailure(m_images.at(m_inFlight.take(id)), reason);
+    const int index = m_inFlight.take(id);
+    m_open.remove(index);
+    reportFailure(m_images.at(index), reason);
     submitMore();
 }
 
@@ -354,9 +496,18 @@ void DetectCommand::reportFailure(const ScannedImage &image, const QString &reas
     cli::printErr(QStringLiteral("%1: FAILED: %2").arg(image.absolutePath, reason));
 }
 
+void DetectCommand::printSkippedOutputs() const
+{
+    // Part of the closing summary: results of earlier runs found in the folders given.
+    if (m_skippedOutputFolders > 0)
+        cli::printOut(QStringLiteral("  skipped %1 EdgeLens output folder(s), %2 image(s)")
+                          .arg(m_skippedOutputFolders)
+                          .arg(m_skippedOutputImages));
+}
+
 void DetectCommand::finishIfDone()
 {
-    if (m_next < m_images.size() || !m_inFlight.isEmpty())
+    if (m_next < m_images.size() || !m_open.isEmpty())
         return;
     const double seconds = std::max(1e-6, double(m_clock.nsecsElapsed()) / 1e9);
     const int total = int(m_images.size()) + m_failedBeforeStart;
@@ -365,6 +516,7 @@ void DetectCommand::finishIfDone()
                       .arg(total)
                       .arg(m_failed)
                       .arg(double(m_done) / seconds, 0, 'f', 1));
+    printSkippedOutputs();
     // One line per device when there are several (one device's numbers are the totals).
     const QList<DeviceStatus> statuses = m_client.deviceStatuses();
     for (const DeviceStatus &status : statuses) {

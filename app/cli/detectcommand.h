@@ -2,7 +2,9 @@
 
 #include "client/detectionclient.h"
 #include "client/imagescanner.h"
+#include "client/servedmodel.h"
 #include "client/resultwriter.h"
+#include "imaging/imagetransfer.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -18,6 +20,14 @@ class DetectionServer;
 // `edgelens-cli [detect] PATHS...`: sends every image to a server (a remote one, or one started
 // in-process with --embedded) and writes the marked-up results. The images are read and
 // submitted a few at a time so memory stays flat for any number of inputs.
+//
+// Files are read the way the desktop app reads them (ImageFileReader: refused above the
+// server's 64 MB frame limit) and moved the same way (ImageTransfer): a v2 server is first
+// asked what it serves, large photos go as reduced copies sized for the model, the server
+// sends detections only and the result JPEG is drawn here on the original (fit within 2048 px
+// by default). Legacy servers get the file and their marked-up JPEG is saved as it came.
+// Reading, reducing, drawing and writing run on the global thread pool; the event loop only
+// moves small data.
 class DetectCommand final : public QObject
 {
     Q_OBJECT
@@ -33,20 +43,41 @@ public:
     int run(const QStringList &arguments);
 
 private:
+    enum class ServerKind { Unknown, Asking, V2, Legacy };
+    struct Open
+    {
+        quint64 requestId = 0;  // 0 while reading or saving
+        PreparedImage prepared; // what was sent (payload released once submitted)
+        bool drawLocally = false;
+    };
+
+    void start();
+    void handleServerInfo(quint64 id, const QJsonObject &info);
     void submitMore();
+    void readFinished(int index, PreparedImage prepared, const QString &error);
     void handleResult(quint64 id, const ClientResult &result);
+    void saveFinished(int index, const ClientResult &result, const QString &error);
     void handleFailure(quint64 id, const QString &reason, bool retryable);
     void reportFailure(const ScannedImage &image, const QString &reason);
     void finishIfDone();
+    void printSkippedOutputs() const;
 
     std::unique_ptr<DetectionServer> m_server;
     DetectionClient m_client;
     ResultWriter m_writer;
     DetectOptions m_options;
     QList<ScannedImage> m_images;
+    QHash<int, Open> m_open;        // index in m_images -> being read, in flight or being saved
     QHash<quint64, int> m_inFlight; // request id -> index in m_images
     int m_next = 0;                 // next image to submit
-    int m_window = 8;               // images read and queued at once
+    int m_window = 8;               // images open at once
+    ServerKind m_serverKind = ServerKind::Unknown;
+    quint64 m_infoRequest = 0;
+    ServedModel m_served;
+    bool m_sendOriginal = false;
+    int m_resultMaxSide = 2048;
+    int m_skippedOutputFolders = 0;
+    int m_skippedOutputImages = 0;
     int m_done = 0;
     int m_failed = 0;
     int m_failedBeforeStart = 0; // named paths that were missing or not images

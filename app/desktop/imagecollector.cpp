@@ -60,7 +60,7 @@ void ImageCollector::scan(const QStringList &paths, const QStringList &excludedF
             return;
         if (!force && batch.images.size() < kBatchSize && sinceFlush.elapsed() < kBatchMs)
             return;
-        if (batch.images.isEmpty() && batch.skipped == 0 && batch.missing.isEmpty())
+        if (batch.images.isEmpty() && batch.skipped == 0 && batch.missing.isEmpty() && batch.skippedOutputFolders == 0)
             return;
         stop = !onBatch(batch);
         batch = Batch();
@@ -106,7 +106,12 @@ void ImageCollector::scan(const QStringList &paths, const QStringList &excludedF
             QStringList subdirs;
             for (const QFileInfo &entry : entries) {
                 if (entry.isDir()) {
-                    if (!entry.isSymLink() && !excludedFolderNames.contains(entry.fileName()))
+                    if (entry.isSymLink())
+                        continue;
+                    if (excludedFolderNames.contains(entry.fileName())
+                        || ImageScanner::isOutputFolder(entry.absoluteFilePath()))
+                        ++batch.skippedOutputFolders;
+                    else
                         subdirs.append(entry.absoluteFilePath());
                     continue;
                 }
@@ -129,6 +134,7 @@ void ImageCollector::collect(const QStringList &paths)
     if (m_running == 0) {
         m_found = 0;
         m_skipped = 0;
+        m_skippedOutputFolders = 0;
         m_missing.clear();
         m_cancelFlag = std::make_shared<std::atomic_bool>(false);
     }
@@ -140,6 +146,7 @@ void ImageCollector::collect(const QStringList &paths)
         for (int i = begin; i < end; ++i) {
             const Batch batch = watcher->resultAt(i);
             m_skipped += batch.skipped;
+            m_skippedOutputFolders += batch.skippedOutputFolders;
             m_missing += batch.missing;
             m_found += int(batch.images.size());
             if (!batch.images.isEmpty())

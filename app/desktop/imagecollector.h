@@ -30,6 +30,7 @@ public:
         QList<GalleryModel::NewImage> images;
         int skipped = 0;       // files that are not supported images
         QStringList missing;   // given paths that do not exist
+        int skippedOutputFolders = 0; // EdgeLens output folders met while recursing (not scanned)
     };
 
     explicit ImageCollector(QObject *parent = nullptr);
@@ -38,10 +39,13 @@ public:
     void collect(const QStringList &paths);
     void collectUrls(const QList<QUrl> &urls);
     bool isBusy() const { return m_running > 0; }
+    // Output folders (the marker file, or an excluded name) skipped by the last collect.
+    int skippedOutputFolders() const { return m_skippedOutputFolders; }
     void cancel();
 
     // Folder names skipped while recursing (output folders would otherwise feed results
-    // back in as new images). Not applied to a folder the user names directly.
+    // back in as new images), besides any folder holding EdgeLens's output marker
+    // (ImageScanner::isOutputFolder). Not applied to a folder the user names directly.
     void setExcludedFolderNames(const QStringList &names) { m_excluded = names; }
 
     static bool isSupportedImage(const QString &fileName);
@@ -59,6 +63,7 @@ private:
     QStringList m_excluded{QStringLiteral("inferenced")};
     int m_found = 0;
     int m_skipped = 0;
+    int m_skippedOutputFolders = 0;
     QStringList m_missing;
     std::shared_ptr<std::atomic_bool> m_cancelFlag;
 };

@@ -644,6 +644,8 @@ void MainWindow::handleCollectFinished(int found, int skipped, const QStringList
     parts << tr("%n image(s) found", nullptr, found);
     if (skipped > 0)
         parts << tr("%n other file(s) skipped", nullptr, skipped);
+    if (m_collector->skippedOutputFolders() > 0)
+        parts << tr("%n EdgeLens output folder(s) skipped", nullptr, m_collector->skippedOutputFolders());
     if (!missing.isEmpty())
         parts << tr("%n path(s) not found", nullptr, int(missing.size()));
     m_status->showMessage(parts.join(QStringLiteral(", ")), 8000);

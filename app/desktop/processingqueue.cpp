@@ -3,7 +3,6 @@
 #include "client/clientresult.h"
 #include "client/detectionclient.h"
 #include "gallerymodel.h"
-#include "imaging/imagefilereader.h"
 #include "resultsaver.h"
 
 #include <QDir>
@@ -37,12 +36,7 @@ struct ReadOutcome
 ReadOutcome readAndPrepare(const QString &path, const TransferOptions &transfer)
 {
     ReadOutcome out;
-    ImageFileReader::Result file = ImageFileReader::read(path);
-    if (!file.ok()) {
-        out.error = file.error;
-        return out;
-    }
-    out.prepared = ImageTransfer::prepare(file.bytes, transfer);
+    out.prepared = ImageTransfer::readAndPrepare(path, transfer);
     out.error = out.prepared.error;
     return out;
 }
@@ -58,20 +52,12 @@ SaveOutcome completeAndSave(const ResultSaver::Plan &plan, ClientResult result, 
                             bool drawLocally, int maxSide, const QString &note, int jpegQuality)
 {
     SaveOutcome out;
-    if (prepared.reduced || drawLocally) {
-        const ImageFileReader::Result file = ImageFileReader::read(plan.image.absolutePath);
-        if (!file.ok()) {
-            out.saved.error = file.error;
-            out.result = result;
-            return out;
-        }
-        QString error;
-        if (!ImageTransfer::completeResult(result.result, &result.jpeg, file.bytes, prepared, drawLocally, maxSide,
-                                           jpegQuality, note, &error)) {
-            out.saved.error = error;
-            out.result = result;
-            return out;
-        }
+    QString error;
+    if (!ImageTransfer::completeResultFromFile(result.result, &result.jpeg, plan.image.absolutePath, prepared,
+                                               drawLocally, maxSide, jpegQuality, note, &error)) {
+        out.saved.error = error;
+        out.result = result;
+        return out;
     }
     out.saved = ResultSaver::save(plan, result);
     out.result = std::move(result);

@@ -1,5 +1,7 @@
 #include "resultsfolder.h"
 
+#include "client/imagescanner.h"
+
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
@@ -43,7 +45,7 @@ bool ResultsFolder::looksLikeOutputFolder(const QString &dir)
     const QFileInfo info(dir);
     if (!info.isDir())
         return false;
-    if (info.fileName() == QLatin1String("inferenced"))
+    if (info.fileName() == QLatin1String("inferenced") || ImageScanner::isOutputFolder(dir))
         return true;
     // Asked on the GUI thread when something is dropped: a look at the folder and its direct
     // subfolders, a few JSON files each, is enough; a folder of photos has none of ours.

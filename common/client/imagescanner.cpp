@@ -21,11 +21,6 @@ const QStringList kSuffixes = {
     QStringLiteral("tiff"), QStringLiteral("pbm"), QStringLiteral("pgm"), QStringLiteral("ppm"),
 };
 
-bool isInside(const QString &path, const QString &folder)
-{
-    return path == folder || path.startsWith(folder.endsWith(QLatin1Char('/')) ? folder : folder + QLatin1Char('/'));
-}
-
 } // namespace
 
 void ImageScanner::setExcludedFolders(const QStringList &folders)
@@ -46,6 +41,32 @@ QStringList ImageScanner::supportedSuffixes()
 bool ImageScanner::isSupportedImage(const QString &fileName)
 {
     return kSuffixes.contains(QFileInfo(fileName).suffix().toLower());
+}
+
+bool ImageScanner::isInside(const QString &path, const QString &folder)
+{
+    return path == folder || path.startsWith(folder.endsWith(QLatin1Char('/')) ? folder : folder + QLatin1Char('/'));
+}
+
+QString ImageScanner::outputMarkerName()
+{
+    return QStringLiteral(".edgelens-output");
+}
+
+bool ImageScanner::isOutputFolder(const QString &folder)
+{
+    return QFileInfo(QDir(folder).filePath(outputMarkerName())).isFile();
+}
+
+int ImageScanner::countImages(const QString &folder)
+{
+    int count = 0;
+    QDirIterator it(folder, QDir::Files | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        if (isSupportedImage(it.next()))
+            ++count;
+    }
+    return count;
 }
 
 ScanResult ImageScanner::scan(const QStringList &paths) const
@@ -99,22 +120,37 @@ ScanResult ImageScanner::scan(const QStringList &paths) const
             if (folder != canonicalRoot && isInside(folder, canonicalRoot))
                 activeExclusions.append(folder);
         }
+        // Walked by hand rather than with QDirIterator::Subdirectories so that a skipped
+        // folder is pruned whole instead of being listed and filtered file by file.
         QStringList files;
-        QDirIterator it(root.absolutePath(), QDir::Files | QDir::NoDotAndDotDot | QDir::Readable,
-                        QDirIterator::Subdirectories);
-        while (it.hasNext()) {
-            const QString file = it.next();
-            const QString canonicalDir = QFileInfo(QFileInfo(file).absolutePath()).canonicalFilePath();
-            if (excluded(canonicalDir))
-                continue;
-            files.append(file);
+        QStringList folders{root.absolutePath()};
+        while (!folders.isEmpty()) {
+            const QDir dir(folders.takeLast());
+            const QFileInfoList entries =
+                dir.entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot | QDir::Readable, QDir::NoSort);
+            for (const QFileInfo &entry : entries) {
+                if (!entry.isDir()) {
+                    files.append(entry.absoluteFilePath());
+                    continue;
+                }
+                if (entry.isSymLink())
+                    continue; // a link back up the tree would never end
+                if (excluded(entry.canonicalFilePath()) || isOutputFolder(entry.absoluteFilePath())) {
+                    ++result.skippedOutputFolders;
+                    result.skippedOutputImages += countImages(entry.absoluteFilePath());
+                    qCDebug(lcScanner) << "skipping EdgeLens output folder" << entry.absoluteFilePath();
+                    continue;
+                }
+                folders.append(entry.absoluteFilePath());
+            }
         }
         std::sort(files.begin(), files.end());
         for (const QString &file : std::as_const(files))
             consider(QFileInfo(file), root.relativeFilePath(file));
     }
     qCDebug(lcScanner) << result.images.size() << "images," << result.skipped.size() << "skipped,"
-                       << result.missing.size() << "missing," << result.duplicates << "duplicates";
+                       << result.missing.size() << "missing," << result.duplicates << "duplicates,"
+                       << result.skippedOutputFolders << "output folders skipped";
     return result;
 }
 

@@ -1,5 +1,7 @@
 #include "resultwriter.h"
 
+#include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -7,6 +9,7 @@
 #include <QLoggingCategory>
 #include <QSaveFile>
 
+#include <algorithm>
 #include <cmath>
 
 Q_LOGGING_CATEGORY(lcWriter, "edgelens.client.writer", QtInfoMsg)
@@ -39,6 +42,14 @@ ResultWriter::ResultWriter(const QString &outputDir)
 void ResultWriter::setOutputDir(const QString &outputDir)
 {
     m_outputDir = outputDir.isEmpty() ? QString() : QDir::cleanPath(QFileInfo(outputDir).absoluteFilePath());
+    updateOutputHoldsInputs();
+}
+
+void ResultWriter::updateOutputHoldsInputs()
+{
+    const QString folder = canonicalOrClean(m_outputDir);
+    m_outputHoldsInputs = !m_outputDir.isEmpty()
+        && std::any_of(m_inputs.cbegin(), m_inputs.cend(), [&](const QString &input) { return ImageScanner::isInside(input, folder); });
 }
 
 QString ResultWriter::outputDir() const
@@ -95,6 +106,7 @@ void ResultWriter::planOutputs(const QList<ScannedImage> &images)
         }
         taken.insert(stem.toCaseFolded());
     }
+    updateOutputHoldsInputs();
 }
 
 QString ResultWriter::outputStem(const ScannedImage &image) const
@@ -153,6 +165,7 @@ bool ResultWriter::write(const ScannedImage &image, const ClientResult &result, 
             *error = QStringLiteral("%1: the server returned no image and JSON output is off.").arg(image.absolutePath);
         return false;
     }
+    markOutputFolderFor(image);
     QJsonObject personal = personalSidecar(jsonPath, image.absolutePath);
     if (!personal.isEmpty()) {
         // Someone corrected or reviewed this image: keep that, and the JPEG drawn from it.
@@ -173,6 +186,48 @@ bool ResultWriter::write(const ScannedImage &image, const ClientResult &result, 
             return false;
     }
     return true;
+}
+
+bool ResultWriter::markOutputFolder(const QString &folder, QString *error)
+{
+    const QString path = QDir(folder).filePath(ImageScanner::outputMarkerName());
+    if (QFileInfo::exists(path))
+        return true;
+    // Only a folder that is ours: new, empty, or the default name. An existing folder of the
+    // user's (results sent to ~/Pictures) must not vanish from later scans.
+    const QFileInfo info(folder);
+    if (info.exists() && info.fileName() != QLatin1String("inferenced")
+        && !QDir(folder).isEmpty(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System))
+        return true;
+    QJsonObject marker;
+    marker.insert(QStringLiteral("tool"), QStringLiteral("EdgeLens"));
+    marker.insert(QStringLiteral("version"), QStringLiteral(EDGELENS_VERSION));
+    marker.insert(QStringLiteral("created"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate));
+    marker.insert(QStringLiteral("about"), QStringLiteral("EdgeLens results; folder scans skip this folder"));
+    if (!QDir().mkpath(folder)) {
+        if (error)
+            *error = QStringLiteral("%1: cannot create the folder.").arg(folder);
+        return false;
+    }
+    QSaveFile file(path);
+    const QByteArray bytes = QJsonDocument(marker).toJson(QJsonDocument::Indented);
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
+        if (error)
+            *error = QStringLiteral("%1: cannot write: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+void ResultWriter::markOutputFolderFor(const ScannedImage &image) const
+{
+    if (m_outputHoldsInputs
+        || ImageScanner::isInside(canonicalOrClean(QFileInfo(image.absolutePath).absolutePath()), canonicalOrClean(m_outputDir)))
+        return;
+    QString error;
+    // The result itself is saved; without the marker a later scan only sees it as a photo.
+    if (!markOutputFolder(m_outputDir, &error))
+        qCWarning(lcWriter).noquote() << error;
 }
 
 bool ResultWriter::writeFile(const QString &path, const QByteArray &bytes, const QString &inputPath,

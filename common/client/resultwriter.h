@@ -16,6 +16,11 @@ namespace edgelens {
 //   <output>/<relative folder>/<stem>.json  the sidecar (docs/CLI.md), when JSON is enabled
 // Files are written through QSaveFile, so a crash or a full disk never leaves half a file, and
 // a path that is one of the inputs is refused: inputs are never modified.
+// The output folder gets a marker file (ImageScanner::outputMarkerName(), a short JSON: tool,
+// version, created) with its first result, so that scanning a parent folder later skips the
+// results instead of sending them again as new inputs. Only a folder that is EdgeLens's gets
+// one: new or empty when the first result goes in, or named `inferenced` (the default), and
+// never one that holds the inputs themselves (`--output .`): that would hide the photos.
 class ResultWriter final
 {
 public:
@@ -45,6 +50,10 @@ public:
     // stays; *kept (when given) says so.
     bool write(const ScannedImage &image, const ClientResult &result, QString *error, bool *kept = nullptr) const;
 
+    // Writes the marker into folder (atomically) unless it is there already or the folder
+    // exists, holds something and is not called `inferenced`. False with *error when writing failed.
+    static bool markOutputFolder(const QString &folder, QString *error = nullptr);
+
     // The sidecar at path when it holds a person's work for image; empty otherwise.
     static QJsonObject personalSidecar(const QString &path, const QString &imagePath);
 
@@ -54,12 +63,15 @@ public:
 
 private:
     bool writeFile(const QString &path, const QByteArray &bytes, const QString &inputPath, QString *error) const;
+    void markOutputFolderFor(const ScannedImage &image) const;
+    void updateOutputHoldsInputs();
 
     QString m_outputDir;
     bool m_writeJson = false;
     ThresholdPolicy m_policy{0.0, {}, 0.0};
     QHash<QString, QString> m_stemOverrides; // absolute input path -> output stem
     QSet<QString> m_inputs;                  // canonical input paths
+    bool m_outputHoldsInputs = false;        // a planned input lies in the output folder: no marker
 };
 
 } // namespace edgelens

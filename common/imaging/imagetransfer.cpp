@@ -1,5 +1,6 @@
 #include "imagetransfer.h"
 
+#include "imagefilereader.h"
 #include "markup/annotator.h"
 #include "scaleddecode.h"
 
@@ -83,6 +84,17 @@ PreparedImage ImageTransfer::prepare(const QByteArray &file, const TransferOptio
     return prepared;
 }
 
+PreparedImage ImageTransfer::readAndPrepare(const QString &path, const TransferOptions &options)
+{
+    ImageFileReader::Result file = ImageFileReader::read(path);
+    if (!file.ok()) {
+        PreparedImage failed;
+        failed.error = file.error;
+        return failed;
+    }
+    return prepare(file.bytes, options);
+}
+
 QList<Detection> ImageTransfer::toOriginal(const QList<Detection> &detections, const PreparedImage &prepared)
 {
     if (!prepared.reduced)
@@ -110,6 +122,21 @@ bool ImageTransfer::completeResult(DetectionResult &result, QByteArray *jpeg, co
         return true;
     *jpeg = renderMarkup(file, result.detections, maxSide, jpegQuality, note, error);
     return !jpeg->isEmpty();
+}
+
+bool ImageTransfer::completeResultFromFile(DetectionResult &result, QByteArray *jpeg, const QString &path,
+                                           const PreparedImage &prepared, bool drawLocally, int maxSide,
+                                           int jpegQuality, const QString &note, QString *error)
+{
+    if (!prepared.reduced && !drawLocally)
+        return true;
+    const ImageFileReader::Result file = ImageFileReader::read(path);
+    if (!file.ok()) {
+        if (error)
+            *error = file.error;
+        return false;
+    }
+    return completeResult(result, jpeg, file.bytes, prepared, drawLocally, maxSide, jpegQuality, note, error);
 }
 
 QByteArray ImageTransfer::renderMarkup(const QByteArray &file, const QList<Detection> &detections, int maxSide,

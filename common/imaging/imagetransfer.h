@@ -41,6 +41,9 @@ class ImageTransfer final
 {
 public:
     static PreparedImage prepare(const QByteArray &file, const TransferOptions &options);
+    // prepare() for the file at path, read the one bounded way (ImageFileReader); a file that
+    // cannot be read or is too large comes back with .error set.
+    static PreparedImage readAndPrepare(const QString &path, const TransferOptions &options);
 
     // The size a reduced copy of an `original`-sized image gets for `modelInput`; `original`
     // itself when reducing would not save at least half of each side.
@@ -62,6 +65,11 @@ public:
     static bool completeResult(DetectionResult &result, QByteArray *jpeg, const QByteArray &file,
                                const PreparedImage &prepared, bool drawLocally, int maxSide, int jpegQuality,
                                const QString &note, QString *error);
+    // completeResult() for the file at path, read again only when it is needed (a reduced copy
+    // was sent or the markup is drawn here), so only work in flight holds image bytes.
+    static bool completeResultFromFile(DetectionResult &result, QByteArray *jpeg, const QString &path,
+                                       const PreparedImage &prepared, bool drawLocally, int maxSide, int jpegQuality,
+                                       const QString &note, QString *error);
 };
 
 } // namespace edgelens

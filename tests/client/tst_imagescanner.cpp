@@ -26,6 +26,10 @@ private Q_SLOTS:
     void excludedFolderAtOrAboveTheRoot_hidesNothing();
     void hiddenEntries_areIgnored();
     void symlinkedFile_isDeduplicated();
+    void folderWithOutputMarker_isSkippedAndCounted();
+    void folderNamedInferencedWithoutMarker_isScanned();
+    void markedFolderNamedDirectly_isScanned();
+    void symlinkedFolder_isNotFollowed();
 
 private:
     void touch(const QString &path);
@@ -122,6 +126,8 @@ void TestImageScanner::excludedFolder_isNotScanned()
     for (const ScannedImage &image : result.images)
         QVERIFY2(!image.relativePath.startsWith(QStringLiteral("inferenced")), qPrintable(image.relativePath));
     QCOMPARE(result.images.size(), 4);
+    QCOMPARE(result.skippedOutputFolders, 1);
+    QCOMPARE(result.skippedOutputImages, 1);
 }
 
 void TestImageScanner::excludedFolderAtOrAboveTheRoot_hidesNothing()
@@ -150,6 +156,57 @@ void TestImageScanner::symlinkedFile_isDeduplicated()
     QCOMPARE(result.images.size(), 1);
     QCOMPARE(result.duplicates, 1);
     QFile::remove(link);
+}
+
+void TestImageScanner::folderWithOutputMarker_isSkippedAndCounted()
+{
+    touch(QStringLiteral("marked/photo.jpg"));
+    touch(QStringLiteral("marked/trip/beach.jpg"));
+    touch(QStringLiteral("marked/trip/results/beach.jpg"));
+    touch(QStringLiteral("marked/trip/results/beach.json"));
+    touch(QStringLiteral("marked/trip/results/deeper/x.png"));
+    touch(QStringLiteral("marked/trip/results/") + ImageScanner::outputMarkerName());
+    QVERIFY(ImageScanner::isOutputFolder(m_dir.filePath(QStringLiteral("marked/trip/results"))));
+    QVERIFY(!ImageScanner::isOutputFolder(m_dir.filePath(QStringLiteral("marked/trip"))));
+
+    const ScanResult result = ImageScanner().scan({m_dir.filePath(QStringLiteral("marked"))});
+    QStringList relative;
+    for (const ScannedImage &image : result.images)
+        relative.append(image.relativePath);
+    QCOMPARE(relative, QStringList({QStringLiteral("photo.jpg"), QStringLiteral("trip/beach.jpg")}));
+    QCOMPARE(result.skippedOutputFolders, 1);
+    QCOMPARE(result.skippedOutputImages, 2); // beach.jpg and deeper/x.png; the sidecar is no image
+    QVERIFY(result.skipped.isEmpty());       // nothing of the output folder is listed at all
+}
+
+void TestImageScanner::folderNamedInferencedWithoutMarker_isScanned()
+{
+    // A folder a person happened to call "inferenced" holds photos, not our output.
+    touch(QStringLiteral("named/inferenced/mine.jpg"));
+    const ScanResult result = ImageScanner().scan({m_dir.filePath(QStringLiteral("named"))});
+    QCOMPARE(result.images.size(), 1);
+    QCOMPARE(result.images.first().relativePath, QStringLiteral("inferenced/mine.jpg"));
+    QCOMPARE(result.skippedOutputFolders, 0);
+    QCOMPARE(result.skippedOutputImages, 0);
+}
+
+void TestImageScanner::markedFolderNamedDirectly_isScanned()
+{
+    touch(QStringLiteral("direct/r.jpg"));
+    touch(QStringLiteral("direct/") + ImageScanner::outputMarkerName());
+    const ScanResult result = ImageScanner().scan({m_dir.filePath(QStringLiteral("direct"))});
+    QCOMPARE(result.images.size(), 1);
+    QCOMPARE(result.skippedOutputFolders, 0);
+}
+
+void TestImageScanner::symlinkedFolder_isNotFollowed()
+{
+    touch(QStringLiteral("linked/real/a.jpg"));
+    QVERIFY(QFile::link(m_dir.filePath(QStringLiteral("linked/real")), m_dir.filePath(QStringLiteral("linked/alias"))));
+    QVERIFY(QFile::link(m_dir.filePath(QStringLiteral("linked")), m_dir.filePath(QStringLiteral("linked/real/up"))));
+    const ScanResult result = ImageScanner().scan({m_dir.filePath(QStringLiteral("linked"))});
+    QCOMPARE(result.images.size(), 1);
+    QCOMPARE(result.images.first().relativePath, QStringLiteral("real/a.jpg"));
 }
 
 QTEST_GUILESS_MAIN(TestImageScanner)

@@ -3,6 +3,7 @@
 #include "testdata.h"
 #include "testimages.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QImage>
@@ -11,6 +12,8 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <algorithm>
 
 using namespace edgelens;
 
@@ -62,6 +65,9 @@ private Q_SLOTS:
     void sameStemInOneFolder_getsDistinctNames();
     void unwritableOutput_failsWithThePath_andLeavesNothing();
     void rewrite_replacesAtomically_noTempFilesLeft();
+    void outputFolder_getsAMarker_thatScanningRecognises();
+    void outputFolderHoldingTheInputs_getsNoMarker();
+    void existingFolderOfTheUsers_getsNoMarker();
 
 private:
     void makeInputs();
@@ -94,7 +100,7 @@ void TestResultWriter::write_keepsFolderStructure_andJpegIsReadable()
     writer.planOutputs(m_images);
     QString error;
     QVERIFY2(writer.write(m_images.at(2), v2Result(), &error), qPrintable(error));
-    QCOMPARE(filesUnder(out), QStringList{QStringLiteral("sub/b.jpg")});
+    QCOMPARE(filesUnder(out), QStringList({ImageScanner::outputMarkerName(), QStringLiteral("sub/b.jpg")}));
     QImage written(out + QStringLiteral("/sub/b.jpg"));
     QCOMPARE(written.size(), QSize(64, 48));
     QCOMPARE(writer.imageOutputPath(m_images.at(2)), out + QStringLiteral("/sub/b.jpg"));
@@ -107,7 +113,7 @@ void TestResultWriter::json_followsTheDocumentedSchema()
     writer.setWriteJson(true);
     QString error;
     QVERIFY2(writer.write(m_images.at(0), v2Result(), &error), qPrintable(error));
-    QCOMPARE(filesUnder(out), QStringList({QStringLiteral("a.jpg"), QStringLiteral("a.json")}));
+    QCOMPARE(filesUnder(out), QStringList({ImageScanner::outputMarkerName(), QStringLiteral("a.jpg"), QStringLiteral("a.json")}));
     const QJsonObject json = QJsonDocument::fromJson(test::readFile(out + QStringLiteral("/a.json"))).object();
     QCOMPARE(json.value(QStringLiteral("image")).toString(), m_images.at(0).absolutePath);
     QCOMPARE(json.value(QStringLiteral("relative_path")).toString(), QStringLiteral("a.jpg"));
@@ -225,9 +231,82 @@ void TestResultWriter::rewrite_replacesAtomically_noTempFilesLeft()
     ClientResult second = v2Result();
     second.result.detections.clear();
     QVERIFY(writer.write(m_images.at(0), second, &error));
-    QCOMPARE(filesUnder(out), QStringList({QStringLiteral("a.jpg"), QStringLiteral("a.json")}));
+    QCOMPARE(filesUnder(out), QStringList({ImageScanner::outputMarkerName(), QStringLiteral("a.jpg"), QStringLiteral("a.json")}));
     const QJsonObject json = QJsonDocument::fromJson(test::readFile(out + QStringLiteral("/a.json"))).object();
     QCOMPARE(json.value(QStringLiteral("detections")).toArray().size(), 0);
+}
+
+void TestResultWriter::outputFolder_getsAMarker_thatScanningRecognises()
+{
+    const QString out = m_dir.filePath(QStringLiteral("in/out7"));
+    ResultWriter writer(out);
+    writer.planOutputs({m_images.at(0), m_images.at(2)});
+    QVERIFY(!ImageScanner::isOutputFolder(out));
+    QString error;
+    QVERIFY2(writer.write(m_images.at(2), v2Result(), &error), qPrintable(error));
+    QVERIFY(ImageScanner::isOutputFolder(out));
+    const QString markerPath = QDir(out).filePath(ImageScanner::outputMarkerName());
+    const QJsonObject marker = QJsonDocument::fromJson(test::readFile(markerPath)).object();
+    QCOMPARE(marker.value(QStringLiteral("tool")).toString(), QStringLiteral("EdgeLens"));
+    QVERIFY(!marker.value(QStringLiteral("version")).toString().isEmpty());
+    QVERIFY(QDateTime::fromString(marker.value(QStringLiteral("created")).toString(), Qt::ISODate).isValid());
+    const QByteArray before = test::readFile(markerPath);
+    QVERIFY(writer.write(m_images.at(0), v2Result(), &error));
+    QCOMPARE(test::readFile(markerPath), before); // written once, not on every result
+
+    // Scanning the input folder again leaves the results out.
+    const ScanResult scan = ImageScanner().scan({m_dir.filePath(QStringLiteral("in"))});
+    QCOMPARE(scan.images.size(), m_images.size());
+    QCOMPARE(scan.skippedOutputFolders, 1);
+    QCOMPARE(scan.skippedOutputImages, 2);
+    QVERIFY(QDir(out).removeRecursively());
+}
+
+void TestResultWriter::outputFolderHoldingTheInputs_getsNoMarker()
+{
+    // `--output inferenced` where the photos themselves are: a marker would hide them from
+    // the next scan, although the folder has the default name.
+    const QString out = m_dir.filePath(QStringLiteral("holder/inferenced"));
+    const QString photo = out + QStringLiteral("/trip/p.png");
+    QVERIFY(QDir().mkpath(QFileInfo(photo).absolutePath()));
+    QVERIFY(test::solidImage(32, 24, Qt::green).save(photo));
+    const ScannedImage input{photo, QStringLiteral("trip/p.png")};
+    ResultWriter writer(out);
+    writer.planOutputs({input, m_images.at(0)});
+    QString error;
+    QVERIFY2(writer.write(m_images.at(0), v2Result(), &error), qPrintable(error)); // an image from elsewhere
+    QVERIFY(!ImageScanner::isOutputFolder(out));
+
+    // Unplanned (the app writes one result at a time): the image's own folder is enough.
+    ResultWriter single(out);
+    QVERIFY2(single.write(input, v2Result(), &error), qPrintable(error));
+    QVERIFY(!ImageScanner::isOutputFolder(out));
+    QCOMPARE(ImageScanner().scan({m_dir.filePath(QStringLiteral("holder"))}).images.size(), 3); // p.png and two results
+    QVERIFY(QDir(m_dir.filePath(QStringLiteral("holder"))).removeRecursively());
+}
+
+void TestResultWriter::existingFolderOfTheUsers_getsNoMarker()
+{
+    // Results sent into a folder that already held something else: it stays a normal folder.
+    const QString pictures = m_dir.filePath(QStringLiteral("pictures"));
+    QVERIFY(test::writeFile(pictures + QStringLiteral("/holiday/old.jpg"), "x"));
+    ResultWriter writer(pictures);
+    QString error;
+    QVERIFY2(writer.write(m_images.at(0), v2Result(), &error), qPrintable(error));
+    QVERIFY(!ImageScanner::isOutputFolder(pictures));
+    const ScanResult scan = ImageScanner().scan({m_dir.path()});
+    QVERIFY(std::any_of(scan.images.cbegin(), scan.images.cend(), [&](const ScannedImage &image) {
+        return image.absolutePath == pictures + QStringLiteral("/holiday/old.jpg");
+    }));
+
+    // The default name is ours even when an earlier version left results in it.
+    const QString inferenced = m_dir.filePath(QStringLiteral("other/inferenced"));
+    QVERIFY(test::writeFile(inferenced + QStringLiteral("/earlier.jpg"), "x"));
+    ResultWriter defaultName(inferenced);
+    QVERIFY2(defaultName.write(m_images.at(0), v2Result(), &error), qPrintable(error));
+    QVERIFY(ImageScanner::isOutputFolder(inferenced));
+    QVERIFY(QDir(pictures).removeRecursively());
+    QVERIFY(QDir(m_dir.filePath(QStringLiteral("other"))).removeRecursively());
 }
 
 QTEST_GUILESS_MAIN(TestResultWriter)

@@ -510,6 +510,37 @@ private slots:
                  QStringLiteral("keep-me"));
     }
 
+    void largePhotos_sendOriginalAndResultSize_persistAcrossRestart()
+    {
+        {
+            SettingsDialog dialog(AppSettings::load());
+            auto *send = child<QCheckBox>(&dialog, "sendOriginalFiles");
+            auto *size = child<QComboBox>(&dialog, "resultMaxSide");
+            // The defaults: reduced copies, results fit within 2048 px.
+            QVERIFY(!send->isChecked());
+            QCOMPARE(size->currentData().toInt(), 2048);
+            QCOMPARE(size->currentText(), QStringLiteral("Fit within 2048 px"));
+            send->setChecked(true);
+            size->setCurrentIndex(size->findText(QStringLiteral("Original size")));
+            QTest::mouseClick(okButton(dialog), Qt::LeftButton);
+            QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        }
+        const AppSettings restored = AppSettings::load();
+        QCOMPARE(restored.sendOriginalFiles, true);
+        QCOMPARE(restored.resultMaxSide, 0);
+        SettingsDialog reopened(restored);
+        QVERIFY(child<QCheckBox>(&reopened, "sendOriginalFiles")->isChecked());
+        QCOMPARE(child<QComboBox>(&reopened, "resultMaxSide")->currentText(), QStringLiteral("Original size"));
+        QVERIFY(reopened.settings() == restored);
+
+        // A size written into the settings file by hand is shown and kept, not replaced.
+        AppSettings custom = restored;
+        custom.resultMaxSide = 4096;
+        SettingsDialog handEdited(custom);
+        QCOMPARE(child<QComboBox>(&handEdited, "resultMaxSide")->currentText(), QStringLiteral("Fit within 4096 px"));
+        QCOMPARE(handEdited.settings().resultMaxSide, 4096);
+    }
+
     void cancel_storesNothing()
     {
         SettingsDialog dialog(AppSettings::load());

@@ -5,6 +5,12 @@
 //     records the gaps between its ticks),
 //   - peak memory (VmHWM from /proc/self/status).
 // Run it under a real or virtual display (xvfb-run) or with QT_QPA_PLATFORM=offscreen.
+//
+// With --photos DIR it shows existing photos instead (e.g. 500 phone-sized ones from
+// `edgelens-bench --make-photos DIR --count 500`), as freshly dropped, unprocessed images,
+// and also reports the time until the first screen of thumbnails is complete and what one
+// thumbnail costs to decode (QImageReader::setScaledSize, which libjpeg does by DCT scaling)
+// against a full decode of the same file.
 
 #include "gallerydelegate.h"
 #include "galleryfilterproxy.h"
@@ -19,6 +25,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
+#include <QImageReader>
 #include <QPainter>
 #include <QRandomGenerator>
 #include <QScrollBar>
@@ -45,6 +52,13 @@ qint64 vmHwmKb()
             return line.mid(6).trimmed().split(' ').value(0).toLongLong();
     }
     return -1;
+}
+
+// The machine is shared: figures mean little without how busy it was.
+QByteArray loadAverage()
+{
+    QFile file(QStringLiteral("/proc/loadavg"));
+    return file.open(QIODevice::ReadOnly) ? file.readAll().split(' ').mid(0, 3).join(' ') : QByteArray("?");
 }
 
 QImage makeImage(int index, int w, int h)
@@ -89,10 +103,22 @@ int main(int argc, char *argv[])
     const QCommandLineOption sizeOpt(QStringLiteral("size"), QStringLiteral("Generated image size WxH (default 640x480)."), QStringLiteral("WxH"), QStringLiteral("640x480"));
     const QCommandLineOption dirOpt(QStringLiteral("dir"), QStringLiteral("Reuse/keep images in this folder instead of a temporary one."), QStringLiteral("dir"));
     const QCommandLineOption scrollOpt(QStringLiteral("scroll-seconds"), QStringLiteral("How long to scroll top to bottom (default 20)."), QStringLiteral("s"), QStringLiteral("20"));
-    parser.addOptions({countOpt, sizeOpt, dirOpt, scrollOpt});
+    const QCommandLineOption photosOpt(QStringLiteral("photos"),
+                                       QStringLiteral("Show the JPEGs in this folder (unprocessed) instead of generated "
+                                                      "images; --count and --size are ignored."),
+                                       QStringLiteral("dir"));
+    parser.addOptions({countOpt, sizeOpt, dirOpt, scrollOpt, photosOpt});
     parser.process(app);
 
-    const int count = qMax(1, parser.value(countOpt).toInt());
+    const bool photos = parser.isSet(photosOpt);
+    const QStringList photoFiles = photos
+        ? QDir(parser.value(photosOpt)).entryList({QStringLiteral("*.jpg"), QStringLiteral("*.jpeg")}, QDir::Files, QDir::Name)
+        : QStringList();
+    if (photos && photoFiles.isEmpty()) {
+        std::fprintf(stderr, "no JPEGs in %s\n", qPrintable(parser.value(photosOpt)));
+        return 1;
+    }
+    const int count = photos ? int(photoFiles.size()) : qMax(1, parser.value(countOpt).toInt());
     const QStringList wh = parser.value(sizeOpt).split(QLatin1Char('x'));
     const int w = qMax(16, wh.value(0).toInt());
     const int h = qMax(16, wh.value(1).toInt());
@@ -104,28 +130,34 @@ int main(int argc, char *argv[])
     const QString imagesDir = QDir(root).filePath(QStringLiteral("images"));
     const QString resultsDir = QDir(imagesDir).filePath(QStringLiteral("inferenced"));
 
-    // 1. Generate: originals plus stand-ins for marked-up results, so both thumbnails load.
     QElapsedTimer timer;
+    const QString photosDir = photos ? QDir(parser.value(photosOpt)).absolutePath() : QString();
+    const QSize thumb(160, 120);
+
+    // 1. Generate: originals plus stand-ins for marked-up results, so both thumbnails load.
     timer.start();
     QList<int> indexes(count);
     std::iota(indexes.begin(), indexes.end(), 0);
-    QtConcurrent::blockingMap(indexes, [&](int i) {
-        const QString name = QStringLiteral("img_%1.jpg").arg(i, 5, 10, QLatin1Char('0'));
-        const QString original = QDir(imagesDir).filePath(name);
-        const QString result = QDir(resultsDir).filePath(name);
-        if (QFile::exists(original) && QFile::exists(result))
-            return;
-        QImage image = makeImage(i, w, h);
-        image.save(original, "JPEG", 85);
-        QPainter p(&image);
-        p.setPen(QPen(Qt::red, 3));
-        p.drawRect(w / 4, h / 4, w / 2, h / 2);
-        p.end();
-        image.save(result, "JPEG", 85);
-    });
-    std::printf("generated %d + %d JPEGs (%dx%d) in %.1f s\n", count, count, w, h, timer.elapsed() / 1000.0);
+    if (!photos) {
+        QtConcurrent::blockingMap(indexes, [&](int i) {
+            const QString name = QStringLiteral("img_%1.jpg").arg(i, 5, 10, QLatin1Char('0'));
+            const QString original = QDir(imagesDir).filePath(name);
+            const QString result = QDir(resultsDir).filePath(name);
+            if (QFile::exists(original) && QFile::exists(result))
+                return;
+            QImage image = makeImage(i, w, h);
+            image.save(original, "JPEG", 85);
+            QPainter p(&image);
+            p.setPen(QPen(Qt::red, 3));
+            p.drawRect(w / 4, h / 4, w / 2, h / 2);
+            p.end();
+            image.save(result, "JPEG", 85);
+        });
+        std::printf("generated %d + %d JPEGs (%dx%d) in %.1f s\n", count, count, w, h, timer.elapsed() / 1000.0);
+    }
     std::fflush(stdout);
     const qint64 hwmBefore = vmHwmKb();
+    std::printf("load average at the start: %s\n", loadAverage().constData());
 
     // 2. The gallery as the app builds it.
     GalleryModel model;
@@ -136,7 +168,6 @@ int main(int argc, char *argv[])
     GalleryView view;
     view.setModel(&proxy);
     view.setItemDelegate(&delegate);
-    const QSize thumb(160, 120);
     delegate.setThumbnailSize(thumb);
     cache.setThumbnailSize(thumb * view.devicePixelRatio());
     cache.setMaxCostBytes(ThumbnailCache::defaultBudgetFor(thumb * view.devicePixelRatio()));
@@ -162,6 +193,24 @@ int main(int argc, char *argv[])
     });
     ticker.start();
 
+    // Every visible cell shows its thumbnails (both, once an item has a result).
+    const auto visibleComplete = [&] {
+        QSet<int> rows;
+        const QRect area = view.viewport()->rect();
+        for (int y = 5; y < area.height(); y += 40)
+            for (int x = 5; x < area.width(); x += 40) {
+                const QModelIndex idx = view.indexAt(QPoint(x, y));
+                if (idx.isValid())
+                    rows.insert(proxy.mapToSource(idx).row());
+            }
+        for (int row : std::as_const(rows)) {
+            const GalleryItem &it = model.item(row);
+            if (!cache.contains(it.path) || (!it.resultPath.isEmpty() && !cache.contains(it.resultPath)))
+                return false;
+        }
+        return !rows.isEmpty();
+    };
+
     ImageCollector collector;
     QObject::connect(&collector, &ImageCollector::imagesFound, [&](const QList<GalleryModel::NewImage> &images) {
         model.addImages(images);
@@ -169,15 +218,19 @@ int main(int argc, char *argv[])
     timer.restart();
     lastTick = clock.elapsed();
     measuring = true;
-    collector.collect({imagesDir});
+    collector.collect({photos ? photosDir : imagesDir});
     if (!waitFor([&] { return !collector.isBusy() && model.rowCount() == count; }, 120000)) {
         std::fprintf(stderr, "gallery did not fill: %d of %d\n", model.rowCount(), count);
         return 1;
     }
     const qint64 populateMs = timer.elapsed();
     const qint64 populateStall = worstGap;
+    // What a user waits for after dropping the folder: the first screen of thumbnails.
+    const bool firstScreen = waitFor(visibleComplete, 120000);
+    const qint64 firstScreenMs = firstScreen ? timer.elapsed() : -1;
+    const qint64 firstScreenStall = worstGap;
     // Every item as finished, pointing at its "result", as after a completed batch.
-    for (int row = 0; row < model.rowCount(); ++row) {
+    for (int row = 0; row < model.rowCount() && !photos; ++row) {
         DetectionResult r;
         r.imageWidth = w;
         r.imageHeight = h;
@@ -217,22 +270,6 @@ int main(int argc, char *argv[])
 
     // 4. Jump to random places (a user dragging the scroll bar thumb and letting go): how long
     //    until every visible cell shows both thumbnails.
-    const auto visibleComplete = [&] {
-        QSet<int> rows;
-        const QRect area = view.viewport()->rect();
-        for (int y = 5; y < area.height(); y += 40)
-            for (int x = 5; x < area.width(); x += 40) {
-                const QModelIndex idx = view.indexAt(QPoint(x, y));
-                if (idx.isValid())
-                    rows.insert(proxy.mapToSource(idx).row());
-            }
-        for (int row : std::as_const(rows)) {
-            const GalleryItem &it = model.item(row);
-            if (!cache.contains(it.path) || !cache.contains(it.resultPath))
-                return false;
-        }
-        return !rows.isEmpty();
-    };
     QRandomGenerator jumps(42);
     QList<qint64> fill;
     worstGap = 0;
@@ -252,8 +289,11 @@ int main(int argc, char *argv[])
     measuring = false;
     std::sort(fill.begin(), fill.end());
 
+    std::printf("load average at the end: %s\n", loadAverage().constData());
     std::printf("gallery populated with %d images in %.0f ms (longest event-loop stall meanwhile %lld ms)\n", count,
                 double(populateMs), populateStall);
+    std::printf("first screen of thumbnails complete %lld ms after the folder was added (longest stall until then %lld ms)\n",
+                firstScreenMs, firstScreenStall);
     std::printf("scrolled %d px top to bottom in %.1f s (%d frames): longest event-loop stall %lld ms\n", bar->maximum(),
                 scrollMs / 1000.0, frames, scrollStall);
     if (!fill.isEmpty())
@@ -262,5 +302,25 @@ int main(int argc, char *argv[])
     std::printf("thumbnail cache: %d thumbnails, %.1f MB of %.1f MB budget\n", cache.cachedCount(),
                 cache.totalCostBytes() / 1048576.0, cache.maxCostBytes() / 1048576.0);
     std::printf("peak RSS (VmHWM): %.1f MB (%.1f MB before the gallery existed)\n", vmHwmKb() / 1024.0, hwmBefore / 1024.0);
+    if (photos) {
+        // What one thumbnail costs: the scaled decode the cache does, against a full decode
+        // (measured last: a full 12 MP decode would otherwise set the peak memory).
+        QElapsedTimer decode;
+        const int samples = int(std::min<qsizetype>(5, photoFiles.size()));
+        double scaledMs = 0;
+        double fullMs = 0;
+        QSize fullSize;
+        for (int i = 0; i < samples; ++i) {
+            const QString path = QDir(photosDir).filePath(photoFiles.at(i));
+            decode.start();
+            ThumbnailCache::load(path, thumb);
+            scaledMs += decode.nsecsElapsed() / 1e6;
+            decode.start();
+            fullSize = QImageReader(path).read().size();
+            fullMs += decode.nsecsElapsed() / 1e6;
+        }
+        std::printf("%d photos (%dx%d); one thumbnail decodes in %.1f ms, a full decode takes %.1f ms (mean of %d)\n",
+                    count, fullSize.width(), fullSize.height(), scaledMs / samples, fullMs / samples, samples);
+    }
     return 0;
 }

@@ -224,12 +224,26 @@ void SettingsDialog::buildUi()
     m_jsonSidecars->setObjectName(QStringLiteral("jsonSidecars"));
     outputForm->addRow(tr("JSON &sidecars:"), m_jsonSidecars);
 
+    // How photos travel (docs/TRANSFER.md): both apply to v2 servers only.
+    auto *photos = new QGroupBox(tr("Large photos"), this);
+    photos->setObjectName(QStringLiteral("largePhotos"));
+    auto *photosForm = new QFormLayout(photos);
+    m_sendOriginal = new QCheckBox(tr("Send original files (no reduced copy sized for the model)"), photos);
+    m_sendOriginal->setObjectName(QStringLiteral("sendOriginalFiles"));
+    photosForm->addRow(tr("&Sending:"), m_sendOriginal);
+    m_resultSize = new QComboBox(photos);
+    m_resultSize->setObjectName(QStringLiteral("resultMaxSide"));
+    m_resultSize->addItem(tr("Fit within 2048 px"), 2048);
+    m_resultSize->addItem(tr("Original size"), 0);
+    photosForm->addRow(tr("&Result image size:"), m_resultSize);
+
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(connection);
     layout->addWidget(detection);
     layout->addWidget(output);
+    layout->addWidget(photos);
     layout->addWidget(m_buttons);
 
     connect(m_buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
@@ -262,6 +276,11 @@ void SettingsDialog::loadFrom(const AppSettings &s)
     m_outputDir->setText(QDir::toNativeSeparators(s.outputDir));
     m_jpegQuality->setValue(s.jpegQuality);
     m_jsonSidecars->setChecked(s.jsonSidecars);
+    m_sendOriginal->setChecked(s.sendOriginalFiles);
+    // A size set in the settings file by hand stays what it was.
+    if (m_resultSize->findData(s.resultMaxSide) < 0)
+        m_resultSize->addItem(tr("Fit within %1 px").arg(s.resultMaxSide), s.resultMaxSide);
+    m_resultSize->setCurrentIndex(m_resultSize->findData(s.resultMaxSide));
     validate();
 }
 
@@ -377,6 +396,8 @@ AppSettings SettingsDialog::settings() const
         s.outputDir = QDir::fromNativeSeparators(m_outputDir->text().trimmed());
     s.jpegQuality = m_jpegQuality->value();
     s.jsonSidecars = m_jsonSidecars->isChecked();
+    s.sendOriginalFiles = m_sendOriginal->isChecked();
+    s.resultMaxSide = m_resultSize->currentData().toInt();
     return s;
 }
 

@@ -101,6 +101,8 @@ private:
     QLabel *m_outputDirError = nullptr;
     QSpinBox *m_jpegQuality = nullptr;
     QCheckBox *m_jsonSidecars = nullptr;
+    QCheckBox *m_sendOriginal = nullptr;
+    QComboBox *m_resultSize = nullptr;
     QDialogButtonBox *m_buttons = nullptr;
 };
 
