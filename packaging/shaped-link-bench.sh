@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shaped-link benchmark (docs/TRANSFER.md): 12 MP photos over a 50 Mbit/s link, three designs:
 #   legacy       the tutorial's way: one connection per image, whole file up, marked-up JPEG back
-#   v2-files     v2 sending whole files and getting the marked-up JPEG back (edgelens-cli)
+#   v2-files     v2 sending whole files (edgelens-cli --send-original; detections back, markup drawn locally)
 #   v2-transfer  the desktop app: reduced copies for the model, detections back, markup drawn locally
 # As root each design runs in a network namespace whose loopback has MTU 1500, once unshaped and
 # once behind `tc qdisc add dev lo root tbf rate 50mbit burst 64kb latency 200ms`; without root it
@@ -62,7 +62,7 @@ run_design() { # design link
     case $design in
     legacy) in_ns "$bin/edgelens-cli" --host 127.0.0.1 --port "$port" --protocol legacy --concurrency 1 \
                 --output "$out" "$work/photos" >"$log" 2>&1 || rc=$? ;;
-    v2-files) in_ns "$bin/edgelens-cli" --host 127.0.0.1 --port "$port" --protocol v2 --concurrency 4 --json \
+    v2-files) in_ns "$bin/edgelens-cli" --host 127.0.0.1 --port "$port" --protocol v2 --send-original --concurrency 4 --json \
                 --output "$out" "$work/photos" >"$log" 2>&1 || rc=$? ;;
     v2-transfer) in_ns env QT_QPA_PLATFORM=offscreen HOME="$work/home-$link" XDG_CONFIG_HOME="$work/home-$link/.config" \
                 "$bin/edgelens" --host 127.0.0.1 --port "$port" --quit-when-done --no-session --output "$out" \
