@@ -116,6 +116,33 @@ private slots:
         QCOMPARE(paths, (QStringList{QStringLiteral("a.jpg"), QStringLiteral("b.png")}));
     }
 
+    void collectFolder_skipsMarkedOutputFolders_andCountsThem()
+    {
+        QTemporaryDir dir;
+        writeImage(dir.path(), QStringLiteral("a.jpg"));
+        writeImage(dir.path(), QStringLiteral("results/a.jpg")); // an output folder with another name
+        QFile marker(dir.filePath(QStringLiteral("results/.edgelens-output")));
+        QVERIFY(marker.open(QIODevice::WriteOnly));
+        marker.close();
+        writeImage(dir.path(), QStringLiteral("inferenced/a.jpg"));
+
+        ImageCollector collector;
+        QSignalSpy finished(&collector, &ImageCollector::finished);
+        int found = 0;
+        connect(&collector, &ImageCollector::imagesFound, this,
+                [&](const QList<GalleryModel::NewImage> &images) { found += int(images.size()); });
+        collector.collect({dir.path()});
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(found, 1);
+        QCOMPARE(collector.skippedOutputFolders(), 2);
+
+        // Named directly, a marked folder is what the user asked for.
+        collector.collect({dir.filePath(QStringLiteral("results"))});
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(found, 2);
+        QCOMPARE(collector.skippedOutputFolders(), 0);
+    }
+
     void sortByName_isNaturalAndCaseInsensitive()
     {
         QTemporaryDir dir;
