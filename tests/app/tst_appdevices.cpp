@@ -277,6 +277,91 @@ private slots:
         QCOMPARE(shown, (QSet<QString>{name(a.port()), name(b.port())}));
     }
 
+    void allDevicesDown_queueHoldsAndSaysSo_resumesWhenOneComesBack()
+    {
+        FlakyServer first;
+        FlakyServer second;
+        QVERIFY(first.listen());
+        QVERIFY(second.listen());
+        first.replyDelayMs = 150;
+        second.replyDelayMs = 150;
+        QTemporaryDir dir;
+        const int count = 16;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("outage%1.jpg"), count);
+        AppSettings settings = remoteSettings({device(first.port()), device(second.port())}, dir);
+        settings.maxInFlight = 1;
+        MainWindow window(settings);
+        window.addPaths(paths);
+        QTRY_VERIFY_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done) >= 2, 30000);
+
+        first.stop();
+        second.stop();
+        QTRY_VERIFY2_WITH_TIMEOUT(window.statusPresenter()->devicesText().startsWith(QStringLiteral("All devices down, images wait")),
+                                  qPrintable(window.statusPresenter()->devicesText()), 30000);
+        QVERIFY(window.processingQueue()->isBusy());
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Failed), 0); // holding, not failing
+        const int doneWhileDown = window.galleryModel()->count(GalleryItem::Status::Done);
+        QVERIFY(doneWhileDown < count);
+
+        // One comes back on its port: everything left goes there, nothing fails.
+        QVERIFY(second.listen(second.port()));
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 120000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Failed), 0);
+        QVERIFY(second.answered >= 1);
+        const QString states = window.statusPresenter()->devicesText();
+        QVERIFY2(!states.startsWith(QStringLiteral("All devices down")), qPrintable(states));
+        QVERIFY2(states.contains(name(second.port()) + QStringLiteral(": up")), qPrintable(states));
+    }
+
+    void token_fromTheStore_isUsedForEveryDevice_aWrongOneShowsRefused()
+    {
+        ServerConfig config = ServerConfig::embedded();
+        config.workers = 1;
+        config.token = QStringLiteral("s3cret-token");
+        if (const auto model = ModelCatalog().defaultModel())
+            config.modelPaths = {model->name};
+        DetectionServer one;
+        DetectionServer two;
+        QString error;
+        QVERIFY2(one.start(config, &error), qPrintable(error));
+        QVERIFY2(two.start(config, &error), qPrintable(error));
+        // Where no keyring runs, TokenStore keeps the token in the settings file: put it there.
+        {
+            QSettings store(QStringLiteral("EdgeLens"), QStringLiteral("EdgeLens"));
+            store.setValue(QStringLiteral("connection/token"), QStringLiteral("s3cret-token"));
+        }
+        QTemporaryDir dir;
+        const int count = 8;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("token%1.jpg"), count);
+        AppSettings settings = remoteSettings({device(one.serverPort()), device(two.serverPort())}, dir);
+        settings.token.reset(); // as at start: the token comes from the store
+        settings.maxInFlight = 1;
+        MainWindow window(settings);
+        QTRY_COMPARE_WITH_TIMEOUT(window.targetController()->token(), QStringLiteral("s3cret-token"), 10000);
+        window.addPaths(paths);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == count, 120000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
+        QSet<QString> devices;
+        for (const GalleryItem &item : window.galleryModel()->items())
+            devices << item.device;
+        QCOMPARE(devices, (QSet<QString>{name(one.serverPort()), name(two.serverPort())}));
+
+        // Another token: both devices refuse the session, the images fail saying why.
+        AppSettings wrong = window.settings();
+        wrong.token = QStringLiteral("not-the-token");
+        window.applySettings(wrong);
+        window.processingQueue()->enqueue({window.galleryModel()->item(0).path});
+        QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Failed), 1, 60000);
+        const QString states = window.statusPresenter()->devicesText();
+        QVERIFY2(states.contains(name(one.serverPort()) + QStringLiteral(": refused"))
+                     && states.contains(name(two.serverPort()) + QStringLiteral(": refused")),
+                 qPrintable(states));
+        QVERIFY2(window.galleryModel()->item(0).error.contains(QStringLiteral("token"), Qt::CaseInsensitive),
+                 qPrintable(window.galleryModel()->item(0).error));
+        QSettings(QStringLiteral("EdgeLens"), QStringLiteral("EdgeLens")).remove(QStringLiteral("connection/token"));
+    }
+
     void embeddedJoins_localMachineHelpsTheDevice_shownAsThisComputer()
     {
         FlakyServer slow;
