@@ -18,6 +18,7 @@
 #include <QLoggingCategory>
 #include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
+#include <QtConcurrent/qtconcurrenttask.h>
 
 #include <utility>
 
@@ -384,7 +385,9 @@ void DetectCommand::submitMore()
     TransferOptions transfer;
     transfer.sendOriginal = m_sendOriginal || m_serverKind != ServerKind::V2;
     transfer.modelInput = m_served.input;
-    while (m_next < m_images.size() && m_open.size() < m_window) {
+    // Results being drawn and written do not hold a slot of the link: reading goes on while
+    // they finish (bounded by a second window, so memory stays flat).
+    while (m_next < m_images.size() && m_open.size() - m_saving < m_window && m_open.size() < 2 * m_window) {
         const int index = m_next++;
         Open open;
         open.drawLocally = m_serverKind == ServerKind::V2;
@@ -396,7 +399,11 @@ void DetectCommand::submitMore()
             const QString error = prepared.error;
             readFinished(index, std::move(prepared), error);
         });
-        watcher->setFuture(QtConcurrent::run(&ImageTransfer::readAndPrepare, m_images.at(index).absolutePath, transfer));
+        // Ahead of drawing and writing in the pool: a read feeds the link.
+        watcher->setFuture(QtConcurrent::task(&ImageTransfer::readAndPrepare)
+                               .withArguments(m_images.at(index).absolutePath, transfer)
+                               .withPriority(1)
+                               .spawn());
     }
     finishIfDone();
 }
@@ -431,6 +438,7 @@ void DetectCommand::handleResult(quint64 id, const ClientResult &result)
     if (it == m_open.end())
         return;
     it->requestId = 0;
+    ++m_saving;
     Finishing how;
     how.prepared = it->prepared;
     // A v2 answer without an image is drawn here; a legacy one (image only) is saved as it came.
@@ -450,6 +458,7 @@ void DetectCommand::handleResult(quint64 id, const ClientResult &result)
 void DetectCommand::saveFinished(int index, const ClientResult &result, const QString &error)
 {
     m_open.remove(index);
+    --m_saving;
     const ScannedImage &image = m_images.at(index);
     if (!error.isEmpty()) {
         reportFailure(image, error);

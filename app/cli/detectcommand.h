@@ -70,7 +70,8 @@ private:
     QHash<int, Open> m_open;        // index in m_images -> being read, in flight or being saved
     QHash<quint64, int> m_inFlight; // request id -> index in m_images
     int m_next = 0;                 // next image to submit
-    int m_window = 8;               // images open at once
+    int m_window = 8;               // images being read or in flight at once
+    int m_saving = 0;               // open images whose result is being drawn and written
     ServerKind m_serverKind = ServerKind::Unknown;
     quint64 m_infoRequest = 0;
     ServedModel m_served;

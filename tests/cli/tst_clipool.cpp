@@ -23,7 +23,8 @@ namespace {
 
 // The slowest shared model (about 8 images/s per single-worker device): on a quiet machine a
 // faster one finishes the 540 images before the killed device is back, so the check that it
-// rejoins could not hold; on a loaded machine the run still ends well inside its timeout.
+// rejoins could not hold. With the two cores shared by several builds and suites (load
+// 15-20) the run took 205-245 s, hence the generous wait.
 const QString kModel = QStringLiteral("yolox-nano-640");
 
 } // namespace
@@ -149,7 +150,7 @@ void TestCliPool::threeDevices_oneKilledAndRestarted_everyImageOnce()
     QByteArray restartedLog;
     QObject::connect(restarted, &QProcess::readyRead, restarted, [&] { restartedLog += restarted->readAll(); });
 
-    QTRY_VERIFY_WITH_TIMEOUT(cliProcess->state() == QProcess::NotRunning, 180000);
+    QTRY_VERIFY_WITH_TIMEOUT(cliProcess->state() == QProcess::NotRunning, 540000);
     const double seconds = clock.elapsed() / 1000.0;
     const QString stdoutText = QString::fromUtf8(cliProcess->readAllStandardOutput());
     const QString stderrText = QString::fromUtf8(cliProcess->readAllStandardError());
