@@ -24,6 +24,8 @@ DetectionClient::Protocol toClientProtocol(AppSettings::Protocol p)
         return DetectionClient::Protocol::V2;
     case AppSettings::Protocol::Legacy:
         return DetectionClient::Protocol::Legacy;
+    case AppSettings::Protocol::DeepStack:
+        return DetectionClient::Protocol::DeepStack;
     case AppSettings::Protocol::Auto:
         break;
     }

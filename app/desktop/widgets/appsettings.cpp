@@ -33,6 +33,8 @@ AppSettings::Protocol protocolFromName(const QString &name, AppSettings::Protoco
         return AppSettings::Protocol::V2;
     if (name == QLatin1String("legacy"))
         return AppSettings::Protocol::Legacy;
+    if (name == QLatin1String("deepstack"))
+        return AppSettings::Protocol::DeepStack;
     if (!name.isEmpty())
         qCWarning(lcAppSettings) << "unknown stored protocol" << name << "- using the default";
     return fallback;
@@ -122,6 +124,8 @@ QString AppSettings::protocolName(Protocol protocol)
         return QStringLiteral("v2");
     case Protocol::Legacy:
         return QStringLiteral("legacy");
+    case Protocol::DeepStack:
+        return QStringLiteral("deepstack");
     case Protocol::Auto:
         break;
     }
@@ -221,6 +225,8 @@ DetectionClient::Protocol AppSettings::clientProtocol() const
         return DetectionClient::Protocol::V2;
     case Protocol::Legacy:
         return DetectionClient::Protocol::Legacy;
+    case Protocol::DeepStack:
+        return DetectionClient::Protocol::DeepStack;
     case Protocol::Auto:
         break;
     }
