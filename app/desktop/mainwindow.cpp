@@ -18,6 +18,7 @@
 #include "statuspresenter.h"
 #include "targetcontroller.h"
 #include "thumbnailcache.h"
+#include "trustprompter.h"
 #include "widgets/aboutdialog.h"
 #include "widgets/detailview.h"
 #include "widgets/icons.h"
@@ -138,6 +139,7 @@ MainWindow::MainWindow(const AppSettings &settings, const AppOptions &options, Q
     m_embedded = new EmbeddedServer(this);
     m_status = new StatusPresenter(statusBar(), m_model, m_queue, m_client, m_embedded, this);
     m_target = new TargetController(m_model, m_queue, m_client, m_embedded, m_status, this);
+    m_trust = new TrustPrompter(m_client, m_status, this);
     m_export = new ExportController(m_model, this);
     m_session = new SessionController(m_model, m_options.sessionFile, this);
     m_details = new DetailController(m_model, m_proxy, m_view, this);

@@ -486,7 +486,7 @@ void ProcessingQueue::saveFinished(const QString &path, quint64 token, const Cli
         return;
     const int row = m_model->rowOfPath(path);
     if (row >= 0)
-        m_model->setResult(row, result.result, result.hasDetectionData, imagePath, sidecarPath);
+        m_model->setResult(row, result.result, result.hasDetectionData, imagePath, sidecarPath, result.device);
     if (!error.isEmpty()) {
         // The answer is shown either way; the user must still learn it is not on disk.
         emit outputError(tr("%1: result not saved: %2").arg(QFileInfo(path).fileName(), error));
