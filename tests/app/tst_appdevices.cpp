@@ -10,6 +10,7 @@
 
 #include "client/detectionclient.h"
 #include "client/knowndevices.h"
+#include "embeddedserver.h"
 #include "englishplurals.h"
 #include "gallerydelegate.h"
 #include "gallerymodel.h"
@@ -25,6 +26,7 @@
 
 #include <QApplication>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
 #include <QJsonDocument>
@@ -388,6 +390,34 @@ private slots:
                  qPrintable(window.statusPresenter()->devicesText()));
     }
 
+    void embeddedLeavesWhileLoading_settingsApplyAtOnce_theDeviceFinishesTheWork()
+    {
+        FlakyServer dev;
+        QVERIFY(dev.listen());
+        QTemporaryDir dir;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("leave%1.jpg"), 6);
+        AppSettings settings = remoteSettings({device(dev.port())}, dir);
+        settings.embeddedJoins = true;
+        MainWindow window(settings);
+        QCOMPARE(window.embeddedServer()->state(), EmbeddedServer::State::Starting); // loading its model
+        window.addPaths(paths);
+
+        AppSettings alone = settings;
+        alone.embeddedJoins = false;
+        QElapsedTimer call;
+        call.start();
+        window.applySettings(alone); // the model load goes on on its own thread; nobody waits for it
+        const qint64 ms = call.elapsed();
+        QVERIFY2(ms < 1000, qPrintable(QStringLiteral("applying the settings took %1 ms").arg(ms)));
+        QCOMPARE(window.embeddedServer()->state(), EmbeddedServer::State::Stopped);
+        QCOMPARE(window.detectionClient()->devices().size(), 1);
+
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == 6, 60000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), 6);
+        for (const GalleryItem &item : window.galleryModel()->items())
+            QCOMPARE(item.device, name(dev.port()));
+    }
+
     void tlsFirstUse_dialogShowsTheServersFingerprint_trustRecordsIt_andProcessingCompletes()
     {
         auto server = startServer(true);
@@ -414,6 +444,26 @@ private slots:
         QVERIFY2(window.statusPresenter()->devicesText().contains(name(server->serverPort()) + QStringLiteral(": up, 3 done")),
                  qPrintable(window.statusPresenter()->devicesText()));
         QVERIFY(!openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog")));
+    }
+
+    void tlsFirstUse_answeredAfterTheConnectTimeout_stillConnects()
+    {
+        auto server = startServer(true);
+        QVERIFY(server);
+        QTemporaryDir dir;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("slowanswer%1.jpg"), 2);
+        AppSettings settings = remoteSettings({device(server->serverPort(), true)}, dir);
+        settings.timeoutMs = 1000; // a person reads the dialog for longer than that
+        MainWindow window(settings);
+        window.show();
+        window.addPaths(paths);
+        DeviceTrustDialog *dialog = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
+        QTest::qWait(3500);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Failed), 0);
+        QCOMPARE(openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog")), dialog); // asked once
+        QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("trustButton")), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 2, 60000);
     }
 
     void tlsFirstUse_refused_deviceGetsNoImage_theOtherDoesTheWork()
