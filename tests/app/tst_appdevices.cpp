@@ -24,6 +24,7 @@
 #include "widgets/appsettings.h"
 #include "widgets/devicetrustdialog.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QDir>
 #include <QElapsedTimer>
@@ -496,7 +497,7 @@ private slots:
                  qPrintable(window.statusPresenter()->devicesText()));
     }
 
-    void tlsFirstUse_refusedOnlyDevice_imagesFailWithTheReason()
+    void tlsFirstUse_refusedOnlyDevice_imagesFailWithTheReason_retryAsksAgain()
     {
         auto server = startServer(true);
         QVERIFY(server);
@@ -513,6 +514,18 @@ private slots:
             QVERIFY2(item.error.contains(QStringLiteral("not trusted")), qPrintable(item.error));
         QCOMPARE(receivedBytes(*server), 0.0);
         QVERIFY(test::filesUnder(dir.filePath(QStringLiteral("out"))).isEmpty());
+
+        // Tools > Retry Failed puts the question again; trusted now, the images go through.
+        QAction *retry = nullptr;
+        for (QAction *action : window.findChildren<QAction *>()) {
+            if (action->text() == QStringLiteral("&Retry Failed"))
+                retry = action;
+        }
+        QVERIFY(retry && retry->isEnabled());
+        retry->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
+        QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("trustButton")), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 2, 60000);
     }
 
     void tlsChangedFingerprint_warnsWithBothFingerprints_sendsNothing_forgetThenTrustAgain()
