@@ -365,6 +365,31 @@ private slots:
         QSettings(QStringLiteral("EdgeLens"), QStringLiteral("EdgeLens")).remove(QStringLiteral("connection/token"));
     }
 
+    void legacyAndV2DevicesInOnePool_bothServe()
+    {
+        FlakyServer legacy(/*legacy=*/true);
+        FlakyServer v2;
+        QVERIFY(legacy.listen());
+        QVERIFY(v2.listen());
+        legacy.replyDelayMs = 100;
+        v2.replyDelayMs = 100;
+        QTemporaryDir dir;
+        const int count = 12;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("mixed%1.jpg"), count);
+        AppSettings settings = remoteSettings({device(legacy.port(), false, AppSettings::Protocol::Auto), device(v2.port())}, dir);
+        settings.maxInFlight = 1;
+        MainWindow window(settings);
+        window.addPaths(paths);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == count, 60000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
+        QHash<QString, int> byDevice;
+        for (const GalleryItem &item : window.galleryModel()->items())
+            ++byDevice[item.device];
+        QVERIFY2(byDevice.value(name(legacy.port())) >= 1 && byDevice.value(name(v2.port())) >= 1,
+                 qPrintable(QStringList(byDevice.keys()).join(QLatin1Char(','))));
+        QCOMPARE(byDevice.value(name(legacy.port())) + byDevice.value(name(v2.port())), count);
+    }
+
     void embeddedJoins_localMachineHelpsTheDevice_shownAsThisComputer()
     {
         FlakyServer slow;
