@@ -5,7 +5,8 @@
 // wires together (GalleryModel, ProcessingQueue, ImageCollector, ThumbnailCache), the target
 // in TargetController, the status bar in StatusPresenter, exports in ExportController, the
 // session file in SessionController and the detail window in DetailController; this class
-// owns the actions, menus and views and routes between them.
+// owns the actions, menus and views and routes between them (actions, menus and toolbars are
+// built in mainwindowactions.cpp).
 
 #include "appoptions.h"
 #include "widgets/appsettings.h"

@@ -167,6 +167,11 @@ bool StatusPresenter::allDevicesDown() const
         case DeviceStatus::State::Refused:
             anyEnabled = true;
             break;
+        case DeviceStatus::State::Connecting:
+            if (status.timesDown == 0)
+                return false;
+            anyEnabled = true; // a down device being probed is still down
+            break;
         default:
             return false;
         }

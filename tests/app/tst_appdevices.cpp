@@ -10,6 +10,7 @@
 
 #include "client/detectionclient.h"
 #include "client/knowndevices.h"
+#include "embeddedserver.h"
 #include "englishplurals.h"
 #include "gallerydelegate.h"
 #include "gallerymodel.h"
@@ -23,8 +24,10 @@
 #include "widgets/appsettings.h"
 #include "widgets/devicetrustdialog.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
 #include <QJsonDocument>
@@ -277,6 +280,116 @@ private slots:
         QCOMPARE(shown, (QSet<QString>{name(a.port()), name(b.port())}));
     }
 
+    void allDevicesDown_queueHoldsAndSaysSo_resumesWhenOneComesBack()
+    {
+        FlakyServer first;
+        FlakyServer second;
+        QVERIFY(first.listen());
+        QVERIFY(second.listen());
+        first.replyDelayMs = 150;
+        second.replyDelayMs = 150;
+        QTemporaryDir dir;
+        const int count = 16;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("outage%1.jpg"), count);
+        AppSettings settings = remoteSettings({device(first.port()), device(second.port())}, dir);
+        settings.maxInFlight = 1;
+        MainWindow window(settings);
+        window.addPaths(paths);
+        QTRY_VERIFY_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done) >= 2, 30000);
+
+        first.stop();
+        second.stop();
+        QTRY_VERIFY2_WITH_TIMEOUT(window.statusPresenter()->devicesText().startsWith(QStringLiteral("All devices down, images wait")),
+                                  qPrintable(window.statusPresenter()->devicesText()), 30000);
+        QVERIFY(window.processingQueue()->isBusy());
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Failed), 0); // holding, not failing
+        const int doneWhileDown = window.galleryModel()->count(GalleryItem::Status::Done);
+        QVERIFY(doneWhileDown < count);
+
+        // One comes back on its port: everything left goes there, nothing fails.
+        QVERIFY(second.listen(second.port()));
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 120000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Failed), 0);
+        QVERIFY(second.answered >= 1);
+        const QString states = window.statusPresenter()->devicesText();
+        QVERIFY2(!states.startsWith(QStringLiteral("All devices down")), qPrintable(states));
+        QVERIFY2(states.contains(name(second.port()) + QStringLiteral(": up")), qPrintable(states));
+    }
+
+    void token_fromTheStore_isUsedForEveryDevice_aWrongOneShowsRefused()
+    {
+        ServerConfig config = ServerConfig::embedded();
+        config.workers = 1;
+        config.token = QStringLiteral("s3cret-token");
+        if (const auto model = ModelCatalog().defaultModel())
+            config.modelPaths = {model->name};
+        DetectionServer one;
+        DetectionServer two;
+        QString error;
+        QVERIFY2(one.start(config, &error), qPrintable(error));
+        QVERIFY2(two.start(config, &error), qPrintable(error));
+        // Where no keyring runs, TokenStore keeps the token in the settings file: put it there.
+        {
+            QSettings store(QStringLiteral("EdgeLens"), QStringLiteral("EdgeLens"));
+            store.setValue(QStringLiteral("connection/token"), QStringLiteral("s3cret-token"));
+        }
+        QTemporaryDir dir;
+        const int count = 8;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("token%1.jpg"), count);
+        AppSettings settings = remoteSettings({device(one.serverPort()), device(two.serverPort())}, dir);
+        settings.token.reset(); // as at start: the token comes from the store
+        settings.maxInFlight = 1;
+        MainWindow window(settings);
+        QTRY_COMPARE_WITH_TIMEOUT(window.targetController()->token(), QStringLiteral("s3cret-token"), 10000);
+        window.addPaths(paths);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == count, 120000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
+        QSet<QString> devices;
+        for (const GalleryItem &item : window.galleryModel()->items())
+            devices << item.device;
+        QCOMPARE(devices, (QSet<QString>{name(one.serverPort()), name(two.serverPort())}));
+
+        // Another token: both devices refuse the session, the images fail saying why.
+        AppSettings wrong = window.settings();
+        wrong.token = QStringLiteral("not-the-token");
+        window.applySettings(wrong);
+        window.processingQueue()->enqueue({window.galleryModel()->item(0).path});
+        QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Failed), 1, 60000);
+        const QString states = window.statusPresenter()->devicesText();
+        QVERIFY2(states.contains(name(one.serverPort()) + QStringLiteral(": refused"))
+                     && states.contains(name(two.serverPort()) + QStringLiteral(": refused")),
+                 qPrintable(states));
+        QVERIFY2(window.galleryModel()->item(0).error.contains(QStringLiteral("token"), Qt::CaseInsensitive),
+                 qPrintable(window.galleryModel()->item(0).error));
+        QSettings(QStringLiteral("EdgeLens"), QStringLiteral("EdgeLens")).remove(QStringLiteral("connection/token"));
+    }
+
+    void legacyAndV2DevicesInOnePool_bothServe()
+    {
+        FlakyServer legacy(/*legacy=*/true);
+        FlakyServer v2;
+        QVERIFY(legacy.listen());
+        QVERIFY(v2.listen());
+        legacy.replyDelayMs = 100;
+        v2.replyDelayMs = 100;
+        QTemporaryDir dir;
+        const int count = 12;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("mixed%1.jpg"), count);
+        AppSettings settings = remoteSettings({device(legacy.port(), false, AppSettings::Protocol::Auto), device(v2.port())}, dir);
+        settings.maxInFlight = 1;
+        MainWindow window(settings);
+        window.addPaths(paths);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == count, 60000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
+        QHash<QString, int> byDevice;
+        for (const GalleryItem &item : window.galleryModel()->items())
+            ++byDevice[item.device];
+        QVERIFY2(byDevice.value(name(legacy.port())) >= 1 && byDevice.value(name(v2.port())) >= 1,
+                 qPrintable(QStringList(byDevice.keys()).join(QLatin1Char(','))));
+        QCOMPARE(byDevice.value(name(legacy.port())) + byDevice.value(name(v2.port())), count);
+    }
+
     void embeddedJoins_localMachineHelpsTheDevice_shownAsThisComputer()
     {
         FlakyServer slow;
@@ -301,6 +414,34 @@ private slots:
                  qPrintable(QStringList(shown.keys()).join(QLatin1Char(','))));
         QVERIFY2(window.statusPresenter()->devicesText().contains(QStringLiteral("this computer: up")),
                  qPrintable(window.statusPresenter()->devicesText()));
+    }
+
+    void embeddedLeavesWhileLoading_settingsApplyAtOnce_theDeviceFinishesTheWork()
+    {
+        FlakyServer dev;
+        QVERIFY(dev.listen());
+        QTemporaryDir dir;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("leave%1.jpg"), 6);
+        AppSettings settings = remoteSettings({device(dev.port())}, dir);
+        settings.embeddedJoins = true;
+        MainWindow window(settings);
+        QCOMPARE(window.embeddedServer()->state(), EmbeddedServer::State::Starting); // loading its model
+        window.addPaths(paths);
+
+        AppSettings alone = settings;
+        alone.embeddedJoins = false;
+        QElapsedTimer call;
+        call.start();
+        window.applySettings(alone); // the model load goes on on its own thread; nobody waits for it
+        const qint64 ms = call.elapsed();
+        QVERIFY2(ms < 1000, qPrintable(QStringLiteral("applying the settings took %1 ms").arg(ms)));
+        QCOMPARE(window.embeddedServer()->state(), EmbeddedServer::State::Stopped);
+        QCOMPARE(window.detectionClient()->devices().size(), 1);
+
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == 6, 60000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), 6);
+        for (const GalleryItem &item : window.galleryModel()->items())
+            QCOMPARE(item.device, name(dev.port()));
     }
 
     void tlsFirstUse_dialogShowsTheServersFingerprint_trustRecordsIt_andProcessingCompletes()
@@ -329,6 +470,26 @@ private slots:
         QVERIFY2(window.statusPresenter()->devicesText().contains(name(server->serverPort()) + QStringLiteral(": up, 3 done")),
                  qPrintable(window.statusPresenter()->devicesText()));
         QVERIFY(!openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog")));
+    }
+
+    void tlsFirstUse_answeredAfterTheConnectTimeout_stillConnects()
+    {
+        auto server = startServer(true);
+        QVERIFY(server);
+        QTemporaryDir dir;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("slowanswer%1.jpg"), 2);
+        AppSettings settings = remoteSettings({device(server->serverPort(), true)}, dir);
+        settings.timeoutMs = 1000; // a person reads the dialog for longer than that
+        MainWindow window(settings);
+        window.show();
+        window.addPaths(paths);
+        DeviceTrustDialog *dialog = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
+        QTest::qWait(3500);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Failed), 0);
+        QCOMPARE(openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog")), dialog); // asked once
+        QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("trustButton")), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 2, 60000);
     }
 
     void tlsFirstUse_refused_deviceGetsNoImage_theOtherDoesTheWork()
@@ -361,7 +522,7 @@ private slots:
                  qPrintable(window.statusPresenter()->devicesText()));
     }
 
-    void tlsFirstUse_refusedOnlyDevice_imagesFailWithTheReason()
+    void tlsFirstUse_refusedOnlyDevice_imagesFailWithTheReason_retryAsksAgain()
     {
         auto server = startServer(true);
         QVERIFY(server);
@@ -378,6 +539,18 @@ private slots:
             QVERIFY2(item.error.contains(QStringLiteral("not trusted")), qPrintable(item.error));
         QCOMPARE(receivedBytes(*server), 0.0);
         QVERIFY(test::filesUnder(dir.filePath(QStringLiteral("out"))).isEmpty());
+
+        // Tools > Retry Failed puts the question again; trusted now, the images go through.
+        QAction *retry = nullptr;
+        for (QAction *action : window.findChildren<QAction *>()) {
+            if (action->text() == QStringLiteral("&Retry Failed"))
+                retry = action;
+        }
+        QVERIFY(retry && retry->isEnabled());
+        retry->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
+        QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("trustButton")), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 2, 60000);
     }
 
     void tlsChangedFingerprint_warnsWithBothFingerprints_sendsNothing_forgetThenTrustAgain()
