@@ -508,6 +508,9 @@ private slots:
         DeviceTrustDialog *dialog = nullptr;
         QTRY_VERIFY_WITH_TIMEOUT((dialog = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
         QCOMPARE(labelText(dialog, QStringLiteral("fingerprint")), DeviceTrustDialog::displayFingerprint(server->tlsFingerprint()));
+        // The question blocks nothing: the other device keeps working while it is open.
+        QTRY_VERIFY_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done) >= 2, 30000);
+        QVERIFY(dialog->isVisible());
         QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("cancelButton")), Qt::LeftButton);
 
         QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 60000);
