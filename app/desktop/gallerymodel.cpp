@@ -270,7 +270,7 @@ void GalleryModel::setStatus(int row, GalleryItem::Status status, const QString 
 }
 
 void GalleryModel::setResult(int row, const DetectionResult &result, bool hasDetectionData, const QString &resultPath,
-                             const QString &sidecarPath)
+                             const QString &sidecarPath, bool filesFollowThreshold)
 {
     if (row < 0 || row >= m_items.size()) {
         qCWarning(lcGalleryModel) << "setResult on missing row" << row;
@@ -309,7 +309,7 @@ void GalleryModel::setResult(int row, const DetectionResult &result, bool hasDet
     // The server drew what passed the request's low floor; the saved files follow the
     // threshold (and a kept correction records the newer answer).
     const bool cutByThreshold = it.annotation.accepted().size() != it.annotation.boxes.size();
-    if (it.hasDetectionData && (personal || cutByThreshold))
+    if (it.hasDetectionData && (personal || (cutByThreshold && !filesFollowThreshold)))
         emit annotationChanged(row);
 }
 

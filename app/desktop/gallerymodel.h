@@ -65,8 +65,10 @@ public:
     void setStatus(int row, GalleryItem::Status status, const QString &error = QString());
     // A new answer from the model. An image a person corrected or reviewed keeps that work:
     // the answer is stored beside it (Annotation::newerOutput) for the user to adopt or not.
+    // filesFollowThreshold: the saved JPEG and sidecar already show only the boxes at or above
+    // the threshold (drawn by the client), so they need no redraw.
     void setResult(int row, const DetectionResult &result, bool hasDetectionData, const QString &resultPath,
-                   const QString &sidecarPath);
+                   const QString &sidecarPath, bool filesFollowThreshold = false);
     // The user's corrections (and the model answer they apply to) changed.
     void setAnnotation(int row, const DetectionResult &model, const Annotation &annotation);
     void setThresholdPolicy(const ThresholdPolicy &policy) { m_policy = policy; }
