@@ -34,28 +34,31 @@ QColor statusColor(GalleryItem::Status status, const QPalette &palette)
     return palette.color(QPalette::Disabled, QPalette::Text);
 }
 
-QString statusLine(const QModelIndex &index)
+} // namespace
+
+QString GalleryDelegate::statusLine(const QModelIndex &index)
 {
     const auto status = index.data(GalleryModel::StatusRole).value<GalleryItem::Status>();
     if (status == GalleryItem::Status::Done) {
         if (index.data(GalleryModel::ResultsOnlyRole).toBool())
             return GalleryModel::tr("result only, no detection data");
+        // With several devices, who answered is part of what the user reads.
+        const QString device = index.data(GalleryModel::DeviceRole).toString();
+        const QString by = device.isEmpty() ? QString() : QStringLiteral(" \u00b7 ") + GalleryModel::tr("by %1").arg(device);
         if (!index.data(GalleryModel::HasDetectionDataRole).toBool())
-            return GalleryModel::tr("done (image only)");
+            return GalleryModel::tr("done (image only)") + by;
         const int n = index.data(GalleryModel::DetectionCountRole).toInt();
         const QString boxes = n == 0 ? GalleryModel::tr("nothing detected") : GalleryModel::tr("%n box(es)", nullptr, n);
         if (index.data(GalleryModel::ReviewedRole).toBool())
-            return GalleryModel::tr("\u2714 reviewed, %1").arg(boxes);
+            return GalleryModel::tr("\u2714 reviewed, %1").arg(boxes) + by;
         if (index.data(GalleryModel::EditedRole).toBool())
-            return GalleryModel::tr("corrected, %1").arg(boxes);
-        return GalleryModel::tr("done, %1").arg(boxes);
+            return GalleryModel::tr("corrected, %1").arg(boxes) + by;
+        return GalleryModel::tr("done, %1").arg(boxes) + by;
     }
     if (status == GalleryItem::Status::Failed)
         return GalleryModel::tr("failed: %1").arg(index.data(GalleryModel::ErrorRole).toString());
     return statusName(status);
 }
-
-} // namespace
 
 GalleryDelegate::GalleryDelegate(ThumbnailCache *cache, QObject *parent)
     : QStyledItemDelegate(parent)

@@ -1,7 +1,7 @@
 #pragma once
 
 // Paints one gallery cell: the original and the marked-up result side by side, the file
-// name, the processing status and the top labels. Thumbnails come from ThumbnailCache;
+// name, the processing status (with the device that answered) and the top labels. Thumbnails come from ThumbnailCache;
 // asking for them from paint() is what makes visible items load first.
 
 #include <QStyledItemDelegate>
@@ -24,6 +24,9 @@ public:
 
     void paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const override;
     QSize sizeHint(const QStyleOptionViewItem &option, const QModelIndex &index) const override;
+    // The cell's second line as painted: "done, 3 box(es) · by pi.local:6000", "failed: why".
+    static QString statusLine(const QModelIndex &index);
+
     bool helpEvent(QHelpEvent *event, QAbstractItemView *view, const QStyleOptionViewItem &option,
                    const QModelIndex &index) override;
 

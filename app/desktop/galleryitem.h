@@ -36,6 +36,7 @@ struct GalleryItem
 
     QString resultPath;  // marked-up JPEG in the output folder
     QString sidecarPath; // JSON sidecar, empty when disabled or for legacy answers
+    QString device;      // "host:port" of the device that produced the result (the sidecar's `device`)
     DetectionResult result;        // the model's own answer (every detection down to the request floor)
     Annotation annotation;         // the boxes as corrected by the user; what is shown and exported
     bool hasDetectionData = false; // false for legacy servers: only the image came back

@@ -71,6 +71,8 @@ QVariant GalleryModel::data(const QModelIndex &index, int role) const
             tip += QLatin1Char('\n') + tr("The server sent only the marked-up image (legacy protocol).");
         else if (it.annotation.reviewed)
             tip += QLatin1Char('\n') + tr("Reviewed by %1").arg(it.annotation.reviewedBy);
+        if (it.status == GalleryItem::Status::Done && !it.device.isEmpty())
+            tip += QLatin1Char('\n') + tr("Detected by %1").arg(deviceDisplayName(it.device));
         return tip;
     }
     case PathRole:
@@ -101,6 +103,8 @@ QVariant GalleryModel::data(const QModelIndex &index, int role) const
         return it.annotation.edited;
     case ResultsOnlyRole:
         return it.resultsOnly;
+    case DeviceRole:
+        return deviceDisplayName(it.device);
     default:
         return QVariant();
     }
@@ -123,6 +127,7 @@ QHash<int, QByteArray> GalleryModel::roleNames() const
     names.insert(ReviewedRole, "reviewed");
     names.insert(EditedRole, "edited");
     names.insert(ResultsOnlyRole, "resultsOnly");
+    names.insert(DeviceRole, "device");
     return names;
 }
 
@@ -269,8 +274,24 @@ void GalleryModel::setStatus(int row, GalleryItem::Status status, const QString 
     emit statusCountsChanged();
 }
 
+void GalleryModel::setLocalDeviceName(const QString &name)
+{
+    if (name == m_localDevice)
+        return;
+    m_localDevice = name;
+    if (!m_items.isEmpty())
+        emit dataChanged(index(0), index(int(m_items.size()) - 1), {DeviceRole, Qt::ToolTipRole});
+}
+
+QString GalleryModel::deviceDisplayName(const QString &device) const
+{
+    if (!device.isEmpty() && device == m_localDevice)
+        return tr("this computer");
+    return device;
+}
+
 void GalleryModel::setResult(int row, const DetectionResult &result, bool hasDetectionData, const QString &resultPath,
-                             const QString &sidecarPath, bool filesFollowThreshold)
+                             const QString &sidecarPath, const QString &device, bool filesFollowThreshold)
 {
     if (row < 0 || row >= m_items.size()) {
         qCWarning(lcGalleryModel) << "setResult on missing row" << row;
@@ -291,6 +312,7 @@ void GalleryModel::setResult(int row, const DetectionResult &result, bool hasDet
         it.hasDetectionData = hasDetectionData;
     }
     it.resultPath = resultPath;
+    it.device = device;
     if (!sidecarPath.isEmpty() || !it.annotation.isPersonal())
         it.sidecarPath = sidecarPath;
     bool newLabel = false;

@@ -33,6 +33,7 @@ public:
         ReviewedRole,        // bool: a person accepted the image
         EditedRole,          // bool: a person corrected the boxes
         ResultsOnlyRole,     // bool: a marked-up image without its original or data
+        DeviceRole,          // who produced the result: "host:port", or "this computer" for the embedded server
     };
 
     // What a background scan found for one file; canonical path already resolved.
@@ -65,10 +66,14 @@ public:
     void setStatus(int row, GalleryItem::Status status, const QString &error = QString());
     // A new answer from the model. An image a person corrected or reviewed keeps that work:
     // the answer is stored beside it (Annotation::newerOutput) for the user to adopt or not.
-    // filesFollowThreshold: the saved JPEG and sidecar already show only the boxes at or above
-    // the threshold (drawn by the client), so they need no redraw.
+    // device: "host:port" of the device that answered. filesFollowThreshold: the saved JPEG and
+    // sidecar already show only the boxes at or above the threshold (drawn by the client), so
+    // they need no redraw.
     void setResult(int row, const DetectionResult &result, bool hasDetectionData, const QString &resultPath,
-                   const QString &sidecarPath, bool filesFollowThreshold = false);
+                   const QString &sidecarPath, const QString &device = QString(), bool filesFollowThreshold = false);
+    // The embedded server's "127.0.0.1:PORT": results from it say "this computer".
+    void setLocalDeviceName(const QString &name);
+    QString deviceDisplayName(const QString &device) const;
     // The user's corrections (and the model answer they apply to) changed.
     void setAnnotation(int row, const DetectionResult &model, const Annotation &annotation);
     void setThresholdPolicy(const ThresholdPolicy &policy) { m_policy = policy; }
@@ -91,6 +96,7 @@ private:
     QHash<QString, int> m_labelRefs; // label -> images carrying it
     qint64 m_nextOrder = 0;
     ThresholdPolicy m_policy;
+    QString m_localDevice;
     int m_statusCounts[6] = {0, 0, 0, 0, 0, 0};
 };
 

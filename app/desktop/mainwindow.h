@@ -5,7 +5,8 @@
 // wires together (GalleryModel, ProcessingQueue, ImageCollector, ThumbnailCache), the target
 // in TargetController, the status bar in StatusPresenter, exports in ExportController, the
 // session file in SessionController and the detail window in DetailController; this class
-// owns the actions, menus and views and routes between them.
+// owns the actions, menus and views and routes between them (actions, menus and toolbars are
+// built in mainwindowactions.cpp).
 
 #include "appoptions.h"
 #include "widgets/appsettings.h"
@@ -38,6 +39,7 @@ class SessionController;
 class StatusPresenter;
 class TargetController;
 class ThumbnailCache;
+class TrustPrompter;
 
 class MainWindow final : public QMainWindow
 {
@@ -77,6 +79,8 @@ public:
     // *message says what happened, for the status bar or an error box.
     bool exportDetectionsTo(const QString &format, const QString &target, QString *message);
     QString statusText() const; // the status bar's state label, as the user reads it
+    StatusPresenter *statusPresenter() const { return m_status; }
+    TargetController *targetController() const { return m_target; }
     DetailController *detailController() const { return m_details; }
     AnnotationSaver *annotationSaver() const { return m_annotations; }
     QString shortcutHelpText() const; // what Help > Keyboard Shortcuts shows
@@ -151,6 +155,7 @@ private:
     EmbeddedServer *m_embedded = nullptr;
     StatusPresenter *m_status = nullptr;
     TargetController *m_target = nullptr;
+    TrustPrompter *m_trust = nullptr;
     ExportController *m_export = nullptr;
     SessionController *m_session = nullptr;
     DetailController *m_details = nullptr;

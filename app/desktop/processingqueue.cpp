@@ -565,7 +565,7 @@ void ProcessingQueue::saveFinished(const QString &path, quint64 token, const Cli
         return;
     const int row = m_model->rowOfPath(path);
     if (row >= 0)
-        m_model->setResult(row, result.result, result.hasDetectionData, imagePath, sidecarPath,
+        m_model->setResult(row, result.result, result.hasDetectionData, imagePath, sidecarPath, result.device,
                            drawnHere && error.isEmpty());
     if (!error.isEmpty()) {
         // The answer is shown either way; the user must still learn it is not on disk.

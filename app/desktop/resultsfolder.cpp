@@ -101,6 +101,7 @@ ResultsFolder::Scan ResultsFolder::scan(const QString &dir)
         it.resultPath = resultCanonical;
         it.sidecarPath = sidecarInfo.canonicalFilePath();
         it.hasDetectionData = sidecar::readAnnotation(object, &it.result, &it.annotation);
+        it.device = object.value(QStringLiteral("device")).toString();
         it.finished = sidecarInfo.lastModified();
         it.refreshLabels();
         out.items.append(std::move(it));

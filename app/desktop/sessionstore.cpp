@@ -65,6 +65,8 @@ QJsonObject SessionStore::toJson(const QList<GalleryItem> &items)
             o.insert(QStringLiteral("result_path"), it.resultPath);
             if (!it.sidecarPath.isEmpty())
                 o.insert(QStringLiteral("sidecar_path"), it.sidecarPath);
+            if (!it.device.isEmpty())
+                o.insert(QStringLiteral("device"), it.device);
             o.insert(QStringLiteral("has_detection_data"), it.hasDetectionData);
             o.insert(QStringLiteral("result"), edgelens::toJson(it.result));
             if (it.hasDetectionData) {
@@ -111,6 +113,7 @@ QList<GalleryItem> SessionStore::fromJson(const QJsonObject &object, int *droppe
         if (it.status == GalleryItem::Status::Done) {
             it.resultPath = o.value(QStringLiteral("result_path")).toString();
             it.sidecarPath = o.value(QStringLiteral("sidecar_path")).toString();
+            it.device = o.value(QStringLiteral("device")).toString();
             it.hasDetectionData = o.value(QStringLiteral("has_detection_data")).toBool();
             it.result = detectionResultFromJson(o.value(QStringLiteral("result")).toObject());
             it.finished = QDateTime::fromString(o.value(QStringLiteral("finished")).toString(), Qt::ISODateWithMs);

@@ -48,13 +48,21 @@ StatusPresenter::StatusPresenter(QStatusBar *bar, GalleryModel *model, Processin
     m_progress->setTextVisible(true);
     m_progress->setFormat(QStringLiteral("%v / %m"));
     m_rateLabel = new QLabel(bar);
+    m_devicesLabel = new QLabel(bar);
+    m_devicesLabel->setObjectName(QStringLiteral("deviceStates"));
+    m_devicesLabel->setTextFormat(Qt::PlainText);
+    m_devicesLabel->hide();
+    m_targetLabel->setObjectName(QStringLiteral("targetLabel"));
+    m_stateLabel->setObjectName(QStringLiteral("connectionState"));
     bar->addPermanentWidget(m_targetLabel);
     bar->addPermanentWidget(m_stateLabel, 1);
+    bar->addPermanentWidget(m_devicesLabel);
     bar->addPermanentWidget(m_progress);
     bar->addPermanentWidget(m_rateLabel);
 
     connect(m_queue, &ProcessingQueue::outageChanged, this, &StatusPresenter::reportOutage);
     connect(m_client, &DetectionClient::connectionStateChanged, this, &StatusPresenter::updateConnectionStatus);
+    connect(m_client, &DetectionClient::deviceStatusChanged, this, &StatusPresenter::updateDevices);
     connect(m_client, &DetectionClient::protocolDetected, this, [this](DetectionClient::Protocol p) {
         // Only v2 servers describe themselves; what they say is what the status bar shows.
         if (p == DetectionClient::Protocol::V2)
@@ -81,6 +89,7 @@ StatusPresenter::StatusPresenter(QStatusBar *bar, GalleryModel *model, Processin
     m_tick->setInterval(1000);
     connect(m_tick, &QTimer::timeout, this, [this] {
         updateProgress();
+        updateDevices();
         if (++m_ticks % 10 == 0 && m_client->activeProtocol() == DetectionClient::Protocol::V2
             && m_client->connectionState() == DetectionClient::ConnectionState::Connected && !m_queue->isBusy())
             m_client->ping();
@@ -89,12 +98,115 @@ StatusPresenter::StatusPresenter(QStatusBar *bar, GalleryModel *model, Processin
     m_tick->start();
 }
 
-void StatusPresenter::setTarget(AppSettings::Target target, const QString &host, quint16 port)
+void StatusPresenter::setTarget(AppSettings::Target target, bool embeddedJoins)
 {
     m_target = target;
-    m_host = host;
-    m_port = port;
+    m_embeddedJoins = embeddedJoins;
+    m_untrusted.clear(); // new settings: every device gets asked again
     updateConnectionStatus();
+}
+
+void StatusPresenter::setDevices(const QList<DeviceSpec> &devices)
+{
+    m_devices = devices;
+    updateConnectionStatus();
+}
+
+void StatusPresenter::setEmbeddedDeviceName(const QString &name)
+{
+    m_embeddedName = name;
+    updateDevices();
+}
+
+void StatusPresenter::setDeviceUntrusted(const QString &deviceKey, bool untrusted)
+{
+    if (untrusted)
+        m_untrusted.insert(deviceKey.toLower());
+    else
+        m_untrusted.remove(deviceKey.toLower());
+    updateDevices();
+}
+
+QString StatusPresenter::targetText() const
+{
+    return m_targetLabel->text();
+}
+
+QString StatusPresenter::devicesText() const
+{
+    return m_devicesLabel->text();
+}
+
+QString StatusPresenter::deviceLabel(const DeviceStatus &status) const
+{
+    QString state = DeviceStatus::stateName(status.state);
+    // After a failure the device is being probed; before, it is simply being reached.
+    if (status.state == DeviceStatus::State::Connecting && status.timesDown > 0)
+        state = tr("probing");
+    else if (status.state == DeviceStatus::State::Refused && m_untrusted.contains(status.device.key()))
+        state = tr("untrusted");
+    const QString name = !m_embeddedName.isEmpty() && status.device.name() == m_embeddedName ? tr("this computer")
+                                                                                              : status.device.name();
+    QString text = QStringLiteral("%1: %2").arg(name, state);
+    if (status.done > 0)
+        text += QStringLiteral(", ") + tr("%n done", nullptr, status.done);
+    if (status.failed > 0)
+        text += QStringLiteral(", ") + tr("%n failed", nullptr, status.failed);
+    return text;
+}
+
+bool StatusPresenter::allDevicesDown() const
+{
+    const QList<DeviceStatus> statuses = m_client->deviceStatuses();
+    bool anyEnabled = false;
+    for (const DeviceStatus &status : statuses) {
+        switch (status.state) {
+        case DeviceStatus::State::Disabled:
+            break;
+        case DeviceStatus::State::Down:
+        case DeviceStatus::State::Refused:
+            anyEnabled = true;
+            break;
+        case DeviceStatus::State::Connecting:
+            if (status.timesDown == 0)
+                return false;
+            anyEnabled = true; // a down device being probed is still down
+            break;
+        default:
+            return false;
+        }
+    }
+    return anyEnabled;
+}
+
+void StatusPresenter::updateDevices()
+{
+    // The embedded server alone is described by the state label already.
+    const bool show = m_target == AppSettings::Target::Remote && !m_devices.isEmpty();
+    m_devicesLabel->setVisible(show);
+    if (!show) {
+        m_devicesLabel->clear();
+        return;
+    }
+    const QList<DeviceStatus> statuses = m_client->deviceStatuses();
+    QStringList parts;
+    QStringList details;
+    for (const DeviceStatus &status : statuses) {
+        parts << deviceLabel(status);
+        QString detail = parts.last();
+        if (status.imagesPerSecond > 0)
+            detail += QStringLiteral(", ") + tr("%1 images/s").arg(status.imagesPerSecond, 0, 'f', 1);
+        if (status.timesDown > 0)
+            detail += QStringLiteral(", ") + tr("down %n time(s)", nullptr, status.timesDown);
+        if (status.state != DeviceStatus::State::Up && !status.lastError.isEmpty())
+            detail += QStringLiteral("\n    ") + status.lastError;
+        details << detail;
+    }
+    QString text = parts.join(QStringLiteral(" \u00b7 "));
+    if (m_queue->isBusy() && allDevicesDown())
+        text = tr("All devices down, images wait: %1").arg(text);
+    m_devicesLabel->setText(text);
+    m_devicesLabel->setToolTip(details.join(QLatin1Char('\n')));
 }
 
 void StatusPresenter::resetConnectionDetails()
@@ -181,9 +293,17 @@ void StatusPresenter::updateConnectionStatus()
     if (embedded) {
         m_targetLabel->setText(tr("Embedded server"));
     } else {
-        const QString host = m_host.contains(QLatin1Char(':')) ? QStringLiteral("[%1]").arg(m_host) : m_host;
-        m_targetLabel->setText(tr("Device %1:%2").arg(host).arg(m_port));
+        QStringList remote;
+        for (const DeviceSpec &device : std::as_const(m_devices)) {
+            if (device.enabled && device.name() != m_embeddedName)
+                remote << device.name();
+        }
+        QString text = remote.size() == 1 ? tr("Device %1").arg(remote.first()) : tr("%n device(s)", nullptr, int(remote.size()));
+        if (m_embeddedJoins)
+            text += QStringLiteral(" + ") + tr("this computer");
+        m_targetLabel->setText(text);
     }
+    updateDevices();
 
     QString state;
     if (embedded) {
@@ -222,7 +342,7 @@ void StatusPresenter::updateConnectionStatus()
             state = m_client->activeProtocol() == DetectionClient::Protocol::Legacy ? tr("connected (legacy protocol)") : tr("connected");
             break;
         case DetectionClient::ConnectionState::Reconnecting:
-            state = tr("connection lost, reconnecting…");
+            state = m_devices.size() > 1 ? tr("every device lost, reconnecting…") : tr("connection lost, reconnecting…");
             break;
         }
         if (!m_serverDescription.isEmpty())

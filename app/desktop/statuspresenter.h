@@ -1,11 +1,16 @@
 #pragma once
 
 // The main window's status bar: which target the app sends to, how that connection is doing
-// (state, model and server version from server-info, latency, the last error) and how far the
-// current batch has got (done/total, images per second, time left). It only reads the
-// queue, client and embedded server; deciding what to do about their state is MainWindow's.
+// (state, model and server version from server-info, latency, the last error), each device's
+// state when there are devices (up, down, probing, untrusted, images done; from the client's
+// deviceStatusChanged), and how far the current batch has got (done/total, images per second,
+// time left). It only reads the queue, client and embedded server; deciding what to do about
+// their state is the controllers'.
 
+#include "client/devicespec.h"
 #include "widgets/appsettings.h"
+
+#include <QSet>
 
 #include <QObject>
 #include <QString>
@@ -31,7 +36,13 @@ public:
     StatusPresenter(QStatusBar *bar, GalleryModel *model, ProcessingQueue *queue, DetectionClient *client,
                     EmbeddedServer *embedded, QObject *parent = nullptr);
 
-    void setTarget(AppSettings::Target target, const QString &host, quint16 port);
+    void setTarget(AppSettings::Target target, bool embeddedJoins = false);
+    // The devices the client was given (same order as its deviceStatusChanged indexes).
+    void setDevices(const QList<DeviceSpec> &devices);
+    // How the embedded server is named in the pool ("127.0.0.1:PORT"), shown as "this computer".
+    void setEmbeddedDeviceName(const QString &name);
+    // A device whose certificate the user did not trust, or that changed: "untrusted".
+    void setDeviceUntrusted(const QString &deviceKey, bool untrusted);
     void resetConnectionDetails(); // a new target: its model, latency and errors are unknown yet
     void setServerDescription(const QString &description); // model (and version) as known so far
     void showError(const QString &message); // kept in the state label until cleared
@@ -40,6 +51,12 @@ public:
     void showMessage(const QString &message, int timeoutMs = 0);
 
     QString stateText() const; // the state label, as the user reads it
+    QString targetText() const;
+    // One entry per device: "pi.local:6000: up, 12 done · 10.0.0.7:6000: down"; empty for the
+    // embedded server alone.
+    QString devicesText() const;
+    // Every enabled device is down or refused: the queue holds until one comes back.
+    bool allDevicesDown() const;
 
     void updateProgress();
     void updateConnectionStatus();
@@ -50,6 +67,8 @@ signals:
 
 private:
     void reportOutage(bool lost, const QString &reason);
+    void updateDevices();
+    QString deviceLabel(const DeviceStatus &status) const;
 
     QStatusBar *m_bar;
     GalleryModel *m_model;
@@ -59,13 +78,16 @@ private:
 
     QLabel *m_targetLabel = nullptr;
     QLabel *m_stateLabel = nullptr;
+    QLabel *m_devicesLabel = nullptr;
     QLabel *m_rateLabel = nullptr;
     QProgressBar *m_progress = nullptr;
     QTimer *m_tick = nullptr;
 
     AppSettings::Target m_target = AppSettings::Target::Embedded;
-    QString m_host;
-    quint16 m_port = 0;
+    bool m_embeddedJoins = false;
+    QList<DeviceSpec> m_devices;
+    QString m_embeddedName;
+    QSet<QString> m_untrusted; // device keys
     QString m_serverDescription; // from server-info
     double m_latencyMs = -1;
     QString m_lastError;

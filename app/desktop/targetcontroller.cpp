@@ -11,36 +11,11 @@
 
 #include <QLoggingCategory>
 
+#include <algorithm>
+
 Q_LOGGING_CATEGORY(lcTargetController, "edgelens.app.target")
 
 namespace edgelens {
-
-namespace {
-
-DetectionClient::Protocol toClientProtocol(AppSettings::Protocol p)
-{
-    switch (p) {
-    case AppSettings::Protocol::V2:
-        return DetectionClient::Protocol::V2;
-    case AppSettings::Protocol::Legacy:
-        return DetectionClient::Protocol::Legacy;
-    case AppSettings::Protocol::Auto:
-        break;
-    }
-    return DetectionClient::Protocol::Auto;
-}
-
-AppSettings::Device firstEnabledDevice(const AppSettings &settings)
-{
-    const QList<AppSettings::Device> devices = settings.remoteDevices();
-    for (const AppSettings::Device &device : devices) {
-        if (device.enabled)
-            return device;
-    }
-    return devices.value(0);
-}
-
-} // namespace
 
 TargetController::TargetController(GalleryModel *model, ProcessingQueue *queue, DetectionClient *client,
                                    EmbeddedServer *embedded, StatusPresenter *status, QObject *parent)
@@ -58,16 +33,24 @@ TargetController::TargetController(GalleryModel *model, ProcessingQueue *queue, 
     });
     m_tokenStore->read();
 
-    connect(m_embedded, &EmbeddedServer::started, this, [this](quint16 port, const QString &modelName) {
-        m_status->setServerDescription(modelName);
-        m_client->setTarget(QStringLiteral("127.0.0.1"), port);
-        m_client->setProtocol(DetectionClient::Protocol::V2);
-        m_queue->setTargetReady(true);
+    connect(m_embedded, &EmbeddedServer::started, this, [this](quint16, const QString &modelName) {
+        if (m_settings.target == AppSettings::Target::Embedded)
+            m_status->setServerDescription(modelName);
+        m_status->setEmbeddedDeviceName(embeddedDeviceName());
+        m_model->setLocalDeviceName(embeddedDeviceName());
+        pushDevices();
+        // What the model recommends (its threshold) comes with the server's description.
         m_client->requestServerInfo();
     });
     connect(m_embedded, &EmbeddedServer::failed, this, [this](const QString &reason) {
+        pushDevices();
+        if (m_queue->isTargetReady()) {
+            // The devices carry on without the local machine's help.
+            m_status->showError(tr("The embedded server could not start (the devices carry on without it): %1")
+                                    .arg(reason));
+            return;
+        }
         // Nothing may wait forever for a server that will not come: fail what is queued.
-        m_queue->setTargetReady(false);
         const int failed = m_queue->failQueued(tr("embedded server could not start: %1").arg(reason));
         m_status->showError(tr("The embedded server could not start: %1").arg(reason));
         qCWarning(lcTargetController) << "embedded server failed:" << reason << "-" << failed << "images failed";
@@ -125,20 +108,63 @@ void TargetController::apply(const AppSettings &settings)
 
     if (targetChanged || !m_queue->isTargetReady())
         applyTarget();
-    m_status->setTarget(m_settings.target, firstEnabledDevice(m_settings).connectHost(), firstEnabledDevice(m_settings).port);
+}
+
+QList<DeviceSpec> TargetController::deviceSpecs() const
+{
+    QList<DeviceSpec> specs;
+    if (m_settings.target == AppSettings::Target::Remote) {
+        const QList<AppSettings::Device> devices = m_settings.remoteDevices();
+        for (const AppSettings::Device &device : devices)
+            specs.append(device.toSpec());
+    }
+    if (embeddedUsed() && m_embedded->state() == EmbeddedServer::State::Running
+        && m_embedded->requestedModel() == m_settings.model) {
+        DeviceSpec local;
+        local.host = QStringLiteral("127.0.0.1");
+        local.port = m_embedded->port();
+        local.protocol = DeviceSpec::Protocol::V2; // it is ours: nothing to probe
+        specs.append(local);
+    }
+    return specs;
+}
+
+QString TargetController::embeddedDeviceName() const
+{
+    if (m_embedded->state() != EmbeddedServer::State::Running)
+        return QString();
+    return QStringLiteral("127.0.0.1:%1").arg(m_embedded->port());
+}
+
+bool TargetController::embeddedUsed() const
+{
+    return m_settings.target == AppSettings::Target::Embedded || m_settings.embeddedJoins;
+}
+
+void TargetController::pushDevices()
+{
+    const QList<DeviceSpec> specs = deviceSpecs();
+    const bool anyEnabled = std::any_of(specs.cbegin(), specs.cend(), [](const DeviceSpec &d) { return d.enabled; });
+    // Without any device the client keeps what it had and the queue waits (the embedded
+    // server is starting); an empty pool would fail the queue at once.
+    if (!specs.isEmpty())
+        m_client->setDevices(specs);
+    m_status->setDevices(specs);
+    if (anyEnabled != m_queue->isTargetReady() || anyEnabled)
+        m_queue->setTargetReady(anyEnabled);
 }
 
 void TargetController::applyTarget()
 {
     m_status->resetConnectionDetails();
-    m_status->setTarget(m_settings.target, firstEnabledDevice(m_settings).connectHost(), firstEnabledDevice(m_settings).port);
+    m_status->setTarget(m_settings.target, m_settings.embeddedJoins);
+    if (!embeddedUsed())
+        m_embedded->stop(); // returns at once; a model still loading finishes on its own thread
     if (m_settings.target == AppSettings::Target::Remote) {
-        m_embedded->stop();
-        const AppSettings::Device device = firstEnabledDevice(m_settings);
-        m_client->setProtocol(toClientProtocol(device.protocol));
-        m_client->setTarget(device.connectHost(), device.port);
-        m_queue->setTargetReady(true);
-        if (device.protocol != AppSettings::Protocol::Legacy)
+        pushDevices();
+        if (m_settings.embeddedJoins)
+            startEmbedded();
+        if (m_queue->isTargetReady())
             m_client->requestServerInfo();
     } else {
         m_queue->setTargetReady(false);
@@ -150,13 +176,16 @@ void TargetController::applyTarget()
 
 void TargetController::ensureReady()
 {
-    if (m_settings.target != AppSettings::Target::Embedded)
+    if (m_settings.target == AppSettings::Target::Remote) {
+        if (m_settings.embeddedJoins)
+            startEmbedded();
         return;
+    }
     const bool sameModel = m_embedded->requestedModel() == m_settings.model;
     const EmbeddedServer::State state = m_embedded->state();
     if (sameModel && (state == EmbeddedServer::State::Starting || state == EmbeddedServer::State::Running)) {
         if (state == EmbeddedServer::State::Running)
-            m_queue->setTargetReady(true);
+            pushDevices();
         return;
     }
     m_queue->setTargetReady(false);
@@ -164,6 +193,18 @@ void TargetController::ensureReady()
         m_queue->requeueInFlight(); // the old server is about to stop: take its work back first
     m_embedded->start(m_settings.model);
     m_status->updateConnectionStatus();
+}
+
+void TargetController::startEmbedded()
+{
+    // The embedded server joins the devices: they work while it loads its model, and it is
+    // added to the pool once it listens (a restart with another model leaves the pool first).
+    const bool sameModel = m_embedded->requestedModel() == m_settings.model;
+    const EmbeddedServer::State state = m_embedded->state();
+    if (sameModel && (state == EmbeddedServer::State::Starting || state == EmbeddedServer::State::Running))
+        return;
+    m_embedded->start(m_settings.model);
+    pushDevices();
 }
 
 } // namespace edgelens

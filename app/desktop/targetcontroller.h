@@ -1,12 +1,18 @@
 #pragma once
 
-// Which detector the processing queue sends to, and getting it ready: the embedded server
-// (started on demand with the chosen model, restarted when the model changes) or a remote
-// device (host, port, protocol). Also carries the processing settings (thresholds, output,
-// timeout, requests in flight) over to the queue and client.
+// Which detectors the processing queue sends to, and getting them ready: the embedded server
+// (started on demand with the chosen model, restarted when the model changes) or the remote
+// devices of the settings (host, port, protocol, TLS, enabled), handed to the client as one
+// pool, with the embedded server as one more member when it joins. Also carries the
+// processing settings (thresholds, output, timeout, requests in flight, token) over to the
+// queue and client. Nothing here waits: the client reconnects asynchronously and the
+// embedded server starts and stops on its own thread.
 
 #include "widgets/appsettings.h"
 
+#include "client/devicespec.h"
+
+#include <QList>
 #include <QObject>
 
 namespace edgelens {
@@ -40,12 +46,20 @@ public:
     // The token the devices get: read from the keyring on construction, then whatever the
     // settings dialog chose.
     QString token() const { return m_token; }
+    // What the client is given for these settings: the enabled and disabled remote devices,
+    // then the embedded server when it is used and running.
+    QList<DeviceSpec> deviceSpecs() const;
+    // "127.0.0.1:PORT" of the running embedded server (how results from it are named), else empty.
+    QString embeddedDeviceName() const;
 
 signals:
     void tokenChanged(const QString &token);
 
 private:
     void applyTarget();
+    void pushDevices();
+    bool embeddedUsed() const;
+    void startEmbedded();
     void setToken(const QString &token);
 
     GalleryModel *m_model;

@@ -252,46 +252,71 @@ void DetectionClient::rebuildChannels()
     }
     requeueFront(back);
 
-    for (const DeviceSpec &device : std::as_const(m_devices)) {
-        auto *channel = new DeviceChannel(device, m_settings.get(), [this] { return !m_requests.isEmpty(); }, this);
-        m_channels.push_back(channel);
-        connect(channel, &DeviceChannel::replied, this, [this, channel](quint64 id, const ClientResult &result) {
-            const auto request = ownedBy(channel, id);
-            if (!request)
-                return;
-            ClientResult final = result;
-            final.attempts = std::max(1, request->attempts);
-            finishRequest(id);
-            Q_EMIT resultReady(id, final);
-            schedulePump();
-        });
-        connect(channel, &DeviceChannel::infoReceived, this,
-                [this, channel](quint64 id, const QJsonObject &info, double ms) {
-                    if (!ownedBy(channel, id))
-                        return;
-                    finishRequest(id);
-                    Q_EMIT serverInfoReceived(id, info, ms);
-                    schedulePump();
-                });
-        connect(channel, &DeviceChannel::pongReceived, this, [this, channel](quint64 id, double ms) {
-            if (!ownedBy(channel, id))
-                return;
-            finishRequest(id);
-            Q_EMIT pongReceived(id, ms);
-            schedulePump();
-        });
-        connect(channel, &DeviceChannel::requestFailed, this,
-                [this, channel](quint64 id, const QString &reason, bool retryable) {
-                    if (!ownedBy(channel, id))
-                        return;
-                    failRequest(id, reason, retryable);
-                    schedulePump();
-                });
-        connect(channel, &DeviceChannel::requestsReturned, this,
-                [this, channel](const ReturnedRequests &returned) { handleReturned(channel, returned); });
-        connect(channel, &DeviceChannel::protocolDetected, this, &DetectionClient::protocolDetected);
-        connect(channel, &DeviceChannel::statusChanged, this, [this, channel] { handleChannelStatus(channel); });
+    for (const DeviceSpec &device : std::as_const(m_devices))
+        m_channels.push_back(createChannel(device));
+    updateConnectionState();
+    schedulePump();
+}
+
+DeviceChannel *DetectionClient::createChannel(const DeviceSpec &device)
+{
+    auto *channel = new DeviceChannel(device, m_settings.get(), [this] { return !m_requests.isEmpty(); }, this);
+    connect(channel, &DeviceChannel::replied, this, [this, channel](quint64 id, const ClientResult &result) {
+        const auto request = ownedBy(channel, id);
+        if (!request)
+            return;
+        ClientResult final = result;
+        final.attempts = std::max(1, request->attempts);
+        finishRequest(id);
+        Q_EMIT resultReady(id, final);
+        schedulePump();
+    });
+    connect(channel, &DeviceChannel::infoReceived, this,
+            [this, channel](quint64 id, const QJsonObject &info, double ms) {
+                if (!ownedBy(channel, id))
+                    return;
+                finishRequest(id);
+                Q_EMIT serverInfoReceived(id, info, ms);
+                schedulePump();
+            });
+    connect(channel, &DeviceChannel::pongReceived, this, [this, channel](quint64 id, double ms) {
+        if (!ownedBy(channel, id))
+            return;
+        finishRequest(id);
+        Q_EMIT pongReceived(id, ms);
+        schedulePump();
+    });
+    connect(channel, &DeviceChannel::requestFailed, this,
+            [this, channel](quint64 id, const QString &reason, bool retryable) {
+                if (!ownedBy(channel, id))
+                    return;
+                failRequest(id, reason, retryable);
+                schedulePump();
+            });
+    connect(channel, &DeviceChannel::requestsReturned, this,
+            [this, channel](const ReturnedRequests &returned) { handleReturned(channel, returned); });
+    connect(channel, &DeviceChannel::protocolDetected, this, &DetectionClient::protocolDetected);
+    connect(channel, &DeviceChannel::statusChanged, this, [this, channel] { handleChannelStatus(channel); });
+    return channel;
+}
+
+void DetectionClient::retryRefusedDevices()
+{
+    bool replaced = false;
+    for (DeviceChannel *&channel : m_channels) {
+        if (channel->state() != DeviceStatus::State::Refused)
+            continue;
+        // A refused channel has nothing in flight: its requests went back to the queue.
+        channel->shutdown();
+        channel->disconnect(this);
+        channel->deleteLater();
+        channel = createChannel(channel->device());
+        replaced = true;
     }
+    if (!replaced)
+        return;
+    for (std::size_t i = 0; i < m_channels.size(); ++i)
+        Q_EMIT deviceStatusChanged(int(i), m_channels[i]->status());
     updateConnectionState();
     schedulePump();
 }

@@ -73,6 +73,10 @@ public:
     void setDevices(const QList<DeviceSpec> &devices);
     QList<DeviceSpec> devices() const;
     QList<DeviceStatus> deviceStatuses() const;
+    // Devices that refused (a certificate not trusted or changed, a wrong token) are not used
+    // until the settings change. This gives them a fresh start now (the user forgot a changed
+    // fingerprint, or trusted the device after all); the others keep their connections.
+    void retryRefusedDevices();
     // Applies to every device (setTarget's and setDevices'); a device's own protocol is replaced.
     void setProtocol(Protocol protocol);
     Protocol protocol() const;
@@ -137,6 +141,7 @@ private:
 
     quint64 enqueue(RequestKind kind, const QByteArray &image, const DetectOptions &options);
     void rebuildChannels();
+    DeviceChannel *createChannel(const DeviceSpec &device);
     void schedulePump();
     void pump();
     void failIfNoDeviceLeft();

@@ -6,12 +6,15 @@
 #endif
 
 #include "client/detectionclient.h"
+#include "client/knowndevices.h"
+#include "widgets/devicetrustdialog.h"
 
 #include "fakedetectionserver.h"
 #include "isolateduserstate.h"
 #include "testdata.h"
 #include "testnetwork.h"
 
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -25,6 +28,7 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTest>
+#include <QTimer>
 #include <QTreeWidget>
 
 using namespace edgelens;
@@ -590,6 +594,65 @@ private slots:
         QVERIFY2(ok, qPrintable(message));
         QVERIFY2(message.contains(server.modelNames().value(0)), qPrintable(message));
         QVERIFY2(message.contains(QStringLiteral("round trip")), qPrintable(message));
+#else
+        QSKIP("edgelens_server is not part of this build");
+#endif
+    }
+
+    void testConnection_tlsDevice_asksTrust_thenReportsTheKnownFingerprint()
+    {
+#ifdef EDGELENS_TEST_REAL_SERVER
+        DetectionServer server;
+        ServerConfig config = ServerConfig::embedded();
+        config.workers = 1;
+        config.tls = true; // its self-signed certificate, made in the test's data folder
+        QString error;
+        QVERIFY2(server.start(config, &error), qPrintable(error));
+        const QString fingerprint = server.tlsFingerprint();
+        const QString key = QStringLiteral("127.0.0.1:%1").arg(server.serverPort());
+        QFile::remove(KnownDevices::defaultPath());
+        AppSettings settings = remoteSettings(server.serverPort(), AppSettings::Protocol::V2);
+        AppSettings::Device device = settings.remoteDevices().first();
+        device.tls = true;
+        settings.setDevices({device});
+        SettingsDialog dialog(settings);
+        showDialog(dialog);
+
+        // The first test of a new device asks as processing would; the user compares and trusts.
+        QString shownFingerprint;
+        QTimer answer;
+        answer.setInterval(50);
+        connect(&answer, &QTimer::timeout, this, [&] {
+            for (QWidget *w : QApplication::topLevelWidgets()) {
+                auto *ask = qobject_cast<DeviceTrustDialog *>(w);
+                if (!ask || !ask->isVisible() || ask->objectName() != QLatin1String("trustDeviceDialog"))
+                    continue;
+                shownFingerprint = ask->findChild<QLabel *>(QStringLiteral("fingerprint"))->text();
+                QTest::mouseClick(ask->findChild<QPushButton *>(QStringLiteral("trustButton")), Qt::LeftButton);
+                answer.stop();
+            }
+        });
+        answer.start();
+        const auto [ok, message] = runConnectionTest(dialog);
+        QVERIFY2(ok, qPrintable(message));
+        QCOMPARE(shownFingerprint, DeviceTrustDialog::displayFingerprint(fingerprint));
+        QVERIFY2(message.contains(QStringLiteral("TLS, certificate %1 trusted now").arg(fingerprint)), qPrintable(message));
+        QCOMPARE(KnownDevices().fingerprint(key).value_or(QString()), fingerprint);
+
+        // Known now: no question, and the report names the fingerprint it matched.
+        shownFingerprint.clear();
+        const auto [again, secondMessage] = runConnectionTest(dialog);
+        QVERIFY2(again, qPrintable(secondMessage));
+        QVERIFY2(secondMessage.contains(QStringLiteral("TLS, known certificate ") + fingerprint), qPrintable(secondMessage));
+        QVERIFY(shownFingerprint.isEmpty());
+
+        // Another certificate under that name: the test fails loudly with both fingerprints.
+        const QString other = QStringLiteral("sha256:") + QString(64, QLatin1Char('b'));
+        QVERIFY(KnownDevices().remember(key, other));
+        const auto [changed, changedMessage] = runConnectionTest(dialog);
+        QVERIFY(!changed);
+        QVERIFY2(changedMessage.contains(other) && changedMessage.contains(fingerprint), qPrintable(changedMessage));
+        QFile::remove(KnownDevices::defaultPath());
 #else
         QSKIP("edgelens_server is not part of this build");
 #endif

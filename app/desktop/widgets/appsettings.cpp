@@ -168,6 +168,19 @@ QString AppSettings::Device::validate() const
     return {};
 }
 
+DeviceSpec AppSettings::Device::toSpec() const
+{
+    DeviceSpec spec;
+    spec.host = connectHost();
+    spec.port = port;
+    spec.protocol = protocol == Protocol::V2 ? DeviceSpec::Protocol::V2
+        : protocol == Protocol::Legacy       ? DeviceSpec::Protocol::Legacy
+                                             : DeviceSpec::Protocol::Auto;
+    spec.tls = tls;
+    spec.enabled = enabled;
+    return spec;
+}
+
 bool operator==(const AppSettings::Device &a, const AppSettings::Device &b)
 {
     return a.host == b.host && a.port == b.port && a.protocol == b.protocol && a.tls == b.tls && a.enabled == b.enabled;

@@ -33,6 +33,7 @@ struct AppSettings
         QString name() const;        // "host:port", "[v6addr]:port": how the app names the device
         QString connectHost() const; // trimmed, IPv6 brackets removed
         QString validate() const;    // empty when usable, else the reason
+        DeviceSpec toSpec() const;   // as the client takes it
         friend bool operator==(const Device &a, const Device &b);
         friend bool operator!=(const Device &a, const Device &b) { return !(a == b); }
     };

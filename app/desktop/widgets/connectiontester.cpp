@@ -1,6 +1,8 @@
 #include "widgets/connectiontester.h"
 
 #include "client/detectionclient.h"
+#include "client/knowndevices.h"
+#include "client/tlssocketfactory.h"
 
 #include <QBuffer>
 #include <QImage>
@@ -9,6 +11,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
+#include <QMetaMethod>
 #include <QPainter>
 
 Q_LOGGING_CATEGORY(lcConnectionTester, "edgelens.widgets.connectiontester")
@@ -72,12 +75,27 @@ void ConnectionTester::start(const AppSettings &settings)
 {
     abort();
     m_probingWithImage = false;
-    m_forcedV2 = settings.protocol == AppSettings::Protocol::V2;
+    const AppSettings::Device device = settings.remoteDevices().value(0);
+    m_forcedV2 = device.protocol == AppSettings::Protocol::V2;
+    m_tls = device.tls;
+    m_trustedNow.clear();
     m_clock.start();
     m_client = new DetectionClient(this);
-    m_client->setTarget(settings.connectHost(), settings.port);
-    m_client->setProtocol(settings.clientProtocol());
+    DeviceSpec spec = device.toSpec();
+    spec.enabled = true;
+    m_deviceKey = spec.key();
+    m_client->setDevices({spec});
     m_client->setTimeout(settings.timeoutMs);
+    if (m_tls) {
+        TlsSocketFactory *tls = m_client->tls();
+        if (isSignalConnected(QMetaMethod::fromSignal(&ConnectionTester::trustQuestion))) {
+            connect(tls, &TlsSocketFactory::trustNeeded, this, [this](const DeviceSpec &d, const QString &fingerprint) {
+                Q_EMIT trustQuestion(d.key(), d.name(), fingerprint);
+            });
+        }
+        connect(tls, &TlsSocketFactory::deviceRemembered, this,
+                [this](const DeviceSpec &, const QString &fingerprint, const QString &) { m_trustedNow = fingerprint; });
+    }
     m_client->setMaxInFlight(1);
     if (settings.token)
         m_client->setToken(*settings.token);
@@ -91,11 +109,31 @@ void ConnectionTester::start(const AppSettings &settings)
         handleResult(id, result.roundTripMs, result.legacy, result.result.imageWidth, result.result.imageHeight);
     });
 
-    qCDebug(lcConnectionTester) << "testing" << settings.host << settings.port << AppSettings::protocolName(settings.protocol);
-    if (settings.protocol == AppSettings::Protocol::Legacy)
+    qCDebug(lcConnectionTester) << "testing" << device.name() << AppSettings::protocolName(device.protocol)
+                                << (device.tls ? "TLS" : "plain");
+    if (device.protocol == AppSettings::Protocol::Legacy)
         sendProbeImage();
     else
         m_requestId = m_client->requestServerInfo();
+}
+
+void ConnectionTester::answerTrust(const QString &deviceKey, const QString &fingerprint, bool trust)
+{
+    if (!m_client || deviceKey != m_deviceKey)
+        return;
+    m_client->tls()->decide(deviceKey, fingerprint,
+                            trust ? TlsSocketFactory::Decision::AcceptAlways : TlsSocketFactory::Decision::Reject);
+}
+
+QString ConnectionTester::tlsSummary() const
+{
+    if (!m_tls)
+        return QString();
+    if (!m_trustedNow.isEmpty())
+        return QStringLiteral(" \u00b7 TLS, certificate %1 trusted now and remembered").arg(m_trustedNow);
+    if (const auto known = KnownDevices().fingerprint(m_deviceKey))
+        return QStringLiteral(" \u00b7 TLS, known certificate %1").arg(*known);
+    return QStringLiteral(" \u00b7 TLS, certificate verified by a trusted authority");
 }
 
 void ConnectionTester::sendProbeImage()
@@ -110,8 +148,9 @@ void ConnectionTester::handleServerInfo(quint64 id, const QJsonObject &info, dou
 {
     if (id != m_requestId)
         return;
-    finish(true, QStringLiteral("Connected to %1 \u00b7 round trip %2 ms (%3 ms including connect)")
-                     .arg(describeServerInfo(info), milliseconds(roundTripMs), milliseconds(m_clock.nsecsElapsed() / 1e6)));
+    finish(true, QStringLiteral("Connected to %1 \u00b7 round trip %2 ms (%3 ms including connect)%4")
+                     .arg(describeServerInfo(info), milliseconds(roundTripMs), milliseconds(m_clock.nsecsElapsed() / 1e6),
+                          tlsSummary()));
 }
 
 void ConnectionTester::handleResult(quint64 id, double roundTripMs, bool legacy, int width, int height)
@@ -124,7 +163,8 @@ void ConnectionTester::handleResult(quint64 id, double roundTripMs, bool legacy,
                                     "It sends no server info and no detection data, only marked-up images.")
                          .arg(size, milliseconds(roundTripMs)));
     } else {
-        finish(true, QStringLiteral("Connected: the server answered a%1 test image in %2 ms.").arg(size, milliseconds(roundTripMs)));
+        finish(true, QStringLiteral("Connected: the server answered a%1 test image in %2 ms.%3")
+                         .arg(size, milliseconds(roundTripMs), tlsSummary()));
     }
 }
 

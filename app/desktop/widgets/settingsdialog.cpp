@@ -1,6 +1,7 @@
 #include "widgets/settingsdialog.h"
 
 #include "widgets/connectiontester.h"
+#include "widgets/devicetrustdialog.h"
 #include "widgets/devicelisteditor.h"
 #include "widgets/tokenstore.h"
 
@@ -105,6 +106,16 @@ SettingsDialog::SettingsDialog(const AppSettings &current, QWidget *parent)
     loadFrom(current);
 
     connect(m_tester, &ConnectionTester::finished, this, &SettingsDialog::showTestResult);
+    // Testing a new TLS device asks the same question processing would; the answer is remembered.
+    connect(m_tester, &ConnectionTester::trustQuestion, this,
+            [this](const QString &key, const QString &name, const QString &fingerprint) {
+                auto *ask = new DeviceTrustDialog(DeviceTrustDialog::Kind::FirstUse, name, QString(), fingerprint, this);
+                ask->setAttribute(Qt::WA_DeleteOnClose);
+                connect(ask, &QDialog::finished, this, [this, key, fingerprint](int result) {
+                    m_tester->answerTrust(key, fingerprint, result == QDialog::Accepted);
+                });
+                ask->open();
+            });
 
     // The token comes from the keyring, which answers asynchronously (and may ask the user to
     // unlock it): the field waits for it rather than the dialog.

@@ -1,0 +1,510 @@
+// The app with several devices and with TLS, end to end and offscreen: the main window gets its
+// settings, real servers run in the test (DetectionServer in this process, with TLS where
+// needed, or edgelens-server processes that can be killed), and the test checks what a user
+// would: the trust dialogs and the fingerprints they show, the known-devices file, the status
+// bar's device states, the gallery's "by DEVICE" and the `device` in the sidecars.
+
+#include "flakyserver.h"
+#include "serverprocess.h"
+#include "testdata.h"
+
+#include "client/detectionclient.h"
+#include "client/knowndevices.h"
+#include "englishplurals.h"
+#include "gallerydelegate.h"
+#include "gallerymodel.h"
+#include "mainwindow.h"
+#include "models/modelcatalog.h"
+#include "net/detectionserver.h"
+#include "net/detectionservice.h"
+#include "processingqueue.h"
+#include "statuspresenter.h"
+#include "targetcontroller.h"
+#include "widgets/appsettings.h"
+#include "widgets/devicetrustdialog.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QFile>
+#include <QImage>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QSet>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+
+using namespace edgelens;
+using edgelens::test::ServerProcess;
+
+namespace {
+
+QStringList writeColourImages(const QTemporaryDir &dir, const QString &namePattern, int count)
+{
+    QStringList paths;
+    for (int i = 0; i < count; ++i) {
+        QImage image(96, 72, QImage::Format_RGB32);
+        image.fill(QColor::fromHsv((i * 37) % 360, 200, 200));
+        paths << QFileInfo(dir.filePath(namePattern.arg(i))).absoluteFilePath();
+        if (!image.save(paths.last()))
+            return {};
+    }
+    return paths;
+}
+
+AppSettings::Device device(quint16 port, bool tls = false, AppSettings::Protocol protocol = AppSettings::Protocol::V2)
+{
+    AppSettings::Device d;
+    d.host = QStringLiteral("127.0.0.1");
+    d.port = port;
+    d.protocol = protocol;
+    d.tls = tls;
+    return d;
+}
+
+AppSettings remoteSettings(const QList<AppSettings::Device> &devices, const QTemporaryDir &dir)
+{
+    AppSettings settings;
+    settings.target = AppSettings::Target::Remote;
+    settings.setDevices(devices);
+    settings.outputDir = dir.filePath(QStringLiteral("out"));
+    settings.token = QString(); // no keyring in the test: nothing to wait for
+    return settings;
+}
+
+QString name(quint16 port)
+{
+    return QStringLiteral("127.0.0.1:%1").arg(port);
+}
+
+// A visible top-level window of that object name (a dialog the app opened), or null.
+template <typename T>
+T *openWindow(const QString &objectName)
+{
+    const QList<QWidget *> windows = QApplication::topLevelWidgets();
+    for (QWidget *w : windows) {
+        if (w->objectName() == objectName && w->isVisible()) {
+            if (auto *t = qobject_cast<T *>(w))
+                return t;
+        }
+    }
+    return nullptr;
+}
+
+QString labelText(QWidget *dialog, const QString &objectName)
+{
+    auto *label = dialog->findChild<QLabel *>(objectName);
+    return label ? label->text() : QStringLiteral("<no label %1>").arg(objectName);
+}
+
+// device -> how many sidecars name it, over every sidecar in the output folder.
+QHash<QString, int> sidecarDevices(const QString &outDir, int *sidecars)
+{
+    QHash<QString, int> devices;
+    const QStringList files = test::filesUnder(outDir, {QStringLiteral("*.json")});
+    *sidecars = int(files.size());
+    for (const QString &file : files) {
+        const QJsonObject object = QJsonDocument::fromJson(test::readFile(QDir(outDir).filePath(file))).object();
+        ++devices[object.value(QStringLiteral("device")).toString()];
+    }
+    return devices;
+}
+
+double receivedBytes(DetectionServer &server)
+{
+    // Every protocol's bytes after the TLS layer: nothing here means no image reached it.
+    static const QRegularExpression line(QStringLiteral("^edgelens_received_bytes_total\\S*\\s+(\\S+)$"),
+                                         QRegularExpression::MultilineOption);
+    double sum = 0;
+    auto it = line.globalMatch(QString::fromUtf8(server.service()->metrics()->exposition()));
+    while (it.hasNext())
+        sum += it.next().captured(1).toDouble();
+    return sum;
+}
+
+} // namespace
+
+class TestAppDevices : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_settingsDir;
+    EnglishPlurals m_plurals;
+
+    // A real device server in this process on 127.0.0.1 (TLS with the self-signed certificate it
+    // creates in the test's per-user data folder).
+    std::unique_ptr<DetectionServer> startServer(bool tls)
+    {
+        ServerConfig config = ServerConfig::embedded();
+        config.tls = tls;
+        config.workers = 1;
+        if (const auto model = ModelCatalog().defaultModel())
+            config.modelPaths = {model->name};
+        auto server = std::make_unique<DetectionServer>();
+        QString error;
+        if (!server->start(config, &error)) {
+            qWarning().noquote() << "server did not start:" << error;
+            return nullptr;
+        }
+        return server;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        // No keyring here: the token store must not reach a developer's own.
+        qputenv("DBUS_SESSION_BUS_ADDRESS", "disabled:");
+        QCoreApplication::installTranslator(&m_plurals);
+        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_settingsDir.path());
+        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_settingsDir.path());
+        QCoreApplication::setOrganizationName(QStringLiteral("EdgeLensTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_appdevices"));
+        EDGELENS_REQUIRE(ModelCatalog().defaultModel().has_value(), "a detection model (../shared/models)");
+    }
+
+    void init()
+    {
+        QFile::remove(KnownDevices::defaultPath());
+        DetectionClient::forgetDetectedProtocols();
+    }
+
+    void deviceList_reachesTheClientAsOnePool()
+    {
+        QTemporaryDir dir;
+        AppSettings::Device legacy = device(6001, false, AppSettings::Protocol::Legacy);
+        AppSettings::Device tls = device(6002, true, AppSettings::Protocol::Auto);
+        AppSettings::Device off = device(6003);
+        off.host = QStringLiteral("[::1]");
+        off.enabled = false;
+        const AppSettings settings = remoteSettings({legacy, tls, off}, dir);
+        MainWindow window(settings);
+        const QList<DeviceSpec> specs = window.detectionClient()->devices();
+        QCOMPARE(specs.size(), 3);
+        QCOMPARE(specs.at(0).name(), name(6001));
+        QCOMPARE(specs.at(0).protocol, DeviceSpec::Protocol::Legacy);
+        QVERIFY(!specs.at(0).tls);
+        QCOMPARE(specs.at(1).protocol, DeviceSpec::Protocol::Auto);
+        QVERIFY(specs.at(1).tls);
+        QCOMPARE(specs.at(2).host, QStringLiteral("::1"));
+        QCOMPARE(specs.at(2).name(), QStringLiteral("[::1]:6003"));
+        QVERIFY(!specs.at(2).enabled);
+        QCOMPARE(window.detectionClient()->deviceStatuses().at(2).state, DeviceStatus::State::Disabled);
+        QCOMPARE(window.statusPresenter()->targetText(), QStringLiteral("2 devices"));
+        QVERIFY2(window.statusPresenter()->devicesText().contains(QStringLiteral("[::1]:6003: disabled")),
+                 qPrintable(window.statusPresenter()->devicesText()));
+
+        // Removing one device and turning another off reaches the client the same way.
+        AppSettings changed = settings;
+        AppSettings::Device tlsOff = tls;
+        tlsOff.enabled = false;
+        changed.setDevices({tlsOff, off});
+        window.applySettings(changed);
+        const QList<DeviceSpec> after = window.detectionClient()->devices();
+        QCOMPARE(after.size(), 2);
+        QVERIFY(!after.at(0).enabled && after.at(0).tls);
+        QVERIFY(!window.processingQueue()->isTargetReady()); // nothing enabled: images would wait
+    }
+
+    void twoDevices_resultsFromBoth_statusShowsEach_killedDeviceWorkEndsOnTheOther()
+    {
+        ServerProcess a;
+        ServerProcess b;
+        QVERIFY2(a.start({QStringLiteral("--threads"), QStringLiteral("1")}), qPrintable(a.diagnostics()));
+        QVERIFY2(b.start({QStringLiteral("--threads"), QStringLiteral("1")}), qPrintable(b.diagnostics()));
+        QTemporaryDir dir;
+        const int count = 60;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("pool%1.jpg"), count);
+        QCOMPARE(paths.size(), count);
+        AppSettings settings = remoteSettings({device(a.port()), device(b.port())}, dir);
+        settings.maxInFlight = 2;
+        MainWindow window(settings);
+        window.show();
+        QCOMPARE(window.statusPresenter()->targetText(), QStringLiteral("2 devices"));
+        window.addPaths(paths);
+
+        // Both work: the status bar says so, with each one's count.
+        const auto statuses = [&window] { return window.detectionClient()->deviceStatuses(); };
+        QTRY_VERIFY_WITH_TIMEOUT(statuses().at(0).done >= 2 && statuses().at(1).done >= 2, 60000);
+        const QString both = window.statusPresenter()->devicesText();
+        QVERIFY2(both.contains(name(a.port()) + QStringLiteral(": up")) && both.contains(name(b.port()) + QStringLiteral(": up")),
+                 qPrintable(both));
+        QVERIFY2(both.contains(QStringLiteral(" done")), qPrintable(both));
+        QVERIFY2(window.processingQueue()->isBusy(), "the run ended before a device could be killed: give it more images");
+
+        a.kill(); // SIGKILL: the device dies with work in flight
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            QRegularExpression(QRegularExpression::escape(name(a.port())) + QStringLiteral(": (down|probing)"))
+                .match(window.statusPresenter()->devicesText())
+                .hasMatch(),
+            qPrintable(window.statusPresenter()->devicesText()), 30000);
+
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 180000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Failed), 0);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
+        QVERIFY2(window.statusPresenter()->devicesText().contains(name(a.port()) + QStringLiteral(": down")),
+                 qPrintable(window.statusPresenter()->devicesText()));
+        QVERIFY2(window.statusPresenter()->devicesText().contains(name(b.port()) + QStringLiteral(": up")),
+                 qPrintable(window.statusPresenter()->devicesText()));
+
+        // Every image once, each sidecar naming the device that answered: both did.
+        int sidecars = 0;
+        const QHash<QString, int> byDevice = sidecarDevices(dir.filePath(QStringLiteral("out")), &sidecars);
+        QCOMPARE(sidecars, count);
+        QCOMPARE(test::filesUnder(dir.filePath(QStringLiteral("out")), {QStringLiteral("*.jpg")}).size(), count);
+        QVERIFY2(byDevice.value(name(a.port())) >= 2 && byDevice.value(name(b.port())) >= 2,
+                 qPrintable(QStringList(byDevice.keys()).join(QLatin1Char(','))));
+        QCOMPARE(byDevice.value(name(a.port())) + byDevice.value(name(b.port())), count);
+
+        // The gallery says which device produced each result, as the cell and its tooltip read.
+        QSet<QString> shown;
+        GalleryModel *model = window.galleryModel();
+        for (int row = 0; row < model->rowCount(); ++row) {
+            const QModelIndex index = model->index(row);
+            const QString device = index.data(GalleryModel::DeviceRole).toString();
+            QVERIFY2(GalleryDelegate::statusLine(index).endsWith(QStringLiteral("by ") + device),
+                     qPrintable(GalleryDelegate::statusLine(index)));
+            QVERIFY(index.data(Qt::ToolTipRole).toString().contains(QStringLiteral("Detected by ") + device));
+            shown << device;
+        }
+        QCOMPARE(shown, (QSet<QString>{name(a.port()), name(b.port())}));
+    }
+
+    void allDevicesDown_queueHoldsAndSaysSo_resumesWhenOneComesBack()
+    {
+        FlakyServer first;
+        FlakyServer second;
+        QVERIFY(first.listen());
+        QVERIFY(second.listen());
+        first.replyDelayMs = 150;
+        second.replyDelayMs = 150;
+        QTemporaryDir dir;
+        const int count = 16;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("outage%1.jpg"), count);
+        AppSettings settings = remoteSettings({device(first.port()), device(second.port())}, dir);
+        settings.maxInFlight = 1;
+        MainWindow window(settings);
+        window.addPaths(paths);
+        QTRY_VERIFY_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done) >= 2, 30000);
+
+        first.stop();
+        second.stop();
+        QTRY_VERIFY2_WITH_TIMEOUT(window.statusPresenter()->devicesText().startsWith(QStringLiteral("All devices down, images wait")),
+                                  qPrintable(window.statusPresenter()->devicesText()), 30000);
+        QVERIFY(window.processingQueue()->isBusy());
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Failed), 0); // holding, not failing
+        const int doneWhileDown = window.galleryModel()->count(GalleryItem::Status::Done);
+        QVERIFY(doneWhileDown < count);
+
+        // One comes back on its port: everything left goes there, nothing fails.
+        QVERIFY(second.listen(second.port()));
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 120000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Failed), 0);
+        QVERIFY(second.answered >= 1);
+        const QString states = window.statusPresenter()->devicesText();
+        QVERIFY2(!states.startsWith(QStringLiteral("All devices down")), qPrintable(states));
+        QVERIFY2(states.contains(name(second.port()) + QStringLiteral(": up")), qPrintable(states));
+    }
+
+    void token_fromTheStore_isUsedForEveryDevice_aWrongOneShowsRefused()
+    {
+        ServerConfig config = ServerConfig::embedded();
+        config.workers = 1;
+        config.token = QStringLiteral("s3cret-token");
+        if (const auto model = ModelCatalog().defaultModel())
+            config.modelPaths = {model->name};
+        DetectionServer one;
+        DetectionServer two;
+        QString error;
+        QVERIFY2(one.start(config, &error), qPrintable(error));
+        QVERIFY2(two.start(config, &error), qPrintable(error));
+        // Where no keyring runs, TokenStore keeps the token in the settings file: put it there.
+        {
+            QSettings store(QStringLiteral("EdgeLens"), QStringLiteral("EdgeLens"));
+            store.setValue(QStringLiteral("connection/token"), QStringLiteral("s3cret-token"));
+        }
+        QTemporaryDir dir;
+        const int count = 8;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("token%1.jpg"), count);
+        AppSettings settings = remoteSettings({device(one.serverPort()), device(two.serverPort())}, dir);
+        settings.token.reset(); // as at start: the token comes from the store
+        settings.maxInFlight = 1;
+        MainWindow window(settings);
+        QTRY_COMPARE_WITH_TIMEOUT(window.targetController()->token(), QStringLiteral("s3cret-token"), 10000);
+        window.addPaths(paths);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == count, 120000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
+        QSet<QString> devices;
+        for (const GalleryItem &item : window.galleryModel()->items())
+            devices << item.device;
+        QCOMPARE(devices, (QSet<QString>{name(one.serverPort()), name(two.serverPort())}));
+
+        // Another token: both devices refuse the session, the images fail saying why.
+        AppSettings wrong = window.settings();
+        wrong.token = QStringLiteral("not-the-token");
+        window.applySettings(wrong);
+        window.processingQueue()->enqueue({window.galleryModel()->item(0).path});
+        QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Failed), 1, 60000);
+        const QString states = window.statusPresenter()->devicesText();
+        QVERIFY2(states.contains(name(one.serverPort()) + QStringLiteral(": refused"))
+                     && states.contains(name(two.serverPort()) + QStringLiteral(": refused")),
+                 qPrintable(states));
+        QVERIFY2(window.galleryModel()->item(0).error.contains(QStringLiteral("token"), Qt::CaseInsensitive),
+                 qPrintable(window.galleryModel()->item(0).error));
+        QSettings(QStringLiteral("EdgeLens"), QStringLiteral("EdgeLens")).remove(QStringLiteral("connection/token"));
+    }
+
+    void embeddedJoins_localMachineHelpsTheDevice_shownAsThisComputer()
+    {
+        FlakyServer slow;
+        QVERIFY(slow.listen());
+        slow.replyDelayMs = 800;
+        QTemporaryDir dir;
+        const int count = 24;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("joined%1.jpg"), count);
+        AppSettings settings = remoteSettings({device(slow.port())}, dir);
+        settings.embeddedJoins = true;
+        settings.maxInFlight = 2;
+        MainWindow window(settings);
+        QVERIFY2(window.statusPresenter()->targetText().endsWith(QStringLiteral("+ this computer")),
+                 qPrintable(window.statusPresenter()->targetText()));
+        window.addPaths(paths);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == count, 180000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
+        QHash<QString, int> shown;
+        for (const GalleryItem &item : window.galleryModel()->items())
+            ++shown[window.galleryModel()->deviceDisplayName(item.device)];
+        QVERIFY2(shown.value(QStringLiteral("this computer")) >= 1 && shown.value(name(slow.port())) >= 1,
+                 qPrintable(QStringList(shown.keys()).join(QLatin1Char(','))));
+        QVERIFY2(window.statusPresenter()->devicesText().contains(QStringLiteral("this computer: up")),
+                 qPrintable(window.statusPresenter()->devicesText()));
+    }
+
+    void tlsFirstUse_dialogShowsTheServersFingerprint_trustRecordsIt_andProcessingCompletes()
+    {
+        auto server = startServer(true);
+        QVERIFY(server);
+        const QString fingerprint = server->tlsFingerprint();
+        QVERIFY(fingerprint.startsWith(QStringLiteral("sha256:")));
+        QTemporaryDir dir;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("tls%1.jpg"), 3);
+        MainWindow window(remoteSettings({device(server->serverPort(), true)}, dir));
+        window.show();
+        window.addPaths(paths);
+
+        DeviceTrustDialog *dialog = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
+        QCOMPARE(labelText(dialog, QStringLiteral("fingerprint")), DeviceTrustDialog::displayFingerprint(fingerprint));
+        QVERIFY(dialog->windowTitle().contains(name(server->serverPort())));
+        QCOMPARE(receivedBytes(*server), 0.0); // nothing before the user decided
+        QVERIFY(window.processingQueue()->isBusy());
+        QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("trustButton")), Qt::LeftButton);
+
+        QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 3, 60000);
+        QCOMPARE(KnownDevices().fingerprint(name(server->serverPort())).value_or(QString()), fingerprint);
+        QVERIFY(QFile(KnownDevices::defaultPath()).exists());
+        QVERIFY2(window.statusPresenter()->devicesText().contains(name(server->serverPort()) + QStringLiteral(": up, 3 done")),
+                 qPrintable(window.statusPresenter()->devicesText()));
+        QVERIFY(!openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog")));
+    }
+
+    void tlsFirstUse_refused_deviceGetsNoImage_theOtherDoesTheWork()
+    {
+        auto server = startServer(true);
+        QVERIFY(server);
+        FlakyServer plain;
+        QVERIFY(plain.listen());
+        plain.replyDelayMs = 100;
+        QTemporaryDir dir;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("refused%1.jpg"), 6);
+        MainWindow window(remoteSettings({device(server->serverPort(), true), device(plain.port())}, dir));
+        window.show();
+        window.addPaths(paths);
+
+        DeviceTrustDialog *dialog = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
+        QCOMPARE(labelText(dialog, QStringLiteral("fingerprint")), DeviceTrustDialog::displayFingerprint(server->tlsFingerprint()));
+        QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("cancelButton")), Qt::LeftButton);
+
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 60000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), 6);
+        int sidecars = 0;
+        const QHash<QString, int> byDevice = sidecarDevices(dir.filePath(QStringLiteral("out")), &sidecars);
+        QCOMPARE(sidecars, 6);
+        QCOMPARE(byDevice.value(name(plain.port())), 6);
+        QCOMPARE(receivedBytes(*server), 0.0);
+        QVERIFY(!KnownDevices().fingerprint(name(server->serverPort())));
+        QVERIFY2(window.statusPresenter()->devicesText().contains(name(server->serverPort()) + QStringLiteral(": untrusted")),
+                 qPrintable(window.statusPresenter()->devicesText()));
+    }
+
+    void tlsFirstUse_refusedOnlyDevice_imagesFailWithTheReason()
+    {
+        auto server = startServer(true);
+        QVERIFY(server);
+        QTemporaryDir dir;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("alone%1.jpg"), 2);
+        MainWindow window(remoteSettings({device(server->serverPort(), true)}, dir));
+        window.show();
+        window.addPaths(paths);
+        DeviceTrustDialog *dialog = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
+        QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("cancelButton")), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Failed), 2, 60000);
+        for (const GalleryItem &item : window.galleryModel()->items())
+            QVERIFY2(item.error.contains(QStringLiteral("not trusted")), qPrintable(item.error));
+        QCOMPARE(receivedBytes(*server), 0.0);
+        QVERIFY(test::filesUnder(dir.filePath(QStringLiteral("out"))).isEmpty());
+    }
+
+    void tlsChangedFingerprint_warnsWithBothFingerprints_sendsNothing_forgetThenTrustAgain()
+    {
+        auto server = startServer(true);
+        QVERIFY(server);
+        const QString offered = server->tlsFingerprint();
+        const QString trusted = QStringLiteral("sha256:") + QString(64, QLatin1Char('a'));
+        const QString key = name(server->serverPort());
+        QVERIFY(KnownDevices().remember(key, trusted));
+        QTemporaryDir dir;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("changed%1.jpg"), 2);
+        MainWindow window(remoteSettings({device(server->serverPort(), true)}, dir));
+        window.show();
+        window.addPaths(paths);
+
+        DeviceTrustDialog *warning = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((warning = openWindow<DeviceTrustDialog>(QStringLiteral("fingerprintChangedDialog"))), 30000);
+        QCOMPARE(labelText(warning, QStringLiteral("expectedFingerprint")), DeviceTrustDialog::displayFingerprint(trusted));
+        QCOMPARE(labelText(warning, QStringLiteral("offeredFingerprint")), DeviceTrustDialog::displayFingerprint(offered));
+        QVERIFY(labelText(warning, QStringLiteral("message")).contains(QStringLiteral("edgelens-cli devices forget ") + key));
+        // Processing on it stopped: the images fail with the loud reason, and nothing reached it.
+        QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Failed), 2, 60000);
+        QVERIFY2(window.galleryModel()->item(0).error.contains(QStringLiteral("CHANGED")),
+                 qPrintable(window.galleryModel()->item(0).error));
+        QCOMPARE(receivedBytes(*server), 0.0);
+        QVERIFY2(window.statusPresenter()->devicesText().contains(key + QStringLiteral(": untrusted")),
+                 qPrintable(window.statusPresenter()->devicesText()));
+        QCOMPARE(KnownDevices().fingerprint(key).value_or(QString()), trusted); // nothing changed behind the user's back
+
+        // "Forget the old fingerprint": the next connection asks like for a new device.
+        QTest::mouseClick(warning->findChild<QPushButton *>(QStringLiteral("forgetButton")), Qt::LeftButton);
+        QVERIFY(!KnownDevices().fingerprint(key));
+        window.processingQueue()->retryFailed();
+        DeviceTrustDialog *ask = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((ask = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
+        QCOMPARE(labelText(ask, QStringLiteral("fingerprint")), DeviceTrustDialog::displayFingerprint(offered));
+        QTest::mouseClick(ask->findChild<QPushButton *>(QStringLiteral("trustButton")), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 2, 60000);
+        QCOMPARE(KnownDevices().fingerprint(key).value_or(QString()), offered);
+    }
+};
+
+QTEST_MAIN(TestAppDevices)
+#include "tst_appdevices.moc"
