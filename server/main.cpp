@@ -72,6 +72,8 @@ int main(int argc, char *argv[])
         limits.idleTimeoutMs = config->idleTimeoutMs;
         limits.requestTimeoutMs = config->effectiveFrameTimeoutMs();
         auto *http = new edgelens::HttpListener(server.service(), limits);
+        if (server.tlsIdentity())
+            http->useTls(*server.tlsIdentity()); // the same certificate, so the same fingerprint
         if (!server.addListener(http, config->host, quint16(config->httpPort), &error)) {
             std::fprintf(stderr, "edgelens-server: %s\n", qPrintable(error.trimmed()));
             return Failure;
@@ -85,8 +87,9 @@ int main(int argc, char *argv[])
     if (server.plainPort() != 0)
         std::printf("plaintext also on port %u\n", unsigned(server.plainPort()));
     for (const edgelens::Listener *listener : server.listeners()) {
-        if (listener->kind() == QLatin1String("http"))
-            std::printf("http listening on %s:%u\n", qPrintable(listener->serverAddress().toString()),
+        if (listener->kind().startsWith(QLatin1String("http")))
+            std::printf("%s listening on %s:%u\n", qPrintable(listener->kind()),
+                        qPrintable(listener->serverAddress().toString()),
                         unsigned(listener->serverPort()));
     }
     // Scripts and tests wait for this exact line before connecting (the HTTP port is printed first).

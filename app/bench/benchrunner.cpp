@@ -3,6 +3,7 @@
 #include "detector/detector.h"
 #include "eval/evaldataset.h"
 #include "evalrun/modelevaluation.h"
+#include "http/httplistener.h"
 #include "net/detectionserver.h"
 #include "net/serverconfig.h"
 #include "pipelinebench.h"
@@ -62,6 +63,8 @@ struct BenchRunner::ServerFigures
 {
     QString listenAddress;
     LoadFigures legacy1, legacy4, v21, v24;
+    LoadFigures latencyV2, latencyHttp; // one client, boxes only
+    int latencyRounds = 0;
 };
 
 BenchRunner::BenchRunner(const BenchOptions &options)
@@ -138,10 +141,61 @@ std::optional<BenchRunner::ServerFigures> BenchRunner::measureServer(const Model
         figures.legacy1 = bench.run(ServerBench::Protocol::Legacy, 1, seconds, count);
         figures.legacy4 = bench.run(ServerBench::Protocol::Legacy, 4, seconds, count);
         figures.v21 = bench.run(ServerBench::Protocol::V2, 1, seconds, count);
+        measureLatency(server, bench, &figures);
     }
     figures.v24 = bench.run(ServerBench::Protocol::V2, 4, seconds, count);
     server.stop();
     return figures;
+}
+
+void BenchRunner::measureLatency(DetectionServer &server, ServerBench &bench, ServerFigures *figures)
+{
+    // The DeepStack API on the same server: what Frigate (0.1 s timeout) and Home Assistant see.
+    auto *http = new HttpListener(server.service(), HttpLimits());
+    QString error;
+    if (!server.addListener(http, server.serverAddress(), 0, &error)) {
+        m_err << "edgelens-bench: no HTTP port for the latency figures: " << error << '\n' << Qt::flush;
+        return;
+    }
+    bench.setHttpPort(http->serverPort());
+    // Short runs taking turns, so a neighbour's burst on a shared machine hits both protocols.
+    constexpr int kRounds = 4;
+    const double seconds = m_options.seconds > 0 ? m_options.seconds / kRounds : 0;
+    const int count = m_options.count > 0 ? std::max(1, m_options.count / kRounds) : 0;
+    bench.setBoxesOnly(true);
+    for (int round = 0; round < kRounds; ++round) {
+        figures->latencyV2.merge(bench.run(ServerBench::Protocol::V2, 1, seconds, count));
+        figures->latencyHttp.merge(bench.run(ServerBench::Protocol::DeepStack, 1, seconds, count));
+    }
+    bench.setBoxesOnly(false);
+    figures->latencyRounds = kRounds;
+}
+
+void BenchRunner::printLatency(const ServerFigures &figures, const QString &model)
+{
+    m_out << "\nLatency of one client, " << model << ", boxes only (round trip: request written -> answer parsed; "
+          << figures.latencyRounds << " alternating rounds per protocol). HTTP: POST /v1/vision/detection on the "
+          << "same server, as DeepStack clients send it.\n\n";
+    const TextTable table({{QStringLiteral("protocol"), 22, true},
+                           {QStringLiteral("images"), 0, false},
+                           {QStringLiteral("p50 ms"), 0, false},
+                           {QStringLiteral("p99 ms"), 0, false},
+                           {QStringLiteral("p50 vs v2"), 0, false},
+                           {QStringLiteral("failed"), 0, false}},
+                          m_options.markdown);
+    m_out << table.header();
+    const double base = figures.latencyV2.medianMs;
+    const std::pair<QString, const LoadFigures *> rows[] = {
+        {QStringLiteral("v2 (with marked JPEG)"), &figures.v21},
+        {QStringLiteral("v2"), &figures.latencyV2},
+        {QStringLiteral("HTTP (DeepStack API)"), &figures.latencyHttp}};
+    for (const auto &[name, f] : rows) {
+        m_out << table.row({name, QString::number(f->completed), fixed(f->medianMs), fixed(f->p99Ms),
+                            ratio(f->medianMs, base),
+                            f->failed > 0 ? QStringLiteral("%1 (%2)").arg(f->failed).arg(f->firstError)
+                                          : QStringLiteral("0")})
+              << Qt::flush;
+    }
 }
 
 int BenchRunner::run()
@@ -262,6 +316,8 @@ int BenchRunner::run()
                                                      : QStringLiteral("0")})
                   << Qt::flush;
         }
+        if (detailed->latencyRounds > 0)
+            printLatency(*detailed, served.name);
     }
     m_out << '\n';
     printMachine(QStringLiteral("at end"));

@@ -9,6 +9,9 @@
 
 namespace edgelens {
 
+class DetectionServer;
+class ServerBench;
+
 struct BenchOptions
 {
     QList<ModelManifest> models; // the first one also gets the detailed server figures
@@ -27,7 +30,8 @@ struct BenchOptions
 
 // Runs edgelens-bench's measurements and prints them as they come: per model a summary row
 // (accuracy, forward time, detector-only and loopback throughput), then for the first model
-// the server with 1 and 4 clients in both protocols against the detector alone.
+// the server with 1 and 4 clients in both protocols against the detector alone, and the latency
+// of one client over v2 and over the HTTP (DeepStack) API.
 class BenchRunner final
 {
     Q_DISABLE_COPY_MOVE(BenchRunner)
@@ -45,6 +49,8 @@ private:
     void printMachine(const QString &when);
     bool loadImages();
     std::optional<ServerFigures> measureServer(const ModelManifest &manifest, bool detailed, QString *error);
+    void measureLatency(DetectionServer &server, ServerBench &bench, ServerFigures *figures);
+    void printLatency(const ServerFigures &figures, const QString &model);
     QString scoreMap(const ModelManifest &manifest);
 
     BenchOptions m_options;

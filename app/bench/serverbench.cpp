@@ -22,6 +22,21 @@ ServerBench::ServerBench(const QString &host, quint16 port, const QList<QByteArr
 {
 }
 
+void LoadFigures::merge(const LoadFigures &other)
+{
+    clients = std::max(clients, other.clients);
+    completed += other.completed;
+    failed += other.failed;
+    seconds += other.seconds;
+    imagesPerSecond = seconds > 0 ? completed / seconds : 0;
+    if (firstError.isEmpty())
+        firstError = other.firstError;
+    roundTripsMs += other.roundTripsMs;
+    medianMs = ModelEvaluation::percentile(roundTripsMs, 50);
+    p95Ms = ModelEvaluation::percentile(roundTripsMs, 95);
+    p99Ms = ModelEvaluation::percentile(roundTripsMs, 99);
+}
+
 LoadFigures ServerBench::run(Protocol protocol, int clients, double seconds, int count)
 {
     LoadFigures figures;
@@ -75,20 +90,23 @@ LoadFigures ServerBench::run(Protocol protocol, int clients, double seconds, int
             client->start();
             owned.push_back(std::move(client));
         } else {
+            const bool http = protocol == Protocol::DeepStack;
             auto client = std::make_unique<DetectionClient>();
-            client->setTarget(m_host, m_port);
-            client->setProtocol(DetectionClient::Protocol::V2);
+            client->setTarget(m_host, http ? m_httpPort : m_port);
+            client->setProtocol(http ? DetectionClient::Protocol::DeepStack : DetectionClient::Protocol::V2);
             client->setMaxInFlight(1);
+            DetectOptions options;
+            options.returnImage = !http && !m_boxesOnly;
             DetectionClient *raw = client.get();
-            const auto sendNext = [raw, nextImage, clientFinished]() {
+            const auto sendNext = [raw, nextImage, clientFinished, options]() {
                 const QByteArray image = nextImage();
                 if (image.isEmpty())
                     clientFinished();
                 else
-                    raw->submit(image);
+                    raw->submit(image, options);
             };
             connect(raw, &DetectionClient::resultReady, &loop, [=](quint64, const ClientResult &result) {
-                if (result.jpeg.isEmpty())
+                if (options.returnImage && result.jpeg.isEmpty())
                     failed(QStringLiteral("the server answered without the marked-up image"));
                 else
                     done(result.roundTripMs);
@@ -108,6 +126,8 @@ LoadFigures ServerBench::run(Protocol protocol, int clients, double seconds, int
     figures.imagesPerSecond = figures.seconds > 0 ? figures.completed / figures.seconds : 0;
     figures.medianMs = ModelEvaluation::percentile(roundTrips, 50);
     figures.p95Ms = ModelEvaluation::percentile(roundTrips, 95);
+    figures.p99Ms = ModelEvaluation::percentile(roundTrips, 99);
+    figures.roundTripsMs = roundTrips;
     return figures;
 }
 

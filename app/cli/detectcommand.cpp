@@ -31,6 +31,8 @@ std::optional<DetectionClient::Protocol> parseProtocol(const QString &text)
         return DetectionClient::Protocol::V2;
     if (text == QLatin1String("legacy"))
         return DetectionClient::Protocol::Legacy;
+    if (text == QLatin1String("deepstack"))
+        return DetectionClient::Protocol::DeepStack;
     return std::nullopt;
 }
 
@@ -97,7 +99,10 @@ int DetectCommand::run(const QStringList &arguments)
                                             QStringLiteral("Start a server in this process on 127.0.0.1 (default "
                                                            "when --host is not given; with --host it joins the "
                                                            "devices)."));
-    const QCommandLineOption protocolOption(QStringLiteral("protocol"), QStringLiteral("auto (default), v2 or legacy."),
+    const QCommandLineOption protocolOption(QStringLiteral("protocol"),
+                                            QStringLiteral("auto (default), v2, legacy, or deepstack: the HTTP API "
+                                                           "of DeepStack / CodeProject.AI Server / edgelens-server "
+                                                           "--http-port (give that port)."),
                                             QStringLiteral("protocol"), QStringLiteral("auto"));
     const QCommandLineOption confOption(QStringLiteral("conf"), QStringLiteral("Confidence threshold (default 0.5)."),
                                         QStringLiteral("C"));
@@ -146,7 +151,7 @@ int DetectCommand::run(const QStringList &arguments)
         return usage(QStringLiteral("no images given; try `edgelens-cli --help`"));
     const auto protocolChoice = parseProtocol(parser.value(protocolOption));
     if (!protocolChoice)
-        return usage(QStringLiteral("--protocol must be auto, v2 or legacy"));
+        return usage(QStringLiteral("--protocol must be auto, v2, legacy or deepstack"));
     bool ok = false;
     const uint port = parser.value(portOption).toUInt(&ok);
     if (!ok || port == 0 || port > 65535)
@@ -182,6 +187,8 @@ int DetectCommand::run(const QStringList &arguments)
         : QString();
     if (parser.isSet(fingerprintOption) && pin.isEmpty())
         return usage(QStringLiteral("--tls-fingerprint must be sha256: followed by 64 hex digits"));
+    if (*protocolChoice == DetectionClient::Protocol::DeepStack && !parser.isSet(hostOption))
+        return usage(QStringLiteral("--protocol deepstack needs --host (the embedded server has no HTTP port)"));
     if (tls && !parser.isSet(hostOption))
         return usage(QStringLiteral("--tls needs --host (the embedded server is reached over loopback)"));
     QList<DeviceSpec> devices;
@@ -263,8 +270,11 @@ int DetectCommand::run(const QStringList &arguments)
         DeviceSpec local;
         local.host = QStringLiteral("127.0.0.1");
         local.port = m_server->serverPort();
-        // It is ours: no need to probe.
-        local.protocol = protocolToUse == DetectionClient::Protocol::Auto ? DetectionClient::Protocol::V2 : protocolToUse;
+        // It is ours: no need to probe; it has no HTTP port, so it joins a DeepStack pool over v2.
+        local.protocol = protocolToUse == DetectionClient::Protocol::Auto
+                || protocolToUse == DetectionClient::Protocol::DeepStack
+            ? DetectionClient::Protocol::V2
+            : protocolToUse;
         devices.append(local);
     } else if (parser.isSet(modelOption)) {
         m_options.model = parser.value(modelOption);

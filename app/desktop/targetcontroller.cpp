@@ -176,6 +176,9 @@ void TargetController::applyTarget()
 
 void TargetController::ensureReady()
 {
+    // The user asked to send again: devices refused before (not trusted, a wrong token) get
+    // another chance, which asks again rather than failing silently.
+    m_client->retryRefusedDevices();
     if (m_settings.target == AppSettings::Target::Remote) {
         if (m_settings.embeddedJoins)
             startEmbedded();

@@ -41,7 +41,8 @@ public:
     // Applies everything; reconnects or restarts only when the target itself changed. The
     // first call always sets the target up.
     void apply(const AppSettings &settings);
-    // Before sending: the embedded server is started (or restarted with the chosen model).
+    // Before sending (Retry Failed, Process Again): the embedded server is started (or
+    // restarted with the chosen model), and refused devices are tried again.
     void ensureReady();
     // The token the devices get: read from the keyring on construction, then whatever the
     // settings dialog chose.

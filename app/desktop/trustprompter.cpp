@@ -64,7 +64,7 @@ void TrustPrompter::askFirstUse(const DeviceSpec &device, const QString &fingerp
         if (!trusted) {
             qCInfo(lcTrust).noquote() << name << "not trusted; it gets no images";
             m_status->showMessage(tr("%1 is not trusted: it gets no images (its work goes to the other devices). "
-                                     "Edit or re-enable it in Settings to be asked again.")
+                                     "Retry Failed asks again.")
                                       .arg(name),
                                   10000);
         }

@@ -19,6 +19,7 @@ struct ClientResult
     int attempts = 1;               // > 1 when the request was re-sent after a dropped connection
     bool legacy = false;            // answered over the tutorial's one-image-per-connection protocol
     QString device;                 // "host:port" of the device that answered
+    QString protocol;               // "deepstack" for the HTTP API; empty: v2 or legacy (see `legacy`)
 };
 
 } // namespace edgelens

@@ -1,5 +1,6 @@
 #include "devicechannel.h"
 
+#include "client/deepstacktransport.h"
 #include "client/legacytransport.h"
 #include "client/v2transport.h"
 
@@ -98,6 +99,10 @@ void DeviceChannel::activate()
     case State::Idle:
         if (protocol() == DeviceSpec::Protocol::Legacy)
             return; // each request connects on its own
+        if (protocol() == DeviceSpec::Protocol::DeepStack) {
+            openDeepStack();
+            return;
+        }
         openV2(protocol() == DeviceSpec::Protocol::Auto);
         return;
     case State::Down:
@@ -108,6 +113,8 @@ void DeviceChannel::activate()
             startTransport(new LegacyTransport(transportSettings(), this));
             setState(State::Connecting);
             m_transport->open();
+        } else if (protocol() == DeviceSpec::Protocol::DeepStack) {
+            openDeepStack();
         } else {
             openV2(protocol() == DeviceSpec::Protocol::Auto);
         }
@@ -131,6 +138,14 @@ void DeviceChannel::openV2(bool probing)
 {
     dropTransport();
     startTransport(new V2Transport(transportSettings(), probing, this));
+    setState(DeviceStatus::State::Connecting);
+    m_transport->open();
+}
+
+void DeviceChannel::openDeepStack()
+{
+    dropTransport();
+    startTransport(new DeepStackTransport(transportSettings(), this));
     setState(DeviceStatus::State::Connecting);
     m_transport->open();
 }

@@ -2,10 +2,11 @@
 
 // One device of a target (gRPC's subchannel): its transport, its health and its numbers.
 //
-// Protocol: V2 and Legacy are used as configured. Auto opens a probing v2 session: a preamble
-// proves v2; silence (or two closes in a row before the preamble) makes legacy a guess that is
-// used but not remembered; only a completed legacy exchange proves legacy. Proven answers are
-// remembered per host:port for the life of the process (knownProtocol).
+// Protocol: V2, Legacy and DeepStack (HTTP) are used as configured. Auto opens a probing v2
+// session (never HTTP): a preamble proves v2; silence (or two closes in a row before the
+// preamble) makes legacy a guess that is used but not remembered; only a completed legacy
+// exchange proves legacy. Proven answers are remembered per host:port for the life of the
+// process (knownProtocol).
 //
 // Health: a connect failure, a dropped connection or a request without an answer within the
 // timeout marks the device Down. Everything it had in flight is handed back at once
@@ -109,6 +110,7 @@ private:
     TransportSettings transportSettings() const;
     void startTransport(Transport *transport);
     void openV2(bool probing);
+    void openDeepStack();
     void handleReady();
     void handleLost(const QString &reason, Transport::Loss loss);
     void handleReplied(quint64 id, const ClientResult &result);

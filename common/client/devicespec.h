@@ -19,7 +19,8 @@ class DeviceSpec
     Q_GADGET
 
 public:
-    enum class Protocol { Auto, V2, Legacy };
+    // DeepStack: the HTTP API of DeepStack and CodeProject.AI Server (never chosen by Auto).
+    enum class Protocol { Auto, V2, Legacy, DeepStack };
     Q_ENUM(Protocol)
 
     QString host = QStringLiteral("127.0.0.1");

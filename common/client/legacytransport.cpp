@@ -41,29 +41,9 @@ void LegacyTransport::open()
     if (m_probe || m_closed)
         return;
     // Connect and hang up: a tutorial server reads zero bytes and closes its side.
-    QTcpSocket *probe = m_settings.sockets->connectTo(
-        m_settings.device, this,
-        [this] {
-            if (!m_probe)
-                return;
-            QTcpSocket *socket = m_probe;
-            m_probe = nullptr;
-            socket->disconnect(this);
-            socket->abort();
-            socket->deleteLater();
-            Q_EMIT ready();
-        },
-        [this](const QString &reason) { fail(reason, Loss::Refused); });
-    m_probe = probe;
-    connect(probe, &QTcpSocket::errorOccurred, this, [this, probe](QAbstractSocket::SocketError error) {
-        if (probe == m_probe)
-            fail(describeSocketError(error, m_settings.device.host, m_settings.device.port, probe->errorString()),
-                 Loss::ConnectFailed);
-    });
-    QTimer::singleShot(m_settings.connectTimeoutMs, this, [this, probe] {
-        if (probe == m_probe)
-            fail(QStringLiteral("Timed out connecting to %1.").arg(deviceName()), Loss::ConnectFailed);
-    });
+    probeDevice(
+        &m_probe, [this](QTcpSocket *) { Q_EMIT ready(); },
+        [this](const QString &reason, Loss loss) { fail(reason, loss); });
 }
 
 bool LegacyTransport::reachedDevice(quint64 id) const

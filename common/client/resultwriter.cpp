@@ -121,7 +121,9 @@ QJsonObject ResultWriter::sidecarJson(const ScannedImage &image, const ClientRes
     if (!resultImageName.isEmpty())
         object.insert(QStringLiteral("result_image"), resultImageName);
     object.insert(QStringLiteral("has_detection_data"), result.hasDetectionData);
-    object.insert(QStringLiteral("protocol"), result.legacy ? QStringLiteral("legacy") : QStringLiteral("v2"));
+    object.insert(QStringLiteral("protocol"), !result.protocol.isEmpty() ? result.protocol
+                                              : result.legacy         ? QStringLiteral("legacy")
+                                                                      : QStringLiteral("v2"));
     object.insert(QStringLiteral("round_trip_ms"), std::round(result.roundTripMs * 1000.0) / 1000.0);
     if (!result.device.isEmpty())
         object.insert(QStringLiteral("device"), result.device);

@@ -1,5 +1,9 @@
 #include "transport.h"
 
+#include "client/socketfactory.h"
+
+#include <QTimer>
+
 namespace edgelens {
 
 Transport::Transport(const TransportSettings &settings, QObject *parent)
@@ -9,6 +13,34 @@ Transport::Transport(const TransportSettings &settings, QObject *parent)
 }
 
 Transport::~Transport() = default;
+
+void Transport::probeDevice(QPointer<QTcpSocket> *probe, const std::function<void(QTcpSocket *)> &established,
+                            const std::function<void(const QString &, Loss)> &failed)
+{
+    QTcpSocket *socket = m_settings.sockets->connectTo(
+        m_settings.device, this,
+        [probe, established] {
+            QTcpSocket *done = *probe;
+            if (!done)
+                return;
+            *probe = nullptr;
+            done->disconnect();
+            established(done);
+            done->abort();
+            done->deleteLater();
+        },
+        [failed](const QString &reason) { failed(reason, Loss::Refused); });
+    *probe = socket;
+    connect(socket, &QTcpSocket::errorOccurred, this, [this, probe, socket, failed](QAbstractSocket::SocketError error) {
+        if (socket == *probe)
+            failed(describeSocketError(error, m_settings.device.host, m_settings.device.port, socket->errorString()),
+                   Loss::ConnectFailed);
+    });
+    QTimer::singleShot(m_settings.connectTimeoutMs, this, [this, probe, socket, failed] {
+        if (socket == *probe)
+            failed(QStringLiteral("Timed out connecting to %1.").arg(deviceName()), Loss::ConnectFailed);
+    });
+}
 
 QString Transport::describeSocketError(QAbstractSocket::SocketError error, const QString &host, quint16 port,
                                        const QString &detail)

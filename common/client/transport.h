@@ -17,8 +17,11 @@
 #include <QByteArray>
 #include <QJsonObject>
 #include <QObject>
+#include <QPointer>
 #include <QString>
+#include <QTcpSocket>
 
+#include <functional>
 #include <memory>
 
 namespace edgelens {
@@ -96,6 +99,12 @@ Q_SIGNALS:
     void lost(const QString &reason, edgelens::Transport::Loss loss);       // everything in flight is gone
 
 protected:
+    // Connects through the socket factory and hangs up as soon as the device is reachable (and,
+    // over TLS, trusted): for protocols without a session, to check a device. *probe holds the
+    // socket while it runs (cleared when done); `established` sees the socket before it closes.
+    void probeDevice(QPointer<QTcpSocket> *probe, const std::function<void(QTcpSocket *)> &established,
+                     const std::function<void(const QString &reason, Loss loss)> &failed);
+
     const TransportSettings m_settings;
 };
 

@@ -6,6 +6,7 @@
 #include "net/detectionengine.h"
 #include "net/auththrottle.h"
 #include "net/detectionservice.h"
+#include "net/tlsidentity.h"
 
 #include <QElapsedTimer>
 #include <QHttpServer>
@@ -17,7 +18,9 @@
 #include <QMetaEnum>
 #include <QPointer>
 #include <QTcpServer>
+#include <QSslSocket>
 #include <QTcpSocket>
+#include <QTimer>
 #include <QUuid>
 
 Q_LOGGING_CATEGORY(lcHttp, "edgelens.http")
@@ -45,6 +48,9 @@ int httpStatus(ErrorCode code)
     }
     return 500;
 }
+
+// As TlsListener: a client that has not finished its TLS handshake by then is dropped.
+constexpr int kHandshakeTimeoutMs = 10'000;
 
 double elapsedMs(const QElapsedTimer &clock)
 {
@@ -81,13 +87,15 @@ public:
 protected:
     void incomingConnection(qintptr handle) override
     {
-        auto *socket = new QTcpSocket(this);
-        if (!socket->setSocketDescriptor(handle)) {
-            delete socket;
+        QTcpSocket *socket = m_listener->createSocket(handle);
+        if (!socket)
             return;
-        }
+        socket->setParent(this);
         m_listener->accept(socket);
         addPendingConnection(socket);
+        // Qt HttpServer reads the decrypted bytes: nothing arrives before the handshake is done.
+        if (auto *ssl = qobject_cast<QSslSocket *>(socket))
+            ssl->startServerEncryption();
     }
 
 private:
@@ -107,6 +115,53 @@ HttpListener::HttpListener(DetectionService *service, const HttpLimits &limits, 
 HttpListener::~HttpListener()
 {
     stop();
+}
+
+void HttpListener::useTls(const TlsIdentity &identity)
+{
+    QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
+    configuration.setLocalCertificate(identity.certificate);
+    configuration.setPrivateKey(identity.key);
+    configuration.setProtocol(QSsl::TlsV1_2OrLater);
+    configuration.setPeerVerifyMode(QSslSocket::VerifyNone); // clients authenticate with the api_key
+    // HTTP/1.1 only: what HttpConnection's limits read.
+    configuration.setAllowedNextProtocols({QSslConfiguration::NextProtocolHttp1_1});
+    m_tls = configuration;
+}
+
+QTcpSocket *HttpListener::createSocket(qintptr handle)
+{
+    if (!m_tls) {
+        auto *socket = new QTcpSocket;
+        if (!socket->setSocketDescriptor(handle)) {
+            delete socket;
+            return nullptr;
+        }
+        return socket;
+    }
+    auto *socket = new QSslSocket;
+    socket->setSslConfiguration(*m_tls);
+    if (!socket->setSocketDescriptor(handle)) {
+        delete socket;
+        return nullptr;
+    }
+    connect(socket, &QSslSocket::sslErrors, socket, [socket](const QList<QSslError> &errors) {
+        qCWarning(lcHttp).noquote() << socket->peerAddress().toString() << "TLS errors:" << errors.value(0).errorString();
+    });
+    connect(socket, &QAbstractSocket::errorOccurred, socket, [socket](QAbstractSocket::SocketError error) {
+        if (socket->isEncrypted())
+            return;
+        qCWarning(lcHttp).noquote() << socket->peerAddress().toString()
+                                    << (error == QAbstractSocket::RemoteHostClosedError
+                                            ? QStringLiteral("closed the connection during the TLS handshake")
+                                            : QStringLiteral("TLS handshake failed: ") + socket->errorString());
+    });
+    // A client that does not finish its handshake in time is dropped (as on the v2 TLS port).
+    QTimer::singleShot(kHandshakeTimeoutMs, socket, [socket] {
+        if (!socket->isEncrypted())
+            socket->abort();
+    });
+    return socket;
 }
 
 void HttpListener::accept(QTcpSocket *socket)
@@ -147,8 +202,8 @@ bool HttpListener::listen(const QHostAddress &host, quint16 port, QString *error
     m_tcp->setParent(m_http.get());
     m_http->bind(m_tcp);
     connect(m_tcp, &QTcpServer::newConnection, this, &HttpListener::hookAfterServer);
-    qCInfo(lcHttp).noquote() << "HTTP API (DeepStack / CodeProject.AI) on" << m_tcp->serverAddress().toString()
-                             << m_tcp->serverPort();
+    qCInfo(lcHttp).noquote() << (m_tls ? "HTTPS" : "HTTP") << "API (DeepStack / CodeProject.AI) on"
+                             << m_tcp->serverAddress().toString() << m_tcp->serverPort();
     return true;
 }
 

@@ -4,8 +4,10 @@
 #include "net/listener.h"
 
 #include <QSet>
+#include <QSslConfiguration>
 
 #include <memory>
+#include <optional>
 
 class QHttpServer;
 class QHttpServerRequest;
@@ -16,6 +18,7 @@ class QTcpSocket;
 namespace edgelens {
 
 class DetectionService;
+struct TlsIdentity;
 struct DeepStackRequest;
 class ServerMetrics;
 
@@ -34,7 +37,12 @@ public:
     HttpListener(DetectionService *service, const HttpLimits &limits, QObject *parent = nullptr);
     ~HttpListener() override;
 
-    QString kind() const override { return QStringLiteral("http"); }
+    // HTTPS with this certificate (the one --tls gives the v2 port), before listen(): every
+    // connection does the TLS handshake (1.2 or later) first; a plaintext request gets nothing.
+    void useTls(const TlsIdentity &identity);
+    bool usesTls() const { return m_tls.has_value(); }
+
+    QString kind() const override { return m_tls ? QStringLiteral("https") : QStringLiteral("http"); }
     bool listen(const QHostAddress &host, quint16 port, QString *error) override;
     bool isListening() const override;
     quint16 serverPort() const override;
@@ -50,6 +58,7 @@ private:
     class GatedTcpServer;
 
     void addRoutes();
+    QTcpSocket *createSocket(qintptr handle);
     void accept(QTcpSocket *socket);
     void hookAfterServer();
     void detect(const QString &model, const QHttpServerRequest &request, QHttpServerResponder &&responder);
@@ -64,6 +73,7 @@ private:
     DetectionService *m_service;
     ServerMetrics *m_metrics;
     HttpLimits m_limits;
+    std::optional<QSslConfiguration> m_tls;
     std::unique_ptr<QHttpServer> m_http;
     GatedTcpServer *m_tcp = nullptr; // owned by m_http once bound
     QList<QTcpSocket *> m_awaitingHook;

@@ -127,6 +127,7 @@ bool DetectionServer::start(const ServerConfig &config, QString *error)
     };
     Listener *primary = nullptr;
     m_tlsFingerprint.clear();
+    m_tlsIdentity.reset();
     if (m_config.tls) {
         const std::optional<TlsIdentity> identity =
             TlsIdentity::loadOrCreate(m_config.tlsCertificateFile, m_config.tlsKeyFile, error);
@@ -135,6 +136,7 @@ bool DetectionServer::start(const ServerConfig &config, QString *error)
         m_tlsFingerprint = identity->fingerprint();
         qCInfo(lcServer).noquote() << "TLS certificate" << m_tlsFingerprint << "(" + identity->certificatePath
                 + (identity->created ? QStringLiteral(", created now") : QString()) + ")";
+        m_tlsIdentity = identity;
         primary = new TlsListener(*identity, m_service.get(), &m_config);
     } else {
         primary = new TcpListener(m_service.get(), &m_config);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "net/serverconfig.h"
+#include "net/tlsidentity.h"
 
 #include <QHostAddress>
 #include <QJsonObject>
@@ -9,6 +10,7 @@
 #include <QTimer>
 
 #include <memory>
+#include <optional>
 
 namespace edgelens {
 
@@ -45,6 +47,8 @@ public:
     QJsonObject serverInfo() const;  // what a v2 InfoRequest answers
     QStringList modelNames() const;  // served models, default first
     QString tlsFingerprint() const;  // "sha256:<64 hex>" with --tls, else empty
+    // With --tls: the certificate and key the server uses (for the HTTP port's HTTPS too).
+    const std::optional<TlsIdentity> &tlsIdentity() const { return m_tlsIdentity; }
     quint16 plainPort() const;       // the --plain-port listener's real port, 0 without one
     bool usingFallback() const;      // the default model is the cascade of last resort
     int connectionCount() const;
@@ -85,6 +89,7 @@ private:
     QList<Listener *> m_listeners;
     Listener *m_plainListener = nullptr;
     QString m_tlsFingerprint;
+    std::optional<TlsIdentity> m_tlsIdentity;
     int m_listenersDraining = 0;
     QJsonObject m_serverInfo;
     QTimer m_drainTimer;

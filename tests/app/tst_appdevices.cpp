@@ -10,6 +10,7 @@
 
 #include "client/detectionclient.h"
 #include "client/knowndevices.h"
+#include "embeddedserver.h"
 #include "englishplurals.h"
 #include "gallerydelegate.h"
 #include "gallerymodel.h"
@@ -23,8 +24,10 @@
 #include "widgets/appsettings.h"
 #include "widgets/devicetrustdialog.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
 #include <QJsonDocument>
@@ -362,6 +365,31 @@ private slots:
         QSettings(QStringLiteral("EdgeLens"), QStringLiteral("EdgeLens")).remove(QStringLiteral("connection/token"));
     }
 
+    void legacyAndV2DevicesInOnePool_bothServe()
+    {
+        FlakyServer legacy(/*legacy=*/true);
+        FlakyServer v2;
+        QVERIFY(legacy.listen());
+        QVERIFY(v2.listen());
+        legacy.replyDelayMs = 100;
+        v2.replyDelayMs = 100;
+        QTemporaryDir dir;
+        const int count = 12;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("mixed%1.jpg"), count);
+        AppSettings settings = remoteSettings({device(legacy.port(), false, AppSettings::Protocol::Auto), device(v2.port())}, dir);
+        settings.maxInFlight = 1;
+        MainWindow window(settings);
+        window.addPaths(paths);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == count, 60000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
+        QHash<QString, int> byDevice;
+        for (const GalleryItem &item : window.galleryModel()->items())
+            ++byDevice[item.device];
+        QVERIFY2(byDevice.value(name(legacy.port())) >= 1 && byDevice.value(name(v2.port())) >= 1,
+                 qPrintable(QStringList(byDevice.keys()).join(QLatin1Char(','))));
+        QCOMPARE(byDevice.value(name(legacy.port())) + byDevice.value(name(v2.port())), count);
+    }
+
     void embeddedJoins_localMachineHelpsTheDevice_shownAsThisComputer()
     {
         FlakyServer slow;
@@ -386,6 +414,34 @@ private slots:
                  qPrintable(QStringList(shown.keys()).join(QLatin1Char(','))));
         QVERIFY2(window.statusPresenter()->devicesText().contains(QStringLiteral("this computer: up")),
                  qPrintable(window.statusPresenter()->devicesText()));
+    }
+
+    void embeddedLeavesWhileLoading_settingsApplyAtOnce_theDeviceFinishesTheWork()
+    {
+        FlakyServer dev;
+        QVERIFY(dev.listen());
+        QTemporaryDir dir;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("leave%1.jpg"), 6);
+        AppSettings settings = remoteSettings({device(dev.port())}, dir);
+        settings.embeddedJoins = true;
+        MainWindow window(settings);
+        QCOMPARE(window.embeddedServer()->state(), EmbeddedServer::State::Starting); // loading its model
+        window.addPaths(paths);
+
+        AppSettings alone = settings;
+        alone.embeddedJoins = false;
+        QElapsedTimer call;
+        call.start();
+        window.applySettings(alone); // the model load goes on on its own thread; nobody waits for it
+        const qint64 ms = call.elapsed();
+        QVERIFY2(ms < 1000, qPrintable(QStringLiteral("applying the settings took %1 ms").arg(ms)));
+        QCOMPARE(window.embeddedServer()->state(), EmbeddedServer::State::Stopped);
+        QCOMPARE(window.detectionClient()->devices().size(), 1);
+
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == 6, 60000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), 6);
+        for (const GalleryItem &item : window.galleryModel()->items())
+            QCOMPARE(item.device, name(dev.port()));
     }
 
     void tlsFirstUse_dialogShowsTheServersFingerprint_trustRecordsIt_andProcessingCompletes()
@@ -416,6 +472,26 @@ private slots:
         QVERIFY(!openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog")));
     }
 
+    void tlsFirstUse_answeredAfterTheConnectTimeout_stillConnects()
+    {
+        auto server = startServer(true);
+        QVERIFY(server);
+        QTemporaryDir dir;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("slowanswer%1.jpg"), 2);
+        AppSettings settings = remoteSettings({device(server->serverPort(), true)}, dir);
+        settings.timeoutMs = 1000; // a person reads the dialog for longer than that
+        MainWindow window(settings);
+        window.show();
+        window.addPaths(paths);
+        DeviceTrustDialog *dialog = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
+        QTest::qWait(3500);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Failed), 0);
+        QCOMPARE(openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog")), dialog); // asked once
+        QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("trustButton")), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 2, 60000);
+    }
+
     void tlsFirstUse_refused_deviceGetsNoImage_theOtherDoesTheWork()
     {
         auto server = startServer(true);
@@ -432,6 +508,9 @@ private slots:
         DeviceTrustDialog *dialog = nullptr;
         QTRY_VERIFY_WITH_TIMEOUT((dialog = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
         QCOMPARE(labelText(dialog, QStringLiteral("fingerprint")), DeviceTrustDialog::displayFingerprint(server->tlsFingerprint()));
+        // The question blocks nothing: the other device keeps working while it is open.
+        QTRY_VERIFY_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done) >= 2, 30000);
+        QVERIFY(dialog->isVisible());
         QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("cancelButton")), Qt::LeftButton);
 
         QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 60000);
@@ -446,7 +525,7 @@ private slots:
                  qPrintable(window.statusPresenter()->devicesText()));
     }
 
-    void tlsFirstUse_refusedOnlyDevice_imagesFailWithTheReason()
+    void tlsFirstUse_refusedOnlyDevice_imagesFailWithTheReason_retryAsksAgain()
     {
         auto server = startServer(true);
         QVERIFY(server);
@@ -463,6 +542,18 @@ private slots:
             QVERIFY2(item.error.contains(QStringLiteral("not trusted")), qPrintable(item.error));
         QCOMPARE(receivedBytes(*server), 0.0);
         QVERIFY(test::filesUnder(dir.filePath(QStringLiteral("out"))).isEmpty());
+
+        // Tools > Retry Failed puts the question again; trusted now, the images go through.
+        QAction *retry = nullptr;
+        for (QAction *action : window.findChildren<QAction *>()) {
+            if (action->text() == QStringLiteral("&Retry Failed"))
+                retry = action;
+        }
+        QVERIFY(retry && retry->isEnabled());
+        retry->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
+        QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("trustButton")), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 2, 60000);
     }
 
     void tlsChangedFingerprint_warnsWithBothFingerprints_sendsNothing_forgetThenTrustAgain()

@@ -33,6 +33,8 @@ AppSettings::Protocol protocolFromName(const QString &name, AppSettings::Protoco
         return AppSettings::Protocol::V2;
     if (name == QLatin1String("legacy"))
         return AppSettings::Protocol::Legacy;
+    if (name == QLatin1String("deepstack"))
+        return AppSettings::Protocol::DeepStack;
     if (!name.isEmpty())
         qCWarning(lcAppSettings) << "unknown stored protocol" << name << "- using the default";
     return fallback;
@@ -122,6 +124,8 @@ QString AppSettings::protocolName(Protocol protocol)
         return QStringLiteral("v2");
     case Protocol::Legacy:
         return QStringLiteral("legacy");
+    case Protocol::DeepStack:
+        return QStringLiteral("deepstack");
     case Protocol::Auto:
         break;
     }
@@ -173,9 +177,10 @@ DeviceSpec AppSettings::Device::toSpec() const
     DeviceSpec spec;
     spec.host = connectHost();
     spec.port = port;
-    spec.protocol = protocol == Protocol::V2 ? DeviceSpec::Protocol::V2
-        : protocol == Protocol::Legacy       ? DeviceSpec::Protocol::Legacy
-                                             : DeviceSpec::Protocol::Auto;
+    spec.protocol = protocol == Protocol::V2   ? DeviceSpec::Protocol::V2
+        : protocol == Protocol::Legacy         ? DeviceSpec::Protocol::Legacy
+        : protocol == Protocol::DeepStack      ? DeviceSpec::Protocol::DeepStack
+                                               : DeviceSpec::Protocol::Auto;
     spec.tls = tls;
     spec.enabled = enabled;
     return spec;
@@ -234,6 +239,8 @@ DetectionClient::Protocol AppSettings::clientProtocol() const
         return DetectionClient::Protocol::V2;
     case Protocol::Legacy:
         return DetectionClient::Protocol::Legacy;
+    case Protocol::DeepStack:
+        return DetectionClient::Protocol::DeepStack;
     case Protocol::Auto:
         break;
     }

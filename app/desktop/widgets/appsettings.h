@@ -19,7 +19,7 @@ namespace edgelens {
 struct AppSettings
 {
     enum class Target { Embedded, Remote };
-    enum class Protocol { Auto, V2, Legacy };
+    enum class Protocol { Auto, V2, Legacy, DeepStack };
 
     // One device of the remote target (a pool when there are several).
     struct Device
@@ -89,7 +89,7 @@ struct AppSettings
     DetectionClient::Protocol clientProtocol() const;
 
     static QString targetName(Target target);       // "embedded" | "remote"
-    static QString protocolName(Protocol protocol); // "auto" | "v2" | "legacy"
+    static QString protocolName(Protocol protocol); // "auto" | "v2" | "legacy" | "deepstack"
 
     friend bool operator==(const AppSettings &a, const AppSettings &b);
     friend bool operator!=(const AppSettings &a, const AppSettings &b) { return !(a == b); }

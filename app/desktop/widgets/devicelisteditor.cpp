@@ -40,6 +40,9 @@ QString protocolLabel(AppSettings::Protocol protocol, bool tls)
     case AppSettings::Protocol::Legacy:
         text = QStringLiteral("legacy");
         break;
+    case AppSettings::Protocol::DeepStack:
+        text = QStringLiteral("DeepStack HTTP");
+        break;
     case AppSettings::Protocol::Auto:
         text = QStringLiteral("automatic");
         break;
@@ -115,6 +118,7 @@ void DeviceListEditor::buildUi()
     m_protocol->addItem(tr("Automatic (v2, else legacy)"), int(AppSettings::Protocol::Auto));
     m_protocol->addItem(tr("EdgeLens v2"), int(AppSettings::Protocol::V2));
     m_protocol->addItem(tr("Legacy (tutorial: image in, image out)"), int(AppSettings::Protocol::Legacy));
+    m_protocol->addItem(tr("DeepStack / CodeProject.AI (HTTP)"), int(AppSettings::Protocol::DeepStack));
     m_tls = new QCheckBox(tr("Encrypted connection (TLS)"), this);
     m_tls->setObjectName(QStringLiteral("tls"));
     m_tls->setToolTip(tr("The device must run edgelens-server --tls. The first connection shows its certificate's "
