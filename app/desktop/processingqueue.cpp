@@ -4,6 +4,7 @@
 #include "client/clientresult.h"
 #include "client/detectionclient.h"
 #include "gallerymodel.h"
+#include "imaging/imagefilereader.h"
 #include "resultsaver.h"
 #include "thumbnailcache.h"
 

@@ -394,9 +394,11 @@ private slots:
     {
         FlakyServer slow;
         QVERIFY(slow.listen());
-        slow.replyDelayMs = 800;
+        // Enough images that the embedded server cannot finish them all before the device's
+        // first answer arrives, even on a quiet machine (24 took under 0.8 s there).
+        slow.replyDelayMs = 400;
         QTemporaryDir dir;
-        const int count = 24;
+        const int count = 80;
         const QStringList paths = writeColourImages(dir, QStringLiteral("joined%1.jpg"), count);
         AppSettings settings = remoteSettings({device(slow.port())}, dir);
         settings.embeddedJoins = true;
