@@ -35,8 +35,12 @@ bool readNumber(const QCommandLineParser &parser, const QString &name, Number mi
             text.chop(1);
         }
         value = text.toLongLong(&ok);
-        ok = ok && qAbs(value) <= std::numeric_limits<qint64>::max() / factor;
-        value *= factor;
+        // Compared without qAbs (undefined for the lowest qint64) and multiplied only when in
+        // range: a refused value must not overflow on its way to the refusal either.
+        const qint64 limit = std::numeric_limits<qint64>::max() / factor;
+        ok = ok && value <= limit && value >= -limit;
+        if (ok)
+            value *= factor;
     } else {
         value = text.toDouble(&ok);
     }

@@ -125,6 +125,8 @@ private slots:
         QTest::newRow("workers") << QStringList{"--workers", "0"} << "--workers";
         QTest::newRow("workers beyond int") << QStringList{"--workers", "4294967298"} << "--workers";
         QTest::newRow("pixels overflowing") << QStringList{"--max-pixels", "99999999999999M"} << "--max-pixels";
+        QTest::newRow("pixels lowest qint64") << QStringList{"--max-pixels", "-9223372036854775808"} << "--max-pixels";
+        QTest::newRow("pixels lowest qint64 M") << QStringList{"--max-pixels", "-9223372036854775808M"} << "--max-pixels";
         QTest::newRow("threads") << QStringList{"--threads", "0"} << "--threads";
         QTest::newRow("threads text") << QStringList{"--threads", "all"} << "--threads";
         QTest::newRow("backend") << QStringList{"--backend", "tpu"} << "--backend";

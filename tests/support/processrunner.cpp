@@ -2,6 +2,7 @@
 
 #include <QDeadlineTimer>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTest>
 
 namespace edgelens::test {
@@ -36,7 +37,22 @@ ProcessRun runProcess(const QString &program, const QStringList &arguments, cons
         run.err += QStringLiteral("\n[%1 did not start: %2]").arg(program, process.errorString());
     if (run.timedOut)
         run.err += QStringLiteral("\n[%1 killed after %2 ms]").arg(program).arg(options.timeoutMs);
+    failOnSanitizerReport(program, run.err);
     return run;
+}
+
+bool failOnSanitizerReport(const QString &program, const QString &stderrText)
+{
+    // AddressSanitizer, LeakSanitizer ("ERROR: <Tool>Sanitizer") and UndefinedBehaviorSanitizer.
+    static const QRegularExpression report(QStringLiteral("^(==\\d+==ERROR: \\w+Sanitizer|.*: runtime error: )"),
+                                           QRegularExpression::MultilineOption);
+    const QRegularExpressionMatch match = report.match(stderrText);
+    if (!match.hasMatch())
+        return false;
+    qCritical().noquote() << program << "reported:\n" << stderrText.mid(match.capturedStart());
+    QTest::qFail(qPrintable(QStringLiteral("sanitizer report from %1 (printed above)").arg(program)), __FILE__,
+                 __LINE__);
+    return true;
 }
 
 } // namespace edgelens::test

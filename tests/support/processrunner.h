@@ -27,4 +27,10 @@ struct ProcessOptions
 
 ProcessRun runProcess(const QString &program, const QStringList &arguments, const ProcessOptions &options = {});
 
+// A child built with the sanitizers (the `debug` preset) reports a leak or an error on its
+// stderr, and a test that expects the child to fail, or stops a server with SIGTERM, would not
+// notice it by the exit code. runProcess and ServerProcess fail the running test when the
+// child's stderr holds such a report, printing it. Returns whether it did.
+bool failOnSanitizerReport(const QString &program, const QString &stderrText);
+
 } // namespace edgelens::test

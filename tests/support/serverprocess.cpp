@@ -1,5 +1,7 @@
 #include "serverprocess.h"
 
+#include "processrunner.h"
+
 #include <QDeadlineTimer>
 #include <QProcessEnvironment>
 #include <QRegularExpression>
@@ -44,12 +46,17 @@ bool ServerProcess::start(const QStringList &extra, const QHash<QString, QString
 
 void ServerProcess::stop()
 {
-    if (m_process.state() == QProcess::NotRunning)
-        return;
-    ::kill(pid_t(m_process.processId()), SIGTERM);
-    if (!m_process.waitForFinished(15000))
-        m_process.kill();
-    m_process.waitForFinished(5000);
+    if (m_process.state() != QProcess::NotRunning) {
+        ::kill(pid_t(m_process.processId()), SIGTERM);
+        if (!m_process.waitForFinished(15000))
+            m_process.kill();
+        m_process.waitForFinished(5000);
+    }
+    // Once: a leak is reported at exit, an error (the server died of it) any time before.
+    if (!m_sanitizerChecked && m_process.processId() == 0 && !m_process.program().isEmpty()) {
+        m_sanitizerChecked = true;
+        failOnSanitizerReport(m_process.program(), log());
+    }
 }
 
 void ServerProcess::kill()

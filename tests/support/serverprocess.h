@@ -22,7 +22,7 @@ public:
     // 127.0.0.1, an ephemeral port, one worker of nanodet-m-320, then `extra`. False when it
     // did not get to listening within 30 s (diagnostics() says why).
     bool start(const QStringList &extra, const QHash<QString, QString> &environment = {});
-    void stop(); // SIGTERM, then waits
+    void stop(); // SIGTERM, then waits; fails the test on a sanitizer report in its log
     void kill(); // SIGKILL: a device that dies
 
     quint16 port() const { return m_port; }
@@ -37,6 +37,7 @@ private:
     QString m_out;
     QString m_err;
     quint16 m_port = 0;
+    bool m_sanitizerChecked = false;
 };
 
 } // namespace edgelens::test
