@@ -30,6 +30,10 @@ if [[ "${EDGELENS_WITH_X:-0}" == 1 ]]; then
     # Only for screenshots of the app under a virtual X server.
     packages+=(xvfb xauth imagemagick)
 fi
+if [[ "${EDGELENS_WITH_BENCH:-0}" == 1 ]]; then
+    # Only for packaging/shaped-link-bench.sh: namespaces and tc, CPU times, a free port.
+    packages+=(iproute2 time python3)
+fi
 if [[ "${EDGELENS_WITH_DEB:-0}" == 1 ]]; then
     # Only for packaging/deb.sh: Debian package build, man pages, checks of the result.
     packages+=(dpkg-dev debhelper fakeroot help2man lintian appstream desktop-file-utils)

@@ -7,7 +7,11 @@
 # once behind `tc qdisc add dev lo root tbf rate 50mbit burst 64kb latency 200ms`; without root it
 # says so and runs unshaped on the host loopback (bytes then include other traffic on lo).
 # Photos are generated into a temporary folder from coco128-train and deleted afterwards.
+# Besides images/s (which depends on what else runs on the machine) it prints the CPU time per
+# image of the client process (startup included) and of the server, which do not, and per link
+# the ratio of the desktop app's images/s to the tutorial's way.
 # Usage: packaging/shaped-link-bench.sh [COUNT]   (env EDGELENS_BIN_DIR, EDGELENS_SHARED_DIR, MODEL)
+# Needs ip and tc (iproute2), /usr/bin/time and python3: EDGELENS_WITH_BENCH=1 packaging/install-deps.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${EDGELENS_BIN_DIR:-$here/build/bin}"
@@ -56,31 +60,40 @@ stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; serv
 # p50 of the per-image round trips edgelens-cli prints as "(123 ms)"
 p50() { grep -o '([0-9]* ms)' "$1" | tr -dc '0-9\n' | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
 
+# CPU seconds (user + system) a process has used so far
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+timed=(/usr/bin/time -f '%U %S' -o "$work/time") # the client's CPU time, into $work/time
+
 run_design() { # design link
-    local design=$1 link=$2 out="$work/out-$1-$2" log="$work/log-$1-$2" before after t0 t1 rc=0
-    before=$(lo_bytes); t0=$(date +%s.%N)
+    local design=$1 link=$2 out="$work/out-$1-$2" log="$work/log-$1-$2" before after t0 t1 rc=0 s0 s1
+    before=$(lo_bytes); s0=$(cpu_of "$server_pid"); t0=$(date +%s.%N)
     case $design in
-    legacy) in_ns "$bin/edgelens-cli" --host 127.0.0.1 --port "$port" --protocol legacy --concurrency 1 \
+    legacy) in_ns "${timed[@]}" "$bin/edgelens-cli" --host 127.0.0.1 --port "$port" --protocol legacy --concurrency 1 \
                 --output "$out" "$work/photos" >"$log" 2>&1 || rc=$? ;;
-    v2-files) in_ns "$bin/edgelens-cli" --host 127.0.0.1 --port "$port" --protocol v2 --concurrency 4 --json \
+    v2-files) in_ns "${timed[@]}" "$bin/edgelens-cli" --host 127.0.0.1 --port "$port" --protocol v2 --concurrency 4 --json \
                 --output "$out" "$work/photos" >"$log" 2>&1 || rc=$? ;;
     v2-transfer) in_ns env QT_QPA_PLATFORM=offscreen HOME="$work/home-$link" XDG_CONFIG_HOME="$work/home-$link/.config" \
-                "$bin/edgelens" --host 127.0.0.1 --port "$port" --quit-when-done --no-session --output "$out" \
+                "${timed[@]}" "$bin/edgelens" --host 127.0.0.1 --port "$port" --quit-when-done --no-session --output "$out" \
                 "$work/photos" >"$log" 2>&1 || rc=$? ;;
     esac
-    t1=$(date +%s.%N); after=$(lo_bytes)
+    t1=$(date +%s.%N); after=$(lo_bytes); s1=$(cpu_of "$server_pid")
     local jpgs jsons
     jpgs=$(find "$out" -name '*.jpg' 2>/dev/null | wc -l); jsons=$(find "$out" -name '*.json' 2>/dev/null | wc -l)
     local latency="-"
     [ "$design" = v2-transfer ] || latency=$(p50 "$log")
+    local client_cpu
+    client_cpu=$(awk 'NF == 2 && $1 ~ /^[0-9.]+$/ { c = $1 + $2 } END { print c + 0 }' "$work/time" 2>/dev/null || echo 0)
     awk -v d="$design" -v l="$link" -v n="$count" -v t0="$t0" -v t1="$t1" -v b="$((after - before))" \
-        -v p="$latency" -v rc="$rc" -v j="$jpgs" -v s="$jsons" \
-        'BEGIN { printf "| %-11s | %-8s | %6.2f | %9.0f | %6s | %d jpg, %d json, exit %d |\n", d, l, n/(t1-t0), b/n, p, j, s, rc }'
+        -v p="$latency" -v rc="$rc" -v j="$jpgs" -v s="$jsons" -v cc="$client_cpu" -v sc="$(awk -v a="$s0" -v b="$s1" 'BEGIN { print b - a }')" \
+        'BEGIN { printf "| %-11s | %-8s | %6.2f | %9.0f | %6s | %6.0f | %6.0f | %d jpg, %d json, exit %d |\n", d, l, n/(t1-t0), b/n, p, 1000*cc/n, 1000*sc/n, j, s, rc }' \
+        | tee -a "$work/rows"
 }
 
 echo "$count photos 4032x3024, $((photo_bytes / count / 1024)) KiB each on average; model $model"
-echo "| design      | link     | img/s  | bytes/img | p50 ms | results |"
-echo "|---|---|---|---|---|---|"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "| design      | link     | img/s  | bytes/img | p50 ms | client CPU ms/img | server CPU ms/img | results |"
+echo "|---|---|---|---|---|---|---|---|"
+: >"$work/rows"
 links="unshaped"
 [ $rooted = 1 ] && links="unshaped shaped"
 for link in $links; do
@@ -96,3 +109,9 @@ for link in $links; do
     stop_server
     [ $rooted = 1 ] && ip netns del "$ns"
 done
+# The done-when figure: the desktop app against the tutorial's way on the same link and photos.
+for link in $links; do
+    awk -v l="$link" -F'|' '{ gsub(/ /, "", $2); gsub(/ /, "", $3) } $3 == l { r[$2] = $4 }
+        END { if (r["legacy"] > 0) printf "%s: v2-transfer / legacy = %.1fx\n", l, r["v2-transfer"] / r["legacy"] }' "$work/rows"
+done
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

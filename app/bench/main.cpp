@@ -4,6 +4,7 @@
 #include "benchrunner.h"
 #include "photogenerator.h"
 #include "poolbench.h"
+#include "transferaccuracy.h"
 #include "detector/detector.h"
 #include "models/modelcatalog.h"
 #include "net/serverconfig.h"
@@ -109,6 +110,12 @@ int main(int argc, char *argv[])
                        "into DIR, for the shaped-link benchmark (packaging/shaped-link-bench.sh)."),
         QStringLiteral("DIR"));
     parser.addOption(makePhotosOption);
+    const QCommandLineOption transferAccuracyOption(
+        QStringLiteral("transfer-accuracy"),
+        QStringLiteral("Only the 12 MP accuracy check (docs/TRANSFER.md): --map-images (default: coco128-train) made "
+                       "12 MP in memory, scored sent whole and as the client's reduced copy, with the first model; "
+                       "--count limits the images (default 128)."));
+    parser.addOption(transferAccuracyOption);
     parser.addOptions({modelsOption, imagesOption, secondsOption, countOption, workersOption, threadsOption,
                        backendOption, withMapOption, mapImagesOption, mapAnnotationsOption, noServerOption,
                        markdownOption, poolOption});
@@ -183,6 +190,20 @@ int main(int argc, char *argv[])
     if (options.models.isEmpty()) {
         std::fprintf(stderr, "edgelens-bench: no complete model found\n%s\n", qPrintable(catalog.describeSearch()));
         return 1;
+    }
+
+    if (parser.isSet(transferAccuracyOption)) {
+        QTextStream out(stdout);
+        QTextStream err(stderr);
+        TransferAccuracyOptions accuracy;
+        accuracy.model = options.models.first();
+        accuracy.imagesDir = parser.value(mapImagesOption);
+        accuracy.annotations = parser.value(mapAnnotationsOption);
+        accuracy.count = parser.isSet(countOption) ? options.count : 128;
+        accuracy.jobs = options.workers;
+        accuracy.threads = options.threads;
+        accuracy.backend = options.backend;
+        return TransferAccuracy::run(accuracy, out, err);
     }
 
     if (parser.isSet(poolOption)) {

@@ -34,22 +34,13 @@ QStringList PhotoGenerator::generate(const QString &sourceDir, const QString &ou
             *error = QStringLiteral("cannot decode %1").arg(source.absoluteFilePath());
             return {};
         }
-        cv::Mat photo;
-        cv::resize(small, photo, cv::Size(4032, 3024), 0, 0, cv::INTER_CUBIC);
-        cv::Mat noise(photo.size(), CV_16SC3);
-        rng.fill(noise, cv::RNG::NORMAL, 0, 3);
-        cv::Mat noisy;
-        photo.convertTo(noisy, CV_16SC3);
-        noisy += noise;
-        noisy.convertTo(photo, CV_8UC3); // saturates
-        std::vector<uchar> jpeg;
-        cv::imencode(".jpg", photo, jpeg, {cv::IMWRITE_JPEG_QUALITY, 92});
+        const QByteArray jpeg = makePhoto(small, rng);
         const QString round = i < sources.size() ? QString() : QStringLiteral("-%1").arg(i / sources.size());
         const QString path = QDir(outputDir).filePath(source.completeBaseName() + QStringLiteral("-12mp") + round
                                                       + QStringLiteral(".jpg"));
         QSaveFile file(path);
         if (!file.open(QIODevice::WriteOnly)
-            || file.write(reinterpret_cast<const char *>(jpeg.data()), qint64(jpeg.size())) != qint64(jpeg.size())
+            || file.write(jpeg) != jpeg.size()
             || !file.commit()) {
             *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
             return {};
@@ -57,6 +48,21 @@ QStringList PhotoGenerator::generate(const QString &sourceDir, const QString &ou
         written.append(path);
     }
     return written;
+}
+
+QByteArray PhotoGenerator::makePhoto(const cv::Mat &source, cv::RNG &rng)
+{
+    cv::Mat photo;
+    cv::resize(source, photo, cv::Size(kWidth, kHeight), 0, 0, cv::INTER_CUBIC);
+    cv::Mat noise(photo.size(), CV_16SC3);
+    rng.fill(noise, cv::RNG::NORMAL, 0, 3);
+    cv::Mat noisy;
+    photo.convertTo(noisy, CV_16SC3);
+    noisy += noise;
+    noisy.convertTo(photo, CV_8UC3); // saturates
+    std::vector<uchar> jpeg;
+    cv::imencode(".jpg", photo, jpeg, {cv::IMWRITE_JPEG_QUALITY, 92});
+    return QByteArray(reinterpret_cast<const char *>(jpeg.data()), qsizetype(jpeg.size()));
 }
 
 } // namespace edgelens

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <QByteArray>
 #include <QString>
 #include <QStringList>
+
+#include <opencv2/core.hpp>
 
 namespace edgelens {
 
@@ -15,6 +18,10 @@ public:
     // Writes `count` photos (cycling through the sources) into outputDir as <stem>-12mp.jpg
     // (with a -N suffix after the first round). Returns the paths; empty with *error on failure.
     static QStringList generate(const QString &sourceDir, const QString &outputDir, int count, QString *error);
+    // One photo made from a decoded source image, as JPEG bytes; the noise comes from rng.
+    static QByteArray makePhoto(const cv::Mat &source, cv::RNG &rng);
+    static constexpr int kWidth = 4032;
+    static constexpr int kHeight = 3024;
 };
 
 } // namespace edgelens

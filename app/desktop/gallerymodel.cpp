@@ -291,7 +291,7 @@ QString GalleryModel::deviceDisplayName(const QString &device) const
 }
 
 void GalleryModel::setResult(int row, const DetectionResult &result, bool hasDetectionData, const QString &resultPath,
-                             const QString &sidecarPath, const QString &device)
+                             const QString &sidecarPath, const QString &device, bool filesFollowThreshold)
 {
     if (row < 0 || row >= m_items.size()) {
         qCWarning(lcGalleryModel) << "setResult on missing row" << row;
@@ -331,7 +331,7 @@ void GalleryModel::setResult(int row, const DetectionResult &result, bool hasDet
     // The server drew what passed the request's low floor; the saved files follow the
     // threshold (and a kept correction records the newer answer).
     const bool cutByThreshold = it.annotation.accepted().size() != it.annotation.boxes.size();
-    if (it.hasDetectionData && (personal || cutByThreshold))
+    if (it.hasDetectionData && (personal || (cutByThreshold && !filesFollowThreshold)))
         emit annotationChanged(row);
 }
 

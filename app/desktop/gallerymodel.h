@@ -66,9 +66,11 @@ public:
     void setStatus(int row, GalleryItem::Status status, const QString &error = QString());
     // A new answer from the model. An image a person corrected or reviewed keeps that work:
     // the answer is stored beside it (Annotation::newerOutput) for the user to adopt or not.
-    // device: "host:port" of the device that answered.
+    // device: "host:port" of the device that answered. filesFollowThreshold: the saved JPEG and
+    // sidecar already show only the boxes at or above the threshold (drawn by the client), so
+    // they need no redraw.
     void setResult(int row, const DetectionResult &result, bool hasDetectionData, const QString &resultPath,
-                   const QString &sidecarPath, const QString &device = QString());
+                   const QString &sidecarPath, const QString &device = QString(), bool filesFollowThreshold = false);
     // The embedded server's "127.0.0.1:PORT": results from it say "this computer".
     void setLocalDeviceName(const QString &name);
     QString deviceDisplayName(const QString &device) const;

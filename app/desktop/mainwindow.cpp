@@ -123,6 +123,7 @@ MainWindow::MainWindow(const AppSettings &settings, const AppOptions &options, Q
     m_collector = new ImageCollector(this);
     m_client = new DetectionClient(this);
     m_queue = new ProcessingQueue(m_model, m_client, this);
+    m_queue->setThumbnailCache(m_thumbnails);
     m_embedded = new EmbeddedServer(this);
     m_status = new StatusPresenter(statusBar(), m_model, m_queue, m_client, m_embedded, this);
     m_target = new TargetController(m_model, m_queue, m_client, m_embedded, m_status, this);

@@ -1,10 +1,12 @@
 #include "processingqueue.h"
 
+#include "client/annotation.h"
 #include "client/clientresult.h"
 #include "client/detectionclient.h"
 #include "gallerymodel.h"
 #include "imaging/imagefilereader.h"
 #include "resultsaver.h"
+#include "thumbnailcache.h"
 
 #include <QDir>
 #include <QFile>
@@ -51,29 +53,51 @@ struct SaveOutcome
 {
     ResultSaver::Outcome saved;
     ClientResult result;
+    QImage thumbnail; // the result's, when drawn here on the kept canvas
+    bool drawnHere = false;
 };
 
-// Worker thread: boxes back to the original's pixels, the markup drawn here, the files written.
-SaveOutcome completeAndSave(const ResultSaver::Plan &plan, ClientResult result, const PreparedImage &prepared,
-                            bool drawLocally, int maxSide, const QString &note, int jpegQuality)
+// What the saved JPEG shows: the boxes the sidecar's "detections" list (cut at the app's
+// threshold), coloured as a redraw after corrections colours them, so nothing needs redrawing.
+QList<Detection> boxesToDraw(const DetectionResult &result, const ThresholdPolicy &policy)
+{
+    QList<Detection> boxes = Annotation::fromModel(result, policy.thresholdFor(result.model)).accepted();
+    for (Detection &d : boxes)
+        d.classId = Annotation::colorId(d);
+    return boxes;
+}
+
+// Worker thread: boxes back to the original's pixels, the markup drawn here (on the image
+// decoded when the request was prepared, else on a new decode of the file), the files written.
+SaveOutcome completeAndSave(const ResultSaver::Plan &plan, ClientResult result, PreparedImage prepared,
+                            bool drawLocally, int maxSide, const QString &note, int jpegQuality, const QSize &thumbnailBox)
 {
     SaveOutcome out;
-    if (prepared.reduced || drawLocally) {
-        const ImageFileReader::Result file = ImageFileReader::read(plan.image.absolutePath);
-        if (!file.ok()) {
-            out.saved.error = file.error;
-            out.result = result;
-            return out;
-        }
+    ImageTransfer::mapToOriginal(result.result, prepared);
+    if (drawLocally) {
+        const QList<Detection> boxes = boxesToDraw(result.result, plan.policy);
         QString error;
-        if (!ImageTransfer::completeResult(result.result, &result.jpeg, file.bytes, prepared, drawLocally, maxSide,
-                                           jpegQuality, note, &error)) {
+        if (!prepared.canvas.empty()) {
+            result.jpeg = ImageTransfer::renderMarkupOn(prepared.canvas, prepared.originalSize, boxes, jpegQuality, note,
+                                                        &error);
+            if (!result.jpeg.isEmpty() && !thumbnailBox.isEmpty())
+                out.thumbnail = ImageTransfer::thumbnail(prepared.canvas, thumbnailBox);
+            prepared.canvas.release();
+        } else {
+            const ImageFileReader::Result file = ImageFileReader::read(plan.image.absolutePath);
+            if (!file.ok())
+                error = file.error;
+            else
+                result.jpeg = ImageTransfer::renderMarkup(file.bytes, boxes, maxSide, jpegQuality, note, &error);
+        }
+        if (result.jpeg.isEmpty()) {
             out.saved.error = error;
-            out.result = result;
+            out.result = std::move(result);
             return out;
         }
     }
     out.saved = ResultSaver::save(plan, result);
+    out.drawnHere = drawLocally;
     out.result = std::move(result);
     return out;
 }
@@ -95,7 +119,10 @@ ProcessingQueue::ProcessingQueue(GalleryModel *model, DetectionClient *client, Q
     connect(m_holdTimer, &QTimer::timeout, this, &ProcessingQueue::pump);
 }
 
-ProcessingQueue::~ProcessingQueue() = default;
+ProcessingQueue::~ProcessingQueue()
+{
+    setThumbnailCache(nullptr); // the cache may outlive this queue
+}
 
 void ProcessingQueue::setDetectOptions(const DetectOptions &options)
 {
@@ -117,6 +144,7 @@ void ProcessingQueue::setMaxInFlight(int count)
 void ProcessingQueue::setTargetReady(bool ready)
 {
     m_targetReady = ready;
+    thumbnailsMayBeNeeded();
     // Whoever is there now may serve another model, or speak only the legacy protocol.
     m_serverKind = ServerKind::Unknown;
     m_infoRequest = 0;
@@ -144,9 +172,38 @@ void ProcessingQueue::enqueue(const QStringList &canonicalPaths)
     pump();
 }
 
+void ProcessingQueue::setThumbnailCache(ThumbnailCache *cache)
+{
+    if (m_thumbnails)
+        m_thumbnails->setProvider(nullptr);
+    m_thumbnails = cache;
+    if (m_thumbnails)
+        m_thumbnails->setProvider([this](const QString &path) { return willProvideThumbnail(path); });
+}
+
+bool ProcessingQueue::willProvideThumbnail(const QString &path) const
+{
+    if (!m_thumbnails || m_paused || !m_targetReady || m_serverKind == ServerKind::Legacy)
+        return false;
+    const auto open = m_open.constFind(path);
+    if (open != m_open.cend())
+        return open->reading;
+    // The next ones to be read (about one round of open slots); further back the wait for
+    // the queue would be longer than a decode of their own.
+    const auto end = m_queue.begin() + qMin<qsizetype>(qsizetype(m_queue.size()), qsizetype(m_maxInFlight) * 2);
+    return std::find(m_queue.begin(), end, path) != end;
+}
+
+void ProcessingQueue::thumbnailsMayBeNeeded()
+{
+    if (m_thumbnails)
+        m_thumbnails->providerChanged();
+}
+
 void ProcessingQueue::pause()
 {
     m_paused = true;
+    thumbnailsMayBeNeeded();
     emit progressChanged();
 }
 
@@ -173,6 +230,7 @@ int ProcessingQueue::cancel()
         ++cancelled;
     }
     m_queue.clear();
+    thumbnailsMayBeNeeded();
     m_batchTotal = m_batchFinished;
     if (m_outageClock.isValid()) {
         m_outageClock.invalidate();
@@ -199,6 +257,7 @@ int ProcessingQueue::retryFailed()
 int ProcessingQueue::failQueued(const QString &reason)
 {
     const std::deque<QString> queued = std::exchange(m_queue, {});
+    thumbnailsMayBeNeeded();
     for (const QString &path : queued) {
         setItemStatus(path, GalleryItem::Status::Failed, reason);
         ++m_batchFinished;
@@ -349,20 +408,30 @@ void ProcessingQueue::startRead(const QString &path)
     transfer.sendOriginal = m_transfer.sendOriginalFiles || m_serverKind != ServerKind::V2;
     transfer.modelInput = m_modelInput;
     transfer.jpegQuality = 90;
+    // One decode for the model's copy, the result and the thumbnail: the result is drawn here.
+    transfer.resultMaxSide = open.drawLocally ? m_transfer.resultMaxSide : -1;
+    if (m_thumbnails)
+        transfer.thumbnailBox = m_thumbnails->thumbnailSize();
+    const QSize thumbnailBox = transfer.thumbnailBox;
     auto *watcher = new QFutureWatcher<ReadOutcome>(this);
-    connect(watcher, &QFutureWatcher<ReadOutcome>::finished, this, [this, watcher, path, token] {
+    connect(watcher, &QFutureWatcher<ReadOutcome>::finished, this, [this, watcher, path, token, thumbnailBox] {
         watcher->deleteLater();
-        ReadOutcome out = watcher->result();
-        readFinished(path, token, std::move(out.prepared), out.error);
+        ReadOutcome out = watcher->future().takeResult();
+        readFinished(path, token, std::move(out.prepared), out.error, thumbnailBox);
     });
     watcher->setFuture(QtConcurrent::run(readAndPrepare, path, transfer));
 }
 
-void ProcessingQueue::readFinished(const QString &path, quint64 token, PreparedImage prepared, const QString &error)
+void ProcessingQueue::readFinished(const QString &path, quint64 token, PreparedImage prepared, const QString &error,
+                                   const QSize &thumbnailBox)
 {
     auto it = m_open.find(path);
     if (it == m_open.end() || it->token != token)
         return; // cancelled meanwhile
+    it->reading = false;
+    if (m_thumbnails && !prepared.thumbnail.isNull())
+        m_thumbnails->provide(path, std::exchange(prepared.thumbnail, QImage()), thumbnailBox);
+    thumbnailsMayBeNeeded(); // none made here: the cache loads it itself
     if (!error.isEmpty()) {
         finish(path, false, error);
         return;
@@ -413,17 +482,25 @@ void ProcessingQueue::handleResult(quint64 id, const ClientResult &result)
     }
     // A v2 answer without an image is drawn here; a legacy one (image only) is saved as it came.
     const bool drawLocally = it->drawLocally && result.hasDetectionData && result.jpeg.isEmpty();
-    const PreparedImage prepared = it->prepared;
+    // Moved: the canvas it holds is drawn on, then released with the save.
+    PreparedImage prepared = std::exchange(it->prepared, PreparedImage());
     const int maxSide = m_transfer.resultMaxSide;
+    const QSize thumbnailBox = m_thumbnails ? m_thumbnails->thumbnailSize() : QSize();
     const QString note = m_markupNote;
     const int quality = m_options.jpegQuality;
     auto *watcher = new QFutureWatcher<SaveOutcome>(this);
-    connect(watcher, &QFutureWatcher<SaveOutcome>::finished, this, [this, watcher, path, token] {
+    connect(watcher, &QFutureWatcher<SaveOutcome>::finished, this, [this, watcher, path, token, thumbnailBox] {
         watcher->deleteLater();
-        const SaveOutcome out = watcher->result();
-        saveFinished(path, token, out.result, out.saved.imagePath, out.saved.sidecarPath, out.saved.error);
+        const SaveOutcome out = watcher->future().takeResult();
+        saveFinished(path, token, out.result, out.saved.imagePath, out.saved.sidecarPath, out.saved.error,
+                     out.drawnHere);
+        // After finish(): the gallery drops its thumbnail of the old result file when an item
+        // finishes; this one is of the new file.
+        if (m_thumbnails && !out.thumbnail.isNull() && !out.saved.imagePath.isEmpty())
+            m_thumbnails->provide(out.saved.imagePath, out.thumbnail, thumbnailBox);
     });
-    watcher->setFuture(QtConcurrent::run(completeAndSave, plan, result, prepared, drawLocally, maxSide, note, quality));
+    watcher->setFuture(QtConcurrent::run(completeAndSave, plan, result, std::move(prepared), drawLocally, maxSide, note,
+                                         quality, thumbnailBox));
 }
 
 void ProcessingQueue::handleFailure(quint64 id, const QString &reason, bool retryable)
@@ -433,6 +510,7 @@ void ProcessingQueue::handleFailure(quint64 id, const QString &reason, bool retr
             // Legacy servers do not describe themselves: files go as they are, as ever.
             qCInfo(lcQueue) << "no server-info (" << reason << "): sending files as they are";
             m_serverKind = ServerKind::Legacy;
+            thumbnailsMayBeNeeded();
             pump();
         }
         return;
@@ -479,14 +557,16 @@ bool ProcessingQueue::isHolding() const
 }
 
 void ProcessingQueue::saveFinished(const QString &path, quint64 token, const ClientResult &result,
-                                   const QString &imagePath, const QString &sidecarPath, const QString &error)
+                                   const QString &imagePath, const QString &sidecarPath, const QString &error,
+                                   bool drawnHere)
 {
     auto it = m_open.find(path);
     if (it == m_open.end() || it->token != token)
         return;
     const int row = m_model->rowOfPath(path);
     if (row >= 0)
-        m_model->setResult(row, result.result, result.hasDetectionData, imagePath, sidecarPath, result.device);
+        m_model->setResult(row, result.result, result.hasDetectionData, imagePath, sidecarPath, result.device,
+                           drawnHere && error.isEmpty());
     if (!error.isEmpty()) {
         // The answer is shown either way; the user must still learn it is not on disk.
         emit outputError(tr("%1: result not saved: %2").arg(QFileInfo(path).fileName(), error));
@@ -499,6 +579,7 @@ void ProcessingQueue::saveFinished(const QString &path, quint64 token, const Cli
 void ProcessingQueue::finish(const QString &path, bool ok, const QString &error)
 {
     m_open.remove(path);
+    thumbnailsMayBeNeeded();
     if (!ok)
         setItemStatus(path, GalleryItem::Status::Failed, error);
     ++m_batchFinished;

@@ -21,6 +21,7 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
+#include <QPointer>
 #include <QString>
 #include <QStringList>
 #include <QTimer>
@@ -31,6 +32,7 @@ namespace edgelens {
 
 class DetectionClient;
 class GalleryModel;
+class ThumbnailCache;
 struct ClientResult;
 
 class ProcessingQueue final : public QObject
@@ -99,6 +101,12 @@ public:
 
     ResultSaver &resultSaver() { return m_saver; } // its threshold policy is the app's
 
+    // The gallery's thumbnails: images this queue decodes anyway give the cache their
+    // thumbnails (original and result), and the cache does not decode again what the queue
+    // is about to read (willProvideThumbnail).
+    void setThumbnailCache(ThumbnailCache *cache);
+    bool willProvideThumbnail(const QString &path) const;
+
     // Where results for this image go (also used by tests and the UI).
     QString outputDirectoryFor(const QString &imagePath) const;
 
@@ -117,24 +125,28 @@ private:
         bool saving = false;   // the answer is in; only the files are still being written
         PreparedImage prepared; // what was sent (payload released once submitted)
         bool drawLocally = false;
+        bool reading = true; // the file is being read and prepared
     };
     enum class ServerKind { Unknown, Asking, V2, Legacy };
 
     void pump();
     void startRead(const QString &path);
-    void readFinished(const QString &path, quint64 token, PreparedImage prepared, const QString &error);
+    void readFinished(const QString &path, quint64 token, PreparedImage prepared, const QString &error,
+                      const QSize &thumbnailBox);
     void askServer();
     void handleServerInfo(quint64 id, const QJsonObject &info);
     void handleResult(quint64 id, const ClientResult &result);
     void handleFailure(quint64 id, const QString &reason, bool retryable);
     void saveFinished(const QString &path, quint64 token, const ClientResult &result, const QString &imagePath,
-                      const QString &sidecarPath, const QString &error);
+                      const QString &sidecarPath, const QString &error, bool drawnHere);
     void finish(const QString &path, bool ok, const QString &error = QString());
     void setItemStatus(const QString &path, GalleryItem::Status status, const QString &error = QString());
     void checkIdle();
+    void thumbnailsMayBeNeeded(); // what the cache held for this queue may be loaded now
 
     GalleryModel *m_model;
     DetectionClient *m_client;
+    QPointer<ThumbnailCache> m_thumbnails;
     DetectOptions m_options;
     OutputOptions m_output;
     TransferSettings m_transfer;

@@ -117,6 +117,27 @@ void ThumbnailCache::insert(const QString &path, const QImage &image)
     emit thumbnailReady(path);
 }
 
+void ThumbnailCache::provide(const QString &path, const QImage &image, const QSize &madeFor)
+{
+    if (madeFor != m_size || image.isNull())
+        return;
+    // A load already running for it is not needed any more: ignored when it finishes.
+    if (m_inFlight.contains(path))
+        m_inFlight[path] = 0;
+    insert(path, image);
+}
+
+void ThumbnailCache::setProvider(std::function<bool(const QString &)> willProvide)
+{
+    m_willProvide = std::move(willProvide);
+    startJobs();
+}
+
+void ThumbnailCache::providerChanged()
+{
+    startJobs();
+}
+
 void ThumbnailCache::invalidate(const QString &path)
 {
     m_cache.remove(path);
@@ -138,11 +159,13 @@ void ThumbnailCache::clear()
 void ThumbnailCache::startJobs()
 {
     while (m_running < m_maxRunning && !m_pending.isEmpty()) {
-        auto newest = m_pending.begin();
+        auto newest = m_pending.end();
         for (auto it = m_pending.begin(); it != m_pending.end(); ++it) {
-            if (it.value() > newest.value())
+            if ((newest == m_pending.end() || it.value() > newest.value()) && !(m_willProvide && m_willProvide(it.key())))
                 newest = it;
         }
+        if (newest == m_pending.end())
+            return; // all that waits will be provided
         const QString path = newest.key();
         m_pending.erase(newest);
         const quint64 generation = m_generation;

@@ -16,6 +16,8 @@
 #include <QString>
 #include <QThreadPool>
 
+#include <functional>
+
 namespace edgelens {
 
 class ThumbnailCache final : public QObject
@@ -44,6 +46,13 @@ public:
     bool contains(const QString &path) const;
     void insert(const QString &path, const QImage &image); // e.g. a result decoded elsewhere
     void invalidate(const QString &path);                   // the file changed on disk
+    // A thumbnail made elsewhere from an image decoded anyway (the processing queue's), for a
+    // box of madeFor; ignored when the thumbnail size changed meanwhile.
+    void provide(const QString &path, const QImage &image, const QSize &madeFor);
+    // Who will provide thumbnails soon: a requested path it claims waits instead of being
+    // decoded twice. The provider calls providerChanged() when a claim ends without a thumbnail.
+    void setProvider(std::function<bool(const QString &)> willProvide);
+    void providerChanged();
     void clear();
 
     // The budget the app uses for thumbnails of this size: about 1,500 thumbnails (750
@@ -63,6 +72,7 @@ private:
     QCache<QString, QImage> m_cache;
     QHash<QString, quint64> m_pending; // path -> request sequence (newest served first)
     QHash<QString, quint64> m_inFlight;
+    std::function<bool(const QString &)> m_willProvide;
     quint64 m_sequence = 0;
     quint64 m_generation = 0; // bumped by clear()/size changes so stale loads are ignored
     int m_running = 0;

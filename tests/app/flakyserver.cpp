@@ -4,6 +4,8 @@
 
 #include <QBuffer>
 #include <QImage>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QTimer>
 
 using namespace edgelens;
@@ -107,9 +109,20 @@ void FlakyServer::handleReadyRead(QTcpSocket *socket)
             cat.confidence = 0.8f;
             cat.box = QRectF(1, 1, 8, 6);
             result.detections = {cat};
+            const DetectOptions options = detectOptionsFromJson(request.meta);
+            lastImageSize = QImage::fromData(request.blob).size();
+            const bool dataOnly = modelInput.isValid() && !options.returnImage;
+            if (dataOnly) {
+                const double w = lastImageSize.width(), h = lastImageSize.height();
+                result.imageWidth = lastImageSize.width();
+                result.imageHeight = lastImageSize.height();
+                result.detections.first().box = QRectF(w / 4, h / 4, w / 2, h / 2);
+                result.detections.append(Detection{16, QStringLiteral("dog"), 0.15f, QRectF(0, 0, w / 10, h / 10)});
+            }
             answer.type = protocol::MessageType::Result;
             answer.meta = toJson(result);
-            answer.blob = tinyJpeg();
+            if (!dataOnly)
+                answer.blob = tinyJpeg();
             const bool cut = dropRepliesLeft > 0;
             if (cut)
                 --dropRepliesLeft;
@@ -119,6 +132,13 @@ void FlakyServer::handleReadyRead(QTcpSocket *socket)
         case protocol::MessageType::InfoRequest:
             answer.type = protocol::MessageType::Info;
             answer.meta = {{QStringLiteral("server"), QStringLiteral("FlakyServer")}};
+            if (modelInput.isValid()) {
+                answer.meta.insert(QStringLiteral("models"),
+                                   QJsonArray{QJsonObject{{QStringLiteral("name"), QStringLiteral("flaky-model")},
+                                                          {QStringLiteral("default"), true},
+                                                          {QStringLiteral("input_width"), modelInput.width()},
+                                                          {QStringLiteral("input_height"), modelInput.height()}}});
+            }
             reply(socket, protocol::encodeMessage(answer), false, false);
             break;
         case protocol::MessageType::Ping:

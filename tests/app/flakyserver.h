@@ -9,6 +9,7 @@
 
 #include <QHash>
 #include <QPointer>
+#include <QSize>
 #include <QTcpServer>
 #include <QTcpSocket>
 
@@ -31,6 +32,11 @@ public:
     int detectRequests = 0;  // received, re-sends included
     int answered = 0;        // complete replies written
     int connections = 0;
+    // Set: server-info names a default model with this input, and a detect request with
+    // return_image false gets detections only, placed on the image it received: a "cat" over
+    // its middle (0.8) and a "dog" in the top-left corner (0.15, below the app's threshold).
+    QSize modelInput;
+    QSize lastImageSize; // of the last detect request's image
 
     static QByteArray tinyJpeg();
 

@@ -6,8 +6,11 @@
 
 #include "client/detectionclient.h"
 #include "gallerymodel.h"
+#include "imaging/imagetransfer.h"
 #include "processingqueue.h"
+#include "thumbnailcache.h"
 
+#include <QBuffer>
 #include <QDir>
 #include <QFile>
 #include <QImage>
@@ -78,6 +81,48 @@ struct Rig
                 QVERIFY2(!it.error.isEmpty(), qPrintable(it.path));
         }
         QCOMPARE(queue.batchFinished(), queue.batchTotal());
+    }
+};
+
+// A v2 server that names its model's input (so the queue sends reduced copies and draws the
+// results itself) and a queue that feeds a gallery thumbnail cache.
+struct TransferRig
+{
+    FlakyServer server;
+    QTemporaryDir dir;
+    GalleryModel model;
+    DetectionClient client;
+    ProcessingQueue queue{&model, &client};
+    ThumbnailCache thumbnails;
+    bool listening = false;
+
+    TransferRig()
+    {
+        server.modelInput = QSize(320, 320);
+        listening = server.listen();
+        client.setTarget(QStringLiteral("127.0.0.1"), server.port());
+        client.setProtocol(DetectionClient::Protocol::V2);
+        thumbnails.setThumbnailSize(QSize(120, 90));
+        queue.setThumbnailCache(&thumbnails);
+        queue.setOutputOptions({dir.filePath(QStringLiteral("out")), true});
+    }
+
+    // The file, in the gallery; its canonical path.
+    QString add(const QString &name, const QByteArray &bytes)
+    {
+        QFile file(dir.filePath(name));
+        if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size())
+            return {};
+        file.close();
+        const QString path = QFileInfo(file.fileName()).canonicalFilePath();
+        model.addPaths({path});
+        return path;
+    }
+
+    void start(const QString &path)
+    {
+        queue.setTargetReady(true);
+        queue.enqueue({path});
     }
 };
 
@@ -312,6 +357,83 @@ private slots:
         const GalleryItem &gone = rig.model.item(rig.model.rowOfPath(rig.paths.at(1)));
         QCOMPARE(gone.status, GalleryItem::Status::Failed);
         QVERIFY2(gone.error.contains(QStringLiteral("cannot open")), qPrintable(gone.error));
+    }
+
+    // A v2 server that says its model's input gets a reduced copy and sends detections only;
+    // the result is drawn here within the result size, with the boxes the sidecar keeps, and
+    // the gallery's thumbnails come from the queue's own decode (none decoded twice).
+    void v2Transfer_bigPhoto_decodedOnceDrawnHereWithinResultSize()
+    {
+        TransferRig rig;
+        QVERIFY(rig.listening);
+        rig.queue.setTransferSettings({false, 1024});
+        const QSize photoSize(2400, 1800);
+        QImage photo(photoSize, QImage::Format_RGB32);
+        photo.fill(QColor(128, 128, 128));
+        QByteArray jpeg;
+        QBuffer buffer(&jpeg);
+        QVERIFY(buffer.open(QIODevice::WriteOnly) && photo.save(&buffer, "JPEG", 90));
+        const QString path = rig.add(QStringLiteral("photo.jpg"), jpeg);
+        QVERIFY(!path.isEmpty());
+        QSignalSpy annotationChanged(&rig.model, &GalleryModel::annotationChanged);
+        rig.start(path);
+        // Painted before the queue read it: the cache waits for the queue's thumbnail.
+        QVERIFY(rig.thumbnails.thumbnail(path).isNull());
+        QCOMPARE(rig.thumbnails.runningCount(), 0);
+        QTRY_VERIFY_WITH_TIMEOUT(!rig.queue.isBusy(), 20000);
+
+        const GalleryItem &it = rig.model.item(0);
+        QCOMPARE(it.status, GalleryItem::Status::Done);
+        QCOMPARE(rig.server.lastImageSize, ImageTransfer::reducedSize(photoSize, rig.server.modelInput, 2.0));
+        const QImage result(it.resultPath);
+        QCOMPARE(result.size(), ImageTransfer::resultSize(photoSize, 1024, true));
+        QVERIFY(qMax(result.width(), result.height()) <= 1024);
+        // The cat (0.8) is drawn on its box's edge; the dog (0.15, below the threshold) is not.
+        const double s = double(result.width()) / photoSize.width();
+        const auto isGrey = [](QRgb p) {
+            return qAbs(qRed(p) - 128) < 8 && qAbs(qGreen(p) - 128) < 8 && qAbs(qBlue(p) - 128) < 8;
+        };
+        QVERIFY(!isGrey(result.pixel(int(600 * s), int(900 * s))));
+        QVERIFY(isGrey(result.pixel(int(120 * s), 1)));
+        QVERIFY(isGrey(result.pixel(1, int(90 * s))));
+        QFile sidecar(it.sidecarPath);
+        QVERIFY(sidecar.open(QIODevice::ReadOnly));
+        const QJsonObject json = QJsonDocument::fromJson(sidecar.readAll()).object();
+        QCOMPARE(json.value(QStringLiteral("width")).toInt(), photoSize.width());
+        QCOMPARE(json.value(QStringLiteral("height")).toInt(), photoSize.height());
+        const QJsonArray detections = json.value(QStringLiteral("detections")).toArray();
+        QCOMPARE(detections.size(), 1);
+        QCOMPARE(json.value(QStringLiteral("below_threshold")).toArray().size(), 1);
+        QCOMPARE(it.annotation.accepted().size(), 1);
+        const QRectF box = it.annotation.accepted().first().box;
+        QVERIFY2(qAbs(box.x() - 600) < 4 && qAbs(box.y() - 450) < 4 && qAbs(box.width() - 1200) < 4
+                     && qAbs(box.height() - 900) < 4,
+                 qPrintable(QStringLiteral("%1,%2 %3x%4").arg(box.x()).arg(box.y()).arg(box.width()).arg(box.height())));
+        // The saved files already follow the threshold: nothing is redrawn after processing.
+        QCOMPARE(annotationChanged.size(), 0);
+        // Both thumbnails came from the queue, none decoded by the cache.
+        QVERIFY(rig.thumbnails.contains(path));
+        QVERIFY(rig.thumbnails.contains(it.resultPath));
+        QCOMPARE(rig.thumbnails.thumbnail(path).size(), QSize(120, 90));
+        QCOMPARE(rig.thumbnails.runningCount(), 0);
+        QCOMPARE(rig.thumbnails.pendingCount(), 0);
+        for (const QString &p : {path, it.resultPath})
+            QVERIFY(!rig.thumbnails.thumbnail(p).isNull());
+        QCOMPARE(QImage(path).size(), photoSize); // original untouched
+    }
+
+    void v2Transfer_failedRead_cacheLoadsTheThumbnailItself()
+    {
+        TransferRig rig;
+        QVERIFY(rig.listening);
+        const QString path = rig.add(QStringLiteral("not-a-photo.jpg"), "this is not an image");
+        QVERIFY(!path.isEmpty());
+        rig.start(path);
+        QVERIFY(rig.thumbnails.thumbnail(path).isNull());
+        QTRY_VERIFY_WITH_TIMEOUT(!rig.queue.isBusy(), 20000);
+        // No thumbnail from the queue: the cache's own load runs and marks it unreadable.
+        QTRY_VERIFY_WITH_TIMEOUT(rig.thumbnails.contains(path), 10000);
+        QVERIFY(!rig.thumbnails.thumbnail(path).text(QStringLiteral("edgelens-error")).isEmpty());
     }
 
     void sameNameInTwoFolders_getsDistinctOutputs()

@@ -76,6 +76,37 @@ QRectF brightBox(const cv::Mat &bgr)
     return QRectF(r.x, r.y, r.width, r.height);
 }
 
+// A JPEG that displays (after its EXIF orientation) as a dark shownSize photo with one white
+// box at truth.
+QByteArray photoWithBox(const QSize &shownSize, const QRectF &truth, int orientation, int quality)
+{
+    cv::Mat shown(shownSize.height(), shownSize.width(), CV_8UC3, cv::Scalar(30, 40, 50));
+    cv::rectangle(shown, cv::Rect(int(truth.x()), int(truth.y()), int(truth.width()), int(truth.height())),
+                  cv::Scalar(255, 255, 255), cv::FILLED);
+    return withExifOrientation(encodeJpeg(storedFor(shown, orientation), quality), orientation);
+}
+
+void addOrientationRows()
+{
+    QTest::addColumn<int>("orientation");
+    for (int o = 1; o <= 8; ++o)
+        QTest::newRow(qPrintable(QStringLiteral("exif %1").arg(o))) << o;
+}
+
+// Empty when a box mapped back to the original is exact up to one sent pixel (the resolution
+// of what the server saw), else what differs.
+QString mappedMismatch(const QRectF &box, const QRectF &truth, const PreparedImage &prepared)
+{
+    const double tolerance = std::max(prepared.scaleX, prepared.scaleY) + 0.5;
+    if (qAbs(box.left() - truth.left()) <= tolerance && qAbs(box.top() - truth.top()) <= tolerance
+        && qAbs(box.right() - truth.right()) <= tolerance && qAbs(box.bottom() - truth.bottom()) <= tolerance)
+        return {};
+    return QStringLiteral("mapped (%1,%2 %3x%4), truth (%5,%6 %7x%8), tolerance %9")
+        .arg(box.x()).arg(box.y()).arg(box.width()).arg(box.height())
+        .arg(truth.x()).arg(truth.y()).arg(truth.width()).arg(truth.height())
+        .arg(tolerance);
+}
+
 // Finds what it is told to: boxes given as fractions of whatever image it is handed.
 class FixedDetector final : public Detector
 {
@@ -114,9 +145,7 @@ class TestImageTransfer : public QObject
 private Q_SLOTS:
     void reduction_keepsOrientationAndMapsBoxes_data()
     {
-        QTest::addColumn<int>("orientation");
-        for (int o = 1; o <= 8; ++o)
-            QTest::newRow(qPrintable(QStringLiteral("exif %1").arg(o))) << o;
+        addOrientationRows();
     }
 
     void reduction_keepsOrientationAndMapsBoxes()
@@ -126,10 +155,7 @@ private Q_SLOTS:
         // rotation or flip moves it).
         const QSize shownSize(2404, 1802);
         const QRectF truth(301, 257, 640, 388);
-        cv::Mat shown(shownSize.height(), shownSize.width(), CV_8UC3, cv::Scalar(30, 40, 50));
-        cv::rectangle(shown, cv::Rect(int(truth.x()), int(truth.y()), int(truth.width()), int(truth.height())),
-                      cv::Scalar(255, 255, 255), cv::FILLED);
-        const QByteArray file = withExifOrientation(encodeJpeg(storedFor(shown, orientation)), orientation);
+        const QByteArray file = photoWithBox(shownSize, truth, orientation, 95);
 
         TransferOptions options;
         options.modelInput = QSize(320, 320);
@@ -148,15 +174,8 @@ private Q_SLOTS:
         Detection found{0, QStringLiteral("box"), 0.9f, brightBox(sent)};
         const QList<Detection> mapped = ImageTransfer::toOriginal({found}, prepared);
         const QRectF box = mapped.first().box;
-        // Exact up to one sent pixel, the resolution of what the server saw.
-        const double tolerance = std::max(prepared.scaleX, prepared.scaleY) + 0.5;
-        QVERIFY2(qAbs(box.left() - truth.left()) <= tolerance && qAbs(box.top() - truth.top()) <= tolerance
-                     && qAbs(box.right() - truth.right()) <= tolerance
-                     && qAbs(box.bottom() - truth.bottom()) <= tolerance,
-                 qPrintable(QStringLiteral("mapped (%1,%2 %3x%4), truth (%5,%6 %7x%8), tolerance %9")
-                                .arg(box.x()).arg(box.y()).arg(box.width()).arg(box.height())
-                                .arg(truth.x()).arg(truth.y()).arg(truth.width()).arg(truth.height())
-                                .arg(tolerance)));
+        const QString mismatch = mappedMismatch(box, truth, prepared);
+        QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
 
         // The result drawn here is upright too, and the sidecar sizes are the original's.
         DetectionResult result;
@@ -170,6 +189,104 @@ private Q_SLOTS:
         QCOMPARE(result.detections.first().box, box);
         const cv::Mat drawn = decode(jpeg);
         QCOMPARE(QSize(drawn.cols, drawn.rows), shownSize);
+    }
+
+    void oneDecode_sameGeometryResultAndOrientation_data()
+    {
+        addOrientationRows();
+    }
+
+    // The app decodes each file once (at the result's reduction) and makes the model's copy,
+    // the result and the thumbnail from that decode: the same payload geometry and box mapping
+    // as a copy decoded on its own, and the same result JPEG as decoding the file again.
+    void oneDecode_sameGeometryResultAndOrientation()
+    {
+        QFETCH(int, orientation);
+        const QSize shownSize(4032, 3024);
+        const QRectF truth(1204, 1028, 1280, 776);
+        const QByteArray file = photoWithBox(shownSize, truth, orientation, 85);
+
+        TransferOptions alone;
+        alone.modelInput = QSize(320, 320);
+        const PreparedImage separate = ImageTransfer::prepare(file, alone);
+        QVERIFY(separate.reduced);
+        QVERIFY(separate.canvas.empty());
+        QVERIFY(separate.thumbnail.isNull());
+
+        TransferOptions once = alone;
+        once.resultMaxSide = 2048;
+        once.thumbnailBox = QSize(240, 180);
+        PreparedImage prepared = ImageTransfer::prepare(file, once);
+        QVERIFY(prepared.reduced);
+        QCOMPARE(prepared.originalSize, shownSize);
+        QCOMPARE(prepared.sentSize, separate.sentSize);
+        QCOMPARE(prepared.scaleX, separate.scaleX);
+        QCOMPARE(prepared.scaleY, separate.scaleY);
+        QCOMPARE(QSize(prepared.canvas.cols, prepared.canvas.rows), QSize(2016, 1512));
+        QCOMPARE(QSize(prepared.canvas.cols, prepared.canvas.rows), ImageTransfer::resultSize(shownSize, 2048, true));
+
+        // The model's copy is upright and the box maps back as exactly as before.
+        const cv::Mat sent = decode(prepared.payload);
+        QCOMPARE(QSize(sent.cols, sent.rows), prepared.sentSize);
+        const Detection found{0, QStringLiteral("box"), 0.9f, brightBox(sent)};
+        const QRectF box = ImageTransfer::toOriginal({found}, prepared).first().box;
+        const QString mismatch = mappedMismatch(box, truth, prepared);
+        QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
+
+        // The thumbnail is upright, fits the box and shows the box where it is.
+        QCOMPARE(prepared.thumbnail.size(), QSize(240, 180));
+        QCOMPARE(prepared.thumbnail.format(), QImage::Format_RGB32);
+        const QPoint inside(int((truth.center().x()) * 240 / shownSize.width()), int(truth.center().y() * 180 / shownSize.height()));
+        QVERIFY(qGray(prepared.thumbnail.pixel(inside)) > 200);
+        QVERIFY(qGray(prepared.thumbnail.pixel(5, 5)) < 80);
+
+        // Drawing on the kept decode gives the bytes a second decode of the file gives.
+        const QList<Detection> boxes{Detection{0, QStringLiteral("person"), 0.9f, box}};
+        QString error;
+        const QByteArray again = ImageTransfer::renderMarkup(file, boxes, 2048, 90, QString(), &error);
+        QVERIFY2(!again.isEmpty(), qPrintable(error));
+        const QByteArray kept = ImageTransfer::renderMarkupOn(prepared.canvas, prepared.originalSize, boxes, 90, QString(), &error);
+        QVERIFY2(!kept.isEmpty(), qPrintable(error));
+        QCOMPARE(kept, again);
+    }
+
+    void oneDecode_originalSizeResultsAreNotHeld()
+    {
+        const QByteArray big = encodeJpeg(cv::Mat(3024, 4032, CV_8UC3, cv::Scalar(10, 20, 30)), 80);
+        TransferOptions options;
+        options.modelInput = QSize(320, 320);
+        options.resultMaxSide = 0; // original size: 12 MP held per request would be too much
+        const PreparedImage prepared = ImageTransfer::prepare(big, options);
+        QVERIFY(prepared.reduced);
+        QVERIFY(prepared.canvas.empty());
+        QVERIFY(4032LL * 3024 > ImageTransfer::maxCanvasPixels());
+
+        // A small image at original size is held, and drawing on it is the server's markup.
+        cv::Mat photo(600, 800, CV_8UC3);
+        cv::randu(photo, cv::Scalar::all(0), cv::Scalar::all(255));
+        const QByteArray file = encodeJpeg(photo);
+        FixedDetector detector({Detection{0, QStringLiteral("person"), 0.93f, QRectF(0.1, 0.2, 0.3, 0.4)}});
+        PipelineRequest request;
+        request.markup = true;
+        const PipelineOutcome server = ImagePipeline(detector).run(file, request);
+        QVERIFY2(server.ok, qPrintable(server.errorString));
+        PreparedImage small = ImageTransfer::prepare(file, options);
+        QVERIFY(!small.reduced);
+        QCOMPARE(small.payload, file);
+        QCOMPARE(QSize(small.canvas.cols, small.canvas.rows), QSize(800, 600));
+        QString error;
+        QCOMPARE(ImageTransfer::renderMarkupOn(small.canvas, small.originalSize, server.detections, 90, QString(), &error),
+                 server.jpeg);
+    }
+
+    void thumbnail_fitsBoxKeepsAspectNeverEnlarges()
+    {
+        cv::Mat image(300, 400, CV_8UC3, cv::Scalar(0, 0, 255)); // red in BGR
+        const QImage t = ImageTransfer::thumbnail(image, QSize(100, 100));
+        QCOMPARE(t.size(), QSize(100, 75));
+        QCOMPARE(QColor(t.pixel(50, 40)), QColor(255, 0, 0));
+        QCOMPARE(ImageTransfer::thumbnail(image, QSize(800, 800)).size(), QSize(400, 300));
+        QVERIFY(ImageTransfer::thumbnail(cv::Mat(), QSize(100, 100)).isNull());
     }
 
     void smallImagesAndSendOriginal_goAsTheyAre()

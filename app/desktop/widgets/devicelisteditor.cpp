@@ -219,10 +219,15 @@ int DeviceListEditor::currentIndex() const
 
 void DeviceListEditor::setCurrentIndex(int index)
 {
-    if (index >= 0 && index < m_list->topLevelItemCount())
+    if (index >= 0 && index < m_list->topLevelItemCount()) {
         m_list->setCurrentItem(m_list->topLevelItem(index)); // showEntry via currentItemChanged
-    else
+        // No signal when the item already was current: removing an entry moves the list's
+        // current item while m_loading hides it, and m_current would point past the end.
+        if (m_current != index)
+            showEntry(index);
+    } else {
         showEntry(-1);
+    }
 }
 
 std::optional<AppSettings::Device> DeviceListEditor::currentDevice() const
