@@ -220,7 +220,10 @@ ErrorInfo errorFromMessage(const Message &message)
     }
     const int code = message.meta.value(QStringLiteral("code")).toInt(int(ErrorCode::BadFrame));
     info.code = ErrorCode(quint16(code));
-    info.name = message.meta.value(QStringLiteral("name")).toString(errorCodeName(info.code));
+    info.name = message.meta.value(QStringLiteral("name")).toString();
+    // A peer may send "name": "" (fuzzing found one, with the key twice): the code still names it.
+    if (info.name.isEmpty())
+        info.name = errorCodeName(info.code);
     info.message = message.meta.value(QStringLiteral("message")).toString();
     return info;
 }

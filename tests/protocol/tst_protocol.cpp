@@ -4,6 +4,7 @@
 
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QRegularExpression>
 #include <QRandomGenerator>
 #include <QTest>
@@ -554,6 +555,20 @@ private slots:
             seen.insert(name);
         }
         QCOMPARE(seen.size(), expected.size());
+    }
+
+    void errorWithAnEmptyName_isNamedByItsCode()
+    {
+        // Found by fuzz_v2message: the JSON repeats "name", the last one empty.
+        Message message;
+        message.type = MessageType::Error;
+        message.meta = QJsonDocument::fromJson(
+                           R"({"code":2,"name":"unauthorized","messagnaeede":2,"name":""})")
+                           .object();
+        const ErrorInfo info = errorFromMessage(message);
+        QCOMPARE(info.code, ErrorCode(2));
+        QCOMPARE(info.name, errorCodeName(ErrorCode(2)));
+        QVERIFY(!info.name.isEmpty());
     }
 
     void errorFromNonErrorMessage_saysSo()
