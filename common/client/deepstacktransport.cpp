@@ -146,8 +146,12 @@ QNetworkReply *DeepStackTransport::post(const QString &path, const OutgoingReque
         form->append(image);
         form->append(formField("min_confidence", QByteArray::number(double(request.options.confidence), 'g', 6)));
     }
-    if (!m_settings.token.isEmpty())
+    if (!m_settings.token.isEmpty()) {
         form->append(formField("api_key", m_settings.token.toUtf8()));
+        // DeepStack reads the form field; CodeProject.AI Server and reverse proxies in front
+        // of either commonly check the header. Both carry the same key.
+        http.setRawHeader("Authorization", "Bearer " + m_settings.token.toUtf8());
+    }
     QNetworkReply *reply = m_manager->post(http, form);
     form->setParent(reply);
     return reply;
@@ -296,7 +300,7 @@ void DeepStackTransport::handleFinished(QNetworkReply *reply)
 QString DeepStackTransport::apiKeyFailure(const QString &serverWords) const
 {
     return QStringLiteral("The server at %1 refused the API key (%2): check the token (--token or EDGELENS_TOKEN; the "
-                          "app's token setting). It is sent as the api_key form field.")
+                          "app's token setting). It is sent as the api_key form field and as Authorization: Bearer.")
         .arg(deviceName(), serverWords);
 }
 

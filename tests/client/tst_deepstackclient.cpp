@@ -32,6 +32,7 @@ struct StandInRequest
     QByteArray method;
     QByteArray path;
     QByteArray contentType;
+    QByteArray authorization;
     QByteArray body;
     MultipartFormData form;
 };
@@ -102,6 +103,8 @@ private:
                     length = value.toLongLong();
                 else if (name == "content-type")
                     request.contentType = value;
+                else if (name == "authorization")
+                    request.authorization = value;
             }
             if (buffer.size() < headEnd + 4 + length)
                 return;
@@ -206,6 +209,7 @@ private slots:
     void form_carriesConfidenceKeyAndModelPath();
     void badImage400_failsOnlyThatImageWithServerMessage();
     void wrongKey401_failsWithApiKeyMessage();
+    void keyCheckedAsBearerOnly_likeAProxy_isAccepted_noKeyNoHeader();
     void serverError500_marksDownAndRetries();
     void connectionDrop_marksDownAndRetries();
     void serverErrorEveryTime_failsAfterRetries();
@@ -284,6 +288,7 @@ void TestDeepStackClient::form_carriesConfidenceKeyAndModelPath()
         QVERIFY2(request.contentType.startsWith("multipart/form-data"), request.contentType.constData());
         QCOMPARE(request.form.value("image"), image);
         QCOMPARE(request.form.value("api_key"), QByteArray("s3cret"));
+        QCOMPARE(request.authorization, QByteArray("Bearer s3cret"));
         paths.insert(request.path);
         if (request.path.startsWith("/v1/vision/custom/"))
             QCOMPARE(request.form.value("min_confidence").toDouble(), 0.35);
@@ -335,6 +340,31 @@ void TestDeepStackClient::wrongKey401_failsWithApiKeyMessage()
     QVERIFY2(run->failure().contains(QStringLiteral("Incorrect api key")), qPrintable(run->failure()));
     QCOMPARE(run->client.deviceStatuses().value(0).state, DeviceStatus::State::Refused);
     QCOMPARE(standIn.detections(), 1); // a refused key is not tried again
+}
+
+void TestDeepStackClient::keyCheckedAsBearerOnly_likeAProxy_isAccepted_noKeyNoHeader()
+{
+    // CodeProject.AI Server and reverse proxies read the header, not the form.
+    DeepStackStandIn standIn;
+    standIn.script = [](const StandInRequest &request) {
+        if (request.authorization != "Bearer right")
+            return failure(401, QStringLiteral("missing bearer token"));
+        return success({prediction(QStringLiteral("dog"), 0.9, 1, 2, 30, 40)});
+    };
+    const auto run = runOneImage(standIn.device(), QStringLiteral("right"));
+    QVERIFY2(run->outcomes.results.contains(run->id), qPrintable(run->failure()));
+    QCOMPARE(run->outcomes.results.value(run->id).result.detections.size(), 1);
+    QCOMPARE(standIn.requests.size(), 1);
+    QCOMPARE(standIn.requests.first().form.value("api_key"), QByteArray("right"));
+
+    // Without a token neither is sent (and such a proxy refuses).
+    DeepStackStandIn open;
+    open.script = [](const StandInRequest &) { return success({}); };
+    const auto anonymous = runOneImage(open.device());
+    QVERIFY(anonymous->outcomes.results.contains(anonymous->id));
+    QCOMPARE(open.requests.size(), 1);
+    QVERIFY(open.requests.first().authorization.isEmpty());
+    QVERIFY(!open.requests.first().form.contains("api_key"));
 }
 
 void TestDeepStackClient::serverError500_marksDownAndRetries()

@@ -1,5 +1,6 @@
 // The HTTP port end to end over loopback: a DetectionServer with its HttpListener on their own
 // thread (as edgelens-server runs them), HTTP clients in the test thread.
+#include "client/detectionclient.h"
 #include "http/httplistener.h"
 #include "net/detectionserver.h"
 #include "net/serverconfig.h"
@@ -18,6 +19,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QRegularExpression>
+#include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -316,6 +318,29 @@ private slots:
         QCOMPARE(unknown.status, 404);
         QCOMPARE(unknown.json().value(QStringLiteral("success")).toBool(true), false);
         QVERIFY(unknown.json().value(QStringLiteral("error")).toString().contains(QStringLiteral("no-such-model")));
+    }
+
+    void deepStackClient_keyAsFieldAndBearer_isAcceptedHere()
+    {
+        // EdgeLens's own DeepStack client sends the key both ways; this server takes either.
+        DeviceSpec device;
+        device.port = m_server->httpPort();
+        device.protocol = DeviceSpec::Protocol::DeepStack;
+        DetectionClient client;
+        client.setDevices({device});
+        client.setToken(m_token);
+        QSignalSpy results(&client, &DetectionClient::resultReady);
+        QSignalSpy failures(&client, &DetectionClient::requestFailed);
+        const quint64 id = client.submit(m_soccer);
+        QTRY_VERIFY_WITH_TIMEOUT(results.size() + failures.size() > 0, 60000);
+        QVERIFY2(failures.isEmpty(), failures.isEmpty() ? "" : qPrintable(failures.first().value(1).toString()));
+        QCOMPARE(results.first().value(0).toULongLong(), id);
+        const auto result = results.first().value(1).value<ClientResult>();
+        QCOMPARE(result.protocol, QStringLiteral("deepstack"));
+        int people = 0;
+        for (const Detection &d : result.result.detections)
+            people += d.label == QLatin1String("person") ? 1 : 0;
+        QVERIFY2(people >= 3, qPrintable(QString::number(people)));
     }
 
     void wrongOrMissingKey_is401()
