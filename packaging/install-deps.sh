@@ -16,8 +16,8 @@ packages=(
     libopencv-dev opencv-data
     # the server's self-signed TLS certificate (libcrypto); `openssl s_client` in the TLS tests
     libssl-dev openssl
-    # nginx's stream module in front of two servers (tst_loadbalancer, docs/DEPLOY.md)
-    nginx-light libnginx-mod-stream
+    # nginx's stream module and HAProxy in front of two servers (tst_loadbalancer, docs/DEPLOY.md)
+    nginx-light libnginx-mod-stream haproxy
     # Qt HttpServer for the server's HTTP API (its CMake package needs the WebSockets one), and
     # promtool, which checks the /metrics output in the tests
     qt6-httpserver-dev qt6-websockets-dev prometheus
