@@ -327,6 +327,7 @@ int DetectCommand::run(const QStringList &arguments)
         DeviceSpec local;
         local.host = QStringLiteral("127.0.0.1");
         local.port = m_server->serverPort();
+        local.label = DeviceSpec::embeddedLabel(); // its port is new every run: results name it so
         // It is ours: no need to probe; it has no HTTP port, so it joins a DeepStack pool over v2.
         local.protocol = protocolToUse == DetectionClient::Protocol::Auto
                 || protocolToUse == DetectionClient::Protocol::DeepStack
@@ -542,7 +543,7 @@ void DetectCommand::finishIfDone()
         if (statuses.size() < 2)
             break;
         cli::printOut(QStringLiteral("  %1: %2 done, %3 failed, %4 images/s, down %5 time(s)%6")
-                          .arg(status.device.name())
+                          .arg(status.device.resultName())
                           .arg(status.done)
                           .arg(status.failed)
                           .arg(double(status.done) / seconds, 0, 'f', 1)

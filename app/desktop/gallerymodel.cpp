@@ -1,5 +1,7 @@
 #include "gallerymodel.h"
 
+#include "client/devicespec.h"
+
 #include <QFileInfo>
 #include <QLoggingCategory>
 #include <QSet>
@@ -274,18 +276,9 @@ void GalleryModel::setStatus(int row, GalleryItem::Status status, const QString 
     emit statusCountsChanged();
 }
 
-void GalleryModel::setLocalDeviceName(const QString &name)
-{
-    if (name == m_localDevice)
-        return;
-    m_localDevice = name;
-    if (!m_items.isEmpty())
-        emit dataChanged(index(0), index(int(m_items.size()) - 1), {DeviceRole, Qt::ToolTipRole});
-}
-
 QString GalleryModel::deviceDisplayName(const QString &device) const
 {
-    if (!device.isEmpty() && device == m_localDevice)
+    if (device == DeviceSpec::embeddedLabel())
         return tr("this computer");
     return device;
 }

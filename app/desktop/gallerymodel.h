@@ -66,13 +66,12 @@ public:
     void setStatus(int row, GalleryItem::Status status, const QString &error = QString());
     // A new answer from the model. An image a person corrected or reviewed keeps that work:
     // the answer is stored beside it (Annotation::newerOutput) for the user to adopt or not.
-    // device: "host:port" of the device that answered. filesFollowThreshold: the saved JPEG and
+    // device: who answered (ClientResult::device: "host:port", or "embedded"). filesFollowThreshold: the saved JPEG and
     // sidecar already show only the boxes at or above the threshold (drawn by the client), so
     // they need no redraw.
     void setResult(int row, const DetectionResult &result, bool hasDetectionData, const QString &resultPath,
                    const QString &sidecarPath, const QString &device = QString(), bool filesFollowThreshold = false);
-    // The embedded server's "127.0.0.1:PORT": results from it say "this computer".
-    void setLocalDeviceName(const QString &name);
+    // "this computer" for the embedded server's results (DeviceSpec::embeddedLabel()), else as given.
     QString deviceDisplayName(const QString &device) const;
     // The user's corrections (and the model answer they apply to) changed.
     void setAnnotation(int row, const DetectionResult &model, const Annotation &annotation);
@@ -96,7 +95,6 @@ private:
     QHash<QString, int> m_labelRefs; // label -> images carrying it
     qint64 m_nextOrder = 0;
     ThresholdPolicy m_policy;
-    QString m_localDevice;
     int m_statusCounts[6] = {0, 0, 0, 0, 0, 0};
 };
 

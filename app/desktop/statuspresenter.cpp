@@ -112,12 +112,6 @@ void StatusPresenter::setDevices(const QList<DeviceSpec> &devices)
     updateConnectionStatus();
 }
 
-void StatusPresenter::setEmbeddedDeviceName(const QString &name)
-{
-    m_embeddedName = name;
-    updateDevices();
-}
-
 void StatusPresenter::setDeviceUntrusted(const QString &deviceKey, bool untrusted)
 {
     if (untrusted)
@@ -145,8 +139,7 @@ QString StatusPresenter::deviceLabel(const DeviceStatus &status) const
         state = tr("probing");
     else if (status.state == DeviceStatus::State::Refused && m_untrusted.contains(status.device.key()))
         state = tr("untrusted");
-    const QString name = !m_embeddedName.isEmpty() && status.device.name() == m_embeddedName ? tr("this computer")
-                                                                                              : status.device.name();
+    const QString name = status.device.label == DeviceSpec::embeddedLabel() ? tr("this computer") : status.device.name();
     QString text = QStringLiteral("%1: %2").arg(name, state);
     if (status.done > 0)
         text += QStringLiteral(", ") + tr("%n done", nullptr, status.done);
@@ -295,7 +288,7 @@ void StatusPresenter::updateConnectionStatus()
     } else {
         QStringList remote;
         for (const DeviceSpec &device : std::as_const(m_devices)) {
-            if (device.enabled && device.name() != m_embeddedName)
+            if (device.enabled && device.label != DeviceSpec::embeddedLabel())
                 remote << device.name();
         }
         QString text = remote.size() == 1 ? tr("Device %1").arg(remote.first()) : tr("%n device(s)", nullptr, int(remote.size()));

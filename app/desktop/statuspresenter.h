@@ -39,8 +39,6 @@ public:
     void setTarget(AppSettings::Target target, bool embeddedJoins = false);
     // The devices the client was given (same order as its deviceStatusChanged indexes).
     void setDevices(const QList<DeviceSpec> &devices);
-    // How the embedded server is named in the pool ("127.0.0.1:PORT"), shown as "this computer".
-    void setEmbeddedDeviceName(const QString &name);
     // A device whose certificate the user did not trust, or that changed: "untrusted".
     void setDeviceUntrusted(const QString &deviceKey, bool untrusted);
     void resetConnectionDetails(); // a new target: its model, latency and errors are unknown yet
@@ -86,7 +84,6 @@ private:
     AppSettings::Target m_target = AppSettings::Target::Embedded;
     bool m_embeddedJoins = false;
     QList<DeviceSpec> m_devices;
-    QString m_embeddedName;
     QSet<QString> m_untrusted; // device keys
     QString m_serverDescription; // from server-info
     double m_latencyMs = -1;

@@ -36,8 +36,6 @@ TargetController::TargetController(GalleryModel *model, ProcessingQueue *queue, 
     connect(m_embedded, &EmbeddedServer::started, this, [this](quint16, const QString &modelName) {
         if (m_settings.target == AppSettings::Target::Embedded)
             m_status->setServerDescription(modelName);
-        m_status->setEmbeddedDeviceName(embeddedDeviceName());
-        m_model->setLocalDeviceName(embeddedDeviceName());
         pushDevices();
         // What the model recommends (its threshold) comes with the server's description.
         m_client->requestServerInfo();
@@ -124,16 +122,10 @@ QList<DeviceSpec> TargetController::deviceSpecs() const
         local.host = QStringLiteral("127.0.0.1");
         local.port = m_embedded->port();
         local.protocol = DeviceSpec::Protocol::V2; // it is ours: nothing to probe
+        local.label = DeviceSpec::embeddedLabel(); // its port changes every run; its results' name must not
         specs.append(local);
     }
     return specs;
-}
-
-QString TargetController::embeddedDeviceName() const
-{
-    if (m_embedded->state() != EmbeddedServer::State::Running)
-        return QString();
-    return QStringLiteral("127.0.0.1:%1").arg(m_embedded->port());
 }
 
 bool TargetController::embeddedUsed() const

@@ -50,8 +50,6 @@ public:
     // What the client is given for these settings: the enabled and disabled remote devices,
     // then the embedded server when it is used and running.
     QList<DeviceSpec> deviceSpecs() const;
-    // "127.0.0.1:PORT" of the running embedded server (how results from it are named), else empty.
-    QString embeddedDeviceName() const;
 
 signals:
     void tokenChanged(const QString &token);

@@ -18,7 +18,7 @@ struct ClientResult
     double roundTripMs = 0;         // last attempt: request written -> reply parsed
     int attempts = 1;               // > 1 when the request was re-sent after a dropped connection
     bool legacy = false;            // answered over the tutorial's one-image-per-connection protocol
-    QString device;                 // "host:port" of the device that answered
+    QString device;                 // the device that answered: DeviceSpec::resultName(), "host:port" or "embedded"
     QString protocol;               // "deepstack" for the HTTP API; empty: v2 or legacy (see `legacy`)
 };
 

@@ -349,7 +349,7 @@ void DeviceChannel::handleReplied(quint64 id, const ClientResult &result)
     }
     setState(DeviceStatus::State::Up);
     ClientResult named = result;
-    named.device = name();
+    named.device = m_device.resultName();
     Q_EMIT replied(id, named);
     Q_EMIT statusChanged();
 }

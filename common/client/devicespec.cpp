@@ -10,6 +10,16 @@ QString DeviceSpec::name() const
     return shownHost + QLatin1Char(':') + QString::number(port);
 }
 
+QString DeviceSpec::resultName() const
+{
+    return label.isEmpty() ? name() : label;
+}
+
+QString DeviceSpec::embeddedLabel()
+{
+    return QStringLiteral("embedded");
+}
+
 QString DeviceSpec::key() const
 {
     return name().toLower();

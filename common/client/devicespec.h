@@ -31,19 +31,28 @@ public:
     // "sha256:HEX" (colons between pairs allowed): only this certificate is accepted. Empty:
     // a certificate that verifies for the host name, or the one remembered on first use.
     QString tlsFingerprint;
+    // How results name the device when its address is no name: the embedded server listens on
+    // a new ephemeral port every run, so its results say embeddedLabel(). Empty: name().
+    QString label;
 
-    // "host:port", "[v6addr]:port": how results, logs and summaries name the device.
+    // "host:port", "[v6addr]:port": how logs, summaries and known devices name the device.
     QString name() const;
+    // What ClientResult::device and the JSON sidecars' `device` say: the label, else name().
+    QString resultName() const;
     // name() in lower case: the key for everything remembered per device.
     QString key() const;
 
     // "host", "host:port", "[v6addr]", "[v6addr]:port" or a bare IPv6 address (default port).
     static std::optional<DeviceSpec> parse(const QString &text, quint16 defaultPort, QString *error = nullptr);
 
+    // "embedded": the stable name of the app's or CLI's own in-process server in results. No
+    // address is named so (an address always has ":port"), so it cannot mean a remote device.
+    static QString embeddedLabel();
+
     friend bool operator==(const DeviceSpec &a, const DeviceSpec &b)
     {
         return a.host == b.host && a.port == b.port && a.protocol == b.protocol && a.tls == b.tls
-            && a.enabled == b.enabled && a.tlsFingerprint == b.tlsFingerprint;
+            && a.enabled == b.enabled && a.tlsFingerprint == b.tlsFingerprint && a.label == b.label;
     }
     friend bool operator!=(const DeviceSpec &a, const DeviceSpec &b) { return !(a == b); }
 };

@@ -10,6 +10,7 @@
 
 #include "client/detectionclient.h"
 #include "client/knowndevices.h"
+#include "appoptions.h"
 #include "embeddedserver.h"
 #include "englishplurals.h"
 #include "gallerydelegate.h"
@@ -19,6 +20,7 @@
 #include "net/detectionserver.h"
 #include "net/detectionservice.h"
 #include "processingqueue.h"
+#include "resultsfolder.h"
 #include "statuspresenter.h"
 #include "targetcontroller.h"
 #include "widgets/appsettings.h"
@@ -37,6 +39,7 @@
 #include <QRegularExpression>
 #include <QSet>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -416,6 +419,89 @@ private slots:
                  qPrintable(QStringList(shown.keys()).join(QLatin1Char(','))));
         QVERIFY2(window.statusPresenter()->devicesText().contains(QStringLiteral("this computer: up")),
                  qPrintable(window.statusPresenter()->devicesText()));
+    }
+
+    void embeddedResults_keepTheirNameAfterARestart_olderSidecarsStillOpen()
+    {
+        QTemporaryDir dir;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("local%1.jpg"), 3);
+        QCOMPARE(paths.size(), 3);
+        AppSettings settings; // the embedded server alone
+        settings.outputDir = dir.filePath(QStringLiteral("out"));
+        settings.token = QString();
+        AppOptions options;
+        options.sessionFile = dir.filePath(QStringLiteral("state/session.json"));
+        const QString shownName = QStringLiteral("this computer");
+        quint16 firstPort = 0;
+        {
+            MainWindow first(settings, options);
+            QTRY_VERIFY(first.isSessionRestored());
+            first.addPaths(paths);
+            QTRY_VERIFY_WITH_TIMEOUT(!first.processingQueue()->isBusy() && first.galleryModel()->rowCount() == 3, 120000);
+            QCOMPARE(first.galleryModel()->count(GalleryItem::Status::Done), 3);
+            firstPort = first.embeddedServer()->port();
+            QVERIFY(firstPort != 0);
+            for (int row = 0; row < 3; ++row)
+                QCOMPARE(first.galleryModel()->index(row).data(GalleryModel::DeviceRole).toString(), shownName);
+            QVERIFY(first.close());
+        }
+        // The sidecars name the embedded server, not the port it had.
+        int sidecars = 0;
+        const QHash<QString, int> devices = sidecarDevices(settings.outputDir, &sidecars);
+        QCOMPARE(sidecars, 3);
+        QCOMPARE(devices.value(DeviceSpec::embeddedLabel()), 3);
+
+        // A sidecar written by an earlier version, naming the embedded server by its old port.
+        const QString older = dir.filePath(QStringLiteral("older"));
+        QVERIFY(QDir().mkpath(older));
+        const QString olderImage = dir.filePath(QStringLiteral("older0.jpg"));
+        QVERIFY(QFile::copy(paths.first(), olderImage));
+        QJsonObject sidecar = QJsonDocument::fromJson(test::readFile(QDir(settings.outputDir).filePath(
+                                                          QStringLiteral("local0.json"))))
+                                  .object();
+        QVERIFY(!sidecar.isEmpty());
+        sidecar.insert(QStringLiteral("image"), QFileInfo(olderImage).absoluteFilePath());
+        sidecar.insert(QStringLiteral("result_image"), QStringLiteral("older0.jpg"));
+        sidecar.insert(QStringLiteral("device"), QStringLiteral("127.0.0.1:41234"));
+        QFile olderJson(QDir(older).filePath(QStringLiteral("older0.json")));
+        QVERIFY(olderJson.open(QIODevice::WriteOnly));
+        olderJson.write(QJsonDocument(sidecar).toJson());
+        olderJson.close();
+        QVERIFY(QFile::copy(QDir(settings.outputDir).filePath(QStringLiteral("local0.jpg")),
+                            QDir(older).filePath(QStringLiteral("older0.jpg"))));
+
+        // After a restart the embedded server listens elsewhere; its results still say who made them.
+        MainWindow second(settings, options);
+        QTRY_VERIFY_WITH_TIMEOUT(second.isSessionRestored(), 10000);
+        QCOMPARE(second.galleryModel()->rowCount(), 3);
+        for (int row = 0; row < 3; ++row) {
+            QCOMPARE(second.galleryModel()->item(row).device, DeviceSpec::embeddedLabel());
+            QCOMPARE(second.galleryModel()->index(row).data(GalleryModel::DeviceRole).toString(), shownName);
+            QVERIFY(second.galleryModel()->index(row).data(Qt::ToolTipRole).toString().contains(shownName));
+        }
+        second.targetController()->ensureReady();
+        QTRY_COMPARE_WITH_TIMEOUT(second.embeddedServer()->state(), EmbeddedServer::State::Running, 60000);
+        qInfo() << "embedded server on port" << firstPort << "then" << second.embeddedServer()->port();
+
+        QSignalSpy opened(&second, &MainWindow::resultsOpened);
+        second.openResults(older);
+        QVERIFY(opened.wait(30000));
+        QCOMPARE(opened.first().at(0).toInt(), 1); // the older pair opens, boxes and all
+        const int row = second.galleryModel()->rowOfPath(QFileInfo(olderImage).canonicalFilePath());
+        QVERIFY(row >= 0);
+        const GalleryItem &item = second.galleryModel()->item(row);
+        QCOMPARE(item.status, GalleryItem::Status::Done);
+        QVERIFY(item.hasDetectionData);
+        QCOMPARE(item.result.detections.size(), second.galleryModel()->item(0).result.detections.size());
+        // Its recorded name is shown as it is: nothing tells an old embedded port from a device.
+        QCOMPARE(second.galleryModel()->index(row).data(GalleryModel::DeviceRole).toString(),
+                 QStringLiteral("127.0.0.1:41234"));
+        // The new sidecars open the same way.
+        const ResultsFolder::Scan scan = ResultsFolder::scan(settings.outputDir);
+        QCOMPARE(scan.pairs, 3);
+        for (const GalleryItem &it : scan.items)
+            QCOMPARE(second.galleryModel()->deviceDisplayName(it.device), shownName);
+        QVERIFY(second.close());
     }
 
     void embeddedLeavesWhileLoading_settingsApplyAtOnce_theDeviceFinishesTheWork()

@@ -362,6 +362,7 @@ private slots:
         for (const GalleryItem &it : model->items()) {
             QCOMPARE(it.status, GalleryItem::Status::Done);
             QVERIFY2(it.hasDetectionData, qPrintable(it.path));
+            QCOMPARE(model->deviceDisplayName(it.device), QStringLiteral("this computer")); // the CLI's --embedded
             QCOMPARE(QFileInfo(it.path).absolutePath(), QFileInfo(samplesDir()).canonicalFilePath());
             QVERIFY2(QFileInfo(it.resultPath).absolutePath().startsWith(QFileInfo(out).canonicalFilePath()),
                      qPrintable(it.resultPath));

@@ -80,6 +80,8 @@ void TestCli::embeddedJson_onSamples_writesNinePairs_soccerHasAPerson()
     QCOMPARE(json.value(QStringLiteral("width")).toInt(), 600);
     QCOMPARE(json.value(QStringLiteral("height")).toInt(), 400);
     QCOMPARE(json.value(QStringLiteral("image")).toString(), QDir(m_samples).absoluteFilePath(QStringLiteral("soccer.jpg")));
+    // Not the ephemeral port it had: that names nothing once the run is over.
+    QCOMPARE(json.value(QStringLiteral("device")).toString(), QStringLiteral("embedded"));
     bool person = false;
     for (const QJsonValue &value : json.value(QStringLiteral("detections")).toArray()) {
         const QJsonObject d = value.toObject();
