@@ -77,7 +77,9 @@ DetectCommand::DetectCommand()
     connect(&m_client, &DetectionClient::resultReady, this, &DetectCommand::handleResult);
     connect(&m_client, &DetectionClient::requestFailed, this, &DetectCommand::handleFailure);
     connect(&m_client, &DetectionClient::serverInfoReceived, this,
-            [this](quint64 id, const QJsonObject &info, double) { handleServerInfo(id, info); });
+            [this](quint64 id, const QJsonObject &info, double, const QString &device) {
+                handleServerInfo(id, info, device);
+            });
     connect(&m_client, &DetectionClient::requestRetrying, this, [this](quint64 id, int attempt, const QString &why) {
         if (!m_quiet && m_inFlight.contains(id)) {
             cli::printErr(QStringLiteral("%1: retrying (attempt %2): %3")
@@ -373,20 +375,36 @@ void DetectCommand::start()
         submitMore();
         return;
     }
-    // The served model's input decides how far a photo can be reduced; a server that cannot
-    // say (legacy) gets files as they are.
+    // The served models' inputs decide how far a photo can be reduced; a server that cannot
+    // say (legacy) gets files as they are. Every device is asked: each may run another model.
     m_serverKind = ServerKind::Asking;
-    m_infoRequest = m_client.requestServerInfo();
+    m_infoRequests = m_served.ask(m_client, m_options.model);
+    infoSettled();
 }
 
-void DetectCommand::handleServerInfo(quint64 id, const QJsonObject &info)
+void DetectCommand::handleServerInfo(quint64 id, const QJsonObject &info, const QString &device)
 {
-    if (id != m_infoRequest || m_serverKind != ServerKind::Asking)
+    if (!m_infoRequests.contains(id))
         return;
-    m_serverKind = ServerKind::V2;
-    m_served = ServedModel::fromServerInfo(info, m_options.model);
-    qCInfo(lcCli) << "v2 server, model input" << m_served.input;
-    submitMore();
+    m_infoRequests.remove(id);
+    m_served.describe(device, info);
+    qCInfo(lcCli).noquote() << device << "serves" << m_served.modelName(device);
+    infoSettled();
+}
+
+void DetectCommand::infoSettled()
+{
+    // The first description starts the work (files go as they are until every device has
+    // described its model); with none, the servers are legacy ones.
+    if (m_serverKind == ServerKind::Asking && (m_served.anyDescribed() || m_served.complete())) {
+        m_serverKind = m_served.anyDescribed() ? ServerKind::V2 : ServerKind::Legacy;
+        submitMore();
+    }
+    if (m_served.complete() && m_infoRequests.isEmpty()) {
+        qCInfo(lcCli) << "model input for reduced copies" << m_served.input();
+        if (const QString note = m_served.disagreement(); !note.isEmpty() && !m_quiet)
+            cli::printErr(QStringLiteral("note: %1 (each sidecar's \"model\" names the one that produced it)").arg(note));
+    }
 }
 
 void DetectCommand::submitMore()
@@ -395,7 +413,7 @@ void DetectCommand::submitMore()
         return;
     TransferOptions transfer;
     transfer.sendOriginal = m_sendOriginal || m_serverKind != ServerKind::V2;
-    transfer.modelInput = m_served.input;
+    transfer.modelInput = m_served.input();
     // Results being drawn and written do not hold a slot of the link: reading goes on while
     // they finish (bounded by a second window, so memory stays flat).
     while (m_next < m_images.size() && m_open.size() - m_saving < m_window && m_open.size() < 2 * m_window) {
@@ -455,7 +473,7 @@ void DetectCommand::handleResult(quint64 id, const ClientResult &result)
     // A v2 answer without an image is drawn here; a legacy one (image only) is saved as it came.
     how.drawLocally = it->drawLocally && result.hasDetectionData && result.jpeg.isEmpty();
     how.maxSide = m_resultMaxSide;
-    how.note = m_served.markupNote;
+    how.note = m_served.markupNote(result.device);
     how.jpegQuality = m_options.jpegQuality;
     auto *watcher = new QFutureWatcher<SaveOutcome>(this);
     connect(watcher, &QFutureWatcher<SaveOutcome>::finished, this, [this, watcher, index] {
@@ -493,13 +511,12 @@ void DetectCommand::saveFinished(int index, const ClientResult &result, const QS
 void DetectCommand::handleFailure(quint64 id, const QString &reason, bool retryable)
 {
     Q_UNUSED(retryable)
-    if (id != 0 && id == m_infoRequest) {
-        if (m_serverKind == ServerKind::Asking) {
-            // Legacy servers do not describe themselves: files go as they are, as ever.
-            qCInfo(lcCli) << "no server-info (" << reason << "): sending files as they are";
-            m_serverKind = ServerKind::Legacy;
-            submitMore();
-        }
+    if (m_infoRequests.contains(id)) {
+        // Legacy servers do not describe themselves: files go as they are, as ever.
+        const QString device = m_infoRequests.take(id);
+        qCInfo(lcCli).noquote() << "no server-info from" << device << "(" << reason << "): sending files as they are";
+        m_served.noAnswer(device);
+        infoSettled();
         return;
     }
     if (!m_inFlight.contains(id))

@@ -2,7 +2,7 @@
 
 #include "client/detectionclient.h"
 #include "client/imagescanner.h"
-#include "client/servedmodel.h"
+#include "client/poolmodels.h"
 #include "client/resultwriter.h"
 #include "imaging/imagetransfer.h"
 
@@ -23,7 +23,8 @@ class DetectionServer;
 //
 // Files are read the way the desktop app reads them (ImageFileReader: refused above the
 // server's 64 MB frame limit) and moved the same way (ImageTransfer): a v2 server is first
-// asked what it serves, large photos go as reduced copies sized for the model, the server
+// asked what it serves (each device of a pool: they may run different models), large photos go
+// as reduced copies sized for the largest model input among them, the server
 // sends detections only and the result JPEG is drawn here on the original (fit within 2048 px
 // by default). Legacy servers get the file and their marked-up JPEG is saved as it came.
 // Reading, reducing, drawing and writing run on the global thread pool; the event loop only
@@ -52,7 +53,8 @@ private:
     };
 
     void start();
-    void handleServerInfo(quint64 id, const QJsonObject &info);
+    void handleServerInfo(quint64 id, const QJsonObject &info, const QString &device);
+    void infoSettled();
     void submitMore();
     void readFinished(int index, PreparedImage prepared, const QString &error);
     void handleResult(quint64 id, const ClientResult &result);
@@ -73,8 +75,8 @@ private:
     int m_window = 8;               // images being read or in flight at once
     int m_saving = 0;               // open images whose result is being drawn and written
     ServerKind m_serverKind = ServerKind::Unknown;
-    quint64 m_infoRequest = 0;
-    ServedModel m_served;
+    QHash<quint64, QString> m_infoRequests; // server-info request -> the device asked
+    PoolModels m_served;                   // what each device serves
     bool m_sendOriginal = false;
     int m_resultMaxSide = 2048;
     int m_skippedOutputFolders = 0;

@@ -108,7 +108,9 @@ ProcessingQueue::ProcessingQueue(GalleryModel *model, DetectionClient *client, Q
     connect(m_client, &DetectionClient::resultReady, this, &ProcessingQueue::handleResult);
     connect(m_client, &DetectionClient::requestFailed, this, &ProcessingQueue::handleFailure);
     connect(m_client, &DetectionClient::serverInfoReceived, this,
-            [this](quint64 id, const QJsonObject &info, double) { handleServerInfo(id, info); });
+            [this](quint64 id, const QJsonObject &info, double, const QString &device) {
+                handleServerInfo(id, info, device);
+            });
     m_holdTimer = new QTimer(this);
     m_holdTimer->setSingleShot(true);
     connect(m_holdTimer, &QTimer::timeout, this, &ProcessingQueue::pump);
@@ -142,7 +144,7 @@ void ProcessingQueue::setTargetReady(bool ready)
     thumbnailsMayBeNeeded();
     // Whoever is there now may serve another model, or speak only the legacy protocol.
     m_serverKind = ServerKind::Unknown;
-    m_infoRequest = 0;
+    m_infoRequests.clear();
     if (ready)
         pump();
 }
@@ -335,32 +337,33 @@ QString ProcessingQueue::outputDirectoryFor(const QString &imagePath) const
 
 void ProcessingQueue::askServer()
 {
+    // Every device is asked: each may serve another model (a legacy one cannot say).
     m_serverKind = ServerKind::Asking;
-    m_infoRequest = m_client->requestServerInfo();
+    m_infoRequests = m_served.ask(*m_client, m_options.model);
+    infoSettled();
 }
 
-void ProcessingQueue::handleServerInfo(quint64 id, const QJsonObject &info)
+void ProcessingQueue::handleServerInfo(quint64 id, const QJsonObject &info, const QString &device)
 {
-    if (id != m_infoRequest || m_serverKind != ServerKind::Asking)
+    if (!m_infoRequests.contains(id))
         return;
-    m_serverKind = ServerKind::V2;
-    m_modelInput = QSize();
-    m_markupNote.clear();
-    const QJsonArray models = info.value(QStringLiteral("models")).toArray();
-    for (const QJsonValue &value : models) {
-        const QJsonObject model = value.toObject();
-        const bool chosen = m_options.model.isEmpty() ? model.value(QStringLiteral("default")).toBool()
-                                                      : model.value(QStringLiteral("name")).toString() == m_options.model;
-        if (!chosen)
-            continue;
-        m_modelInput = QSize(model.value(QStringLiteral("input_width")).toInt(),
-                             model.value(QStringLiteral("input_height")).toInt());
-        const QString family = model.value(QStringLiteral("family")).toString();
-        if (model.value(QStringLiteral("fallback")).toBool() || family == QLatin1String("cascade"))
-            m_markupNote = QStringLiteral("fallback detector: ") + model.value(QStringLiteral("name")).toString();
+    m_infoRequests.remove(id);
+    m_served.describe(device, info);
+    infoSettled();
+}
+
+void ProcessingQueue::infoSettled()
+{
+    // The first description starts the work; photos go as they are until every device has
+    // described its model, then reduced for the largest input among them.
+    if (m_serverKind == ServerKind::Asking && (m_served.anyDescribed() || m_served.complete())) {
+        m_serverKind = m_served.anyDescribed() ? ServerKind::V2 : ServerKind::Legacy;
+        if (m_serverKind == ServerKind::Legacy)
+            thumbnailsMayBeNeeded();
+        pump();
     }
-    qCInfo(lcQueue) << "v2 server, model input" << m_modelInput;
-    pump();
+    if (m_served.complete() && m_infoRequests.isEmpty())
+        qCInfo(lcQueue) << "model input for reduced copies" << m_served.input();
 }
 
 void ProcessingQueue::pump()
@@ -401,7 +404,7 @@ void ProcessingQueue::startRead(const QString &path)
     m_model->incrementAttempts(m_model->rowOfPath(path));
     TransferOptions transfer;
     transfer.sendOriginal = m_transfer.sendOriginalFiles || m_serverKind != ServerKind::V2;
-    transfer.modelInput = m_modelInput;
+    transfer.modelInput = m_served.input();
     transfer.jpegQuality = 90;
     // One decode for the model's copy, the result and the thumbnail: the result is drawn here.
     transfer.resultMaxSide = open.drawLocally ? m_transfer.resultMaxSide : -1;
@@ -481,7 +484,7 @@ void ProcessingQueue::handleResult(quint64 id, const ClientResult &result)
     PreparedImage prepared = std::exchange(it->prepared, PreparedImage());
     const int maxSide = m_transfer.resultMaxSide;
     const QSize thumbnailBox = m_thumbnails ? m_thumbnails->thumbnailSize() : QSize();
-    const QString note = m_markupNote;
+    const QString note = m_served.markupNote(result.device);
     const int quality = m_options.jpegQuality;
     auto *watcher = new QFutureWatcher<SaveOutcome>(this);
     connect(watcher, &QFutureWatcher<SaveOutcome>::finished, this, [this, watcher, path, token, thumbnailBox] {
@@ -500,14 +503,12 @@ void ProcessingQueue::handleResult(quint64 id, const ClientResult &result)
 
 void ProcessingQueue::handleFailure(quint64 id, const QString &reason, bool retryable)
 {
-    if (id != 0 && id == m_infoRequest) {
-        if (m_serverKind == ServerKind::Asking) {
-            // Legacy servers do not describe themselves: files go as they are, as ever.
-            qCInfo(lcQueue) << "no server-info (" << reason << "): sending files as they are";
-            m_serverKind = ServerKind::Legacy;
-            thumbnailsMayBeNeeded();
-            pump();
-        }
+    if (m_infoRequests.contains(id)) {
+        // Legacy servers do not describe themselves: files go as they are, as ever.
+        const QString device = m_infoRequests.take(id);
+        qCInfo(lcQueue).noquote() << "no server-info from" << device << "(" << reason << "): sending files as they are";
+        m_served.noAnswer(device);
+        infoSettled();
         return;
     }
     const QString path = m_pathOfRequest.take(id);

@@ -13,6 +13,7 @@
 // a reason) or cancelled: the client re-sends requests lost with a dropped connection, and
 // what still fails is marked failed, never left queued.
 
+#include "client/poolmodels.h"
 #include "galleryitem.h"
 #include "imaging/imagetransfer.h"
 #include "protocol/detection.h"
@@ -134,7 +135,8 @@ private:
     void readFinished(const QString &path, quint64 token, PreparedImage prepared, const QString &error,
                       const QSize &thumbnailBox);
     void askServer();
-    void handleServerInfo(quint64 id, const QJsonObject &info);
+    void handleServerInfo(quint64 id, const QJsonObject &info, const QString &device);
+    void infoSettled();
     void handleResult(quint64 id, const ClientResult &result);
     void handleFailure(quint64 id, const QString &reason, bool retryable);
     void saveFinished(const QString &path, quint64 token, const ClientResult &result, const QString &imagePath,
@@ -151,9 +153,8 @@ private:
     OutputOptions m_output;
     TransferSettings m_transfer;
     ServerKind m_serverKind = ServerKind::Unknown;
-    quint64 m_infoRequest = 0;
-    QSize m_modelInput;   // the served model's input, from server-info
-    QString m_markupNote; // what the server would write on its markup (fallback detectors)
+    QHash<quint64, QString> m_infoRequests; // server-info request -> the device asked
+    PoolModels m_served; // what each device serves: inputs to reduce for, notes on fallback markup
     int m_maxInFlight = 4;
     bool m_targetReady = false;
     bool m_paused = false;

@@ -1,6 +1,7 @@
 #include "statuspresenter.h"
 
 #include "client/detectionclient.h"
+#include "client/servedmodel.h"
 #include "embeddedserver.h"
 #include "gallerymodel.h"
 #include "processingqueue.h"
@@ -9,6 +10,8 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLoggingCategory>
+#include <QMap>
+#include <QSet>
 #include <QProgressBar>
 #include <QStatusBar>
 #include <QTimer>
@@ -69,11 +72,15 @@ StatusPresenter::StatusPresenter(QStatusBar *bar, GalleryModel *model, Processin
             m_client->requestServerInfo();
         updateConnectionStatus();
     });
-    connect(m_client, &DetectionClient::serverInfoReceived, this, [this](quint64, const QJsonObject &info, double ms) {
-        m_serverDescription = ConnectionTester::describeServerInfo(info);
-        m_latencyMs = ms;
-        updateConnectionStatus();
-    });
+    connect(m_client, &DetectionClient::serverInfoReceived, this,
+            [this](quint64, const QJsonObject &info, double ms, const QString &device) {
+                // Each device of a pool may run another model: kept per device, told apart when they differ.
+                m_descriptions.insert(device, ConnectionTester::describeServerInfo(info));
+                m_models.insert(device, ServedModel::fromServerInfo(info, QString()).name);
+                m_serverDescription = poolDescription();
+                m_latencyMs = ms;
+                updateConnectionStatus();
+            });
     connect(m_client, &DetectionClient::pongReceived, this, [this](quint64, double ms) {
         m_latencyMs = ms;
         updateConnectionStatus();
@@ -109,6 +116,14 @@ void StatusPresenter::setTarget(AppSettings::Target target, bool embeddedJoins)
 void StatusPresenter::setDevices(const QList<DeviceSpec> &devices)
 {
     m_devices = devices;
+    QSet<QString> names;
+    for (const DeviceSpec &device : devices)
+        names.insert(device.resultName());
+    for (auto *known : {&m_descriptions, &m_models}) {
+        for (auto it = known->begin(); it != known->end();)
+            it = names.contains(it.key()) ? std::next(it) : known->erase(it);
+    }
+    m_serverDescription = poolDescription().isEmpty() ? m_serverDescription : poolDescription();
     updateConnectionStatus();
 }
 
@@ -141,6 +156,8 @@ QString StatusPresenter::deviceLabel(const DeviceStatus &status) const
         state = tr("untrusted");
     const QString name = status.device.label == DeviceSpec::embeddedLabel() ? tr("this computer") : status.device.name();
     QString text = QStringLiteral("%1: %2").arg(name, state);
+    if (const QString model = m_models.value(status.device.resultName()); !model.isEmpty() && modelsDiffer())
+        text += QStringLiteral(", ") + model;
     if (status.done > 0)
         text += QStringLiteral(", ") + tr("%n done", nullptr, status.done);
     if (status.failed > 0)
@@ -202,8 +219,35 @@ void StatusPresenter::updateDevices()
     m_devicesLabel->setToolTip(details.join(QLatin1Char('\n')));
 }
 
+QString StatusPresenter::poolDescription() const
+{
+    QMap<QString, QStringList> devicesOf; // model -> devices
+    for (auto it = m_models.cbegin(); it != m_models.cend(); ++it) {
+        if (!it.value().isEmpty())
+            devicesOf[it.value()].append(it.key() == DeviceSpec::embeddedLabel() ? tr("this computer") : it.key());
+    }
+    if (devicesOf.size() < 2)
+        return m_descriptions.isEmpty() ? QString() : *m_descriptions.cbegin();
+    QStringList parts;
+    for (auto it = devicesOf.cbegin(); it != devicesOf.cend(); ++it)
+        parts << tr("%1 on %2").arg(it.key(), it.value().join(QStringLiteral(", ")));
+    return tr("different models: %1").arg(parts.join(QStringLiteral("; ")));
+}
+
+bool StatusPresenter::modelsDiffer() const
+{
+    QSet<QString> models;
+    for (const QString &model : m_models) {
+        if (!model.isEmpty())
+            models.insert(model);
+    }
+    return models.size() > 1;
+}
+
 void StatusPresenter::resetConnectionDetails()
 {
+    m_descriptions.clear();
+    m_models.clear();
     m_serverDescription.clear();
     m_latencyMs = -1;
     m_lastError.clear();

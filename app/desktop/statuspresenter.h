@@ -10,6 +10,7 @@
 #include "client/devicespec.h"
 #include "widgets/appsettings.h"
 
+#include <QHash>
 #include <QSet>
 
 #include <QObject>
@@ -67,6 +68,9 @@ private:
     void reportOutage(bool lost, const QString &reason);
     void updateDevices();
     QString deviceLabel(const DeviceStatus &status) const;
+    // The server-info to show: the devices' own while they run one model, else which runs what.
+    QString poolDescription() const;
+    bool modelsDiffer() const;
 
     QStatusBar *m_bar;
     GalleryModel *m_model;
@@ -85,6 +89,8 @@ private:
     bool m_embeddedJoins = false;
     QList<DeviceSpec> m_devices;
     QSet<QString> m_untrusted; // device keys
+    QHash<QString, QString> m_descriptions; // device (resultName) -> its server-info, described
+    QHash<QString, QString> m_models;       // device (resultName) -> its default model
     QString m_serverDescription; // from server-info
     double m_latencyMs = -1;
     QString m_lastError;

@@ -177,9 +177,9 @@ quint64 DetectionClient::submit(const QByteArray &imageBytes, const DetectOption
     return enqueue(RequestKind::Detect, imageBytes, options);
 }
 
-quint64 DetectionClient::requestServerInfo()
+quint64 DetectionClient::requestServerInfo(const QString &device)
 {
-    return enqueue(RequestKind::Info, QByteArray(), DetectOptions());
+    return enqueue(RequestKind::Info, QByteArray(), DetectOptions(), device);
 }
 
 quint64 DetectionClient::ping()
@@ -222,13 +222,15 @@ void DetectionClient::forgetDetectedProtocols()
     DeviceChannel::forgetKnownProtocols();
 }
 
-quint64 DetectionClient::enqueue(RequestKind kind, const QByteArray &image, const DetectOptions &options)
+quint64 DetectionClient::enqueue(RequestKind kind, const QByteArray &image, const DetectOptions &options,
+                                 const QString &device)
 {
     auto request = std::make_shared<Request>();
     request->id = m_nextId++;
     request->kind = kind;
     request->image = image;
     request->options = options;
+    request->device = device;
     m_requests.insert(request->id, request);
     m_queue.push_back(request->id);
     schedulePump();
@@ -276,7 +278,7 @@ DeviceChannel *DetectionClient::createChannel(const DeviceSpec &device)
                 if (!ownedBy(channel, id))
                     return;
                 finishRequest(id);
-                Q_EMIT serverInfoReceived(id, info, ms);
+                Q_EMIT serverInfoReceived(id, info, ms, channel->device().resultName());
                 schedulePump();
             });
     connect(channel, &DeviceChannel::pongReceived, this, [this, channel](quint64 id, double ms) {
@@ -339,9 +341,22 @@ void DetectionClient::pump()
         for (DeviceChannel *channel : m_channels)
             channel->activate();
     }
+    sendPinned();
     QList<BalancingPolicy::Candidate> candidates;
     QList<DeviceChannel *> channels;
+    std::deque<quint64> pinned; // waiting for their own device; they keep their place
     while (!m_queue.empty()) {
+        const quint64 id = m_queue.front();
+        const auto request = m_requests.value(id);
+        if (!request) {
+            m_queue.pop_front();
+            continue;
+        }
+        if (!request->device.isEmpty()) {
+            m_queue.pop_front();
+            pinned.push_back(id);
+            continue;
+        }
         candidates.clear();
         channels.clear();
         for (DeviceChannel *channel : m_channels) {
@@ -353,17 +368,60 @@ void DetectionClient::pump()
         const int pick = BalancingPolicy::pick(candidates);
         if (pick < 0)
             break;
-        const quint64 id = m_queue.front();
         m_queue.pop_front();
+        sendTo(channels.at(pick), request);
+    }
+    m_queue.insert(m_queue.begin(), pinned.cbegin(), pinned.cend());
+    failIfNoDeviceLeft();
+    updateConnectionState();
+}
+
+void DetectionClient::sendTo(DeviceChannel *channel, const std::shared_ptr<Request> &request)
+{
+    request->channel = channel;
+    ++request->attempts;
+    channel->send({request->id, request->kind, request->image, request->options});
+}
+
+DeviceChannel *DetectionClient::channelNamed(const QString &device) const
+{
+    const auto it = std::find_if(m_channels.cbegin(), m_channels.cend(), [&device](const DeviceChannel *channel) {
+        return channel->device().resultName().compare(device, Qt::CaseInsensitive) == 0;
+    });
+    return it == m_channels.cend() ? nullptr : *it;
+}
+
+void DetectionClient::sendPinned()
+{
+    QList<quint64> ids;
+    for (quint64 id : m_queue) {
+        if (const auto request = m_requests.value(id); request && !request->device.isEmpty())
+            ids.append(id);
+    }
+    for (quint64 id : std::as_const(ids)) {
         const auto request = m_requests.value(id);
         if (!request)
             continue;
-        request->channel = channels.at(pick);
-        ++request->attempts;
-        request->channel->send({request->id, request->kind, request->image, request->options});
+        DeviceChannel *channel = channelNamed(request->device);
+        if (!channel) {
+            failRequest(id, QStringLiteral("%1 is not one of the devices.").arg(request->device), false);
+            continue;
+        }
+        if (channel->exhausted()) {
+            const DeviceStatus status = channel->status();
+            failRequest(id,
+                        status.state == DeviceStatus::State::Disabled
+                            ? QStringLiteral("%1 is disabled.").arg(request->device)
+                            : !status.lastError.isEmpty() ? status.lastError
+                                                          : QStringLiteral("%1 cannot be reached.").arg(request->device),
+                        status.state != DeviceStatus::State::Refused && status.state != DeviceStatus::State::Disabled);
+            continue;
+        }
+        if (!channel->canTake())
+            continue;
+        m_queue.erase(std::find(m_queue.begin(), m_queue.end(), id));
+        sendTo(channel, request);
     }
-    failIfNoDeviceLeft();
-    updateConnectionState();
 }
 
 void DetectionClient::failIfNoDeviceLeft()

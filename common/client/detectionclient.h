@@ -103,7 +103,10 @@ public:
     // Queue one encoded image (JPEG, PNG, ... as read from disk). Returns its id (never 0).
     quint64 submit(const QByteArray &imageBytes, const DetectOptions &options = DetectOptions());
     // v2 only; on a legacy server these fail with a reason. Answers: serverInfoReceived / pongReceived.
-    quint64 requestServerInfo();
+    // device empty: whichever device takes it first. Otherwise a DeviceSpec::resultName() of the
+    // pool: only that device is asked (each device of a pool may serve another model); the
+    // request fails when it is not in the pool, disabled, refused or given up on.
+    quint64 requestServerInfo(const QString &device = QString());
     quint64 ping();
 
     // Forget requests without emitting anything for them; returns the ids dropped. A v2 reply
@@ -120,7 +123,8 @@ public:
 Q_SIGNALS:
     void resultReady(quint64 id, const edgelens::ClientResult &result);
     void requestFailed(quint64 id, const QString &reason, bool retryable);
-    void serverInfoReceived(quint64 id, const QJsonObject &info, double roundTripMs);
+    // device: resultName() of the device that answered.
+    void serverInfoReceived(quint64 id, const QJsonObject &info, double roundTripMs, const QString &device);
     void pongReceived(quint64 id, double roundTripMs);
     void connectionStateChanged(edgelens::DetectionClient::ConnectionState state);
     void protocolDetected(edgelens::DetectionClient::Protocol protocol); // Auto resolved to V2 or Legacy
@@ -137,13 +141,18 @@ private:
         DetectOptions options;
         int attempts = 0;                 // sends that reached a device or are in flight
         DeviceChannel *channel = nullptr; // while in flight
+        QString device;                   // only this device (resultName()); empty: any
     };
 
-    quint64 enqueue(RequestKind kind, const QByteArray &image, const DetectOptions &options);
+    quint64 enqueue(RequestKind kind, const QByteArray &image, const DetectOptions &options,
+                    const QString &device = QString());
     void rebuildChannels();
     DeviceChannel *createChannel(const DeviceSpec &device);
     void schedulePump();
     void pump();
+    void sendPinned();
+    DeviceChannel *channelNamed(const QString &device) const;
+    void sendTo(DeviceChannel *channel, const std::shared_ptr<Request> &request);
     void failIfNoDeviceLeft();
     void handleReturned(DeviceChannel *channel, const ReturnedRequests &returned);
     void handleChannelStatus(DeviceChannel *channel);

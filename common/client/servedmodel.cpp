@@ -16,6 +16,7 @@ ServedModel ServedModel::fromServerInfo(const QJsonObject &info, const QString &
         if (!chosen)
             continue;
         served.found = true;
+        served.name = model.value(QStringLiteral("name")).toString();
         served.input = QSize(model.value(QStringLiteral("input_width")).toInt(),
                              model.value(QStringLiteral("input_height")).toInt());
         const QString family = model.value(QStringLiteral("family")).toString();

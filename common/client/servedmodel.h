@@ -12,6 +12,7 @@ namespace edgelens {
 struct ServedModel
 {
     bool found = false; // the requested (or default) model is in the answer
+    QString name;       // its name
     QSize input;        // empty when the server did not say
     QString markupNote;
 

@@ -504,6 +504,54 @@ private slots:
         QVERIFY(second.close());
     }
 
+    void devicesWithDifferentModels_eachResultNamesItsModel_statusBarSaysWhichRunsWhat()
+    {
+        // Two devices, two models: nothing a device says about itself may stand for the other.
+        const QStringList models = {QStringLiteral("nanodet-m-320"), QStringLiteral("yolo-fastest-xl-320")};
+        std::vector<std::unique_ptr<DetectionServer>> servers;
+        for (const QString &model : models) {
+            EDGELENS_REQUIRE_SHARED(QStringLiteral("models/") + model);
+            ServerConfig config = ServerConfig::embedded();
+            config.workers = 1;
+            config.modelPaths = {model};
+            servers.push_back(std::make_unique<DetectionServer>());
+            QString error;
+            QVERIFY2(servers.back()->start(config, &error), qPrintable(error));
+        }
+        QTemporaryDir dir;
+        const int count = 16;
+        const QStringList paths = writeColourImages(dir, QStringLiteral("mixed%1.jpg"), count);
+        AppSettings settings = remoteSettings({device(servers[0]->serverPort()), device(servers[1]->serverPort())}, dir);
+        settings.maxInFlight = 1;
+        MainWindow window(settings);
+        window.addPaths(paths);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == count, 180000);
+        QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
+
+        QHash<QString, QString> modelOf{{name(servers[0]->serverPort()), models[0]},
+                                        {name(servers[1]->serverPort()), models[1]}};
+        QHash<QString, int> byDevice;
+        for (const QString &file : test::filesUnder(settings.outputDir, {QStringLiteral("*.json")})) {
+            const QJsonObject sidecar = QJsonDocument::fromJson(test::readFile(QDir(settings.outputDir).filePath(file))).object();
+            const QString who = sidecar.value(QStringLiteral("device")).toString();
+            QVERIFY2(modelOf.contains(who), qPrintable(who));
+            QCOMPARE(sidecar.value(QStringLiteral("model")).toString(), modelOf.value(who));
+            ++byDevice[who];
+        }
+        QCOMPARE(byDevice.value(name(servers[0]->serverPort())) + byDevice.value(name(servers[1]->serverPort())), count);
+
+        // The status bar names each device's model, and says they differ.
+        QTRY_VERIFY_WITH_TIMEOUT(window.statusPresenter()->devicesText().contains(models[0])
+                                     && window.statusPresenter()->devicesText().contains(models[1]),
+                                 20000);
+        const QString devices = window.statusPresenter()->devicesText();
+        QVERIFY2(devices.contains(QStringLiteral("%1: up").arg(name(servers[0]->serverPort())))
+                     && devices.section(name(servers[0]->serverPort()), 1).section(QStringLiteral(" \u00b7 "), 0, 0)
+                            .contains(models[0]),
+                 qPrintable(devices));
+        QVERIFY2(window.statusText().contains(QStringLiteral("different models")), qPrintable(window.statusText()));
+    }
+
     void embeddedLeavesWhileLoading_settingsApplyAtOnce_theDeviceFinishesTheWork()
     {
         FlakyServer dev;

@@ -2,6 +2,8 @@
 // restarted mid-run: every image ends exactly once and the restarted device rejoins.
 
 #include "isolateduserstate.h"
+#include "processrunner.h"
+#include "serverprocess.h"
 #include "testdata.h"
 #include "testnetwork.h"
 
@@ -38,6 +40,7 @@ private Q_SLOTS:
     void cleanup();
     void threeDevices_oneKilledAndRestarted_everyImageOnce();
     void hostOption_badValue_isAUsageError();
+    void embeddedJoinsADeviceWithAnotherModel_noteSaysSo_sidecarsNameEachModel();
 
 private:
     std::unique_ptr<QProcess> startServer(quint16 port);
@@ -195,6 +198,44 @@ void TestCliPool::hostOption_badValue_isAUsageError()
     QVERIFY(cli.waitForFinished(30000));
     QCOMPARE(cli.exitCode(), 64);
     QVERIFY(cli.readAllStandardError().contains("--host"));
+}
+
+void TestCliPool::embeddedJoinsADeviceWithAnotherModel_noteSaysSo_sidecarsNameEachModel()
+{
+    EDGELENS_REQUIRE_SHARED("models/yolo-fastest-xl-320");
+    edgelens::test::ServerProcess device; // nanodet-m-320
+    QVERIFY2(device.start({}), qPrintable(device.diagnostics()));
+    const QString deviceName = QStringLiteral("127.0.0.1:%1").arg(device.port());
+    const QString out = m_dir.filePath(QStringLiteral("mixed-out"));
+    edgelens::test::ProcessOptions options;
+    options.environment = m_dir.childEnvironment();
+    options.timeoutMs = 300000;
+    const edgelens::test::ProcessRun run = edgelens::test::runProcess(
+        m_cli,
+        {QStringLiteral("--host"), deviceName, QStringLiteral("--embedded"), QStringLiteral("--model"),
+         QStringLiteral("yolo-fastest-xl-320"), QStringLiteral("--concurrency"), QStringLiteral("1"), QStringLiteral("--json"),
+         QStringLiteral("--output"), out, m_samples},
+        options);
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err.right(3000)));
+    QVERIFY2(run.err.contains(QStringLiteral("note: the devices run different models: nanodet-m-320 on %1; "
+                                             "yolo-fastest-xl-320 on embedded")
+                                  .arg(deviceName)),
+             qPrintable(run.err.right(3000)));
+    // The summary names the embedded server as its results do.
+    QVERIFY2(run.out.contains(QStringLiteral("\n  embedded: ")) && run.out.contains(QStringLiteral("\n  %1: ").arg(deviceName)),
+             qPrintable(run.out));
+    const QStringList jsons = filesUnder(out, {QStringLiteral("*.json")});
+    QCOMPARE(jsons.size(), 9);
+    for (const QString &file : jsons) {
+        QFile json(QDir(out).filePath(file));
+        QVERIFY(json.open(QIODevice::ReadOnly));
+        const QJsonObject sidecar = QJsonDocument::fromJson(json.readAll()).object();
+        const QString who = sidecar.value(QStringLiteral("device")).toString();
+        QVERIFY2(who == deviceName || who == QLatin1String("embedded"), qPrintable(who));
+        QCOMPARE(sidecar.value(QStringLiteral("model")).toString(),
+                 who == deviceName ? QStringLiteral("nanodet-m-320") : QStringLiteral("yolo-fastest-xl-320"));
+    }
+    device.stop();
 }
 
 QTEST_GUILESS_MAIN(TestCliPool)

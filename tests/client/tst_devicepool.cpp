@@ -3,13 +3,16 @@
 
 #include "client/detectionclient.h"
 #include "client/devicechannel.h"
+#include "client/poolmodels.h"
 
 #include "clientoutcomes.h"
+#include "fakedetectionserver.h"
 #include "legacytestserver.h"
 #include "scriptedv2server.h"
 #include "testimages.h"
 #include "testnetwork.h"
 
+#include <QJsonArray>
 #include <QSet>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -70,6 +73,8 @@ private Q_SLOTS:
     void busyWindow_shrinks_andGrowsBack();
     void mixedPool_v2AndLegacyDevices_bothServe();
     void disabledDevice_isNeverUsed();
+    void serverInfo_askedOfEachDevice_answersNameTheirDevice();
+    void poolModels_reduceForTheLargestInput_notesPerDevice_sayWhenModelsDiffer();
 };
 
 void TestDevicePool::initTestCase()
@@ -374,6 +379,111 @@ void TestDevicePool::disabledDevice_isNeverUsed()
     QCOMPARE(outcomes.results.size(), 6);
     QCOMPARE(unused.connections, 0);
     QCOMPARE(client.deviceStatuses().at(0).state, DeviceStatus::State::Disabled);
+}
+
+namespace {
+
+// A server-info as edgelens-server sends it, with one (default) model.
+QJsonObject serverInfo(const QString &model, int input, const QString &family = QStringLiteral("nanodet"))
+{
+    QJsonObject m{{QStringLiteral("name"), model},           {QStringLiteral("default"), true},
+                  {QStringLiteral("input_width"), input},    {QStringLiteral("input_height"), input},
+                  {QStringLiteral("family"), family}};
+    return QJsonObject{{QStringLiteral("server"), QStringLiteral("edgelens-server")},
+                       {QStringLiteral("models"), QJsonArray{m}}};
+}
+
+} // namespace
+
+void TestDevicePool::serverInfo_askedOfEachDevice_answersNameTheirDevice()
+{
+    test::FakeDetectionServer a(test::FakeDetectionServer::Mode::V2);
+    test::FakeDetectionServer b(test::FakeDetectionServer::Mode::V2);
+    test::FakeDetectionServer unused(test::FakeDetectionServer::Mode::V2);
+    a.setInfo(serverInfo(QStringLiteral("nanodet-m-320"), 320));
+    b.setInfo(serverInfo(QStringLiteral("yolox-nano-640"), 640));
+    QVERIFY(a.listenOnLoopback());
+    QVERIFY(b.listenOnLoopback());
+    QVERIFY(unused.listenOnLoopback());
+    DeviceSpec local = device(b.serverPort());
+    local.label = DeviceSpec::embeddedLabel(); // as the app and CLI name their embedded server
+    DeviceSpec off = device(unused.serverPort());
+    off.enabled = false;
+    DetectionClient client;
+    client.setDevices({device(a.serverPort()), local, off});
+    QSignalSpy infos(&client, &DetectionClient::serverInfoReceived);
+    QSignalSpy failures(&client, &DetectionClient::requestFailed);
+    // Several times each: whichever device is up first must not answer for the others.
+    QHash<quint64, QString> asked;
+    for (int round = 0; round < 3; ++round) {
+        asked.insert(client.requestServerInfo(name(a.serverPort())), name(a.serverPort()));
+        asked.insert(client.requestServerInfo(DeviceSpec::embeddedLabel()), DeviceSpec::embeddedLabel());
+    }
+    const quint64 disabled = client.requestServerInfo(name(unused.serverPort()));
+    const quint64 stranger = client.requestServerInfo(QStringLiteral("192.0.2.1:6000"));
+    QTRY_VERIFY_WITH_TIMEOUT(infos.size() == 6 && failures.size() == 2, 20000);
+    QCOMPARE(a.infoRequests(), 3);
+    QCOMPARE(b.infoRequests(), 3);
+    QCOMPARE(unused.connections, 0);
+    for (const QList<QVariant> &info : std::as_const(infos)) {
+        const QString device = info.at(3).toString();
+        QCOMPARE(device, asked.value(info.at(0).toULongLong()));
+        const QString model = info.at(1).toJsonObject().value(QStringLiteral("models")).toArray().at(0)
+                                  .toObject().value(QStringLiteral("name")).toString();
+        QCOMPARE(model, device == DeviceSpec::embeddedLabel() ? QStringLiteral("yolox-nano-640")
+                                                              : QStringLiteral("nanodet-m-320"));
+    }
+    QSet<quint64> failed;
+    for (const QList<QVariant> &failure : std::as_const(failures)) {
+        failed.insert(failure.at(0).toULongLong());
+        QVERIFY2(failure.at(1).toString().contains(failure.at(0).toULongLong() == disabled ? QStringLiteral("disabled")
+                                                                                              : QStringLiteral("192.0.2.1:6000")),
+                 qPrintable(failure.at(1).toString()));
+    }
+    QCOMPARE(failed, (QSet<quint64>{disabled, stranger}));
+
+    // Detections still go to either device, and name the one that answered.
+    ClientOutcomes outcomes(client);
+    for (int i = 0; i < 10; ++i)
+        client.submit(makeImage(i));
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 10, 20000);
+    for (const ClientResult &result : std::as_const(outcomes.results))
+        QVERIFY(result.device == name(a.serverPort()) || result.device == DeviceSpec::embeddedLabel());
+}
+
+void TestDevicePool::poolModels_reduceForTheLargestInput_notesPerDevice_sayWhenModelsDiffer()
+{
+    PoolModels pool;
+    pool.reset({QStringLiteral("a:6000"), QStringLiteral("embedded"), QStringLiteral("c:6000")}, QString());
+    QVERIFY(!pool.anyDescribed());
+    pool.describe(QStringLiteral("a:6000"), serverInfo(QStringLiteral("nanodet-m-320"), 320));
+    QVERIFY(pool.anyDescribed());
+    QVERIFY(!pool.complete());
+    QVERIFY(pool.input().isEmpty()); // two devices have not said: photos go as they are
+    QVERIFY(pool.disagreement().isEmpty());
+    pool.describe(QStringLiteral("embedded"), serverInfo(QStringLiteral("yolox-nano-640"), 640));
+    pool.describe(QStringLiteral("c:6000"), serverInfo(QStringLiteral("nanodet-m-320"), 320));
+    QVERIFY(pool.complete());
+    QCOMPARE(pool.input(), QSize(640, 640)); // large enough for every device's model
+    QCOMPARE(pool.modelName(QStringLiteral("embedded")), QStringLiteral("yolox-nano-640"));
+    QCOMPARE(pool.disagreement(), QStringLiteral("the devices run different models: nanodet-m-320 on a:6000, c:6000; "
+                                                 "yolox-nano-640 on embedded"));
+
+    // A fallback detector on one device: its markup says so, the others' does not.
+    pool.reset({QStringLiteral("a:6000"), QStringLiteral("b:6000")}, QString());
+    pool.describe(QStringLiteral("a:6000"), serverInfo(QStringLiteral("haar-faces"), 0, QStringLiteral("cascade")));
+    pool.describe(QStringLiteral("b:6000"), serverInfo(QStringLiteral("nanodet-m-320"), 320));
+    QCOMPARE(pool.markupNote(QStringLiteral("a:6000")), QStringLiteral("fallback detector: haar-faces"));
+    QVERIFY(pool.markupNote(QStringLiteral("b:6000")).isEmpty());
+    QVERIFY(pool.input().isEmpty()); // a cascade has no input size: nothing to reduce for
+
+    // A device that cannot say (legacy, unreachable): files go as they are.
+    pool.reset({QStringLiteral("a:6000"), QStringLiteral("b:6000")}, QString());
+    pool.describe(QStringLiteral("a:6000"), serverInfo(QStringLiteral("nanodet-m-320"), 320));
+    pool.noAnswer(QStringLiteral("b:6000"));
+    QVERIFY(pool.complete());
+    QVERIFY(pool.input().isEmpty());
+    QVERIFY(pool.disagreement().isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestDevicePool)

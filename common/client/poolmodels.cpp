@@ -1,0 +1,104 @@
+#include "poolmodels.h"
+
+#include "client/detectionclient.h"
+
+#include <QMap>
+
+namespace edgelens {
+
+QHash<quint64, QString> PoolModels::ask(DetectionClient &client, const QString &requestedModel)
+{
+    const QList<DeviceSpec> devices = client.devices();
+    QStringList names;
+    for (const DeviceSpec &device : devices) {
+        if (device.enabled)
+            names.append(device.resultName());
+    }
+    reset(names, requestedModel);
+    QHash<quint64, QString> requests;
+    for (const DeviceSpec &device : devices) {
+        if (!device.enabled)
+            continue;
+        if (device.protocol == DeviceSpec::Protocol::Legacy)
+            noAnswer(device.resultName());
+        else
+            requests.insert(client.requestServerInfo(device.resultName()), device.resultName());
+    }
+    return requests;
+}
+
+void PoolModels::reset(const QStringList &devices, const QString &requestedModel)
+{
+    m_devices = devices;
+    m_requested = requestedModel;
+    m_served.clear();
+    m_silent.clear();
+}
+
+void PoolModels::describe(const QString &device, const QJsonObject &info)
+{
+    m_silent.removeAll(device);
+    m_served.insert(device, ServedModel::fromServerInfo(info, m_requested));
+}
+
+void PoolModels::noAnswer(const QString &device)
+{
+    if (!m_served.contains(device) && !m_silent.contains(device))
+        m_silent.append(device);
+}
+
+bool PoolModels::anyDescribed() const
+{
+    return !m_served.isEmpty();
+}
+
+bool PoolModels::complete() const
+{
+    for (const QString &device : m_devices) {
+        if (!m_served.contains(device) && !m_silent.contains(device))
+            return false;
+    }
+    return true;
+}
+
+QSize PoolModels::input() const
+{
+    if (m_devices.isEmpty() || !m_silent.isEmpty())
+        return QSize();
+    QSize largest(0, 0);
+    for (const QString &device : m_devices) {
+        const auto it = m_served.constFind(device);
+        if (it == m_served.cend() || it->input.isEmpty())
+            return QSize(); // not described yet, or no input size given: nothing to reduce to safely
+        largest = largest.expandedTo(it->input);
+    }
+    return largest;
+}
+
+QString PoolModels::markupNote(const QString &device) const
+{
+    return m_served.value(device).markupNote;
+}
+
+QString PoolModels::modelName(const QString &device) const
+{
+    return m_served.value(device).name;
+}
+
+QString PoolModels::disagreement() const
+{
+    QMap<QString, QStringList> devicesOf; // model -> devices, sorted by model for a stable text
+    for (const QString &device : m_devices) {
+        const auto it = m_served.constFind(device);
+        if (it != m_served.cend() && it->found) // a DeepStack server's list says nothing of its default
+            devicesOf[it->name].append(device);
+    }
+    if (devicesOf.size() < 2)
+        return QString();
+    QStringList parts;
+    for (auto it = devicesOf.cbegin(); it != devicesOf.cend(); ++it)
+        parts << QStringLiteral("%1 on %2").arg(it.key(), it.value().join(QStringLiteral(", ")));
+    return QStringLiteral("the devices run different models: ") + parts.join(QStringLiteral("; "));
+}
+
+} // namespace edgelens
