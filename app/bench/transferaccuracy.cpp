@@ -5,17 +5,14 @@
 #include "detector/imagepipeline.h"
 #include "eval/cocoevaluator.h"
 #include "eval/evaldataset.h"
+#include "evalrun/detectorworkers.h"
 #include "imaging/imagetransfer.h"
 
 #include <QElapsedTimer>
-#include <QFuture>
-#include <QThreadPool>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -109,14 +106,10 @@ int TransferAccuracy::run(const TransferAccuracyOptions &options, QTextStream &o
     }
     const int jobs = std::clamp(options.jobs, 1, total);
     cv::setNumThreads(std::max(1, options.threads));
-    std::vector<std::unique_ptr<Detector>> detectors;
-    for (int j = 0; j < jobs; ++j) {
-        std::unique_ptr<Detector> detector = createDetector(options.model, options.backend, &error);
-        if (!detector) {
-            err << "edgelens-bench: cannot load model " << options.model.name << ": " << error << Qt::endl;
-            return 1;
-        }
-        detectors.push_back(std::move(detector));
+    const std::optional<DetectorWorkers> workers = DetectorWorkers::create(options.model, options.backend, jobs, &error);
+    if (!workers) {
+        err << "edgelens-bench: cannot load model " << options.model.name << ": " << error << Qt::endl;
+        return 1;
     }
     out << "12 MP accuracy: " << total << " images of " << options.imagesDir << " upscaled to "
         << PhotoGenerator::kWidth << "x" << PhotoGenerator::kHeight << " (noise, JPEG 92), model "
@@ -127,20 +120,11 @@ int TransferAccuracy::run(const TransferAccuracyOptions &options, QTextStream &o
     params.confidence = 0.001f;
     params.maxDetections = 100;
     std::vector<Scored> scored(static_cast<size_t>(total));
-    std::atomic<int> next{0};
     QElapsedTimer wall;
     wall.start();
-    const auto work = [&](Detector *detector) {
-        for (int i = next++; i < total; i = next++)
-            scored[size_t(i)] = scoreOne(*detector, dataset->images.at(i), i, params);
-    };
-    QThreadPool pool;
-    pool.setMaxThreadCount(jobs);
-    QList<QFuture<void>> futures;
-    for (int j = 0; j < jobs; ++j)
-        futures.append(QtConcurrent::run(&pool, work, detectors[size_t(j)].get()));
-    for (QFuture<void> &f : futures)
-        f.waitForFinished();
+    workers->forEach(total, [&](Detector &detector, int i) {
+        scored[size_t(i)] = scoreOne(detector, dataset->images.at(i), i, params);
+    });
 
     const QStringList classNames = dataset->classNames.isEmpty() ? options.model.classNames : dataset->classNames;
     std::vector<std::unique_ptr<CocoEvaluator>> evaluators;

@@ -1,7 +1,9 @@
 #include "annotationsaver.h"
 
-#include "markup/annotator.h"
 #include "gallerymodel.h"
+#include "imaging/imagefilereader.h"
+#include "imaging/imagetransfer.h"
+#include "imaging/scaleddecode.h"
 
 #include <QDir>
 #include <QFile>
@@ -11,10 +13,6 @@
 #include <QLoggingCategory>
 #include <QSaveFile>
 #include <QtConcurrent/QtConcurrentRun>
-
-#include <opencv2/imgcodecs.hpp>
-
-#include <vector>
 
 Q_LOGGING_CATEGORY(lcAnnotationSaver, "edgelens.app.annotationsaver")
 
@@ -83,6 +81,9 @@ void AnnotationSaver::schedule(int row)
     job.sidecarPath = it.sidecarPath.isEmpty() && !it.resultPath.isEmpty() ? sidecarPathFor(it.resultPath) : it.sidecarPath;
     job.model = it.result;
     job.annotation = it.annotation;
+    job.jsonSidecars = m_output.jsonSidecars;
+    job.resultMaxSide = m_output.resultMaxSide;
+    job.jpegQuality = m_output.jpegQuality;
     if (job.sidecarPath.isEmpty()) {
         emit failed(tr("%1: corrections cannot be saved: the image has no output folder yet.").arg(it.fileName));
         return;
@@ -118,6 +119,22 @@ void AnnotationSaver::start(const Job &job)
 
 QString AnnotationSaver::save(const Job &job)
 {
+    QString error = saveSidecar(job);
+    if (!error.isEmpty())
+        return error;
+    error = redrawResult(job);
+    if (error.isEmpty())
+        qCDebug(lcAnnotationSaver) << "saved" << job.sidecarPath << "and" << job.resultPath;
+    return error;
+}
+
+QString AnnotationSaver::saveSidecar(const Job &job)
+{
+    if (canonical(job.sidecarPath) == canonical(job.originalPath))
+        return tr("%1: refusing to overwrite the original.").arg(job.sidecarPath);
+    // Why a person's work is saved with JSON sidecars off: see the header.
+    if (!job.jsonSidecars && !job.annotation.isPersonal() && !QFileInfo::exists(job.sidecarPath))
+        return QString();
     // Keys this class does not manage (protocol, timings, device...) stay as they were.
     QJsonObject sidecar;
     QFile existing(job.sidecarPath);
@@ -139,36 +156,39 @@ QString AnnotationSaver::save(const Job &job)
     }
     sidecar::writeAnnotation(sidecar, job.model, job.annotation);
 
-    QString error;
-    if (canonical(job.sidecarPath) == canonical(job.originalPath))
-        return tr("%1: refusing to overwrite the original.").arg(job.sidecarPath);
     if (!QDir().mkpath(QFileInfo(job.sidecarPath).absolutePath()))
         return tr("%1: cannot create the folder.").arg(QFileInfo(job.sidecarPath).absolutePath());
-    if (!writeAtomically(job.sidecarPath, QJsonDocument(sidecar).toJson(QJsonDocument::Indented), &error))
-        return error;
+    QString error;
+    writeAtomically(job.sidecarPath, QJsonDocument(sidecar).toJson(QJsonDocument::Indented), &error);
+    return error;
+}
 
+QString AnnotationSaver::redrawResult(const Job &job)
+{
     if (job.resultPath.isEmpty() || canonical(job.resultPath) == canonical(job.originalPath))
         return QString();
-    // cv::imread applies the EXIF orientation, as the server's decoder does.
-    cv::Mat image = cv::imread(job.originalPath.toStdString(), cv::IMREAD_COLOR);
-    if (image.empty())
-        return tr("%1: cannot redraw the marked-up image: the original cannot be read.").arg(job.originalPath);
-    const double sx = job.model.imageWidth > 0 ? double(image.cols) / job.model.imageWidth : 1.0;
-    const double sy = job.model.imageHeight > 0 ? double(image.rows) / job.model.imageHeight : 1.0;
+    const ImageFileReader::Result file = ImageFileReader::read(job.originalPath);
+    if (!file.ok())
+        return tr("%1: cannot redraw the marked-up image: %2").arg(job.resultPath, file.error);
+    // The boxes are in the pixels of the image the model answered for; renderMarkup takes them
+    // in the original's (EXIF-oriented) pixels, which that image normally is.
+    const QSize original = ScaledDecode::orientedSize(file.bytes);
+    const double sx = job.model.imageWidth > 0 && !original.isEmpty() ? double(original.width()) / job.model.imageWidth : 1.0;
+    const double sy = job.model.imageHeight > 0 && !original.isEmpty() ? double(original.height()) / job.model.imageHeight : 1.0;
     QList<Detection> boxes = job.annotation.accepted();
     for (Detection &d : boxes) {
         d.box = QRectF(d.box.x() * sx, d.box.y() * sy, d.box.width() * sx, d.box.height() * sy);
         d.classId = Annotation::colorId(d); // a person's new labels get a colour of their own
     }
-    Annotator::draw(image, boxes);
-    std::vector<uchar> jpeg;
-    if (!cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 90}))
-        return tr("%1: cannot encode the marked-up image.").arg(job.resultPath);
-    if (!writeAtomically(job.resultPath, QByteArray(reinterpret_cast<const char *>(jpeg.data()), qsizetype(jpeg.size())),
-                         &error))
-        return error;
-    qCDebug(lcAnnotationSaver) << "saved" << job.sidecarPath << "and" << job.resultPath;
-    return QString();
+    if (!QDir().mkpath(QFileInfo(job.resultPath).absolutePath()))
+        return tr("%1: cannot create the folder.").arg(QFileInfo(job.resultPath).absolutePath());
+    QString error;
+    const QByteArray jpeg =
+        ImageTransfer::renderMarkup(file.bytes, boxes, job.resultMaxSide, job.jpegQuality, QString(), &error);
+    if (jpeg.isEmpty())
+        return tr("%1: cannot redraw the marked-up image: %2").arg(job.resultPath, error);
+    writeAtomically(job.resultPath, jpeg, &error);
+    return error;
 }
 
 } // namespace edgelens

@@ -297,6 +297,7 @@ void MainWindow::applySettings(const AppSettings &settings)
     m_settings = settings;
     applyThresholdPolicy();
     m_target->apply(m_settings);
+    m_annotations->setOutput({m_settings.jsonSidecars, m_settings.resultMaxSide, m_settings.jpegQuality});
 }
 
 void MainWindow::applyThresholdPolicy()

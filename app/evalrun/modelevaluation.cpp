@@ -1,24 +1,21 @@
 #include "modelevaluation.h"
 
+#include "detectorworkers.h"
+
 #include "detector/detector.h"
 #include "detector/imagepipeline.h"
 #include "eval/predictionreader.h"
 
 #include <QElapsedTimer>
 #include <QFile>
-#include <QFuture>
 #include <QJsonArray>
 #include <QLoggingCategory>
 #include <QMutex>
 #include <QMutexLocker>
 #include <QTextStream>
-#include <QThreadPool>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <memory>
 #include <vector>
 
 Q_LOGGING_CATEGORY(lcModelEval, "edgelens.eval.run", QtInfoMsg)
@@ -93,18 +90,12 @@ std::optional<EvalRun> ModelEvaluation::runDetector(const ModelManifest &manifes
     const int total = int(dataset.images.size());
     const int jobs = std::clamp(options.jobs, 1, std::max(1, total));
 
-    // Every worker gets its own Detector (a cv::dnn::Net must not run concurrent forwards);
-    // creating them here makes a model that does not load fail before any work starts.
-    std::vector<std::unique_ptr<Detector>> detectors;
-    for (int j = 0; j < jobs; ++j) {
-        QString loadError;
-        std::unique_ptr<Detector> detector = createDetector(manifest, options.backend, &loadError);
-        if (!detector) {
-            if (error)
-                *error = QStringLiteral("cannot load model %1: %2").arg(manifest.name, loadError);
-            return std::nullopt;
-        }
-        detectors.push_back(std::move(detector));
+    QString loadError;
+    const std::optional<DetectorWorkers> workers = DetectorWorkers::create(manifest, options.backend, jobs, &loadError);
+    if (!workers) {
+        if (error)
+            *error = QStringLiteral("cannot load model %1: %2").arg(manifest.name, loadError);
+        return std::nullopt;
     }
 
     DetectParams params;
@@ -113,37 +104,22 @@ std::optional<EvalRun> ModelEvaluation::runDetector(const ModelManifest &manifes
     params.maxDetections = options.maxDetections;
 
     std::vector<ImageOutcome> outcomes(static_cast<size_t>(total));
-    std::atomic<int> next{0};
     int done = 0;
     QMutex progressMutex;
     QElapsedTimer wall;
     wall.start();
-
-    const auto work = [&](Detector *detector) {
-        for (int i = next++; i < total; i = next++) {
-            outcomes[size_t(i)] = detectOne(*detector, dataset.images.at(i).path, params);
-            if (progress) {
-                QMutexLocker lock(&progressMutex);
-                progress(++done, total);
-            }
+    workers->forEach(total, [&](Detector &detector, int i) {
+        outcomes[size_t(i)] = detectOne(detector, dataset.images.at(i).path, params);
+        if (progress) {
+            QMutexLocker lock(&progressMutex);
+            progress(++done, total);
         }
-    };
-    if (jobs == 1) {
-        work(detectors.front().get());
-    } else {
-        QThreadPool pool;
-        pool.setMaxThreadCount(jobs);
-        QList<QFuture<void>> futures;
-        for (int j = 0; j < jobs; ++j)
-            futures.append(QtConcurrent::run(&pool, work, detectors[size_t(j)].get()));
-        for (QFuture<void> &f : futures)
-            f.waitForFinished();
-    }
+    });
 
     EvalRun run;
     run.wallSeconds = double(wall.nsecsElapsed()) / 1e9;
     run.model = manifest.name;
-    run.backend = detectors.front()->backendDescription();
+    run.backend = workers->first().backendDescription();
     run.jobs = jobs;
     run.warnings = dataset.warnings;
 

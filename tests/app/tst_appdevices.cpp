@@ -84,6 +84,29 @@ AppSettings remoteSettings(const QList<AppSettings::Device> &devices, const QTem
     return settings;
 }
 
+// A scripted device on an ephemeral loopback port that answers after delayMs.
+bool listening(FlakyServer &server, int delayMs)
+{
+    server.replyDelayMs = delayMs;
+    return server.listen();
+}
+
+// What most cases set up: count generated images in a temporary folder and the settings that
+// send them to the devices, results in <dir>/out.
+struct Batch
+{
+    QTemporaryDir dir;
+    QStringList paths; // empty when an image could not be written
+    AppSettings settings;
+
+    Batch(const QString &namePattern, int count, const QList<AppSettings::Device> &devices)
+        : paths(writeColourImages(dir, namePattern, count))
+        , settings(remoteSettings(devices, dir))
+    {
+    }
+    QString outDir() const { return dir.filePath(QStringLiteral("out")); }
+};
+
 QString name(quint16 port)
 {
     return QStringLiteral("127.0.0.1:%1").arg(port);
@@ -101,6 +124,25 @@ T *openWindow(const QString &objectName)
         }
     }
     return nullptr;
+}
+
+// The trust question ("trustDeviceDialog") or warning the app opens, once it is open; null
+// when it did not open within 30 s.
+DeviceTrustDialog *waitForTrustDialog(const QString &objectName = QStringLiteral("trustDeviceDialog"))
+{
+    DeviceTrustDialog *dialog = nullptr;
+    QTest::qWaitFor([&] { return (dialog = openWindow<DeviceTrustDialog>(objectName)) != nullptr; }, 30000);
+    return dialog;
+}
+
+// Clicks the dialog's button of that object name; false when it has none.
+bool press(QWidget *dialog, const QString &buttonName)
+{
+    auto *button = dialog->findChild<QPushButton *>(buttonName);
+    if (!button)
+        return false;
+    QTest::mouseClick(button, Qt::LeftButton);
+    return true;
 }
 
 QString labelText(QWidget *dialog, const QString &objectName)
@@ -146,10 +188,11 @@ private:
 
     // A real device server in this process on 127.0.0.1 (TLS with the self-signed certificate it
     // creates in the test's per-user data folder).
-    std::unique_ptr<DetectionServer> startServer(bool tls)
+    std::unique_ptr<DetectionServer> startServer(bool tls, const QString &token = QString())
     {
         ServerConfig config = ServerConfig::embedded();
         config.tls = tls;
+        config.token = token;
         config.workers = 1;
         if (const auto model = ModelCatalog().defaultModel())
             config.modelPaths = {model->name};
@@ -225,16 +268,14 @@ private slots:
         ServerProcess b;
         QVERIFY2(a.start({QStringLiteral("--threads"), QStringLiteral("1")}), qPrintable(a.diagnostics()));
         QVERIFY2(b.start({QStringLiteral("--threads"), QStringLiteral("1")}), qPrintable(b.diagnostics()));
-        QTemporaryDir dir;
         const int count = 60;
-        const QStringList paths = writeColourImages(dir, QStringLiteral("pool%1.jpg"), count);
-        QCOMPARE(paths.size(), count);
-        AppSettings settings = remoteSettings({device(a.port()), device(b.port())}, dir);
-        settings.maxInFlight = 2;
-        MainWindow window(settings);
+        Batch batch(QStringLiteral("pool%1.jpg"), count, {device(a.port()), device(b.port())});
+        QCOMPARE(batch.paths.size(), count);
+        batch.settings.maxInFlight = 2;
+        MainWindow window(batch.settings);
         window.show();
         QCOMPARE(window.statusPresenter()->targetText(), QStringLiteral("2 devices"));
-        window.addPaths(paths);
+        window.addPaths(batch.paths);
 
         // Both work: the status bar says so, with each one's count.
         const auto statuses = [&window] { return window.detectionClient()->deviceStatuses(); };
@@ -262,9 +303,9 @@ private slots:
 
         // Every image once, each sidecar naming the device that answered: both did.
         int sidecars = 0;
-        const QHash<QString, int> byDevice = sidecarDevices(dir.filePath(QStringLiteral("out")), &sidecars);
+        const QHash<QString, int> byDevice = sidecarDevices(batch.outDir(), &sidecars);
         QCOMPARE(sidecars, count);
-        QCOMPARE(test::filesUnder(dir.filePath(QStringLiteral("out")), {QStringLiteral("*.jpg")}).size(), count);
+        QCOMPARE(test::filesUnder(batch.outDir(), {QStringLiteral("*.jpg")}).size(), count);
         QVERIFY2(byDevice.value(name(a.port())) >= 2 && byDevice.value(name(b.port())) >= 2,
                  qPrintable(QStringList(byDevice.keys()).join(QLatin1Char(','))));
         QCOMPARE(byDevice.value(name(a.port())) + byDevice.value(name(b.port())), count);
@@ -287,17 +328,13 @@ private slots:
     {
         FlakyServer first;
         FlakyServer second;
-        QVERIFY(first.listen());
-        QVERIFY(second.listen());
-        first.replyDelayMs = 150;
-        second.replyDelayMs = 150;
-        QTemporaryDir dir;
+        QVERIFY(listening(first, 150));
+        QVERIFY(listening(second, 150));
         const int count = 16;
-        const QStringList paths = writeColourImages(dir, QStringLiteral("outage%1.jpg"), count);
-        AppSettings settings = remoteSettings({device(first.port()), device(second.port())}, dir);
-        settings.maxInFlight = 1;
-        MainWindow window(settings);
-        window.addPaths(paths);
+        Batch batch(QStringLiteral("outage%1.jpg"), count, {device(first.port()), device(second.port())});
+        batch.settings.maxInFlight = 1;
+        MainWindow window(batch.settings);
+        window.addPaths(batch.paths);
         QTRY_VERIFY_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done) >= 2, 30000);
 
         first.stop();
@@ -322,36 +359,27 @@ private slots:
 
     void token_fromTheStore_isUsedForEveryDevice_aWrongOneShowsRefused()
     {
-        ServerConfig config = ServerConfig::embedded();
-        config.workers = 1;
-        config.token = QStringLiteral("s3cret-token");
-        if (const auto model = ModelCatalog().defaultModel())
-            config.modelPaths = {model->name};
-        DetectionServer one;
-        DetectionServer two;
-        QString error;
-        QVERIFY2(one.start(config, &error), qPrintable(error));
-        QVERIFY2(two.start(config, &error), qPrintable(error));
+        const auto one = startServer(false, QStringLiteral("s3cret-token"));
+        const auto two = startServer(false, QStringLiteral("s3cret-token"));
+        QVERIFY(one && two);
         // Where no keyring runs, TokenStore keeps the token in the settings file: put it there.
         {
             QSettings store(QStringLiteral("EdgeLens"), QStringLiteral("EdgeLens"));
             store.setValue(QStringLiteral("connection/token"), QStringLiteral("s3cret-token"));
         }
-        QTemporaryDir dir;
         const int count = 8;
-        const QStringList paths = writeColourImages(dir, QStringLiteral("token%1.jpg"), count);
-        AppSettings settings = remoteSettings({device(one.serverPort()), device(two.serverPort())}, dir);
-        settings.token.reset(); // as at start: the token comes from the store
-        settings.maxInFlight = 1;
-        MainWindow window(settings);
+        Batch batch(QStringLiteral("token%1.jpg"), count, {device(one->serverPort()), device(two->serverPort())});
+        batch.settings.token.reset(); // as at start: the token comes from the store
+        batch.settings.maxInFlight = 1;
+        MainWindow window(batch.settings);
         QTRY_COMPARE_WITH_TIMEOUT(window.targetController()->token(), QStringLiteral("s3cret-token"), 10000);
-        window.addPaths(paths);
+        window.addPaths(batch.paths);
         QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == count, 120000);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
         QSet<QString> devices;
         for (const GalleryItem &item : window.galleryModel()->items())
             devices << item.device;
-        QCOMPARE(devices, (QSet<QString>{name(one.serverPort()), name(two.serverPort())}));
+        QCOMPARE(devices, (QSet<QString>{name(one->serverPort()), name(two->serverPort())}));
 
         // Another token: both devices refuse the session, the images fail saying why.
         AppSettings wrong = window.settings();
@@ -360,8 +388,8 @@ private slots:
         window.processingQueue()->enqueue({window.galleryModel()->item(0).path});
         QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Failed), 1, 60000);
         const QString states = window.statusPresenter()->devicesText();
-        QVERIFY2(states.contains(name(one.serverPort()) + QStringLiteral(": refused"))
-                     && states.contains(name(two.serverPort()) + QStringLiteral(": refused")),
+        QVERIFY2(states.contains(name(one->serverPort()) + QStringLiteral(": refused"))
+                     && states.contains(name(two->serverPort()) + QStringLiteral(": refused")),
                  qPrintable(states));
         QVERIFY2(window.galleryModel()->item(0).error.contains(QStringLiteral("token"), Qt::CaseInsensitive),
                  qPrintable(window.galleryModel()->item(0).error));
@@ -372,17 +400,14 @@ private slots:
     {
         FlakyServer legacy(/*legacy=*/true);
         FlakyServer v2;
-        QVERIFY(legacy.listen());
-        QVERIFY(v2.listen());
-        legacy.replyDelayMs = 100;
-        v2.replyDelayMs = 100;
-        QTemporaryDir dir;
+        QVERIFY(listening(legacy, 100));
+        QVERIFY(listening(v2, 100));
         const int count = 12;
-        const QStringList paths = writeColourImages(dir, QStringLiteral("mixed%1.jpg"), count);
-        AppSettings settings = remoteSettings({device(legacy.port(), false, AppSettings::Protocol::Auto), device(v2.port())}, dir);
-        settings.maxInFlight = 1;
-        MainWindow window(settings);
-        window.addPaths(paths);
+        Batch batch(QStringLiteral("mixed%1.jpg"), count,
+                    {device(legacy.port(), false, AppSettings::Protocol::Auto), device(v2.port())});
+        batch.settings.maxInFlight = 1;
+        MainWindow window(batch.settings);
+        window.addPaths(batch.paths);
         QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == count, 60000);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
         QHash<QString, int> byDevice;
@@ -396,20 +421,17 @@ private slots:
     void embeddedJoins_localMachineHelpsTheDevice_shownAsThisComputer()
     {
         FlakyServer slow;
-        QVERIFY(slow.listen());
         // Enough images that the embedded server cannot finish them all before the device's
         // first answer arrives, even on a quiet machine (24 took under 0.8 s there).
-        slow.replyDelayMs = 400;
-        QTemporaryDir dir;
+        QVERIFY(listening(slow, 400));
         const int count = 80;
-        const QStringList paths = writeColourImages(dir, QStringLiteral("joined%1.jpg"), count);
-        AppSettings settings = remoteSettings({device(slow.port())}, dir);
-        settings.embeddedJoins = true;
-        settings.maxInFlight = 2;
-        MainWindow window(settings);
+        Batch batch(QStringLiteral("joined%1.jpg"), count, {device(slow.port())});
+        batch.settings.embeddedJoins = true;
+        batch.settings.maxInFlight = 2;
+        MainWindow window(batch.settings);
         QVERIFY2(window.statusPresenter()->targetText().endsWith(QStringLiteral("+ this computer")),
                  qPrintable(window.statusPresenter()->targetText()));
-        window.addPaths(paths);
+        window.addPaths(batch.paths);
         QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == count, 180000);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
         QHash<QString, int> shown;
@@ -556,15 +578,13 @@ private slots:
     {
         FlakyServer dev;
         QVERIFY(dev.listen());
-        QTemporaryDir dir;
-        const QStringList paths = writeColourImages(dir, QStringLiteral("leave%1.jpg"), 6);
-        AppSettings settings = remoteSettings({device(dev.port())}, dir);
-        settings.embeddedJoins = true;
-        MainWindow window(settings);
+        Batch batch(QStringLiteral("leave%1.jpg"), 6, {device(dev.port())});
+        batch.settings.embeddedJoins = true;
+        MainWindow window(batch.settings);
         QCOMPARE(window.embeddedServer()->state(), EmbeddedServer::State::Starting); // loading its model
-        window.addPaths(paths);
+        window.addPaths(batch.paths);
 
-        AppSettings alone = settings;
+        AppSettings alone = batch.settings;
         alone.embeddedJoins = false;
         QElapsedTimer call;
         call.start();
@@ -586,19 +606,18 @@ private slots:
         QVERIFY(server);
         const QString fingerprint = server->tlsFingerprint();
         QVERIFY(fingerprint.startsWith(QStringLiteral("sha256:")));
-        QTemporaryDir dir;
-        const QStringList paths = writeColourImages(dir, QStringLiteral("tls%1.jpg"), 3);
-        MainWindow window(remoteSettings({device(server->serverPort(), true)}, dir));
+        const Batch batch(QStringLiteral("tls%1.jpg"), 3, {device(server->serverPort(), true)});
+        MainWindow window(batch.settings);
         window.show();
-        window.addPaths(paths);
+        window.addPaths(batch.paths);
 
-        DeviceTrustDialog *dialog = nullptr;
-        QTRY_VERIFY_WITH_TIMEOUT((dialog = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
+        DeviceTrustDialog *dialog = waitForTrustDialog();
+        QVERIFY(dialog);
         QCOMPARE(labelText(dialog, QStringLiteral("fingerprint")), DeviceTrustDialog::displayFingerprint(fingerprint));
         QVERIFY(dialog->windowTitle().contains(name(server->serverPort())));
         QCOMPARE(receivedBytes(*server), 0.0); // nothing before the user decided
         QVERIFY(window.processingQueue()->isBusy());
-        QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("trustButton")), Qt::LeftButton);
+        QVERIFY(press(dialog, QStringLiteral("trustButton")));
 
         QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 3, 60000);
         QCOMPARE(KnownDevices().fingerprint(name(server->serverPort())).value_or(QString()), fingerprint);
@@ -612,19 +631,17 @@ private slots:
     {
         auto server = startServer(true);
         QVERIFY(server);
-        QTemporaryDir dir;
-        const QStringList paths = writeColourImages(dir, QStringLiteral("slowanswer%1.jpg"), 2);
-        AppSettings settings = remoteSettings({device(server->serverPort(), true)}, dir);
-        settings.timeoutMs = 1000; // a person reads the dialog for longer than that
-        MainWindow window(settings);
+        Batch batch(QStringLiteral("slowanswer%1.jpg"), 2, {device(server->serverPort(), true)});
+        batch.settings.timeoutMs = 1000; // a person reads the dialog for longer than that
+        MainWindow window(batch.settings);
         window.show();
-        window.addPaths(paths);
-        DeviceTrustDialog *dialog = nullptr;
-        QTRY_VERIFY_WITH_TIMEOUT((dialog = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
+        window.addPaths(batch.paths);
+        DeviceTrustDialog *dialog = waitForTrustDialog();
+        QVERIFY(dialog);
         QTest::qWait(3500);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Failed), 0);
         QCOMPARE(openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog")), dialog); // asked once
-        QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("trustButton")), Qt::LeftButton);
+        QVERIFY(press(dialog, QStringLiteral("trustButton")));
         QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 2, 60000);
     }
 
@@ -633,26 +650,24 @@ private slots:
         auto server = startServer(true);
         QVERIFY(server);
         FlakyServer plain;
-        QVERIFY(plain.listen());
-        plain.replyDelayMs = 100;
-        QTemporaryDir dir;
-        const QStringList paths = writeColourImages(dir, QStringLiteral("refused%1.jpg"), 6);
-        MainWindow window(remoteSettings({device(server->serverPort(), true), device(plain.port())}, dir));
+        QVERIFY(listening(plain, 100));
+        const Batch batch(QStringLiteral("refused%1.jpg"), 6, {device(server->serverPort(), true), device(plain.port())});
+        MainWindow window(batch.settings);
         window.show();
-        window.addPaths(paths);
+        window.addPaths(batch.paths);
 
-        DeviceTrustDialog *dialog = nullptr;
-        QTRY_VERIFY_WITH_TIMEOUT((dialog = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
+        DeviceTrustDialog *dialog = waitForTrustDialog();
+        QVERIFY(dialog);
         QCOMPARE(labelText(dialog, QStringLiteral("fingerprint")), DeviceTrustDialog::displayFingerprint(server->tlsFingerprint()));
         // The question blocks nothing: the other device keeps working while it is open.
         QTRY_VERIFY_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done) >= 2, 30000);
         QVERIFY(dialog->isVisible());
-        QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("cancelButton")), Qt::LeftButton);
+        QVERIFY(press(dialog, QStringLiteral("cancelButton")));
 
         QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 60000);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), 6);
         int sidecars = 0;
-        const QHash<QString, int> byDevice = sidecarDevices(dir.filePath(QStringLiteral("out")), &sidecars);
+        const QHash<QString, int> byDevice = sidecarDevices(batch.outDir(), &sidecars);
         QCOMPARE(sidecars, 6);
         QCOMPARE(byDevice.value(name(plain.port())), 6);
         QCOMPARE(receivedBytes(*server), 0.0);
@@ -665,19 +680,18 @@ private slots:
     {
         auto server = startServer(true);
         QVERIFY(server);
-        QTemporaryDir dir;
-        const QStringList paths = writeColourImages(dir, QStringLiteral("alone%1.jpg"), 2);
-        MainWindow window(remoteSettings({device(server->serverPort(), true)}, dir));
+        const Batch batch(QStringLiteral("alone%1.jpg"), 2, {device(server->serverPort(), true)});
+        MainWindow window(batch.settings);
         window.show();
-        window.addPaths(paths);
-        DeviceTrustDialog *dialog = nullptr;
-        QTRY_VERIFY_WITH_TIMEOUT((dialog = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
-        QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("cancelButton")), Qt::LeftButton);
+        window.addPaths(batch.paths);
+        DeviceTrustDialog *dialog = waitForTrustDialog();
+        QVERIFY(dialog);
+        QVERIFY(press(dialog, QStringLiteral("cancelButton")));
         QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Failed), 2, 60000);
         for (const GalleryItem &item : window.galleryModel()->items())
             QVERIFY2(item.error.contains(QStringLiteral("not trusted")), qPrintable(item.error));
         QCOMPARE(receivedBytes(*server), 0.0);
-        QVERIFY(test::filesUnder(dir.filePath(QStringLiteral("out"))).isEmpty());
+        QVERIFY(test::filesUnder(batch.outDir()).isEmpty());
 
         // Tools > Retry Failed puts the question again; trusted now, the images go through.
         QAction *retry = nullptr;
@@ -687,8 +701,9 @@ private slots:
         }
         QVERIFY(retry && retry->isEnabled());
         retry->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT((dialog = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
-        QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("trustButton")), Qt::LeftButton);
+        dialog = waitForTrustDialog();
+        QVERIFY(dialog);
+        QVERIFY(press(dialog, QStringLiteral("trustButton")));
         QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 2, 60000);
     }
 
@@ -700,14 +715,13 @@ private slots:
         const QString trusted = QStringLiteral("sha256:") + QString(64, QLatin1Char('a'));
         const QString key = name(server->serverPort());
         QVERIFY(KnownDevices().remember(key, trusted));
-        QTemporaryDir dir;
-        const QStringList paths = writeColourImages(dir, QStringLiteral("changed%1.jpg"), 2);
-        MainWindow window(remoteSettings({device(server->serverPort(), true)}, dir));
+        const Batch batch(QStringLiteral("changed%1.jpg"), 2, {device(server->serverPort(), true)});
+        MainWindow window(batch.settings);
         window.show();
-        window.addPaths(paths);
+        window.addPaths(batch.paths);
 
-        DeviceTrustDialog *warning = nullptr;
-        QTRY_VERIFY_WITH_TIMEOUT((warning = openWindow<DeviceTrustDialog>(QStringLiteral("fingerprintChangedDialog"))), 30000);
+        DeviceTrustDialog *warning = waitForTrustDialog(QStringLiteral("fingerprintChangedDialog"));
+        QVERIFY(warning);
         QCOMPARE(labelText(warning, QStringLiteral("expectedFingerprint")), DeviceTrustDialog::displayFingerprint(trusted));
         QCOMPARE(labelText(warning, QStringLiteral("offeredFingerprint")), DeviceTrustDialog::displayFingerprint(offered));
         QVERIFY(labelText(warning, QStringLiteral("message")).contains(QStringLiteral("edgelens-cli devices forget ") + key));
@@ -721,13 +735,13 @@ private slots:
         QCOMPARE(KnownDevices().fingerprint(key).value_or(QString()), trusted); // nothing changed behind the user's back
 
         // "Forget the old fingerprint": the next connection asks like for a new device.
-        QTest::mouseClick(warning->findChild<QPushButton *>(QStringLiteral("forgetButton")), Qt::LeftButton);
+        QVERIFY(press(warning, QStringLiteral("forgetButton")));
         QVERIFY(!KnownDevices().fingerprint(key));
         window.processingQueue()->retryFailed();
-        DeviceTrustDialog *ask = nullptr;
-        QTRY_VERIFY_WITH_TIMEOUT((ask = openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog"))), 30000);
+        DeviceTrustDialog *ask = waitForTrustDialog();
+        QVERIFY(ask);
         QCOMPARE(labelText(ask, QStringLiteral("fingerprint")), DeviceTrustDialog::displayFingerprint(offered));
-        QTest::mouseClick(ask->findChild<QPushButton *>(QStringLiteral("trustButton")), Qt::LeftButton);
+        QVERIFY(press(ask, QStringLiteral("trustButton")));
         QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 2, 60000);
         QCOMPARE(KnownDevices().fingerprint(key).value_or(QString()), offered);
     }

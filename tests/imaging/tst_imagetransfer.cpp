@@ -3,6 +3,7 @@
 #include "imaging/imagefilereader.h"
 #include "imaging/imagetransfer.h"
 #include "markup/annotator.h"
+#include "testimages.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -27,27 +28,6 @@ QByteArray encodeJpeg(const cv::Mat &image, int quality = 95)
 cv::Mat decode(const QByteArray &bytes, int flags = cv::IMREAD_COLOR)
 {
     return cv::imdecode(cv::Mat(1, int(bytes.size()), CV_8UC1, const_cast<char *>(bytes.constData())), flags);
-}
-
-// A JPEG whose EXIF orientation tag says how to turn the stored pixels for display.
-QByteArray withExifOrientation(const QByteArray &jpeg, int orientation)
-{
-    QByteArray tiff;
-    tiff.append("II*\0", 4);
-    tiff.append("\x08\0\0\0", 4);             // IFD0 at offset 8
-    tiff.append("\x01\0", 2);                 // one entry
-    tiff.append("\x12\x01\x03\0\x01\0\0\0", 8); // Orientation, SHORT, count 1
-    tiff.append(char(orientation));
-    tiff.append("\0\0\0", 3);
-    tiff.append("\0\0\0\0", 4);               // no next IFD
-    QByteArray app1("Exif\0\0", 6);
-    app1.append(tiff);
-    const int length = int(app1.size()) + 2;
-    QByteArray segment("\xFF\xE1", 2);
-    segment.append(char(length >> 8));
-    segment.append(char(length & 0xFF));
-    segment.append(app1);
-    return jpeg.left(2) + segment + jpeg.mid(2);
 }
 
 // The stored pixels that display as `shown` under the EXIF orientation (1..8).
@@ -83,7 +63,7 @@ QByteArray photoWithBox(const QSize &shownSize, const QRectF &truth, int orienta
     cv::Mat shown(shownSize.height(), shownSize.width(), CV_8UC3, cv::Scalar(30, 40, 50));
     cv::rectangle(shown, cv::Rect(int(truth.x()), int(truth.y()), int(truth.width()), int(truth.height())),
                   cv::Scalar(255, 255, 255), cv::FILLED);
-    return withExifOrientation(encodeJpeg(storedFor(shown, orientation), quality), orientation);
+    return test::withExifOrientation(encodeJpeg(storedFor(shown, orientation), quality), orientation);
 }
 
 void addOrientationRows()
@@ -106,6 +86,64 @@ QString mappedMismatch(const QRectF &box, const QRectF &truth, const PreparedIma
         .arg(truth.x()).arg(truth.y()).arg(truth.width()).arg(truth.height())
         .arg(tolerance);
 }
+
+// The server's side of a round trip: it finds the bright box in what it was sent, and the
+// client maps the box back to the original.
+struct RoundTrip
+{
+    cv::Mat sent;     // the payload as the server decodes it
+    Detection found;  // in the payload's pixels
+    QRectF box;       // mapped back to the original's
+    QString mismatch; // empty when the payload has the size prepare() says and box is the truth
+};
+
+// What the orientation cases send: a photoWithBox and what prepare() makes of it.
+struct BoxPhoto
+{
+    QSize shownSize;
+    QRectF truth;
+    QByteArray file;
+
+    BoxPhoto(const QSize &shown, const QRectF &box, int orientation, int quality)
+        : shownSize(shown)
+        , truth(box)
+        , file(photoWithBox(shown, box, orientation, quality))
+    {
+    }
+
+    // prepare() for a 320x320 model (and what else options ask for). Empty when it made a
+    // reduced copy and knows the oriented size, else what went wrong.
+    QString prepareReduced(PreparedImage *prepared, TransferOptions options = {}) const
+    {
+        options.modelInput = QSize(320, 320);
+        *prepared = ImageTransfer::prepare(file, options);
+        if (!prepared->error.isEmpty())
+            return prepared->error;
+        if (!prepared->reduced)
+            return QStringLiteral("not reduced");
+        if (prepared->originalSize != shownSize)
+            return QStringLiteral("oriented size %1x%2, expected %3x%4")
+                .arg(prepared->originalSize.width()).arg(prepared->originalSize.height())
+                .arg(shownSize.width()).arg(shownSize.height());
+        return {};
+    }
+
+    RoundTrip roundTrip(const PreparedImage &prepared) const
+    {
+        RoundTrip out;
+        out.sent = decode(prepared.payload);
+        if (QSize(out.sent.cols, out.sent.rows) != prepared.sentSize) {
+            out.mismatch = QStringLiteral("the payload decodes to %1x%2, prepare() says %3x%4")
+                               .arg(out.sent.cols).arg(out.sent.rows)
+                               .arg(prepared.sentSize.width()).arg(prepared.sentSize.height());
+            return out;
+        }
+        out.found = Detection{0, QStringLiteral("box"), 0.9f, brightBox(out.sent)};
+        out.box = ImageTransfer::toOriginal({out.found}, prepared).first().box;
+        out.mismatch = mappedMismatch(out.box, truth, prepared);
+        return out;
+    }
+};
 
 // Finds what it is told to: boxes given as fractions of whatever image it is handed.
 class FixedDetector final : public Detector
@@ -153,29 +191,21 @@ private Q_SLOTS:
         QFETCH(int, orientation);
         // What a viewer shows: a landscape photo, one bright box off-centre (so any wrong
         // rotation or flip moves it).
-        const QSize shownSize(2404, 1802);
-        const QRectF truth(301, 257, 640, 388);
-        const QByteArray file = photoWithBox(shownSize, truth, orientation, 95);
-
-        TransferOptions options;
-        options.modelInput = QSize(320, 320);
-        const PreparedImage prepared = ImageTransfer::prepare(file, options);
-        QVERIFY2(prepared.error.isEmpty(), qPrintable(prepared.error));
-        QVERIFY(prepared.reduced);
-        QCOMPARE(prepared.originalSize, shownSize);
-        QVERIFY(prepared.payload.size() < file.size() / 4);
-        const cv::Mat sent = decode(prepared.payload);
-        QCOMPARE(QSize(sent.cols, sent.rows), prepared.sentSize);
+        const BoxPhoto photo(QSize(2404, 1802), QRectF(301, 257, 640, 388), orientation, 95);
+        const QSize shownSize = photo.shownSize;
+        PreparedImage prepared;
+        const QString problem = photo.prepareReduced(&prepared);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+        QVERIFY(prepared.payload.size() < photo.file.size() / 4);
         QVERIFY(prepared.sentSize.width() < shownSize.width() / 2);
-        // Same aspect as the shown image, upright.
-        QVERIFY(qAbs(double(sent.cols) / sent.rows - double(shownSize.width()) / shownSize.height()) < 0.01);
 
         // The server finds the box in what it was sent; the client maps it back.
-        Detection found{0, QStringLiteral("box"), 0.9f, brightBox(sent)};
-        const QList<Detection> mapped = ImageTransfer::toOriginal({found}, prepared);
-        const QRectF box = mapped.first().box;
-        const QString mismatch = mappedMismatch(box, truth, prepared);
-        QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
+        const RoundTrip trip = photo.roundTrip(prepared);
+        QVERIFY2(trip.mismatch.isEmpty(), qPrintable(trip.mismatch));
+        // Same aspect as the shown image, upright.
+        QVERIFY(qAbs(double(trip.sent.cols) / trip.sent.rows - double(shownSize.width()) / shownSize.height()) < 0.01);
+        const Detection found = trip.found;
+        const QRectF box = trip.box;
 
         // The result drawn here is upright too, and the sidecar sizes are the original's.
         DetectionResult result;
@@ -184,7 +214,7 @@ private Q_SLOTS:
         result.detections = {found};
         QByteArray jpeg;
         QString error;
-        QVERIFY(ImageTransfer::completeResult(result, &jpeg, file, prepared, true, 0, 90, QString(), &error));
+        QVERIFY(ImageTransfer::completeResult(result, &jpeg, photo.file, prepared, true, 0, 90, QString(), &error));
         QCOMPARE(QSize(result.imageWidth, result.imageHeight), shownSize);
         QCOMPARE(result.detections.first().box, box);
         const cv::Mat drawn = decode(jpeg);
@@ -202,23 +232,21 @@ private Q_SLOTS:
     void oneDecode_sameGeometryResultAndOrientation()
     {
         QFETCH(int, orientation);
-        const QSize shownSize(4032, 3024);
-        const QRectF truth(1204, 1028, 1280, 776);
-        const QByteArray file = photoWithBox(shownSize, truth, orientation, 85);
-
-        TransferOptions alone;
-        alone.modelInput = QSize(320, 320);
-        const PreparedImage separate = ImageTransfer::prepare(file, alone);
-        QVERIFY(separate.reduced);
+        const BoxPhoto photo(QSize(4032, 3024), QRectF(1204, 1028, 1280, 776), orientation, 85);
+        const QSize shownSize = photo.shownSize;
+        const QRectF truth = photo.truth;
+        PreparedImage separate;
+        QString problem = photo.prepareReduced(&separate);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
         QVERIFY(separate.canvas.empty());
         QVERIFY(separate.thumbnail.isNull());
 
-        TransferOptions once = alone;
+        TransferOptions once;
         once.resultMaxSide = 2048;
         once.thumbnailBox = QSize(240, 180);
-        PreparedImage prepared = ImageTransfer::prepare(file, once);
-        QVERIFY(prepared.reduced);
-        QCOMPARE(prepared.originalSize, shownSize);
+        PreparedImage prepared;
+        problem = photo.prepareReduced(&prepared, once);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
         QCOMPARE(prepared.sentSize, separate.sentSize);
         QCOMPARE(prepared.scaleX, separate.scaleX);
         QCOMPARE(prepared.scaleY, separate.scaleY);
@@ -226,12 +254,9 @@ private Q_SLOTS:
         QCOMPARE(QSize(prepared.canvas.cols, prepared.canvas.rows), ImageTransfer::resultSize(shownSize, 2048, true));
 
         // The model's copy is upright and the box maps back as exactly as before.
-        const cv::Mat sent = decode(prepared.payload);
-        QCOMPARE(QSize(sent.cols, sent.rows), prepared.sentSize);
-        const Detection found{0, QStringLiteral("box"), 0.9f, brightBox(sent)};
-        const QRectF box = ImageTransfer::toOriginal({found}, prepared).first().box;
-        const QString mismatch = mappedMismatch(box, truth, prepared);
-        QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
+        const RoundTrip trip = photo.roundTrip(prepared);
+        QVERIFY2(trip.mismatch.isEmpty(), qPrintable(trip.mismatch));
+        const QRectF box = trip.box;
 
         // The thumbnail is upright, fits the box and shows the box where it is.
         QCOMPARE(prepared.thumbnail.size(), QSize(240, 180));
@@ -243,7 +268,7 @@ private Q_SLOTS:
         // Drawing on the kept decode gives the bytes a second decode of the file gives.
         const QList<Detection> boxes{Detection{0, QStringLiteral("person"), 0.9f, box}};
         QString error;
-        const QByteArray again = ImageTransfer::renderMarkup(file, boxes, 2048, 90, QString(), &error);
+        const QByteArray again = ImageTransfer::renderMarkup(photo.file, boxes, 2048, 90, QString(), &error);
         QVERIFY2(!again.isEmpty(), qPrintable(error));
         const QByteArray kept = ImageTransfer::renderMarkupOn(prepared.canvas, prepared.originalSize, boxes, 90, QString(), &error);
         QVERIFY2(!kept.isEmpty(), qPrintable(error));

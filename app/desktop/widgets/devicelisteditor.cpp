@@ -1,5 +1,7 @@
 #include "widgets/devicelisteditor.h"
 
+#include "widgets/errorlabel.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFormLayout>
@@ -19,16 +21,6 @@ namespace edgelens {
 namespace {
 
 enum Column { NameColumn, ProtocolColumn, TestColumn };
-
-QLabel *errorLabel(const QString &objectName, QWidget *parent)
-{
-    auto *label = new QLabel(parent);
-    label->setObjectName(objectName);
-    label->setStyleSheet(QStringLiteral("color: #c0392b;"));
-    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    label->hide();
-    return label;
-}
 
 QString protocolLabel(AppSettings::Protocol protocol, bool tls)
 {
@@ -108,11 +100,11 @@ void DeviceListEditor::buildUi()
     m_host->setObjectName(QStringLiteral("host"));
     m_host->setPlaceholderText(tr("192.168.1.20, ::1 or device.local"));
     m_host->setMinimumWidth(300);
-    m_hostError = errorLabel(QStringLiteral("hostError"), this);
+    m_hostError = makeErrorLabel(QStringLiteral("hostError"), this);
     m_port = new QLineEdit(this);
     m_port->setObjectName(QStringLiteral("port"));
     m_port->setMaximumWidth(90);
-    m_portError = errorLabel(QStringLiteral("portError"), this);
+    m_portError = makeErrorLabel(QStringLiteral("portError"), this);
     m_protocol = new QComboBox(this);
     m_protocol->setObjectName(QStringLiteral("protocol"));
     m_protocol->addItem(tr("Automatic (v2, else legacy)"), int(AppSettings::Protocol::Auto));
@@ -143,7 +135,7 @@ void DeviceListEditor::buildUi()
 
     m_embeddedJoins = new QCheckBox(tr("The embedded server joins them (this computer helps)"), this);
     m_embeddedJoins->setObjectName(QStringLiteral("embeddedJoins"));
-    m_listError = errorLabel(QStringLiteral("devicesError"), this);
+    m_listError = makeErrorLabel(QStringLiteral("devicesError"), this);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);

@@ -3,6 +3,7 @@
 #include "widgets/connectiontester.h"
 #include "widgets/devicetrustdialog.h"
 #include "widgets/devicelisteditor.h"
+#include "widgets/errorlabel.h"
 #include "widgets/tokenstore.h"
 
 #include <QCheckBox>
@@ -29,18 +30,6 @@ Q_LOGGING_CATEGORY(lcSettingsDialog, "edgelens.widgets.settingsdialog")
 namespace edgelens {
 
 namespace {
-
-QLabel *makeErrorLabel(const QString &objectName, QWidget *parent)
-{
-    auto *label = new QLabel(parent);
-    label->setObjectName(objectName);
-    label->setStyleSheet(QStringLiteral("color: #c0392b;"));
-    // No word wrap: QFormLayout gives wrapped labels in nested rows too little height, and a
-    // clipped reason is worse than a wider dialog.
-    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    label->hide();
-    return label;
-}
 
 // Widgets side by side; the first takes the spare width unless fixedFirst, then a stretch does.
 QWidget *row(QWidget *parent, std::initializer_list<QWidget *> widgets, bool fixedFirst = false)
