@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command, and all that CI runs (.ci/run calls it):
 #   1. installs what is missing, builds (build/), runs every suite under CTest;
-#   2. with EDGELENS_SANITIZERS=1: builds the same tree with AddressSanitizer +
-#      UndefinedBehaviorSanitizer (build-debug/, the `debug` preset) and runs every suite again
-#      under them, LeakSanitizer included (tests/sanitizers/run.sh). Off by default until a
-#      whole run under them is green on CI's machine (docs/DEVELOPING.md, "What CI runs");
+#   2. builds the same tree with AddressSanitizer + UndefinedBehaviorSanitizer (build-debug/,
+#      the `debug` preset) and runs every suite again under them, LeakSanitizer included
+#      (tests/sanitizers/run.sh; EDGELENS_SANITIZERS=0 leaves it out locally);
 #   3. builds the libFuzzer harnesses (build-fuzz/) and runs each for FUZZ_SECONDS (30)
 #      (tests/fuzz/run.sh; FUZZ_SECONDS=0 leaves it out locally).
 # Arguments go to the CTest runs (e.g. -R tst_protocol). Each stage prints how long it took.
@@ -20,7 +19,7 @@ export QT_QPA_PLATFORM=offscreen
 ctest --preset default --timeout 600 "$@"
 stage "the suites"
 
-if [[ "${EDGELENS_SANITIZERS:-0}" == 1 ]]; then
+if [[ "${EDGELENS_SANITIZERS:-1}" != 0 ]]; then
     bash tests/sanitizers/run.sh "$@"
     stage "the sanitizer build and suites"
 fi

@@ -209,10 +209,11 @@ private slots:
         QCOMPARE(window.galleryModel()->rowCount(), 0);
 
         QSignalSpy allDone(&window, &MainWindow::allDone);
-        auto *mime = new QMimeData;
-        mime->setUrls({QUrl::fromLocalFile(in + QStringLiteral("/soccer.jpg")), QUrl::fromLocalFile(in + QStringLiteral("/cars.jpg")),
-                       QUrl::fromLocalFile(in + QStringLiteral("/folder"))});
-        drop(&window, mime);
+        // Drop events do not own their data: the test does, as a drag would.
+        QMimeData mime;
+        mime.setUrls({QUrl::fromLocalFile(in + QStringLiteral("/soccer.jpg")), QUrl::fromLocalFile(in + QStringLiteral("/cars.jpg")),
+                      QUrl::fromLocalFile(in + QStringLiteral("/folder"))});
+        drop(&window, &mime);
 
         // The folder is scanned in the background; four images, the text file skipped.
         QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->rowCount(), 4, 10000);
@@ -311,9 +312,9 @@ private slots:
         QVERIFY(window.galleryProxy()->rowCount() < 4);
 
         // Dropping the same things again adds nothing and sends nothing.
-        auto *again = new QMimeData;
-        again->setUrls({QUrl::fromLocalFile(in)});
-        drop(&window, again);
+        QMimeData again;
+        again.setUrls({QUrl::fromLocalFile(in)});
+        drop(&window, &again);
         QTRY_VERIFY_WITH_TIMEOUT(!window.isCollecting(), 10000);
         QCOMPARE(window.galleryModel()->rowCount(), 4);
         QVERIFY(!window.processingQueue()->isBusy());
