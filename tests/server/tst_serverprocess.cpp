@@ -26,13 +26,12 @@ namespace {
 
 QString serverBinary()
 {
-    return qEnvironmentVariable("EDGELENS_BIN_DIR") + QStringLiteral("/edgelens-server");
+    return edgelens::test::executablePath(QStringLiteral("edgelens-server"));
 }
 
 QByteArray sample(const QString &name)
 {
-    QFile file(qEnvironmentVariable("EDGELENS_SHARED_DIR") + QStringLiteral("/data/samples/") + name);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+    return edgelens::test::readSample(name);
 }
 
 // Starts the server and waits for its "listening on HOST:PORT" line; 0 on failure.
@@ -257,7 +256,7 @@ private slots:
 
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
-        const QString soccer = qEnvironmentVariable("EDGELENS_SHARED_DIR") + QStringLiteral("/data/samples/soccer.jpg");
+        const QString soccer = edgelens::test::samplePath(QStringLiteral("soccer.jpg"));
         QString v2 = blocks.at(1);
         v2.replace(QStringLiteral("EdgeLensClient()"), QStringLiteral("EdgeLensClient(port=%1)").arg(port));
         v2.replace(QStringLiteral("\"soccer.jpg\""), QLatin1Char('"') + soccer + QLatin1Char('"'));

@@ -1,6 +1,7 @@
 #include "serverprocess.h"
 
 #include "processrunner.h"
+#include "testdata.h"
 
 #include <QDeadlineTimer>
 #include <QProcessEnvironment>
@@ -22,7 +23,7 @@ bool ServerProcess::start(const QStringList &extra, const QHash<QString, QString
     for (auto it = environment.begin(); it != environment.end(); ++it)
         env.insert(it.key(), it.value());
     m_process.setProcessEnvironment(env);
-    m_process.start(qEnvironmentVariable("EDGELENS_BIN_DIR") + QStringLiteral("/edgelens-server"),
+    m_process.start(executablePath(QStringLiteral("edgelens-server")),
                     QStringList{QStringLiteral("--host"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
                                 QStringLiteral("0"), QStringLiteral("--model"), QStringLiteral("nanodet-m-320"),
                                 QStringLiteral("--workers"), QStringLiteral("1")}
