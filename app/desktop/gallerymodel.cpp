@@ -73,8 +73,13 @@ QVariant GalleryModel::data(const QModelIndex &index, int role) const
             tip += QLatin1Char('\n') + tr("The server sent only the marked-up image (legacy protocol).");
         else if (it.annotation.reviewed)
             tip += QLatin1Char('\n') + tr("Reviewed by %1").arg(it.annotation.reviewedBy);
-        if (it.status == GalleryItem::Status::Done && !it.device.isEmpty())
-            tip += QLatin1Char('\n') + tr("Detected by %1").arg(deviceDisplayName(it.device));
+        if (it.status == GalleryItem::Status::Done && !it.device.isEmpty()) {
+            // The devices of a pool may run different models: say which one this was.
+            tip += QLatin1Char('\n')
+                + (it.hasDetectionData && !it.result.model.isEmpty()
+                       ? tr("Detected by %1 with %2").arg(deviceDisplayName(it.device), it.result.model)
+                       : tr("Detected by %1").arg(deviceDisplayName(it.device)));
+        }
         return tip;
     }
     case PathRole:

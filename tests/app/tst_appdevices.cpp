@@ -561,6 +561,12 @@ private slots:
             ++byDevice[who];
         }
         QCOMPARE(byDevice.value(name(servers[0]->serverPort())) + byDevice.value(name(servers[1]->serverPort())), count);
+        for (int row = 0; row < count; ++row) {
+            const GalleryItem &item = window.galleryModel()->item(row);
+            const QString tip = window.galleryModel()->index(row).data(Qt::ToolTipRole).toString();
+            QVERIFY2(tip.contains(QStringLiteral("Detected by %1 with %2").arg(item.device, modelOf.value(item.device))),
+                     qPrintable(tip));
+        }
 
         // The status bar names each device's model, and says they differ.
         QTRY_VERIFY_WITH_TIMEOUT(window.statusPresenter()->devicesText().contains(models[0])
