@@ -1,7 +1,7 @@
 // docs/DEPLOY.md's load balancer examples for real, on loopback in front of two
 // `edgelens-server --proxy-protocol` processes: Debian's nginx (stream module, least_conn,
 // proxy_protocol on, proxy_next_upstream) and Debian's HAProxy (TCP mode, leastconn,
-// send-proxy-v2 with health checks that send the header too, redispatch), the latter with the
+// send-proxy-v2 with health checks that send the header too, redispatch), both with the
 // configuration text read from DEPLOY.md itself. Clients bound to 127.0.0.2 (the balancers
 // connect from 127.0.0.1) must be served, legacy and v2, must show up in the servers' logs
 // under their own address, and must still be served with one server killed.
@@ -47,11 +47,11 @@ bool requireCi()
     return qEnvironmentVariable("CI") == QLatin1String("true");
 }
 
-// The ```haproxy block of docs/DEPLOY.md with its devices and port replaced by the test's: the
-// docs' first two devices become the two servers, any other device line is left out, and the
-// frontend listens on 127.0.0.1:listenPort. Empty, with *error, when the docs no longer have
-// what this replaces.
-QString haproxyConfigFromDocs(quint16 listenPort, quint16 first, quint16 second, QString *error)
+// The ```language block of docs/DEPLOY.md (nginx, haproxy) with its devices and port replaced
+// by the test's: the docs' first two devices become the two servers, any other device line is
+// left out, and it listens on 127.0.0.1:listenPort. Empty, with *error, when the docs no longer
+// have what this replaces.
+QString deployExample(const QString &language, quint16 listenPort, quint16 first, quint16 second, QString *error)
 {
     QFile docs(QStringLiteral(EDGELENS_SOURCE_DIR "/docs/DEPLOY.md"));
     if (!docs.open(QIODevice::ReadOnly)) {
@@ -59,25 +59,26 @@ QString haproxyConfigFromDocs(quint16 listenPort, quint16 first, quint16 second,
         return {};
     }
     const QString text = QString::fromUtf8(docs.readAll());
-    static const QRegularExpression block(QStringLiteral("```haproxy\n(.*?)```"),
-                                          QRegularExpression::DotMatchesEverythingOption);
+    const QRegularExpression block(QStringLiteral("```%1\n(.*?)```").arg(language),
+                                   QRegularExpression::DotMatchesEverythingOption);
     const QRegularExpressionMatch match = block.match(text);
     if (!match.hasMatch()) {
-        *error = QStringLiteral("docs/DEPLOY.md has no ```haproxy block");
+        *error = QStringLiteral("docs/DEPLOY.md has no ```%1 block").arg(language);
         return {};
     }
     QStringList lines;
-    int binds = 0;
+    int listens = 0;
     int servers = 0;
-    static const QRegularExpression bind(QStringLiteral(R"(^(\s*bind\s+):6000\b)"));
-    static const QRegularExpression server(QStringLiteral(R"(^(\s*server\s+\S+\s+)192\.0\.2\.(\d+):6000\b)"));
+    // nginx: `listen 6000;`, `server 192.0.2.11:6000 ...`; HAProxy: `bind :6000`, `server pi1 192.0.2.11:6000 ...`.
+    static const QRegularExpression listen(QStringLiteral(R"(^(\s*(?:listen|bind)\s+):?6000\b)"));
+    static const QRegularExpression server(QStringLiteral(R"(^(\s*server\s+(?:[A-Za-z]\S*\s+)?)192\.0\.2\.(\d+):6000\b)"));
     for (const QString &line : match.captured(1).split(QLatin1Char('\n'))) {
         QString out = line;
-        const QRegularExpressionMatch bound = bind.match(line);
+        const QRegularExpressionMatch bound = listen.match(line);
         const QRegularExpressionMatch device = server.match(line);
         if (bound.hasMatch()) {
             out = bound.captured(1) + QStringLiteral("127.0.0.1:%1").arg(listenPort) + line.mid(bound.capturedEnd());
-            ++binds;
+            ++listens;
         } else if (device.hasMatch()) {
             const int host = device.captured(2).toInt();
             if (host != 11 && host != 12)
@@ -88,10 +89,11 @@ QString haproxyConfigFromDocs(quint16 listenPort, quint16 first, quint16 second,
         }
         lines << out;
     }
-    if (binds != 1 || servers != 2) {
-        *error = QStringLiteral("docs/DEPLOY.md's HAProxy example changed shape: expected `bind :6000` and devices "
-                                "192.0.2.11:6000 and 192.0.2.12:6000, found %1 bind(s) and %2 of the devices")
-                     .arg(binds)
+    if (listens != 1 || servers != 2) {
+        *error = QStringLiteral("docs/DEPLOY.md's %1 example changed shape: expected one listening port 6000 and "
+                                "devices 192.0.2.11:6000 and 192.0.2.12:6000, found %2 port(s) and %3 of the devices")
+                     .arg(language)
+                     .arg(listens)
                      .arg(servers);
         return {};
     }
@@ -147,36 +149,22 @@ private:
     QString m_missing;               // balancer -> why it is not running
     QByteArray m_image;
 
+    // docs/DEPLOY.md's nginx example inside what Debian's /etc/nginx/nginx.conf provides around
+    // it (here: in the foreground, one worker, files in the test's folder).
     bool writeNginxConfig(const QString &path, quint16 listenPort)
     {
-        const QString config = QStringLiteral(R"(# docs/DEPLOY.md's example, on loopback
-load_module %1;
-daemon off;
-worker_processes 1;
-pid %2/nginx.pid;
-error_log %2/error.log info;
-events { worker_connections 256; }
-stream {
-    upstream edgelens {
-        least_conn;
-        server 127.0.0.1:%3 max_fails=1 fail_timeout=30s;
-        server 127.0.0.1:%4 max_fails=1 fail_timeout=30s;
-    }
-    server {
-        listen 127.0.0.1:%5;
-        proxy_pass edgelens;
-        proxy_protocol on;
-        proxy_next_upstream on;
-        proxy_next_upstream_tries 2;
-        proxy_connect_timeout 2s;
-        proxy_timeout 120s;
-    }
-}
-)")
-                                   .arg(kStreamModule, m_dir.path())
-                                   .arg(m_servers[0]->port())
-                                   .arg(m_servers[1]->port())
-                                   .arg(listenPort);
+        QString error;
+        const QString example =
+            deployExample(QStringLiteral("nginx"), listenPort, m_servers[0]->port(), m_servers[1]->port(), &error);
+        if (example.isEmpty()) {
+            qWarning().noquote() << error;
+            return false;
+        }
+        // After the example: its load_module must come before any other block.
+        const QString config = example
+            + QStringLiteral("\ndaemon off;\nworker_processes 1;\npid %1/nginx.pid;\n"
+                             "error_log %1/error.log info;\nevents { worker_connections 256; }\n")
+                  .arg(m_dir.path());
         return writeFile(path, config);
     }
 
@@ -231,7 +219,8 @@ stream {
         }
         const quint16 port = test::unusedLoopbackPort();
         QString error;
-        const QString text = haproxyConfigFromDocs(port, m_servers[0]->port(), m_servers[1]->port(), &error);
+        const QString text =
+            deployExample(QStringLiteral("haproxy"), port, m_servers[0]->port(), m_servers[1]->port(), &error);
         QVERIFY2(!text.isEmpty(), qPrintable(error));
         const QString config = m_dir.filePath(QStringLiteral("haproxy.cfg"));
         QVERIFY(writeFile(config, text + QLatin1Char('\n')));
