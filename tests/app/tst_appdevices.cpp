@@ -131,8 +131,8 @@ T *openWindow(const QString &objectName)
 DeviceTrustDialog *waitForTrustDialog(const QString &objectName = QStringLiteral("trustDeviceDialog"))
 {
     DeviceTrustDialog *dialog = nullptr;
-    QTest::qWaitFor([&] { return (dialog = openWindow<DeviceTrustDialog>(objectName)) != nullptr; }, 30000);
-    return dialog;
+    const bool opened = QTest::qWaitFor([&] { return (dialog = openWindow<DeviceTrustDialog>(objectName)) != nullptr; }, 30000);
+    return opened ? dialog : nullptr;
 }
 
 // Clicks the dialog's button of that object name; false when it has none.
