@@ -378,16 +378,14 @@ void DetectCommand::start()
     // The served models' inputs decide how far a photo can be reduced; a server that cannot
     // say (legacy) gets files as they are. Every device is asked: each may run another model.
     m_serverKind = ServerKind::Asking;
-    m_infoRequests = m_served.ask(m_client, m_options.model);
+    m_served.ask(m_client, m_options.model);
     infoSettled();
 }
 
 void DetectCommand::handleServerInfo(quint64 id, const QJsonObject &info, const QString &device)
 {
-    if (!m_infoRequests.contains(id))
+    if (!m_served.takeAnswer(id, info, device))
         return;
-    m_infoRequests.remove(id);
-    m_served.describe(device, info);
     qCInfo(lcCli).noquote() << device << "serves" << m_served.modelName(device);
     infoSettled();
 }
@@ -400,7 +398,7 @@ void DetectCommand::infoSettled()
         m_serverKind = m_served.anyDescribed() ? ServerKind::V2 : ServerKind::Legacy;
         submitMore();
     }
-    if (m_served.complete() && m_infoRequests.isEmpty()) {
+    if (m_served.complete()) {
         qCInfo(lcCli) << "model input for reduced copies" << m_served.input();
         if (const QString note = m_served.disagreement(); !note.isEmpty() && !m_quiet)
             cli::printErr(QStringLiteral("note: %1 (each sidecar's \"model\" names the one that produced it)").arg(note));
@@ -511,11 +509,9 @@ void DetectCommand::saveFinished(int index, const ClientResult &result, const QS
 void DetectCommand::handleFailure(quint64 id, const QString &reason, bool retryable)
 {
     Q_UNUSED(retryable)
-    if (m_infoRequests.contains(id)) {
+    if (const std::optional<QString> device = m_served.takeFailure(id)) {
         // Legacy servers do not describe themselves: files go as they are, as ever.
-        const QString device = m_infoRequests.take(id);
-        qCInfo(lcCli).noquote() << "no server-info from" << device << "(" << reason << "): sending files as they are";
-        m_served.noAnswer(device);
+        qCInfo(lcCli).noquote() << "no server-info from" << *device << "(" << reason << "): sending files as they are";
         infoSettled();
         return;
     }

@@ -75,8 +75,7 @@ private:
     int m_window = 8;               // images being read or in flight at once
     int m_saving = 0;               // open images whose result is being drawn and written
     ServerKind m_serverKind = ServerKind::Unknown;
-    QHash<quint64, QString> m_infoRequests; // server-info request -> the device asked
-    PoolModels m_served;                   // what each device serves
+    PoolModels m_served; // what each device serves (and the server-info requests asking it)
     bool m_sendOriginal = false;
     int m_resultMaxSide = 2048;
     int m_skippedOutputFolders = 0;

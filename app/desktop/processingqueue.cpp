@@ -144,7 +144,7 @@ void ProcessingQueue::setTargetReady(bool ready)
     thumbnailsMayBeNeeded();
     // Whoever is there now may serve another model, or speak only the legacy protocol.
     m_serverKind = ServerKind::Unknown;
-    m_infoRequests.clear();
+    m_served.forgetRequests();
     if (ready)
         pump();
 }
@@ -339,17 +339,14 @@ void ProcessingQueue::askServer()
 {
     // Every device is asked: each may serve another model (a legacy one cannot say).
     m_serverKind = ServerKind::Asking;
-    m_infoRequests = m_served.ask(*m_client, m_options.model);
+    m_served.ask(*m_client, m_options.model);
     infoSettled();
 }
 
 void ProcessingQueue::handleServerInfo(quint64 id, const QJsonObject &info, const QString &device)
 {
-    if (!m_infoRequests.contains(id))
-        return;
-    m_infoRequests.remove(id);
-    m_served.describe(device, info);
-    infoSettled();
+    if (m_served.takeAnswer(id, info, device))
+        infoSettled();
 }
 
 void ProcessingQueue::infoSettled()
@@ -362,7 +359,7 @@ void ProcessingQueue::infoSettled()
             thumbnailsMayBeNeeded();
         pump();
     }
-    if (m_served.complete() && m_infoRequests.isEmpty())
+    if (m_served.complete())
         qCInfo(lcQueue) << "model input for reduced copies" << m_served.input();
 }
 
@@ -503,11 +500,9 @@ void ProcessingQueue::handleResult(quint64 id, const ClientResult &result)
 
 void ProcessingQueue::handleFailure(quint64 id, const QString &reason, bool retryable)
 {
-    if (m_infoRequests.contains(id)) {
+    if (const std::optional<QString> device = m_served.takeFailure(id)) {
         // Legacy servers do not describe themselves: files go as they are, as ever.
-        const QString device = m_infoRequests.take(id);
-        qCInfo(lcQueue).noquote() << "no server-info from" << device << "(" << reason << "): sending files as they are";
-        m_served.noAnswer(device);
+        qCInfo(lcQueue).noquote() << "no server-info from" << *device << "(" << reason << "): sending files as they are";
         infoSettled();
         return;
     }

@@ -153,7 +153,6 @@ private:
     OutputOptions m_output;
     TransferSettings m_transfer;
     ServerKind m_serverKind = ServerKind::Unknown;
-    QHash<quint64, QString> m_infoRequests; // server-info request -> the device asked
     PoolModels m_served; // what each device serves: inputs to reduce for, notes on fallback markup
     int m_maxInFlight = 4;
     bool m_targetReady = false;

@@ -6,7 +6,7 @@
 
 namespace edgelens {
 
-QHash<quint64, QString> PoolModels::ask(DetectionClient &client, const QString &requestedModel)
+void PoolModels::ask(DetectionClient &client, const QString &requestedModel)
 {
     const QList<DeviceSpec> devices = client.devices();
     QStringList names;
@@ -15,16 +15,34 @@ QHash<quint64, QString> PoolModels::ask(DetectionClient &client, const QString &
             names.append(device.resultName());
     }
     reset(names, requestedModel);
-    QHash<quint64, QString> requests;
+    m_requests.clear();
     for (const DeviceSpec &device : devices) {
         if (!device.enabled)
             continue;
         if (device.protocol == DeviceSpec::Protocol::Legacy)
             noAnswer(device.resultName());
         else
-            requests.insert(client.requestServerInfo(device.resultName()), device.resultName());
+            m_requests.insert(client.requestServerInfo(device.resultName()), device.resultName());
     }
-    return requests;
+}
+
+bool PoolModels::takeAnswer(quint64 id, const QJsonObject &info, const QString &device)
+{
+    if (!m_requests.remove(id))
+        return false;
+    describe(device, info);
+    return true;
+}
+
+std::optional<QString> PoolModels::takeFailure(quint64 id)
+{
+    const auto it = m_requests.constFind(id);
+    if (it == m_requests.cend())
+        return std::nullopt;
+    const QString device = *it;
+    m_requests.erase(it);
+    noAnswer(device);
+    return device;
 }
 
 void PoolModels::reset(const QStringList &devices, const QString &requestedModel)

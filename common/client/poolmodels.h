@@ -15,6 +15,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <optional>
+
 namespace edgelens {
 
 class DetectionClient;
@@ -23,8 +25,17 @@ class PoolModels final
 {
 public:
     // reset() for the client's enabled devices, then asks each for its server-info (a legacy
-    // device cannot say: noAnswer() at once). Returns request id -> the device asked.
-    QHash<quint64, QString> ask(DetectionClient &client, const QString &requestedModel);
+    // device cannot say: noAnswer() at once). The answers come back through takeAnswer() and
+    // takeFailure(); requests of an earlier ask() are forgotten.
+    void ask(DetectionClient &client, const QString &requestedModel);
+    // DetectionClient::serverInfoReceived: true when the request was one of ask()'s (then the
+    // device is described), false for anybody else's.
+    bool takeAnswer(quint64 id, const QJsonObject &info, const QString &device);
+    // DetectionClient::requestFailed: the device asked when the request was one of ask()'s
+    // (then it counts as giving no answer), nothing for anybody else's.
+    std::optional<QString> takeFailure(quint64 id);
+    // Answers still to come are ignored (the devices changed; the next ask() starts afresh).
+    void forgetRequests() { m_requests.clear(); }
     // devices: the DeviceSpec::resultName()s about to be asked. requestedModel: empty for each
     // server's default model.
     void reset(const QStringList &devices, const QString &requestedModel);
@@ -48,6 +59,7 @@ private:
     QString m_requested;
     QHash<QString, ServedModel> m_served; // describe()d
     QStringList m_silent;                 // noAnswer()ed
+    QHash<quint64, QString> m_requests;   // ask()'s server-info requests -> the device asked
 };
 
 } // namespace edgelens
