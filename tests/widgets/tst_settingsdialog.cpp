@@ -272,6 +272,79 @@ private slots:
         QCOMPARE(dialog.settings().model, QStringLiteral("nanodet-m-320"));
     }
 
+    // The fields show the threshold in force: with "Model default" ticked, the chosen model's
+    // own (0.40 here), not a placeholder; unticking starts from it; ticking again shows it again.
+    void modelDefault_showsTheModelsValueInForce()
+    {
+        AppSettings s;
+        s.model = QStringLiteral("test-model");
+        s.confidence = -1.0;
+        s.nmsIou = -1.0;
+        SettingsDialog dialog(s);
+        SettingsDialog::ModelChoice other{QStringLiteral("other-model"), QStringLiteral("other"), true, 0.25, 0.7};
+        dialog.setModelChoices({{QStringLiteral("test-model"), QStringLiteral("test"), true, 0.4, 0.6}, other});
+        auto *confidence = child<QDoubleSpinBox>(&dialog, "confidence");
+        auto *nms = child<QDoubleSpinBox>(&dialog, "nms");
+        auto *confidenceDefault = child<QCheckBox>(&dialog, "confidenceDefault");
+        QVERIFY(confidenceDefault->isChecked());
+        QVERIFY(!confidence->isEnabled());
+        QCOMPARE(confidence->text(), QLocale().toString(0.4, 'f', 2));
+        QCOMPARE(nms->text(), QLocale().toString(0.6, 'f', 2));
+        QVERIFY(confidenceDefault->toolTip().contains(QStringLiteral("test-model")));
+
+        auto *model = child<QComboBox>(&dialog, "model");
+        model->setCurrentIndex(model->findData(QStringLiteral("other-model")));
+        QCOMPARE(confidence->value(), 0.25);
+        QCOMPARE(nms->value(), 0.7);
+
+        confidenceDefault->setChecked(false);
+        QVERIFY(confidence->isEnabled());
+        QCOMPARE(confidence->value(), 0.25); // starts from what was in force
+        confidence->setValue(0.65);
+        QCOMPARE(dialog.settings().confidence, 0.65);
+        QCOMPARE(dialog.settings().nmsIou, -1.0); // still the model's
+        confidenceDefault->setChecked(true);
+        QCOMPARE(confidence->value(), 0.25);
+        QCOMPARE(dialog.settings().confidence, -1.0);
+        confidenceDefault->setChecked(false);
+        QCOMPARE(confidence->value(), 0.65); // the user's own value came back
+    }
+
+    void modelDefault_catalogDefaultModel_showsItsManifestValue()
+    {
+        EDGELENS_REQUIRE_SHARED(QStringLiteral("models/nanodet-m-320/nanodet-m-320.onnx"));
+        AppSettings s; // "Default model" (nanodet-m-320, default_confidence 0.4), thresholds unset
+        SettingsDialog dialog(s);
+        QVERIFY(child<QCheckBox>(&dialog, "confidenceDefault")->isChecked());
+        QCOMPARE(child<QDoubleSpinBox>(&dialog, "confidence")->value(), 0.4);
+    }
+
+    // At the size the dialog opens with, the device column shows whole addresses.
+    void deviceList_showsWholeAddressesAtDefaultSize()
+    {
+        AppSettings s = remoteSettings(6000);
+        AppSettings::Device wide;
+        wide.host = QStringLiteral("192.168.100.200");
+        wide.port = 60000;
+        wide.tls = true;
+        s.setDevices({s.remoteDevices().value(0), wide});
+        SettingsDialog dialog(s);
+        showDialog(dialog);
+        QTreeWidget *list = deviceList(dialog);
+        QCOMPARE(list->topLevelItemCount(), 2);
+        QCOMPARE(list->topLevelItem(1)->text(0), QStringLiteral("192.168.100.200:60000"));
+        for (int column : {0, 1}) {
+            // Wide enough for its widest cell (check box and text), and inside the visible area.
+            int needed = 0;
+            for (int row = 0; row < list->topLevelItemCount(); ++row)
+                needed = qMax(needed, list->sizeHintForIndex(list->model()->index(row, column)).width());
+            QVERIFY(needed > 0);
+            QVERIFY2(list->columnWidth(column) >= needed,
+                     qPrintable(QStringLiteral("column %1: %2 < %3").arg(column).arg(list->columnWidth(column)).arg(needed)));
+            QVERIFY(list->columnViewportPosition(column) + list->columnWidth(column) <= list->viewport()->width());
+        }
+    }
+
     void validValues_persistAcrossRestart()
     {
         {

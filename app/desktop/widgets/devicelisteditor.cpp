@@ -81,6 +81,10 @@ void DeviceListEditor::buildUi()
     m_list->setRootIsDecorated(false);
     m_list->setUniformRowHeights(true);
     m_list->setMinimumHeight(5 * m_list->fontMetrics().lineSpacing());
+    // The address and protocol are short and must show whole ("127.0.0.1:6000", not
+    // "127.0.0.1:..."); the test result takes what is left and elides (its tooltip has it all).
+    m_list->header()->setSectionResizeMode(NameColumn, QHeaderView::ResizeToContents);
+    m_list->header()->setSectionResizeMode(ProtocolColumn, QHeaderView::ResizeToContents);
     m_list->header()->setStretchLastSection(true);
     m_list->setToolTip(tr("Checked devices get images; uncheck one to keep it in the list without using it."));
 

@@ -90,7 +90,8 @@ SettingsDialog::SettingsDialog(const AppSettings &current, QWidget *parent)
         const std::optional<ModelManifest> fallback = catalog.defaultModel();
         m_defaultModelName = fallback ? fallback->name : QString();
         for (const ModelManifest &manifest : catalog.all())
-            m_modelChoices.append({manifest.name, manifest.summary(), manifest.isComplete()});
+            m_modelChoices.append({manifest.name, manifest.summary(), manifest.isComplete(),
+                                   manifest.defaultConfidence, manifest.defaultNmsIou});
     }
     loadFrom(current);
 
@@ -129,6 +130,19 @@ SettingsDialog::SettingsDialog(const AppSettings &current, QWidget *parent)
 SettingsDialog::~SettingsDialog() = default;
 
 void SettingsDialog::buildUi()
+{
+    m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(buildServerGroup());
+    layout->addWidget(buildDetectionGroup());
+    layout->addWidget(buildOutputGroup());
+    layout->addWidget(buildPhotosGroup());
+    layout->addWidget(m_buttons);
+    connectFields();
+}
+
+QGroupBox *SettingsDialog::buildServerGroup()
 {
     auto *connection = new QGroupBox(tr("Server"), this);
     auto *connectionForm = new QFormLayout(connection);
@@ -179,7 +193,11 @@ void SettingsDialog::buildUi()
     m_testResult->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     m_testResult->setTextInteractionFlags(Qt::TextSelectableByMouse);
     connectionForm->addRow(m_testButton, m_testResult);
+    return connection;
+}
 
+QGroupBox *SettingsDialog::buildDetectionGroup()
+{
     auto *detection = new QGroupBox(tr("Detection"), this);
     auto *detectionForm = new QFormLayout(detection);
     m_model = new QComboBox(detection);
@@ -194,7 +212,6 @@ void SettingsDialog::buildUi()
     m_confidence->setSingleStep(0.05);
     m_confidenceDefault = new QCheckBox(tr("Model default"), detection);
     m_confidenceDefault->setObjectName(QStringLiteral("confidenceDefault"));
-    m_confidenceDefault->setToolTip(tr("The threshold the served model's manifest recommends"));
     detectionForm->addRow(tr("Confidence &threshold:"), row(detection, {m_confidence, m_confidenceDefault}, true));
 
     m_nmsDefault = new QCheckBox(tr("Model default"), detection);
@@ -205,7 +222,11 @@ void SettingsDialog::buildUi()
     m_nms->setDecimals(2);
     m_nms->setSingleStep(0.05);
     detectionForm->addRow(tr("&NMS IoU:"), row(detection, {m_nms, m_nmsDefault}, true));
+    return detection;
+}
 
+QGroupBox *SettingsDialog::buildOutputGroup()
+{
     auto *output = new QGroupBox(tr("Output"), this);
     auto *outputForm = new QFormLayout(output);
     m_outputDir = new QLineEdit(output);
@@ -223,8 +244,12 @@ void SettingsDialog::buildUi()
     m_jsonSidecars = new QCheckBox(tr("Write a JSON file with the detections next to each result"), output);
     m_jsonSidecars->setObjectName(QStringLiteral("jsonSidecars"));
     outputForm->addRow(tr("JSON &sidecars:"), m_jsonSidecars);
+    return output;
+}
 
-    // How photos travel (docs/TRANSFER.md): both apply to v2 servers only.
+// How photos travel (docs/TRANSFER.md): both apply to v2 servers only.
+QGroupBox *SettingsDialog::buildPhotosGroup()
+{
     auto *photos = new QGroupBox(tr("Large photos"), this);
     photos->setObjectName(QStringLiteral("largePhotos"));
     auto *photosForm = new QFormLayout(photos);
@@ -236,16 +261,11 @@ void SettingsDialog::buildUi()
     m_resultSize->addItem(tr("Fit within 2048 px"), 2048);
     m_resultSize->addItem(tr("Original size"), 0);
     photosForm->addRow(tr("&Result image size:"), m_resultSize);
+    return photos;
+}
 
-    m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
-
-    auto *layout = new QVBoxLayout(this);
-    layout->addWidget(connection);
-    layout->addWidget(detection);
-    layout->addWidget(output);
-    layout->addWidget(photos);
-    layout->addWidget(m_buttons);
-
+void SettingsDialog::connectFields()
+{
     connect(m_buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &SettingsDialog::reject);
     connect(m_testButton, &QPushButton::clicked, this, &SettingsDialog::testConnection);
@@ -258,8 +278,51 @@ void SettingsDialog::buildUi()
         updateEnabledState();
     });
     connect(m_outputDir, &QLineEdit::textChanged, this, &SettingsDialog::validate);
-    connect(m_nmsDefault, &QCheckBox::toggled, this, &SettingsDialog::updateEnabledState);
-    connect(m_confidenceDefault, &QCheckBox::toggled, this, &SettingsDialog::updateEnabledState);
+    connect(m_model, &QComboBox::currentIndexChanged, this, &SettingsDialog::showThresholds);
+    for (QCheckBox *useDefault : {m_nmsDefault, m_confidenceDefault}) {
+        connect(useDefault, &QCheckBox::toggled, this, &SettingsDialog::showThresholds);
+        connect(useDefault, &QCheckBox::toggled, this, &SettingsDialog::updateEnabledState);
+    }
+    // Only what the user sets is theirs; the defaults shown while ticked are not.
+    connect(m_confidence, &QDoubleSpinBox::valueChanged, this, [this](double value) {
+        if (!m_confidenceDefault->isChecked())
+            m_ownConfidence = value;
+    });
+    connect(m_nms, &QDoubleSpinBox::valueChanged, this, [this](double value) {
+        if (!m_nmsDefault->isChecked())
+            m_ownNmsIou = value;
+    });
+}
+
+const SettingsDialog::ModelChoice *SettingsDialog::chosenModel() const
+{
+    QString name = m_model->currentData().toString();
+    if (name.isEmpty())
+        name = m_defaultModelName;
+    auto it = std::find_if(m_modelChoices.cbegin(), m_modelChoices.cend(),
+                           [&name](const ModelChoice &c) { return c.name == name; });
+    return it == m_modelChoices.cend() ? nullptr : &*it;
+}
+
+void SettingsDialog::showThresholds()
+{
+    const ModelChoice *model = chosenModel();
+    // Without a known model the fields fall back to what the server applies then (0.5).
+    const double modelConfidence = model && model->defaultConfidence >= 0 ? model->defaultConfidence : 0.5;
+    const double modelNms = model && model->defaultNmsIou >= 0 ? model->defaultNmsIou : 0.5;
+    // Unticking starts from the user's own value, or without one from the value in force.
+    const double ownConfidence = m_ownConfidence >= 0 ? m_ownConfidence : modelConfidence;
+    const double ownNms = m_ownNmsIou >= 0 ? m_ownNmsIou : modelNms;
+    {
+        const QSignalBlocker confidenceBlocker(m_confidence);
+        const QSignalBlocker nmsBlocker(m_nms);
+        m_confidence->setValue(m_confidenceDefault->isChecked() ? modelConfidence : ownConfidence);
+        m_nms->setValue(m_nmsDefault->isChecked() ? modelNms : ownNms);
+    }
+    const QString whose = model ? tr("%1's default").arg(model->name) : tr("The default");
+    const QString remoteNote = tr("A remote device applies its own model's default.");
+    m_confidenceDefault->setToolTip(tr("%1: %2. %3").arg(whose).arg(modelConfidence, 0, 'f', 2).arg(remoteNote));
+    m_nmsDefault->setToolTip(tr("%1: %2. %3").arg(whose).arg(modelNms, 0, 'f', 2).arg(remoteNote));
 }
 
 void SettingsDialog::loadFrom(const AppSettings &s)
@@ -269,10 +332,15 @@ void SettingsDialog::loadFrom(const AppSettings &s)
     m_timeout->setValue(s.timeoutMs);
     m_inFlight->setValue(s.maxInFlight);
     populateModels(s.model);
-    m_confidenceDefault->setChecked(s.confidence < 0);
-    m_confidence->setValue(s.confidence < 0 ? 0.5 : s.confidence);
-    m_nmsDefault->setChecked(s.nmsIou < 0);
-    m_nms->setValue(s.nmsIou < 0 ? 0.5 : s.nmsIou);
+    m_ownConfidence = s.confidence;
+    m_ownNmsIou = s.nmsIou;
+    {
+        const QSignalBlocker confidenceBlocker(m_confidenceDefault);
+        const QSignalBlocker nmsBlocker(m_nmsDefault);
+        m_confidenceDefault->setChecked(s.confidence < 0);
+        m_nmsDefault->setChecked(s.nmsIou < 0);
+    }
+    showThresholds();
     m_outputDir->setText(QDir::toNativeSeparators(s.outputDir));
     m_jpegQuality->setValue(s.jpegQuality);
     m_jsonSidecars->setChecked(s.jsonSidecars);
@@ -289,6 +357,7 @@ void SettingsDialog::setModelChoices(const QList<ModelChoice> &choices)
     const QString selected = m_model->currentData().toString();
     m_modelChoices = choices;
     populateModels(selected);
+    showThresholds();
     validate();
 }
 

@@ -12,6 +12,7 @@ class QCheckBox;
 class QComboBox;
 class QDialogButtonBox;
 class QDoubleSpinBox;
+class QGroupBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -38,6 +39,10 @@ public:
         QString name;    // what AppSettings::model stores
         QString summary; // shown next to it: "nanodet-m-320 (nanodet, 320x320) - ready"
         bool usable = true;
+        // The manifest's recommended thresholds, shown while "Model default" is ticked; < 0
+        // when unknown.
+        double defaultConfidence = -1.0;
+        double defaultNmsIou = -1.0;
     };
 
     explicit SettingsDialog(const AppSettings &current, QWidget *parent = nullptr);
@@ -65,6 +70,15 @@ Q_SIGNALS:
 
 private:
     void buildUi();
+    QGroupBox *buildServerGroup();
+    QGroupBox *buildDetectionGroup();
+    QGroupBox *buildOutputGroup();
+    QGroupBox *buildPhotosGroup();
+    void connectFields();
+    // Fills the threshold fields: the model's default while "Model default" is ticked (the
+    // value in force), else the user's own value.
+    void showThresholds();
+    const ModelChoice *chosenModel() const;
     void loadFrom(const AppSettings &settings);
     void updateEnabledState();
     void validate();
@@ -76,6 +90,9 @@ private:
     AppSettings m_initial;
     QList<ModelChoice> m_modelChoices;
     QString m_defaultModelName;
+    // The user's own thresholds, kept while "Model default" hides them; < 0: none set.
+    double m_ownConfidence = -1.0;
+    double m_ownNmsIou = -1.0;
     ConnectionTester *m_tester = nullptr;
 
     TokenStore *m_tokenStore = nullptr;
