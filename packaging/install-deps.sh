@@ -14,6 +14,8 @@ packages=(
     qtkeychain-qt6-dev
     # OpenCV (imgcodecs, dnn, objdetect) and its cascades, the detector of last resort
     libopencv-dev opencv-data
+    # ONNX graphs read and rewritten in memory for OpenCV 4.6 (Clip's opset 11 form, PicoDet)
+    libonnx-dev libprotobuf-dev
     # the server's self-signed TLS certificate (libcrypto); `openssl s_client` in the TLS tests
     libssl-dev openssl
     # nginx's stream module and HAProxy in front of two servers (tst_loadbalancer, docs/DEPLOY.md)

@@ -3,6 +3,7 @@
 #include "detector/darknetdecoder.h"
 #include "detector/imagepreprocessor.h"
 #include "detector/nms.h"
+#include "detector/onnxcompat.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -50,6 +51,32 @@ bool readWhole(const QString &path, qint64 maxBytes, QByteArray &bytes, QString 
     return true;
 }
 
+// The file's bytes through OnnxCompat, then OpenCV; a failure names the node and operator.
+cv::dnn::Net loadOnnx(const ModelManifest &m, const QString &path, QString *error)
+{
+    QByteArray bytes;
+    if (!readWhole(path, qint64(2) << 30, bytes, error))
+        return {};
+    QString why;
+    const std::optional<OnnxCompat::Result> compatible = OnnxCompat::rewrite(bytes, &why);
+    if (!compatible) {
+        if (error)
+            *error = QStringLiteral("%1: %2: %3").arg(m.name, path, why);
+        return {};
+    }
+    if (!compatible->rewrites.isEmpty())
+        qCInfo(lcDnn).noquote() << QStringLiteral("%1: rewrote for OpenCV %2 in memory (the file is unchanged): %3")
+                                       .arg(m.name, QStringLiteral(CV_VERSION), compatible->rewrites.join(QStringLiteral("; ")));
+    bytes.clear();
+    try {
+        return cv::dnn::readNetFromONNX(compatible->model.constData(), size_t(compatible->model.size()));
+    } catch (const cv::Exception &e) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(m.name, OnnxCompat::describeFailure(path, QString::fromStdString(e.what())));
+        return {};
+    }
+}
+
 // cv::dnn::Net for the manifest's family; an empty Net with *error on failure.
 cv::dnn::Net loadNet(const ModelManifest &m, QString *error)
 {
@@ -94,7 +121,7 @@ cv::dnn::Net loadNet(const ModelManifest &m, QString *error)
     const QString onnx = need({QStringLiteral(".onnx")});
     if (onnx.isEmpty())
         return {};
-    return cv::dnn::readNetFromONNX(localPath(onnx));
+    return loadOnnx(m, onnx, error);
 }
 
 } // namespace
