@@ -101,6 +101,8 @@ DeepStackReply DeepStackReply::parse(int status, const QByteArray &body, const Q
         return reply;
     }
     const QJsonArray list = predictions.toArray();
+    // Kept aside until every prediction has been read: a refused answer carries no boxes.
+    QList<Detection> detections;
     for (qsizetype i = 0; i < list.size(); ++i) {
         const QJsonObject p = list.at(i).toObject();
         double conf = 0, x1 = 0, y1 = 0, x2 = 0, y2 = 0;
@@ -116,13 +118,21 @@ DeepStackReply DeepStackReply::parse(int status, const QByteArray &body, const Q
             std::swap(x1, x2);
         if (y2 < y1)
             std::swap(y1, y2);
+        // Corners each finite can still be a box too wide for a double (-1e308 to 1e308).
+        if (!std::isfinite(x2 - x1) || !std::isfinite(y2 - y1)) {
+            reply.message = QStringLiteral("The server at %1 sent prediction %2 with corners out of range.")
+                                .arg(server)
+                                .arg(i + 1);
+            return reply;
+        }
         Detection d;
         d.label = p.value(QStringLiteral("label")).toString();
         d.classId = classIdForLabel(d.label);
         d.confidence = float(std::clamp(conf, 0.0, 1.0));
         d.box = QRectF(x1, y1, x2 - x1, y2 - y1);
-        reply.detections.append(d);
+        detections.append(d);
     }
+    reply.detections = std::move(detections);
     std::stable_sort(reply.detections.begin(), reply.detections.end(),
                      [](const Detection &a, const Detection &b) { return a.confidence > b.confidence; });
     reply.model = object.value(QStringLiteral("model")).toString();

@@ -33,15 +33,28 @@ ProxyHeader::Status invalid(QString *error, const QString &why)
 
 ProxyHeader::Status parseV1(const QByteArray &bytes, ProxyHeader *header, QString *error)
 {
-    const qsizetype end = bytes.indexOf("\r\n");
+    // The line is printable US-ASCII ended by CRLF. Every byte is checked as it arrives, so a
+    // header is refused for the same reason however the network cut it, and a NUL cannot end
+    // an address early for the address parser (which reads C strings).
+    qsizetype end = -1;
+    const qsizetype limit = qMin(bytes.size(), ProxyHeader::kMaxV1);
+    for (qsizetype i = 0; i < limit; ++i) {
+        const uchar c = uchar(bytes.at(i));
+        if (c == '\r') {
+            if (i + 1 == bytes.size())
+                return ProxyHeader::Status::NeedMore;
+            if (bytes.at(i + 1) != '\n')
+                return invalid(error, QStringLiteral("PROXY v1 line has a CR not followed by LF"));
+            end = i;
+            break;
+        }
+        if (c < 0x20 || c > 0x7E)
+            return invalid(error, QStringLiteral("PROXY v1 line has byte 0x%1 (not printable ASCII, or not ended by CRLF)")
+                                      .arg(c, 2, 16, QLatin1Char('0')));
+    }
     if (end < 0) {
         if (bytes.size() >= ProxyHeader::kMaxV1)
             return invalid(error, QStringLiteral("PROXY v1 line longer than %1 bytes").arg(ProxyHeader::kMaxV1));
-        // A bare LF, or a byte no header has, ends the wait early.
-        for (char c : bytes) {
-            if (c == '\n' || c == '\0')
-                return invalid(error, QStringLiteral("PROXY v1 line not ended by CRLF"));
-        }
         return ProxyHeader::Status::NeedMore;
     }
     if (end + 2 > ProxyHeader::kMaxV1)

@@ -471,6 +471,18 @@ void TestDeepStackClient::replyParser_toleratesExtrasAndRefusesGarbage()
              DeepStackReply::Outcome::NotDeepStack);
     QCOMPARE(DeepStackReply::parse(200, R"({"success":true,"predictions":[{"label":"x"}]})", QStringLiteral("d")).outcome,
              DeepStackReply::Outcome::NotDeepStack);
+    // Found by fuzz_deepstackreply: finite corners, a width no double holds.
+    const DeepStackReply huge = DeepStackReply::parse(
+        200, R"({"success":true,"predictions":[{"label":"car","confidence":1e300,"x_min":-1e308,"y_min":0,"x_max":1e308,"y_max":1}]})",
+        QStringLiteral("d"));
+    QCOMPARE(huge.outcome, DeepStackReply::Outcome::NotDeepStack);
+    QVERIFY2(huge.message.contains(QStringLiteral("out of range")), qPrintable(huge.message));
+    // Found by fuzz_deepstackreply: an answer refused at its second prediction kept the first.
+    const DeepStackReply partly = DeepStackReply::parse(
+        200, R"({"success":true,"predictions":[{"label":"dog","confidence":0.5,"x_min":1,"y_min":2,"x_max":3,"y_max":4},{"label":"cat"}]})",
+        QStringLiteral("d"));
+    QCOMPARE(partly.outcome, DeepStackReply::Outcome::NotDeepStack);
+    QVERIFY(partly.detections.isEmpty());
     QCOMPARE(DeepStackReply::parse(200, R"({"success":false,"error":"no"})", QStringLiteral("d")).message,
              QStringLiteral("no"));
     QCOMPARE(DeepStackReply::parse(413, "<html>too big</html>", QStringLiteral("d")).outcome,

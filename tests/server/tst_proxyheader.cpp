@@ -107,6 +107,12 @@ private slots:
         QTest::newRow("v1 missing field") << QByteArray("PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n") << QStringLiteral("6 fields");
         QTest::newRow("v1 double space") << QByteArray("PROXY TCP4  1.2.3.4 5.6.7.8 1 2\r\n") << QStringLiteral("6 fields");
         QTest::newRow("v1 bare LF") << QByteArray("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n") << QStringLiteral("CRLF");
+        // Found by fuzz_proxyheader: a NUL ended the destination address for the address parser
+        // ("0.0.0.0" was read), and the cut before the NUL refused what the whole line accepted.
+        QTest::newRow("v1 NUL in an address")
+            << QByteArray("PROXY TCP4 192.0.2.7 0\0\0\x00" "0.2.1A 51234 6000\r\nELNS", 48) << QStringLiteral("0x00");
+        QTest::newRow("v1 CR without LF") << QByteArray("PROXY TCP4 1.2.3.4\r5.6.7.8 1 2\r\n") << QStringLiteral("CR not followed");
+        QTest::newRow("v1 non-ASCII") << QByteArray("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\xc3\xa9\r\n") << QStringLiteral("0xc3");
         QTest::newRow("v1 endless") << (QByteArray("PROXY TCP4 ") + QByteArray(200, '1')) << QStringLiteral("longer than");
         QTest::newRow("v2 version 1") << v2(0x11, 0x11, QByteArray(12, '\0')) << QStringLiteral("version 1");
         QTest::newRow("v2 command 2") << v2(0x22, 0x11, QByteArray(12, '\0')) << QStringLiteral("command 2");
@@ -126,6 +132,9 @@ private slots:
         QString error;
         QCOMPARE(ProxyHeader::parse(bytes, &parsed, &error), Status::Invalid);
         QVERIFY2(error.contains(reason), qPrintable(error));
+        // However the network cuts it, no part of it is accepted.
+        for (qsizetype n = 0; n < bytes.size(); ++n)
+            QVERIFY2(ProxyHeader::parse(bytes.left(n), &parsed, &error) != Status::Done, qPrintable(QString::number(n)));
     }
 };
 
