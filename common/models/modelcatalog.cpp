@@ -92,7 +92,8 @@ QList<ModelManifest> ModelCatalog::builtinManifests()
 {
     edgelensInitModelResources();
     // Preference order for the default model, then anything else alphabetically.
-    static const QStringList preferred{QStringLiteral("nanodet-m-320"), QStringLiteral("yolox-nano-640"),
+    static const QStringList preferred{QStringLiteral("picodet-s-320"), QStringLiteral("picodet-s-416"),
+                                       QStringLiteral("nanodet-m-320"), QStringLiteral("yolox-nano-640"),
                                        QStringLiteral("yolo-fastest-xl-320"), QStringLiteral("fastestdet-352")};
     QList<ModelManifest> list;
     const QStringList files = QDir(kBuiltinFolder).entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name);

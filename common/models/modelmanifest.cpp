@@ -141,7 +141,7 @@ QJsonArray tripleJson(const double v[3])
 
 QStringList ModelManifest::knownFamilies()
 {
-    return {QStringLiteral("nanodet"),   QStringLiteral("yolox"),     QStringLiteral("darknet"),
+    return {QStringLiteral("nanodet"),   QStringLiteral("picodet"),   QStringLiteral("yolox"),     QStringLiteral("darknet"),
             QStringLiteral("fastestdet"), QStringLiteral("yolov5"),   QStringLiteral("yolov8"),
             QStringLiteral("tf-ssd"),    QStringLiteral("caffe-ssd"), QStringLiteral("cascade")};
 }

@@ -22,7 +22,7 @@ struct ModelFile
 struct ModelManifest
 {
     QString name;        // "nanodet-m-320"
-    QString family;      // "nanodet", "yolox", "darknet", "fastestdet", "yolov5", "yolov8", "tf-ssd", "caffe-ssd", "cascade"
+    QString family;      // "nanodet", "picodet", "yolox", "darknet", "fastestdet", "yolov5", "yolov8", "tf-ssd", "caffe-ssd", "cascade"
     QString description;
     QString license;
     QList<ModelFile> files;

@@ -53,6 +53,25 @@ bool readNumber(const ModelManifest &m, const QString &key, double min, double m
     return true;
 }
 
+// decoder.scores: "logits" or "probabilities", else the family's usual form.
+bool readScores(const ModelManifest &m, Decoder::Scores usual, Decoder::Scores &scores, QString *error)
+{
+    const QJsonValue v = m.decoder.value(QStringLiteral("scores"));
+    scores = usual;
+    if (v.isUndefined())
+        return true;
+    if (v == QLatin1String("logits"))
+        scores = Decoder::Scores::Logits;
+    else if (v == QLatin1String("probabilities"))
+        scores = Decoder::Scores::Probabilities;
+    else {
+        if (error)
+            *error = QStringLiteral("%1: decoder.scores: expected \"logits\" or \"probabilities\"").arg(m.name);
+        return false;
+    }
+    return true;
+}
+
 } // namespace
 
 bool Decoder::unexpectedOutputs(const QString &family, const QString &expected, const std::vector<cv::Mat> &outputs,
@@ -72,16 +91,27 @@ std::unique_ptr<Decoder> Decoder::create(const ModelManifest &m, QString *error)
             *error = QStringLiteral("%1: a %2 model needs input size and class names").arg(m.name, m.family);
         return nullptr;
     }
-    if (m.family == QLatin1String("nanodet")) {
-        std::vector<int> strides{8, 16, 32};
+    static const QStringList scoresEitherWay{QStringLiteral("yolox"), QStringLiteral("yolov5"), QStringLiteral("yolov8")};
+    if (m.decoder.contains(QStringLiteral("scores")) && !scoresEitherWay.contains(m.family)) {
+        if (error)
+            *error = QStringLiteral("%1: decoder.scores: family %2 has one known score form; only yolox, yolov5 and "
+                                    "yolov8 read this setting").arg(m.name, m.family);
+        return nullptr;
+    }
+    if (m.family == QLatin1String("nanodet") || m.family == QLatin1String("picodet")) {
+        const bool pico = m.family == QLatin1String("picodet");
+        std::vector<int> strides = pico ? std::vector<int>{8, 16, 32, 64} : std::vector<int>{8, 16, 32};
         double bins = 8;
         if (!readStrides(m, strides, error) || !readNumber(m, QStringLiteral("reg_bins"), 1, 64, bins, error))
             return nullptr;
-        return std::make_unique<NanoDetDecoder>(input, classes, strides, int(bins));
+        return std::make_unique<NanoDetDecoder>(
+            input, classes, strides, int(bins),
+            pico ? NanoDetDecoder::CellCentre::HalfStride : NanoDetDecoder::CellCentre::NanoDet, m.family);
     }
     if (m.family == QLatin1String("yolox")) {
         std::vector<int> strides{8, 16, 32};
-        if (!readStrides(m, strides, error))
+        Scores scores = Scores::Logits;
+        if (!readStrides(m, strides, error) || !readScores(m, Scores::Logits, scores, error))
             return nullptr;
         const QString layout = m.decoder.value(QStringLiteral("layout")).toString(QStringLiteral("channel-major-blocks"));
         if (layout != QLatin1String("channel-major-blocks") && layout != QLatin1String("rows")) {
@@ -92,7 +122,7 @@ std::unique_ptr<Decoder> Decoder::create(const ModelManifest &m, QString *error)
         return std::make_unique<YoloxDecoder>(input, classes,
                                               layout == QLatin1String("rows") ? YoloxDecoder::Layout::Rows
                                                                               : YoloxDecoder::Layout::ChannelMajorBlocks,
-                                              strides);
+                                              strides, scores);
     }
     if (m.family == QLatin1String("darknet"))
         return std::make_unique<DarknetDecoder>(input, classes);
@@ -104,10 +134,15 @@ std::unique_ptr<Decoder> Decoder::create(const ModelManifest &m, QString *error)
             return nullptr;
         return std::make_unique<FastestDetDecoder>(input, classes, float(obj), float(cls));
     }
-    if (m.family == QLatin1String("yolov5"))
-        return std::make_unique<Yolov5Decoder>(classes);
-    if (m.family == QLatin1String("yolov8"))
-        return std::make_unique<Yolov8Decoder>(classes);
+    if (m.family == QLatin1String("yolov5") || m.family == QLatin1String("yolov8")) {
+        // ultralytics' exports end with sigmoid; an export cut before it gives logits
+        Scores scores = Scores::Probabilities;
+        if (!readScores(m, Scores::Probabilities, scores, error))
+            return nullptr;
+        if (m.family == QLatin1String("yolov5"))
+            return std::make_unique<Yolov5Decoder>(classes, scores);
+        return std::make_unique<Yolov8Decoder>(classes, scores);
+    }
     if (m.family == QLatin1String("tf-ssd") || m.family == QLatin1String("caffe-ssd")) {
         const QString labelMap = m.decoder.value(QStringLiteral("label_map")).toString(QStringLiteral("offset"));
         if (labelMap != QLatin1String("offset") && labelMap != QLatin1String("coco90")) {

@@ -29,6 +29,11 @@ class Decoder
     Q_DISABLE_COPY_MOVE(Decoder) // used through the base: a copy would slice
 
 public:
+    // What a family's score outputs hold (manifest decoder.scores): the same network exported
+    // by different tools comes either way, e.g. YOLOX's own export_onnx.py applies sigmoid to
+    // objectness and classes, the bubbliiiing export does not.
+    enum class Scores { Logits, Probabilities };
+
     virtual ~Decoder() = default;
 
     // outputs: the net's outputs in getUnconnectedOutLayersNames() order (decoders that care
@@ -45,6 +50,7 @@ protected:
     Decoder() = default;
 
     static float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+    static float probability(Scores scores, float x) { return scores == Scores::Logits ? sigmoid(x) : x; }
 
     struct ClassScore
     {

@@ -7,11 +7,14 @@
 
 namespace edgelens {
 
-NanoDetDecoder::NanoDetDecoder(cv::Size input, int numClasses, std::vector<int> strides, int regBins)
+NanoDetDecoder::NanoDetDecoder(cv::Size input, int numClasses, std::vector<int> strides, int regBins,
+                               CellCentre centre, QString family)
     : m_input(input)
     , m_numClasses(numClasses)
     , m_strides(std::move(strides))
     , m_regBins(regBins)
+    , m_centre(centre)
+    , m_family(std::move(family))
 {
 }
 
@@ -21,7 +24,8 @@ bool NanoDetDecoder::decode(const std::vector<cv::Mat> &outputs, float threshold
     const int boxColumns = 4 * m_regBins;
     if (boxColumns == m_numClasses) {
         if (error)
-            *error = QStringLiteral("nanodet: %1 classes and %2 distance bins cannot be told apart by shape")
+            *error = QStringLiteral("%1: %2 classes and %3 distance bins cannot be told apart by shape")
+                         .arg(m_family)
                          .arg(m_numClasses)
                          .arg(m_regBins);
         return false;
@@ -45,8 +49,9 @@ bool NanoDetDecoder::decode(const std::vector<cv::Mat> &outputs, float threshold
         }
         if (!scores || !boxes) {
             if (error)
-                *error = QStringLiteral("nanodet: no [%1, %2] score and [%1, %3] distance outputs for stride %4 "
-                                        "(outputs: %5)")
+                *error = QStringLiteral("%1: no [%2, %3] score and [%2, %4] distance outputs for stride %5 "
+                                        "(outputs: %6)")
+                             .arg(m_family)
                              .arg(cells)
                              .arg(m_numClasses)
                              .arg(boxColumns)
@@ -56,7 +61,7 @@ bool NanoDetDecoder::decode(const std::vector<cv::Mat> &outputs, float threshold
         }
         const float *scoreData = TensorView(*scores).data();
         const float *boxData = TensorView(*boxes).data();
-        const float centreOffset = float(stride - 1) / 2.0f;
+        const float centreOffset = m_centre == CellCentre::NanoDet ? float(stride - 1) / 2.0f : float(stride) / 2.0f;
 
         for (int i = 0; i < cells; ++i) {
             const float *row = scoreData + size_t(i) * size_t(m_numClasses);

@@ -4,8 +4,9 @@
 
 namespace edgelens {
 
-Yolov5Decoder::Yolov5Decoder(int numClasses)
+Yolov5Decoder::Yolov5Decoder(int numClasses, Scores scores)
     : m_numClasses(numClasses)
+    , m_scores(scores)
 {
 }
 
@@ -23,11 +24,12 @@ bool Yolov5Decoder::decode(const std::vector<cv::Mat> &outputs, float threshold,
     const float *data = view.data();
     for (int r = 0; r < view.rows(); ++r) {
         const float *row = data + size_t(r) * size_t(columns);
-        const float objectness = row[4];
+        const float objectness = probability(m_scores, row[4]);
         if (objectness < threshold)
             continue;
+        // sigmoid is monotonic: the best logit is the best probability
         const ClassScore best = bestClass(m_numClasses, [row](int c) { return row[5 + c]; });
-        const float score = objectness * best.score;
+        const float score = objectness * probability(m_scores, best.score);
         if (score < threshold)
             continue;
         candidates.push_back(

@@ -9,13 +9,14 @@ namespace edgelens {
 class Yolov5Decoder final : public Decoder
 {
 public:
-    explicit Yolov5Decoder(int numClasses); // boxes come in input pixels: no input size needed
+    Yolov5Decoder(int numClasses, Scores scores = Scores::Probabilities); // boxes come in input pixels: no input size needed
 
     bool decode(const std::vector<cv::Mat> &outputs, float threshold, std::vector<Candidate> &candidates,
                 QString *error) const override;
 
 private:
     int m_numClasses;
+    Scores m_scores;
 };
 
 } // namespace edgelens

@@ -4,8 +4,9 @@
 
 namespace edgelens {
 
-Yolov8Decoder::Yolov8Decoder(int numClasses)
+Yolov8Decoder::Yolov8Decoder(int numClasses, Scores scores)
     : m_numClasses(numClasses)
+    , m_scores(scores)
 {
 }
 
@@ -28,11 +29,12 @@ bool Yolov8Decoder::decode(const std::vector<cv::Mat> &outputs, float threshold,
     const auto value = [&](int c, int i) { return data[size_t(c) * size_t(n) + size_t(i)]; };
     for (int i = 0; i < n; ++i) {
         const ClassScore best = bestClass(m_numClasses, [&](int c) { return value(4 + c, i); });
-        if (best.score < threshold)
+        const float score = probability(m_scores, best.score);
+        if (score < threshold)
             continue;
         const float w = value(2, i);
         const float h = value(3, i);
-        candidates.push_back({best.classId, best.score, cv::Rect2f(value(0, i) - w / 2, value(1, i) - h / 2, w, h)});
+        candidates.push_back({best.classId, score, cv::Rect2f(value(0, i) - w / 2, value(1, i) - h / 2, w, h)});
     }
     return true;
 }

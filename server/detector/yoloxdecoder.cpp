@@ -7,11 +7,12 @@
 
 namespace edgelens {
 
-YoloxDecoder::YoloxDecoder(cv::Size input, int numClasses, Layout layout, std::vector<int> strides)
+YoloxDecoder::YoloxDecoder(cv::Size input, int numClasses, Layout layout, std::vector<int> strides, Scores scores)
     : m_input(input)
     , m_numClasses(numClasses)
     , m_layout(layout)
     , m_strides(std::move(strides))
+    , m_scores(scores)
 {
 }
 
@@ -46,12 +47,12 @@ bool YoloxDecoder::decode(const std::vector<cv::Mat> &outputs, float threshold, 
             return data[size_t(cellStart + i) * size_t(channels) + size_t(c)];
         };
         for (int i = 0; i < cells; ++i) {
-            const float objectness = sigmoid(value(4, i));
+            const float objectness = probability(m_scores, value(4, i));
             if (objectness < threshold)
                 continue; // the score is objectness times a class probability, never more
             // sigmoid is monotonic: the best logit is the best probability
             const ClassScore best = bestClass(m_numClasses, [&](int c) { return value(5 + c, i); });
-            const float score = objectness * sigmoid(best.score);
+            const float score = objectness * probability(m_scores, best.score);
             if (score < threshold)
                 continue;
             const float cx = (value(0, i) + float(i % gw)) * float(stride);

@@ -46,6 +46,19 @@ QByteArray describe(const std::vector<Candidate> &c)
     return text;
 }
 
+// A square-input COCO manifest of a family, for Decoder::create.
+ModelManifest manifestOf(const QString &family, int side, const QJsonObject &decoder = {})
+{
+    ModelManifest m;
+    m.name = family + QStringLiteral("-test");
+    m.family = family;
+    m.inputWidth = side;
+    m.inputHeight = side;
+    m.classNames = ModelManifest::cocoClassNames();
+    m.decoder = decoder;
+    return m;
+}
+
 } // namespace
 
 class TestDecoders : public QObject
@@ -203,6 +216,97 @@ private Q_SLOTS:
         QVERIFY(c.empty() || !near(c[0].box, cv::Rect2f(16, -12, 16, 32)));
     }
 
+    void yolox_officialExport_probabilitiesAreNotSquashed()
+    {
+        // YOLOX's export_onnx.py: [1, N, 85] rows, objectness and classes through sigmoid
+        // already. 32x32 input, strides 8/16/32: 16 + 4 + 1 rows.
+        ModelManifest m = manifestOf(QStringLiteral("yolox"), 32,
+                                     {{QStringLiteral("layout"), QStringLiteral("rows")},
+                                      {QStringLiteral("scores"), QStringLiteral("probabilities")}});
+        const int ch = 5 + kClasses;
+        cv::Mat out = tensor({1, 21, ch}); // every probability 0: nothing there
+        float *row = out.ptr<float>() + size_t(17) * ch; // stride 16, cell (col 1, row 0)
+        row[0] = 0.5f;
+        row[1] = 0.25f;
+        row[3] = std::log(2.0f);
+        row[4] = 0.95f;     // objectness
+        row[5 + 2] = 0.2f;  // car
+        QString error;
+        const std::unique_ptr<Decoder> decoder = Decoder::create(m, &error);
+        QVERIFY2(decoder, qPrintable(error));
+        std::vector<Candidate> c;
+        QVERIFY2(decoder->decode({out}, 0.1f, c, &error), qPrintable(error));
+        QCOMPARE(c.size(), size_t(1));
+        QCOMPARE(c[0].classId, 2);
+        QVERIFY2(std::abs(c[0].score - 0.95f * 0.2f) < 1e-5f, describe(c).constData());
+        QVERIFY2(near(c[0].box, cv::Rect2f(16, -12, 16, 32)), describe(c).constData());
+
+        // Read as logits (the manifest not matching the file), every row scores 0.25 or more.
+        m.decoder.remove(QStringLiteral("scores"));
+        const std::unique_ptr<Decoder> wrong = Decoder::create(m, &error);
+        QVERIFY2(wrong, qPrintable(error));
+        c.clear();
+        QVERIFY(wrong->decode({out}, 0.1f, c, &error));
+        QCOMPARE(c.size(), size_t(21));
+        for (const Candidate &x : c)
+            QVERIFY2(x.score >= 0.25f, describe(c).constData());
+    }
+
+    void yolov5_logitScores_areThroughSigmoid()
+    {
+        cv::Mat out = tensor({1, 1, 5 + kClasses});
+        float *r = out.ptr<float>();
+        r[0] = 50; r[1] = 50; r[2] = 20; r[3] = 10;
+        r[4] = logit(0.8f);
+        r[5 + 3] = logit(0.5f);
+        std::vector<Candidate> c;
+        QString error;
+        QVERIFY(Yolov5Decoder(kClasses, Decoder::Scores::Logits).decode({out}, 0.1f, c, &error));
+        QCOMPARE(c.size(), size_t(1));
+        QVERIFY2(std::abs(c[0].score - 0.4f) < 1e-4f, describe(c).constData());
+    }
+
+    void picodet_cellCentresAtHalfStride_fourStrides()
+    {
+        // 64x64 input, strides 8/16/32/64: 64, 16, 4 and 1 cells. One score at stride 16,
+        // cell (col 1, row 1); each side's bins peak at bin 1, so every distance is 1 stride.
+        ModelManifest m = manifestOf(QStringLiteral("picodet"), 64);
+        std::vector<cv::Mat> outputs;
+        for (const int cells : {64, 16, 4, 1}) {
+            outputs.push_back(tensor({1, cells, kClasses}));
+            outputs.push_back(tensor({1, cells, 32}));
+        }
+        outputs[2].ptr<float>()[5 * kClasses + 7] = 0.6f; // truck
+        float *bins = outputs[3].ptr<float>() + 5 * 32;
+        for (int side = 0; side < 4; ++side)
+            bins[side * 8 + 1] = 30.0f;
+        QString error;
+        const std::unique_ptr<Decoder> decoder = Decoder::create(m, &error);
+        QVERIFY2(decoder, qPrintable(error));
+        std::vector<Candidate> c;
+        QVERIFY2(decoder->decode(outputs, 0.3f, c, &error), qPrintable(error));
+        QCOMPARE(c.size(), size_t(1));
+        QCOMPARE(c[0].classId, 7);
+        QCOMPARE(c[0].score, 0.6f);
+        // centre (1.5 * 16, 1.5 * 16) = (24, 24), 16 to each edge
+        QVERIFY2(near(c[0].box, cv::Rect2f(8, 8, 32, 32)), describe(c).constData());
+
+        // the same tensors as nanodet: its centre is 1 * 16 + 7.5, half a pixel off
+        m.family = QStringLiteral("nanodet");
+        m.decoder = QJsonObject{{QStringLiteral("strides"), QJsonArray{8, 16, 32, 64}}};
+        c.clear();
+        QVERIFY(Decoder::create(m, &error)->decode(outputs, 0.3f, c, &error));
+        QCOMPARE(c.size(), size_t(1));
+        QVERIFY2(near(c[0].box, cv::Rect2f(7.5f, 7.5f, 32, 32)), describe(c).constData());
+
+        // without the stride 64 outputs, picodet says which are missing
+        m.family = QStringLiteral("picodet");
+        m.decoder = {};
+        outputs.resize(6);
+        QVERIFY(!Decoder::create(m, &error)->decode(outputs, 0.3f, c, &error));
+        QVERIFY2(error.startsWith(QStringLiteral("picodet: no [1, 80] score")), qPrintable(error));
+    }
+
     void fastestdet_cellGeometryAndScorePowers()
     {
         const int g = 4;
@@ -328,12 +432,7 @@ private Q_SLOTS:
 
     void decoderFactory_rejectsBadSettings()
     {
-        ModelManifest m;
-        m.name = QStringLiteral("x");
-        m.family = QStringLiteral("nanodet");
-        m.inputWidth = 320;
-        m.inputHeight = 320;
-        m.classNames = ModelManifest::cocoClassNames();
+        ModelManifest m = manifestOf(QStringLiteral("nanodet"), 320);
         QString error;
         QVERIFY(Decoder::create(m, &error));
         m.decoder.insert(QStringLiteral("strides"), QJsonArray{8, 0});
@@ -345,6 +444,14 @@ private Q_SLOTS:
         m.decoder = QJsonObject{{QStringLiteral("label_map"), QStringLiteral("voc")}};
         QVERIFY(!Decoder::create(m, &error));
         QVERIFY2(error.contains(QStringLiteral("decoder.label_map")), qPrintable(error));
+        m.family = QStringLiteral("yolox");
+        m.decoder = QJsonObject{{QStringLiteral("scores"), QStringLiteral("sigmoid")}};
+        QVERIFY(!Decoder::create(m, &error));
+        QVERIFY2(error.contains(QStringLiteral("decoder.scores: expected")), qPrintable(error));
+        m.family = QStringLiteral("nanodet"); // one known form: the setting would be ignored
+        m.decoder = QJsonObject{{QStringLiteral("scores"), QStringLiteral("logits")}};
+        QVERIFY(!Decoder::create(m, &error));
+        QVERIFY2(error.contains(QStringLiteral("only yolox, yolov5 and yolov8")), qPrintable(error));
     }
 };
 

@@ -211,7 +211,8 @@ private Q_SLOTS:
         QStringList names;
         for (const ModelManifest &m : builtins)
             names << m.name;
-        QCOMPARE(names, (QStringList{QStringLiteral("nanodet-m-320"), QStringLiteral("yolox-nano-640"),
+        QCOMPARE(names, (QStringList{QStringLiteral("picodet-s-320"), QStringLiteral("picodet-s-416"),
+                                     QStringLiteral("nanodet-m-320"), QStringLiteral("yolox-nano-640"),
                                      QStringLiteral("yolo-fastest-xl-320"), QStringLiteral("fastestdet-352"),
                                      QStringLiteral("opencv-cascades")}));
         for (const ModelManifest &m : builtins) {
@@ -221,14 +222,30 @@ private Q_SLOTS:
             }
             QCOMPARE(m.fallback, m.family == QStringLiteral("cascade"));
         }
-        const ModelManifest &nanodet = builtins[0];
+        // PaddleDetection's eval recipe: plain resize, RGB, ImageNet normalisation, 4 strides
+        for (const ModelManifest &pico : {builtins[0], builtins[1]}) {
+            QCOMPARE(pico.family, QStringLiteral("picodet"));
+            QCOMPARE(pico.preprocess.resize, QStringLiteral("stretch"));
+            QVERIFY(pico.preprocess.swapRB);
+            QCOMPARE(pico.preprocess.mean[0], 0.485);
+            QCOMPARE(pico.preprocess.std[2], 0.225);
+            QCOMPARE(pico.files[0].url, QStringLiteral("https://paddledet.bj.bcebos.com/deploy/third_engine/")
+                                            + pico.files[0].name);
+        }
+        QCOMPARE(builtins[0].inputWidth, 320);
+        QCOMPARE(builtins[0].files[0].sha256,
+                 QStringLiteral("d7852a1508b36bfc2739770ad52ff28bf81e219dc5c15dd7868d5ebdf007b6c8"));
+        QCOMPARE(builtins[1].inputWidth, 416);
+        QCOMPARE(builtins[1].files[0].sha256,
+                 QStringLiteral("cdab77bdde16e4f76bec734c4e5791801d1739e4c7ec1995e0e110e04300d0c2"));
+        const ModelManifest &nanodet = builtins[2];
         QCOMPARE(nanodet.files[0].sha256,
                  QStringLiteral("c59b6c947ce475d27023327808aed655fa000981fe144c4fd2026828999e19f8"));
         QCOMPARE(nanodet.preprocess.interpolation, QStringLiteral("area"));
         QVERIFY(!nanodet.preprocess.swapRB);
         QCOMPARE(nanodet.preprocess.mean[0], 103.53);
         QCOMPARE(nanodet.preprocess.std[2], 58.395);
-        const ModelManifest &yolox = builtins[1];
+        const ModelManifest &yolox = builtins[3];
         QVERIFY(yolox.preprocess.swapRB);
         QCOMPARE(yolox.preprocess.padValue, 128.0);
         QCOMPARE(yolox.preprocess.interpolation, QStringLiteral("cubic"));

@@ -1,5 +1,8 @@
+#include "detector/detector.h"
 #include "detector/onnxcompat.h"
 
+#include <QSaveFile>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <onnx/onnx_pb.h>
@@ -168,6 +171,30 @@ private Q_SLOTS:
                  qPrintable(message));
         QVERIFY2(message.contains(QStringLiteral("input_size")), qPrintable(message));
         QVERIFY2(!message.contains(QStringLiteral("onnx_importer.cpp")), qPrintable(message));
+    }
+
+    void modelThatStillCannotLoad_saysFileNodeAndOperator()
+    {
+        if (!kOpenCVRejectsClipInputs)
+            return; // a later OpenCV loads the graph
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString path = dir.filePath(QStringLiteral("computed.onnx"));
+        QSaveFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(clipModel(Bound::Computed, 0.0f, 0.0f));
+        QVERIFY(file.commit());
+        ModelManifest m;
+        m.name = QStringLiteral("computed");
+        m.family = QStringLiteral("yolov8");
+        m.files = {ModelFile{QStringLiteral("computed.onnx"), {}, {}, path}};
+        m.inputWidth = 4;
+        m.inputHeight = 1;
+        m.classNames = ModelManifest::cocoClassNames();
+        QString error;
+        QVERIFY(!createDetector(m, &error));
+        QVERIFY2(error.startsWith(QStringLiteral("computed: %1: node relu6_0 (operator Clip): OpenCV ").arg(path)),
+                 qPrintable(error));
     }
 
     void messageWithoutNode_keepsOpenCVsWords()

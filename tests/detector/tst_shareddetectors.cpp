@@ -45,6 +45,8 @@ private Q_SLOTS:
     void sharedModel_findsPersonInSoccer_data()
     {
         QTest::addColumn<QString>("model");
+        QTest::newRow("picodet-320") << QStringLiteral("picodet-s-320"); // loads only after OnnxCompat
+        QTest::newRow("picodet-416") << QStringLiteral("picodet-s-416");
         QTest::newRow("nanodet") << QStringLiteral("nanodet-m-320");
         QTest::newRow("yolox") << QStringLiteral("yolox-nano-640");
         QTest::newRow("yolo-fastest") << QStringLiteral("yolo-fastest-xl-320");
@@ -57,6 +59,8 @@ private Q_SLOTS:
         const auto manifest = sharedModel(model);
         QVERIFY2(manifest, qPrintable(model + QStringLiteral(" is not in ") + m_shared));
         QString error;
+        for (const ModelFile &file : manifest->files) // what runs is the upstream file, untouched
+            QVERIFY2(ModelCatalog::verifyFile(file, &error), qPrintable(error));
         auto detector = createDetector(*manifest, &error);
         QVERIFY2(detector, qPrintable(error));
         QCOMPARE(detector->backendDescription(), QStringLiteral("OpenCV/CPU"));

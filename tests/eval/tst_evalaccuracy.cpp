@@ -41,7 +41,8 @@ void TestEvalAccuracy::initTestCase()
     // A misspelt EDGELENS_EVAL_MODELS would skip every model.
     const QString only = qEnvironmentVariable("EDGELENS_EVAL_MODELS");
     for (const QString &name : only.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-        QVERIFY2(QStringList({QStringLiteral("nanodet-m-320"), QStringLiteral("yolox-nano-640"),
+        QVERIFY2(QStringList({QStringLiteral("picodet-s-320"), QStringLiteral("picodet-s-416"),
+                              QStringLiteral("nanodet-m-320"), QStringLiteral("yolox-nano-640"),
                               QStringLiteral("yolo-fastest-xl-320"), QStringLiteral("fastestdet-352")})
                      .contains(name),
                  qPrintable(QStringLiteral("EDGELENS_EVAL_MODELS names an unknown model: ") + name));
@@ -54,6 +55,8 @@ void TestEvalAccuracy::model_reproducesItsPublishedFigure_data()
     QTest::addColumn<double>("expectedMap");
     QTest::addColumn<double>("expectedAp50");
     // ../shared/models/MODELS.md, "mAP@[.5:.95] / AP50 on coco128-train".
+    QTest::newRow("picodet-s-320") << QStringLiteral("picodet-s-320") << 0.387 << 0.535;
+    QTest::newRow("picodet-s-416") << QStringLiteral("picodet-s-416") << 0.416 << 0.580;
     QTest::newRow("nanodet-m-320") << QStringLiteral("nanodet-m-320") << 0.303 << 0.476;
     QTest::newRow("yolox-nano-640") << QStringLiteral("yolox-nano-640") << 0.347 << 0.535;
     QTest::newRow("yolo-fastest-xl-320") << QStringLiteral("yolo-fastest-xl-320") << 0.234 << 0.434;
