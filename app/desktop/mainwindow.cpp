@@ -12,6 +12,7 @@
 #include "gallerymodel.h"
 #include "galleryview.h"
 #include "imagecollector.h"
+#include "mainwindowparts.h"
 #include "processingqueue.h"
 #include "resultsfolder.h"
 #include "sessioncontroller.h"
@@ -56,8 +57,6 @@
 #include <QWindow>
 #include <QtConcurrent/QtConcurrentRun>
 
-#include <functional>
-#include <initializer_list>
 
 Q_LOGGING_CATEGORY(lcMainWindow, "edgelens.app.mainwindow")
 
@@ -109,6 +108,47 @@ MainWindow::MainWindow(const AppSettings &settings, const AppOptions &options, Q
     setWindowTitle(tr("EdgeLens"));
     setAcceptDrops(true);
 
+    createGallery();
+    m_parts = std::make_unique<MainWindowParts>(
+        MainWindowParts::Gallery{m_model, m_proxy, m_view, m_thumbnails, statusBar(), this}, m_options.sessionFile);
+
+    createActions();
+    createMenus();
+    createToolBar();
+    connectGallery();
+    connectParts();
+
+    applySettings(m_settings);
+    restoreWindowState();
+    updateProgress();
+    updateEmptyText();
+
+    m_parts->session()->restore();
+
+    // Asked for explicitly (the README's main command does): have the model loaded and the
+    // server listening before the first drop, so the status bar says it is ready.
+    if (m_options.embedded)
+        m_parts->target()->ensureReady();
+
+    if (!m_options.images.isEmpty()) {
+        m_quitWhenDoneArmed = m_options.quitWhenDone;
+        addPaths(m_options.images);
+    }
+}
+
+MainWindow::~MainWindow()
+{
+    // The window's own members go next: nothing said meanwhile may reach its handlers. The
+    // parts then go in reverse dependency order (MainWindowParts), the gallery widgets after
+    // them with the window's children.
+    m_parts->disconnectFrom(this);
+    const QObject *gallery[] = {m_model, m_proxy, m_thumbnails, m_view, m_view->selectionModel(), m_filterBar};
+    for (const QObject *sender : gallery)
+        disconnect(sender, nullptr, this, nullptr);
+}
+
+void MainWindow::createGallery()
+{
     m_model = new GalleryModel(this);
     m_proxy = new GalleryFilterProxy(this);
     m_proxy->setSourceModel(m_model);
@@ -119,26 +159,12 @@ MainWindow::MainWindow(const AppSettings &settings, const AppOptions &options, Q
     m_view->setItemDelegate(m_delegate);
     setCentralWidget(m_view);
     zoomThumbnails(0);
+}
 
-    m_collector = new ImageCollector(this);
-    m_client = new DetectionClient(this);
-    m_queue = new ProcessingQueue(m_model, m_client, this);
-    m_queue->setThumbnailCache(m_thumbnails);
-    m_embedded = new EmbeddedServer(this);
-    m_status = new StatusPresenter(statusBar(), m_model, m_queue, m_client, m_embedded, this);
-    m_target = new TargetController(m_model, m_queue, m_client, m_embedded, m_status, this);
-    m_trust = new TrustPrompter(m_client, m_status, this);
-    m_export = new ExportController(m_model, this);
-    m_session = new SessionController(m_model, m_options.sessionFile, this);
-    m_details = new DetailController(m_model, m_proxy, m_view, this);
-    m_annotations = new AnnotationSaver(m_model, this);
-
-    createActions();
-    createMenus();
-    createToolBar();
-
+void MainWindow::connectGallery()
+{
     connect(m_thumbnails, &ThumbnailCache::thumbnailReady, m_view->viewport(), qOverload<>(&QWidget::update));
-    connect(m_view, &QAbstractItemView::activated, m_details, &DetailController::show);
+    connect(m_view, &QAbstractItemView::activated, m_parts->details(), &DetailController::show);
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_view, &QWidget::customContextMenuRequested, this, &MainWindow::showContextMenu);
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &MainWindow::updateActions);
@@ -146,8 +172,13 @@ MainWindow::MainWindow(const AppSettings &settings, const AppOptions &options, Q
     connect(m_proxy, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateEmptyText);
     connect(m_proxy, &QAbstractItemModel::modelReset, this, &MainWindow::updateEmptyText);
     connect(m_filterBar, &GalleryFilterBar::filterChanged, this, &MainWindow::updateEmptyText);
+    connect(m_model, &GalleryModel::statusCountsChanged, this, &MainWindow::updateActions);
+}
 
-    connect(m_collector, &ImageCollector::imagesFound, this, [this](const QList<GalleryModel::NewImage> &images) {
+void MainWindow::connectParts()
+{
+    const MainWindowParts &p = *m_parts;
+    connect(p.collector(), &ImageCollector::imagesFound, this, [this](const QList<GalleryModel::NewImage> &images) {
         const QList<int> rows = m_model->addImages(images);
         QStringList paths;
         paths.reserve(rows.size());
@@ -155,87 +186,45 @@ MainWindow::MainWindow(const AppSettings &settings, const AppOptions &options, Q
             paths.append(m_model->item(row).path);
         enqueueNew(paths);
     });
-    connect(m_collector, &ImageCollector::finished, this, &MainWindow::handleCollectFinished);
+    connect(p.collector(), &ImageCollector::finished, this, &MainWindow::handleCollectFinished);
 
-    connect(m_model, &GalleryModel::statusCountsChanged, this, &MainWindow::updateActions);
-    connect(m_queue, &ProcessingQueue::progressChanged, this, &MainWindow::updateProgress);
-    connect(m_queue, &ProcessingQueue::idle, this, &MainWindow::checkAllDone);
-    connect(m_queue, &ProcessingQueue::outputError, m_status, &StatusPresenter::showError);
-    connect(m_queue, &ProcessingQueue::itemFinished, this, &MainWindow::handleItemFinished);
-    connect(m_status, &StatusPresenter::windowTitleChanged, this, &QWidget::setWindowTitle);
-    connect(m_status, &StatusPresenter::refreshed, this, &MainWindow::updateActions);
-    connect(m_export, &ExportController::statusMessage, m_status, &StatusPresenter::showMessage);
-    connect(m_session, &SessionController::restored, this, &MainWindow::handleSessionRestored);
-    connect(m_details, &DetailController::message, this, [this](const QString &text) { m_status->showMessage(text, 6000); });
-    connect(m_annotations, &AnnotationSaver::failed, m_status, &StatusPresenter::showError);
-    connect(m_annotations, &AnnotationSaver::saved, this, [this](const QString &path, const QString &resultPath) {
+    connect(p.queue(), &ProcessingQueue::progressChanged, this, &MainWindow::updateProgress);
+    connect(p.queue(), &ProcessingQueue::idle, this, &MainWindow::checkAllDone);
+    connect(p.queue(), &ProcessingQueue::outputError, p.status(), &StatusPresenter::showError);
+    connect(p.queue(), &ProcessingQueue::itemFinished, this, &MainWindow::handleItemFinished);
+    connect(p.status(), &StatusPresenter::windowTitleChanged, this, &QWidget::setWindowTitle);
+    connect(p.status(), &StatusPresenter::refreshed, this, &MainWindow::updateActions);
+    connect(p.exporter(), &ExportController::statusMessage, p.status(), &StatusPresenter::showMessage);
+    connect(p.session(), &SessionController::restored, this, &MainWindow::handleSessionRestored);
+    connect(p.details(), &DetailController::message, this, [this](const QString &text) { m_parts->status()->showMessage(text, 6000); });
+    connect(p.annotations(), &AnnotationSaver::failed, p.status(), &StatusPresenter::showError);
+    connect(p.annotations(), &AnnotationSaver::saved, this, [this](const QString &path, const QString &resultPath) {
         // The marked-up image was redrawn from the corrections.
         if (!resultPath.isEmpty())
             m_thumbnails->invalidate(resultPath);
         m_view->viewport()->update();
-        if (DetailView *detail = m_details->view(); detail && detail->originalPath() == path)
+        if (DetailView *detail = m_parts->details()->view(); detail && detail->originalPath() == path)
             detail->reloadResultImage();
     });
-    connect(m_client, &DetectionClient::serverInfoReceived, this,
+    connect(p.client(), &DetectionClient::serverInfoReceived, this,
             [this](quint64, const QJsonObject &info, double) { learnModelDefaults(info); });
-
-    applySettings(m_settings);
-    restoreWindowState();
-    updateProgress();
-    updateEmptyText();
-
-    m_session->restore();
-
-    // Asked for explicitly (the README's main command does): have the model loaded and the
-    // server listening before the first drop, so the status bar says it is ready.
-    if (m_options.embedded)
-        m_target->ensureReady();
-
-    if (!m_options.images.isEmpty()) {
-        m_quitWhenDoneArmed = m_options.quitWhenDone;
-        addPaths(m_options.images);
-    }
-}
-
-MainWindow::~MainWindow()
-{
-    // Children go in creation order, the model before the queue: nothing the client or the
-    // collector still has to say may reach a half-destroyed window.
-    disconnect(m_client, nullptr, nullptr, nullptr);
-    disconnect(m_collector, nullptr, nullptr, nullptr);
-    disconnect(m_model, nullptr, this, nullptr);
-    const std::initializer_list<QObject *> senders{m_queue, m_embedded, m_thumbnails, m_proxy,
-                                                   m_view, m_view->selectionModel(), m_filterBar};
-    for (QObject *sender : senders)
-        disconnect(sender, nullptr, this, nullptr);
-    m_collector->cancel();
-    // While everything still exists: stopping the server reports a state change.
-    m_embedded->stop();
-    // The controllers listen to the objects created before them, which QWidget deletes
-    // first; they go now, so no late signal reaches one of them.
-    delete m_details;
-    delete m_annotations; // writes what is still pending
-    delete m_session;
-    delete m_export;
-    delete m_target;
-    delete m_status;
 }
 
 bool MainWindow::isSessionRestored() const
 {
-    return m_session->isRestored();
+    return m_parts->session()->isRestored();
 }
 
 void MainWindow::saveSession()
 {
-    m_session->saveNow();
+    m_parts->session()->saveNow();
 }
 
 void MainWindow::handleSessionRestored(const QStringList &queuedAgain, const QString &message)
 {
     enqueueNew(queuedAgain);
     if (!message.isEmpty())
-        m_status->showMessage(message, 8000);
+        m_parts->status()->showMessage(message, 8000);
     updateEmptyText();
     checkAllDone();
 }
@@ -244,8 +233,8 @@ void MainWindow::enqueueNew(const QStringList &paths)
 {
     if (paths.isEmpty())
         return;
-    m_target->ensureReady();
-    m_queue->enqueue(paths);
+    m_parts->target()->ensureReady();
+    m_parts->queue()->enqueue(paths);
 }
 
 void MainWindow::handleItemFinished(const QString &path, bool ok)
@@ -259,9 +248,9 @@ void MainWindow::handleItemFinished(const QString &path, bool ok)
         if (!it.resultPath.isEmpty())
             m_thumbnails->invalidate(it.resultPath);
     } else {
-        m_status->setLastFailure(it.fileName, it.error);
+        m_parts->status()->setLastFailure(it.fileName, it.error);
     }
-    m_details->refresh(path);
+    m_parts->details()->refresh(path);
 }
 
 void MainWindow::restoreWindowState()
@@ -296,8 +285,8 @@ void MainWindow::applySettings(const AppSettings &settings)
 {
     m_settings = settings;
     applyThresholdPolicy();
-    m_target->apply(m_settings);
-    m_annotations->setOutput({m_settings.jsonSidecars, m_settings.resultMaxSide, m_settings.jpegQuality});
+    m_parts->target()->apply(m_settings);
+    m_parts->annotations()->setOutput({m_settings.jsonSidecars, m_settings.resultMaxSide, m_settings.jpegQuality});
 }
 
 void MainWindow::applyThresholdPolicy()
@@ -311,7 +300,7 @@ void MainWindow::applyThresholdPolicy()
     for (auto it = m_serverModelDefaults.cbegin(); it != m_serverModelDefaults.cend(); ++it)
         policy.modelDefaults.insert(it.key(), it.value());
     m_model->setThresholdPolicy(policy);
-    m_queue->resultSaver().setThresholdPolicy(policy);
+    m_parts->queue()->resultSaver().setThresholdPolicy(policy);
 }
 
 void MainWindow::learnModelDefaults(const QJsonObject &serverInfo)
@@ -333,7 +322,7 @@ void MainWindow::learnModelDefaults(const QJsonObject &serverInfo)
 
 void MainWindow::openResults(const QString &folder)
 {
-    m_status->showMessage(tr("Reading results in %1\u2026").arg(QDir::toNativeSeparators(folder)));
+    m_parts->status()->showMessage(tr("Reading results in %1\u2026").arg(QDir::toNativeSeparators(folder)));
     auto *watcher = new QFutureWatcher<ResultsFolder::Scan>(this);
     connect(watcher, &QFutureWatcher<ResultsFolder::Scan>::finished, this, [this, watcher, folder] {
         watcher->deleteLater();
@@ -345,11 +334,11 @@ void MainWindow::openResults(const QString &folder)
             parts << tr("%n marked-up image(s) without detection data", nullptr, scan.resultsOnly);
         if (!scan.movedOriginals.isEmpty())
             parts << tr("%n original(s) not found where the sidecar says", nullptr, int(scan.movedOriginals.size()));
-        m_status->showMessage(tr("Opened %1: %2.").arg(QDir::toNativeSeparators(folder), parts.join(QStringLiteral(", "))),
+        m_parts->status()->showMessage(tr("Opened %1: %2.").arg(QDir::toNativeSeparators(folder), parts.join(QStringLiteral(", "))),
                               10000);
         if (!scan.movedOriginals.isEmpty()) {
             qCWarning(lcMainWindow) << "originals not found:" << scan.movedOriginals;
-            m_status->showError(tr("Originals not found (moved or deleted): %1")
+            m_parts->status()->showError(tr("Originals not found (moved or deleted): %1")
                                     .arg(scan.movedOriginals.mid(0, 5).join(QStringLiteral("; "))));
         }
         updateActions();
@@ -371,8 +360,8 @@ void MainWindow::addPaths(const QStringList &input)
     }
     if (paths.isEmpty())
         return;
-    m_status->showMessage(tr("Looking for images…"));
-    m_collector->collect(paths);
+    m_parts->status()->showMessage(tr("Looking for images…"));
+    m_parts->collector()->collect(paths);
     updateActions();
 }
 
@@ -387,7 +376,7 @@ bool MainWindow::addMimeData(const QMimeData *mime)
 
 bool MainWindow::isCollecting() const
 {
-    return m_collector->isBusy();
+    return m_parts->collector()->isBusy();
 }
 
 void MainWindow::handleCollectFinished(int found, int skipped, const QStringList &missing)
@@ -396,11 +385,11 @@ void MainWindow::handleCollectFinished(int found, int skipped, const QStringList
     parts << tr("%n image(s) found", nullptr, found);
     if (skipped > 0)
         parts << tr("%n other file(s) skipped", nullptr, skipped);
-    if (m_collector->skippedOutputFolders() > 0)
-        parts << tr("%n EdgeLens output folder(s) skipped", nullptr, m_collector->skippedOutputFolders());
+    if (m_parts->collector()->skippedOutputFolders() > 0)
+        parts << tr("%n EdgeLens output folder(s) skipped", nullptr, m_parts->collector()->skippedOutputFolders());
     if (!missing.isEmpty())
         parts << tr("%n path(s) not found", nullptr, int(missing.size()));
-    m_status->showMessage(parts.join(QStringLiteral(", ")), 8000);
+    m_parts->status()->showMessage(parts.join(QStringLiteral(", ")), 8000);
     if (!missing.isEmpty())
         qCWarning(lcMainWindow) << "not found:" << missing;
     updateActions();
@@ -432,13 +421,13 @@ void MainWindow::dropEvent(QDropEvent *event)
     if (addMimeData(event->mimeData()))
         event->acceptProposedAction();
     else
-        m_status->showMessage(tr("Nothing to add: drop image files or folders."), 5000);
+        m_parts->status()->showMessage(tr("Nothing to add: drop image files or folders."), 5000);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    if (m_queue->isBusy() && !m_quitWhenDoneArmed && isVisible()) {
-        const int left = m_queue->batchTotal() - m_queue->batchFinished();
+    if (m_parts->queue()->isBusy() && !m_quitWhenDoneArmed && isVisible()) {
+        const int left = m_parts->queue()->batchTotal() - m_parts->queue()->batchFinished();
         const auto answer = QMessageBox::question(this, tr("Quit EdgeLens"),
             tr("%n image(s) are still waiting or being processed. Results saved so far are kept.\n\nQuit anyway?", nullptr, left),
             QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
@@ -448,10 +437,10 @@ void MainWindow::closeEvent(QCloseEvent *event)
         }
     }
     saveWindowState();
-    m_annotations->waitForDone();
+    m_parts->annotations()->waitForDone();
     // Saved before cancelling, so images still on their way come back queued next time.
-    m_session->finish(); // what cancel() does next must not reach the file
-    m_queue->cancel();
+    m_parts->session()->finish(); // what cancel() does next must not reach the file
+    m_parts->queue()->cancel();
     event->accept();
 }
 
@@ -513,7 +502,7 @@ void MainWindow::addFolder()
 void MainWindow::pasteFromClipboard()
 {
     if (!addMimeData(QGuiApplication::clipboard()->mimeData()))
-        m_status->showMessage(tr("The clipboard holds no paths of existing files or folders."), 5000);
+        m_parts->status()->showMessage(tr("The clipboard holds no paths of existing files or folders."), 5000);
 }
 
 QList<int> MainWindow::selectedSourceRows() const
@@ -548,12 +537,12 @@ void MainWindow::clearGallery()
 {
     if (m_model->rowCount() == 0)
         return;
-    if (m_queue->isBusy()) {
+    if (m_parts->queue()->isBusy()) {
         const auto answer = QMessageBox::question(this, tr("Clear Gallery"),
             tr("Processing is still running. Stop it and clear the gallery? Saved results stay on disk."));
         if (answer != QMessageBox::Yes)
             return;
-        m_queue->cancel();
+        m_parts->queue()->cancel();
     }
     m_model->clear();
     m_thumbnails->clear();
@@ -562,11 +551,11 @@ void MainWindow::clearGallery()
 
 void MainWindow::startOrPause()
 {
-    if (m_queue->isBusy()) {
-        if (m_queue->isPaused())
-            m_queue->resume();
+    if (m_parts->queue()->isBusy()) {
+        if (m_parts->queue()->isPaused())
+            m_parts->queue()->resume();
         else
-            m_queue->pause();
+            m_parts->queue()->pause();
     }
     updateActions();
     updateProgress();
@@ -574,17 +563,17 @@ void MainWindow::startOrPause()
 
 void MainWindow::cancelProcessing()
 {
-    const int n = m_queue->cancel();
-    m_status->showMessage(tr("%n image(s) cancelled; Retry Failed sends them again.", nullptr, n), 6000);
+    const int n = m_parts->queue()->cancel();
+    m_parts->status()->showMessage(tr("%n image(s) cancelled; Retry Failed sends them again.", nullptr, n), 6000);
     updateActions();
 }
 
 void MainWindow::retryFailed()
 {
-    m_status->clearLastError();
-    m_target->ensureReady();
-    const int n = m_queue->retryFailed();
-    m_status->showMessage(tr("%n image(s) queued again.", nullptr, n), 5000);
+    m_parts->status()->clearLastError();
+    m_parts->target()->ensureReady();
+    const int n = m_parts->queue()->retryFailed();
+    m_parts->status()->showMessage(tr("%n image(s) queued again.", nullptr, n), 5000);
     updateActions();
 }
 
@@ -597,8 +586,8 @@ void MainWindow::openSettings()
 
 void MainWindow::changeSettings(const AppSettings &chosen)
 {
-    if (TargetController::targetDiffers(m_settings, chosen) && m_queue->isBusy()) {
-        const int left = m_queue->batchTotal() - m_queue->batchFinished();
+    if (TargetController::targetDiffers(m_settings, chosen) && m_parts->queue()->isBusy()) {
+        const int left = m_parts->queue()->batchTotal() - m_parts->queue()->batchFinished();
         const auto answer = QMessageBox::question(this, tr("Switch Target"),
             tr("%n image(s) are still being processed. Switch to the new target now? Images in flight are sent again "
                "to the new target; nothing is lost.", nullptr, left),
@@ -637,7 +626,7 @@ QList<int> MainWindow::exportRows() const
 
 bool MainWindow::exportDetectionsTo(const QString &format, const QString &target, QString *message)
 {
-    return m_export->exportDetectionsTo(exportRows(), format, target, message);
+    return m_parts->exporter()->exportDetectionsTo(exportRows(), format, target, message);
 }
 
 void MainWindow::openOutputFolder()
@@ -647,10 +636,10 @@ void MainWindow::openOutputFolder()
         const QList<int> rows = selectedSourceRows();
         const int row = rows.isEmpty() ? (m_model->rowCount() > 0 ? 0 : -1) : rows.first();
         if (row >= 0)
-            dir = m_queue->outputDirectoryFor(m_model->item(row).path);
+            dir = m_parts->queue()->outputDirectoryFor(m_model->item(row).path);
     }
     if (dir.isEmpty() || !QFileInfo(dir).isDir()) {
-        m_status->showMessage(tr("No results have been saved yet."), 5000);
+        m_parts->status()->showMessage(tr("No results have been saved yet."), 5000);
         return;
     }
     QDesktopServices::openUrl(QUrl::fromLocalFile(dir));
@@ -675,10 +664,10 @@ void MainWindow::processSelectedAgain()
     }
     if (paths.isEmpty())
         return;
-    m_status->clearLastError();
-    m_target->ensureReady();
-    m_queue->enqueue(paths);
-    m_status->showMessage(tr("%n image(s) queued again.", nullptr, int(paths.size())), 5000);
+    m_parts->status()->clearLastError();
+    m_parts->target()->ensureReady();
+    m_parts->queue()->enqueue(paths);
+    m_parts->status()->showMessage(tr("%n image(s) queued again.", nullptr, int(paths.size())), 5000);
 }
 
 void MainWindow::zoomThumbnails(int step)
@@ -701,13 +690,13 @@ void MainWindow::zoomThumbnails(int step)
 
 void MainWindow::updateProgress()
 {
-    m_status->updateProgress();
+    m_parts->status()->updateProgress();
     updateActions();
 }
 
 QString MainWindow::statusText() const
 {
-    return m_status->stateText();
+    return m_parts->status()->stateText();
 }
 
 void MainWindow::updateEmptyText()
@@ -721,8 +710,8 @@ void MainWindow::updateEmptyText()
 void MainWindow::checkAllDone()
 {
     updateProgress();
-    m_status->updateConnectionStatus();
-    if (m_collector->isBusy() || m_queue->isBusy())
+    m_parts->status()->updateConnectionStatus();
+    if (m_parts->collector()->isBusy() || m_parts->queue()->isBusy())
         return;
     emit allDone();
     if (m_quitWhenDoneArmed) {

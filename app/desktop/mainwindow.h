@@ -4,9 +4,10 @@
 // of them, and the controls for sending them. A coordinator: logic lives in the classes it
 // wires together (GalleryModel, ProcessingQueue, ImageCollector, ThumbnailCache), the target
 // in TargetController, the status bar in StatusPresenter, exports in ExportController, the
-// session file in SessionController and the detail window in DetailController; this class
-// owns the actions, menus and views and routes between them (actions, menus and toolbars are
-// built in mainwindowactions.cpp).
+// session file in SessionController and the detail window in DetailController, all held by
+// MainWindowParts in the order they depend on each other; this class owns the actions, menus
+// and views and routes between them (actions, menus and toolbars are built in
+// mainwindowactions.cpp).
 
 #include "appoptions.h"
 #include "widgets/appsettings.h"
@@ -16,6 +17,8 @@
 #include <QJsonObject>
 #include <QMainWindow>
 
+#include <memory>
+
 class QAction;
 class QMimeData;
 class QToolBar;
@@ -23,23 +26,13 @@ class QToolButton;
 
 namespace edgelens {
 
-class AnnotationSaver;
-class DetailController;
-class DetectionClient;
-class EmbeddedServer;
-class ExportController;
 class GalleryDelegate;
 class GalleryFilterBar;
 class GalleryFilterProxy;
 class GalleryModel;
 class GalleryView;
-class ImageCollector;
-class ProcessingQueue;
-class SessionController;
-class StatusPresenter;
-class TargetController;
+class MainWindowParts;
 class ThumbnailCache;
-class TrustPrompter;
 
 class MainWindow final : public QMainWindow
 {
@@ -62,16 +55,15 @@ public:
     // is asked about first ("No" keeps the target and applies the rest); then it is stored.
     void changeSettings(const AppSettings &chosen);
 
-    // For tests and scripting.
+    // The gallery: what the user sees and clicks.
     GalleryModel *galleryModel() const { return m_model; }
     GalleryFilterProxy *galleryProxy() const { return m_proxy; }
     GalleryView *galleryView() const { return m_view; }
-    ProcessingQueue *processingQueue() const { return m_queue; }
-    ThumbnailCache *thumbnailCache() const { return m_thumbnails; }
-    EmbeddedServer *embeddedServer() const { return m_embedded; }
-    DetectionClient *detectionClient() const { return m_client; }
+    // The collaborators behind the gallery, for tests and the bench to observe and drive
+    // (the queue, the client, the embedded server, the controllers); the window owns them.
+    const MainWindowParts &parts() const { return *m_parts; }
+
     bool isCollecting() const;
-    ExportController *exportController() const { return m_export; }
     bool isSessionRestored() const; // true at once without a session file
     void saveSession();
     // File > Export without the dialogs: format "coco" (target = file), "yolo" or "voc"
@@ -79,10 +71,6 @@ public:
     // *message says what happened, for the status bar or an error box.
     bool exportDetectionsTo(const QString &format, const QString &target, QString *message);
     QString statusText() const; // the status bar's state label, as the user reads it
-    StatusPresenter *statusPresenter() const { return m_status; }
-    TargetController *targetController() const { return m_target; }
-    DetailController *detailController() const { return m_details; }
-    AnnotationSaver *annotationSaver() const { return m_annotations; }
     QString shortcutHelpText() const; // what Help > Keyboard Shortcuts shows
     // File > Open Results: an output folder made earlier comes back for review and export;
     // nothing is sent. resultsOpened() follows (the scan runs in the background).
@@ -102,7 +90,16 @@ protected:
     void resizeEvent(QResizeEvent *event) override;
 
 private:
+    void createGallery();
+    void connectGallery();
+    void connectParts();
     void createActions();
+    void createFileActions();
+    void createEditActions();
+    void createViewActions();
+    void createToolsActions();
+    void createHelpActions();
+    void createGalleryActions();
     void createMenus();
     void createToolBar();
     void restoreWindowState();
@@ -149,17 +146,7 @@ private:
     QToolBar *m_mainToolBar = nullptr;
     GalleryFilterBar *m_filterBar = nullptr;
     ThumbnailCache *m_thumbnails = nullptr;
-    ImageCollector *m_collector = nullptr;
-    DetectionClient *m_client = nullptr;
-    ProcessingQueue *m_queue = nullptr;
-    EmbeddedServer *m_embedded = nullptr;
-    StatusPresenter *m_status = nullptr;
-    TargetController *m_target = nullptr;
-    TrustPrompter *m_trust = nullptr;
-    ExportController *m_export = nullptr;
-    SessionController *m_session = nullptr;
-    DetailController *m_details = nullptr;
-    AnnotationSaver *m_annotations = nullptr;
+    std::unique_ptr<MainWindowParts> m_parts; // made after the widgets it uses, gone before them
     QHash<QString, double> m_serverModelDefaults; // what the server said about its models
 
     QToolButton *m_exportButton = nullptr;

@@ -8,6 +8,7 @@
 #include "galleryfilterbar.h"
 #include "gallerymodel.h"
 #include "galleryview.h"
+#include "mainwindowparts.h"
 #include "processingqueue.h"
 #include "widgets/detailview.h"
 #include "widgets/icons.h"
@@ -52,6 +53,24 @@ QIcon themedIcon(const char *themeName, const QString &resource, QStyle::Standar
 
 void MainWindow::createActions()
 {
+    createFileActions();
+    createEditActions();
+    createViewActions();
+    createToolsActions();
+    createHelpActions();
+    createGalleryActions();
+
+    // Shortcuts must work wherever focus is, including the filter combo boxes.
+    const QList<QAction *> all{m_addImagesAction, m_addFolderAction, m_exportCocoAction, m_exportYoloAction, m_exportVocAction,
+                               m_copyImagesAction, m_openOutputAction, m_quitAction, m_pasteAction, m_selectAllAction,
+                               m_removeAction, m_clearAction, m_zoomInAction, m_zoomOutAction, m_startPauseAction,
+                               m_cancelAction, m_retryAction, m_settingsAction, m_aboutAction};
+    for (QAction *a : all)
+        a->setShortcutContext(Qt::WindowShortcut);
+}
+
+void MainWindow::createFileActions()
+{
     m_addImagesAction = new QAction(themedIcon("document-open", QString(), QStyle::SP_DialogOpenButton), tr("Add &Images…"), this);
     m_addImagesAction->setShortcut(QKeySequence::Open);
     m_addImagesAction->setToolTip(tr("Add image files to the gallery (%1)").arg(QKeySequence(QKeySequence::Open).toString(QKeySequence::NativeText)));
@@ -65,16 +84,16 @@ void MainWindow::createActions()
     m_exportCocoAction = new QAction(themedIcon("document-export", QStringLiteral("export"), QStyle::SP_DialogSaveButton),
                                      tr("Export Detections as &COCO JSON…"), this);
     m_exportCocoAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
-    connect(m_exportCocoAction, &QAction::triggered, this, [this] { m_export->exportDetections(exportRows(), QStringLiteral("coco"), m_settings.lastFolder); });
+    connect(m_exportCocoAction, &QAction::triggered, this, [this] { m_parts->exporter()->exportDetections(exportRows(), QStringLiteral("coco"), m_settings.lastFolder); });
     m_exportYoloAction = new QAction(tr("Export Detections as &YOLO txt…"), this);
     m_exportYoloAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Y));
-    connect(m_exportYoloAction, &QAction::triggered, this, [this] { m_export->exportDetections(exportRows(), QStringLiteral("yolo"), m_settings.lastFolder); });
+    connect(m_exportYoloAction, &QAction::triggered, this, [this] { m_parts->exporter()->exportDetections(exportRows(), QStringLiteral("yolo"), m_settings.lastFolder); });
     m_exportVocAction = new QAction(tr("Export Detections as Pascal &VOC…"), this);
     m_exportVocAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_V));
-    connect(m_exportVocAction, &QAction::triggered, this, [this] { m_export->exportDetections(exportRows(), QStringLiteral("voc"), m_settings.lastFolder); });
+    connect(m_exportVocAction, &QAction::triggered, this, [this] { m_parts->exporter()->exportDetections(exportRows(), QStringLiteral("voc"), m_settings.lastFolder); });
     m_copyImagesAction = new QAction(tr("Copy &Marked-up Images To…"), this);
     m_copyImagesAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
-    connect(m_copyImagesAction, &QAction::triggered, this, [this] { m_export->copyMarkedUpImages(exportRows(), m_settings.lastFolder); });
+    connect(m_copyImagesAction, &QAction::triggered, this, [this] { m_parts->exporter()->copyMarkedUpImages(exportRows(), m_settings.lastFolder); });
     m_openOutputAction = new QAction(tr("Open &Output Folder"), this);
     m_openOutputAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F));
     connect(m_openOutputAction, &QAction::triggered, this, &MainWindow::openOutputFolder);
@@ -84,6 +103,27 @@ void MainWindow::createActions()
     m_quitAction->setMenuRole(QAction::QuitRole);
     connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
 
+    m_openResultsAction = new QAction(themedIcon("document-open-folder", QString(), QStyle::SP_DirOpenIcon),
+                                      tr("Open &Results\u2026"), this);
+    m_openResultsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_O));
+    m_openResultsAction->setToolTip(tr("Browse an output folder made earlier (sidecars and marked-up images); "
+                                       "nothing is sent"));
+    connect(m_openResultsAction, &QAction::triggered, this, [this] {
+        QString start = m_settings.lastFolder;
+        if (start.isEmpty() || !QFileInfo(start).isDir())
+            start = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Results"), start);
+        if (!dir.isEmpty())
+            openResults(dir);
+    });
+    m_reviewedOnlyAction = new QAction(tr("Export &Reviewed Images Only"), this);
+    m_reviewedOnlyAction->setCheckable(true);
+    m_reviewedOnlyAction->setToolTip(tr("COCO, YOLO and VOC exports leave out images nobody reviewed yet"));
+    connect(m_reviewedOnlyAction, &QAction::toggled, this, [this](bool on) { m_parts->exporter()->setReviewedOnly(on); });
+}
+
+void MainWindow::createEditActions()
+{
     m_pasteAction = new QAction(themedIcon("edit-paste", QString(), QStyle::SP_FileIcon), tr("&Paste Image Paths"), this);
     m_pasteAction->setShortcut(QKeySequence::Paste);
     connect(m_pasteAction, &QAction::triggered, this, &MainWindow::pasteFromClipboard);
@@ -98,6 +138,10 @@ void MainWindow::createActions()
     m_clearAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Delete));
     connect(m_clearAction, &QAction::triggered, this, &MainWindow::clearGallery);
 
+}
+
+void MainWindow::createViewActions()
+{
     m_zoomInAction = new QAction(themedIcon("zoom-in", QStringLiteral("zoom-in"), QStyle::SP_ArrowUp), tr("&Larger Thumbnails"), this);
     m_zoomInAction->setShortcut(QKeySequence::ZoomIn);
     connect(m_zoomInAction, &QAction::triggered, this, [this] { zoomThumbnails(+1); });
@@ -105,6 +149,10 @@ void MainWindow::createActions()
     m_zoomOutAction->setShortcut(QKeySequence::ZoomOut);
     connect(m_zoomOutAction, &QAction::triggered, this, [this] { zoomThumbnails(-1); });
 
+}
+
+void MainWindow::createToolsActions()
+{
     m_pauseIcon = themedIcon("media-playback-pause", QString(), QStyle::SP_MediaPause);
     m_resumeIcon = themedIcon("media-playback-start", QStringLiteral("run"), QStyle::SP_MediaPlay);
     m_startPauseAction = new QAction(this);
@@ -124,37 +172,29 @@ void MainWindow::createActions()
     m_settingsAction->setMenuRole(QAction::PreferencesRole);
     m_settingsAction->setToolTip(tr("Target device, model, thresholds and output (Ctrl+,)"));
     connect(m_settingsAction, &QAction::triggered, this, &MainWindow::openSettings);
-    m_openResultsAction = new QAction(themedIcon("document-open-folder", QString(), QStyle::SP_DirOpenIcon),
-                                      tr("Open &Results\u2026"), this);
-    m_openResultsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_O));
-    m_openResultsAction->setToolTip(tr("Browse an output folder made earlier (sidecars and marked-up images); "
-                                       "nothing is sent"));
-    connect(m_openResultsAction, &QAction::triggered, this, [this] {
-        QString start = m_settings.lastFolder;
-        if (start.isEmpty() || !QFileInfo(start).isDir())
-            start = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Results"), start);
-        if (!dir.isEmpty())
-            openResults(dir);
-    });
+}
+
+void MainWindow::createHelpActions()
+{
     m_shortcutsAction = new QAction(tr("&Keyboard Shortcuts"), this);
     m_shortcutsAction->setToolTip(tr("The review and editing keys of the detail window"));
     connect(m_shortcutsAction, &QAction::triggered, this, &MainWindow::showShortcuts);
-    m_reviewedOnlyAction = new QAction(tr("Export &Reviewed Images Only"), this);
-    m_reviewedOnlyAction->setCheckable(true);
-    m_reviewedOnlyAction->setToolTip(tr("COCO, YOLO and VOC exports leave out images nobody reviewed yet"));
-    connect(m_reviewedOnlyAction, &QAction::toggled, this, [this](bool on) { m_export->setReviewedOnly(on); });
     m_aboutAction = new QAction(tr("&About EdgeLens"), this);
     m_aboutAction->setShortcut(QKeySequence::HelpContents);
     m_aboutAction->setMenuRole(QAction::AboutRole);
     connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
 
+}
+
+// The gallery's context menu and Enter on a cell.
+void MainWindow::createGalleryActions()
+{
     m_openAction = new QAction(tr("&Open"), this);
     m_openAction->setShortcut(QKeySequence(Qt::Key_Return));
     m_openAction->setShortcutContext(Qt::WidgetShortcut); // Enter in the gallery only
     connect(m_openAction, &QAction::triggered, this, [this] {
         if (m_view->currentIndex().isValid())
-            m_details->show(m_view->currentIndex());
+            m_parts->details()->show(m_view->currentIndex());
     });
     m_processAgainAction = new QAction(tr("Process &Again"), this);
     m_processAgainAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
@@ -177,13 +217,6 @@ void MainWindow::createActions()
         QGuiApplication::clipboard()->setText(paths.join(QLatin1Char('\n')));
     });
 
-    // Shortcuts must work wherever focus is, including the filter combo boxes.
-    const QList<QAction *> all{m_addImagesAction, m_addFolderAction, m_exportCocoAction, m_exportYoloAction, m_exportVocAction,
-                               m_copyImagesAction, m_openOutputAction, m_quitAction, m_pasteAction, m_selectAllAction,
-                               m_removeAction, m_clearAction, m_zoomInAction, m_zoomOutAction, m_startPauseAction,
-                               m_cancelAction, m_retryAction, m_settingsAction, m_aboutAction};
-    for (QAction *a : all)
-        a->setShortcutContext(Qt::WindowShortcut);
 }
 
 void MainWindow::createMenus()
@@ -321,11 +354,11 @@ void MainWindow::showContextMenu(const QPoint &pos)
 
 void MainWindow::updateActions()
 {
-    const bool busy = m_queue->isBusy();
+    const bool busy = m_parts->queue()->isBusy();
     const int failed = m_model->count(GalleryItem::Status::Failed) + m_model->count(GalleryItem::Status::Cancelled);
     const bool any = m_model->rowCount() > 0;
     const bool anyDone = m_model->count(GalleryItem::Status::Done) > 0;
-    if (!m_queue->isPaused()) {
+    if (!m_parts->queue()->isPaused()) {
         m_startPauseAction->setText(tr("&Pause"));
         m_startPauseAction->setIcon(m_pauseIcon);
         m_startPauseAction->setToolTip(tr("Pause sending; images in flight still finish (Ctrl+P)"));

@@ -16,6 +16,7 @@
 #include "gallerydelegate.h"
 #include "gallerymodel.h"
 #include "mainwindow.h"
+#include "mainwindowparts.h"
 #include "models/modelcatalog.h"
 #include "net/detectionserver.h"
 #include "net/detectionservice.h"
@@ -235,7 +236,7 @@ private slots:
         off.enabled = false;
         const AppSettings settings = remoteSettings({legacy, tls, off}, dir);
         MainWindow window(settings);
-        const QList<DeviceSpec> specs = window.detectionClient()->devices();
+        const QList<DeviceSpec> specs = window.parts().client()->devices();
         QCOMPARE(specs.size(), 3);
         QCOMPARE(specs.at(0).name(), name(6001));
         QCOMPARE(specs.at(0).protocol, DeviceSpec::Protocol::Legacy);
@@ -245,10 +246,10 @@ private slots:
         QCOMPARE(specs.at(2).host, QStringLiteral("::1"));
         QCOMPARE(specs.at(2).name(), QStringLiteral("[::1]:6003"));
         QVERIFY(!specs.at(2).enabled);
-        QCOMPARE(window.detectionClient()->deviceStatuses().at(2).state, DeviceStatus::State::Disabled);
-        QCOMPARE(window.statusPresenter()->targetText(), QStringLiteral("2 devices"));
-        QVERIFY2(window.statusPresenter()->devicesText().contains(QStringLiteral("[::1]:6003: disabled")),
-                 qPrintable(window.statusPresenter()->devicesText()));
+        QCOMPARE(window.parts().client()->deviceStatuses().at(2).state, DeviceStatus::State::Disabled);
+        QCOMPARE(window.parts().status()->targetText(), QStringLiteral("2 devices"));
+        QVERIFY2(window.parts().status()->devicesText().contains(QStringLiteral("[::1]:6003: disabled")),
+                 qPrintable(window.parts().status()->devicesText()));
 
         // Removing one device and turning another off reaches the client the same way.
         AppSettings changed = settings;
@@ -256,10 +257,10 @@ private slots:
         tlsOff.enabled = false;
         changed.setDevices({tlsOff, off});
         window.applySettings(changed);
-        const QList<DeviceSpec> after = window.detectionClient()->devices();
+        const QList<DeviceSpec> after = window.parts().client()->devices();
         QCOMPARE(after.size(), 2);
         QVERIFY(!after.at(0).enabled && after.at(0).tls);
-        QVERIFY(!window.processingQueue()->isTargetReady()); // nothing enabled: images would wait
+        QVERIFY(!window.parts().queue()->isTargetReady()); // nothing enabled: images would wait
     }
 
     void twoDevices_resultsFromBoth_statusShowsEach_killedDeviceWorkEndsOnTheOther()
@@ -274,32 +275,32 @@ private slots:
         batch.settings.maxInFlight = 2;
         MainWindow window(batch.settings);
         window.show();
-        QCOMPARE(window.statusPresenter()->targetText(), QStringLiteral("2 devices"));
+        QCOMPARE(window.parts().status()->targetText(), QStringLiteral("2 devices"));
         window.addPaths(batch.paths);
 
         // Both work: the status bar says so, with each one's count.
-        const auto statuses = [&window] { return window.detectionClient()->deviceStatuses(); };
+        const auto statuses = [&window] { return window.parts().client()->deviceStatuses(); };
         QTRY_VERIFY_WITH_TIMEOUT(statuses().at(0).done >= 2 && statuses().at(1).done >= 2, 60000);
-        const QString both = window.statusPresenter()->devicesText();
+        const QString both = window.parts().status()->devicesText();
         QVERIFY2(both.contains(name(a.port()) + QStringLiteral(": up")) && both.contains(name(b.port()) + QStringLiteral(": up")),
                  qPrintable(both));
         QVERIFY2(both.contains(QStringLiteral(" done")), qPrintable(both));
-        QVERIFY2(window.processingQueue()->isBusy(), "the run ended before a device could be killed: give it more images");
+        QVERIFY2(window.parts().queue()->isBusy(), "the run ended before a device could be killed: give it more images");
 
         a.kill(); // SIGKILL: the device dies with work in flight
         QTRY_VERIFY2_WITH_TIMEOUT(
             QRegularExpression(QRegularExpression::escape(name(a.port())) + QStringLiteral(": (down|probing)"))
-                .match(window.statusPresenter()->devicesText())
+                .match(window.parts().status()->devicesText())
                 .hasMatch(),
-            qPrintable(window.statusPresenter()->devicesText()), 30000);
+            qPrintable(window.parts().status()->devicesText()), 30000);
 
-        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 180000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.parts().queue()->isBusy(), 180000);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Failed), 0);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
-        QVERIFY2(window.statusPresenter()->devicesText().contains(name(a.port()) + QStringLiteral(": down")),
-                 qPrintable(window.statusPresenter()->devicesText()));
-        QVERIFY2(window.statusPresenter()->devicesText().contains(name(b.port()) + QStringLiteral(": up")),
-                 qPrintable(window.statusPresenter()->devicesText()));
+        QVERIFY2(window.parts().status()->devicesText().contains(name(a.port()) + QStringLiteral(": down")),
+                 qPrintable(window.parts().status()->devicesText()));
+        QVERIFY2(window.parts().status()->devicesText().contains(name(b.port()) + QStringLiteral(": up")),
+                 qPrintable(window.parts().status()->devicesText()));
 
         // Every image once, each sidecar naming the device that answered: both did.
         int sidecars = 0;
@@ -339,20 +340,20 @@ private slots:
 
         first.stop();
         second.stop();
-        QTRY_VERIFY2_WITH_TIMEOUT(window.statusPresenter()->devicesText().startsWith(QStringLiteral("All devices down, images wait")),
-                                  qPrintable(window.statusPresenter()->devicesText()), 30000);
-        QVERIFY(window.processingQueue()->isBusy());
+        QTRY_VERIFY2_WITH_TIMEOUT(window.parts().status()->devicesText().startsWith(QStringLiteral("All devices down, images wait")),
+                                  qPrintable(window.parts().status()->devicesText()), 30000);
+        QVERIFY(window.parts().queue()->isBusy());
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Failed), 0); // holding, not failing
         const int doneWhileDown = window.galleryModel()->count(GalleryItem::Status::Done);
         QVERIFY(doneWhileDown < count);
 
         // One comes back on its port: everything left goes there, nothing fails.
         QVERIFY(second.listen(second.port()));
-        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 120000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.parts().queue()->isBusy(), 120000);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Failed), 0);
         QVERIFY(second.answered >= 1);
-        const QString states = window.statusPresenter()->devicesText();
+        const QString states = window.parts().status()->devicesText();
         QVERIFY2(!states.startsWith(QStringLiteral("All devices down")), qPrintable(states));
         QVERIFY2(states.contains(name(second.port()) + QStringLiteral(": up")), qPrintable(states));
     }
@@ -372,9 +373,9 @@ private slots:
         batch.settings.token.reset(); // as at start: the token comes from the store
         batch.settings.maxInFlight = 1;
         MainWindow window(batch.settings);
-        QTRY_COMPARE_WITH_TIMEOUT(window.targetController()->token(), QStringLiteral("s3cret-token"), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(window.parts().target()->token(), QStringLiteral("s3cret-token"), 10000);
         window.addPaths(batch.paths);
-        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == count, 120000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.parts().queue()->isBusy() && window.galleryModel()->rowCount() == count, 120000);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
         QSet<QString> devices;
         for (const GalleryItem &item : window.galleryModel()->items())
@@ -385,9 +386,9 @@ private slots:
         AppSettings wrong = window.settings();
         wrong.token = QStringLiteral("not-the-token");
         window.applySettings(wrong);
-        window.processingQueue()->enqueue({window.galleryModel()->item(0).path});
+        window.parts().queue()->enqueue({window.galleryModel()->item(0).path});
         QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Failed), 1, 60000);
-        const QString states = window.statusPresenter()->devicesText();
+        const QString states = window.parts().status()->devicesText();
         QVERIFY2(states.contains(name(one->serverPort()) + QStringLiteral(": refused"))
                      && states.contains(name(two->serverPort()) + QStringLiteral(": refused")),
                  qPrintable(states));
@@ -408,7 +409,7 @@ private slots:
         batch.settings.maxInFlight = 1;
         MainWindow window(batch.settings);
         window.addPaths(batch.paths);
-        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == count, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.parts().queue()->isBusy() && window.galleryModel()->rowCount() == count, 60000);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
         QHash<QString, int> byDevice;
         for (const GalleryItem &item : window.galleryModel()->items())
@@ -429,18 +430,18 @@ private slots:
         batch.settings.embeddedJoins = true;
         batch.settings.maxInFlight = 2;
         MainWindow window(batch.settings);
-        QVERIFY2(window.statusPresenter()->targetText().endsWith(QStringLiteral("+ this computer")),
-                 qPrintable(window.statusPresenter()->targetText()));
+        QVERIFY2(window.parts().status()->targetText().endsWith(QStringLiteral("+ this computer")),
+                 qPrintable(window.parts().status()->targetText()));
         window.addPaths(batch.paths);
-        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == count, 180000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.parts().queue()->isBusy() && window.galleryModel()->rowCount() == count, 180000);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
         QHash<QString, int> shown;
         for (const GalleryItem &item : window.galleryModel()->items())
             ++shown[window.galleryModel()->deviceDisplayName(item.device)];
         QVERIFY2(shown.value(QStringLiteral("this computer")) >= 1 && shown.value(name(slow.port())) >= 1,
                  qPrintable(QStringList(shown.keys()).join(QLatin1Char(','))));
-        QVERIFY2(window.statusPresenter()->devicesText().contains(QStringLiteral("this computer: up")),
-                 qPrintable(window.statusPresenter()->devicesText()));
+        QVERIFY2(window.parts().status()->devicesText().contains(QStringLiteral("this computer: up")),
+                 qPrintable(window.parts().status()->devicesText()));
     }
 
     void embeddedResults_keepTheirNameAfterARestart_olderSidecarsStillOpen()
@@ -459,9 +460,9 @@ private slots:
             MainWindow first(settings, options);
             QTRY_VERIFY(first.isSessionRestored());
             first.addPaths(paths);
-            QTRY_VERIFY_WITH_TIMEOUT(!first.processingQueue()->isBusy() && first.galleryModel()->rowCount() == 3, 120000);
+            QTRY_VERIFY_WITH_TIMEOUT(!first.parts().queue()->isBusy() && first.galleryModel()->rowCount() == 3, 120000);
             QCOMPARE(first.galleryModel()->count(GalleryItem::Status::Done), 3);
-            firstPort = first.embeddedServer()->port();
+            firstPort = first.parts().embedded()->port();
             QVERIFY(firstPort != 0);
             for (int row = 0; row < 3; ++row)
                 QCOMPARE(first.galleryModel()->index(row).data(GalleryModel::DeviceRole).toString(), shownName);
@@ -501,9 +502,9 @@ private slots:
             QCOMPARE(second.galleryModel()->index(row).data(GalleryModel::DeviceRole).toString(), shownName);
             QVERIFY(second.galleryModel()->index(row).data(Qt::ToolTipRole).toString().contains(shownName));
         }
-        second.targetController()->ensureReady();
-        QTRY_COMPARE_WITH_TIMEOUT(second.embeddedServer()->state(), EmbeddedServer::State::Running, 60000);
-        qInfo() << "embedded server on port" << firstPort << "then" << second.embeddedServer()->port();
+        second.parts().target()->ensureReady();
+        QTRY_COMPARE_WITH_TIMEOUT(second.parts().embedded()->state(), EmbeddedServer::State::Running, 60000);
+        qInfo() << "embedded server on port" << firstPort << "then" << second.parts().embedded()->port();
 
         QSignalSpy opened(&second, &MainWindow::resultsOpened);
         second.openResults(older);
@@ -547,7 +548,7 @@ private slots:
         settings.maxInFlight = 1;
         MainWindow window(settings);
         window.addPaths(paths);
-        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == count, 180000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.parts().queue()->isBusy() && window.galleryModel()->rowCount() == count, 180000);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), count);
 
         QHash<QString, QString> modelOf{{name(servers[0]->serverPort()), models[0]},
@@ -569,10 +570,10 @@ private slots:
         }
 
         // The status bar names each device's model, and says they differ.
-        QTRY_VERIFY_WITH_TIMEOUT(window.statusPresenter()->devicesText().contains(models[0])
-                                     && window.statusPresenter()->devicesText().contains(models[1]),
+        QTRY_VERIFY_WITH_TIMEOUT(window.parts().status()->devicesText().contains(models[0])
+                                     && window.parts().status()->devicesText().contains(models[1]),
                                  20000);
-        const QString devices = window.statusPresenter()->devicesText();
+        const QString devices = window.parts().status()->devicesText();
         QVERIFY2(devices.contains(QStringLiteral("%1: up").arg(name(servers[0]->serverPort())))
                      && devices.section(name(servers[0]->serverPort()), 1).section(QStringLiteral(" \u00b7 "), 0, 0)
                             .contains(models[0]),
@@ -587,7 +588,7 @@ private slots:
         Batch batch(QStringLiteral("leave%1.jpg"), 6, {device(dev.port())});
         batch.settings.embeddedJoins = true;
         MainWindow window(batch.settings);
-        QCOMPARE(window.embeddedServer()->state(), EmbeddedServer::State::Starting); // loading its model
+        QCOMPARE(window.parts().embedded()->state(), EmbeddedServer::State::Starting); // loading its model
         window.addPaths(batch.paths);
 
         AppSettings alone = batch.settings;
@@ -597,10 +598,10 @@ private slots:
         window.applySettings(alone); // the model load goes on on its own thread; nobody waits for it
         const qint64 ms = call.elapsed();
         QVERIFY2(ms < 1000, qPrintable(QStringLiteral("applying the settings took %1 ms").arg(ms)));
-        QCOMPARE(window.embeddedServer()->state(), EmbeddedServer::State::Stopped);
-        QCOMPARE(window.detectionClient()->devices().size(), 1);
+        QCOMPARE(window.parts().embedded()->state(), EmbeddedServer::State::Stopped);
+        QCOMPARE(window.parts().client()->devices().size(), 1);
 
-        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && window.galleryModel()->rowCount() == 6, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.parts().queue()->isBusy() && window.galleryModel()->rowCount() == 6, 60000);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), 6);
         for (const GalleryItem &item : window.galleryModel()->items())
             QCOMPARE(item.device, name(dev.port()));
@@ -622,14 +623,14 @@ private slots:
         QCOMPARE(labelText(dialog, QStringLiteral("fingerprint")), DeviceTrustDialog::displayFingerprint(fingerprint));
         QVERIFY(dialog->windowTitle().contains(name(server->serverPort())));
         QCOMPARE(receivedBytes(*server), 0.0); // nothing before the user decided
-        QVERIFY(window.processingQueue()->isBusy());
+        QVERIFY(window.parts().queue()->isBusy());
         QVERIFY(press(dialog, QStringLiteral("trustButton")));
 
         QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 3, 60000);
         QCOMPARE(KnownDevices().fingerprint(name(server->serverPort())).value_or(QString()), fingerprint);
         QVERIFY(QFile(KnownDevices::defaultPath()).exists());
-        QVERIFY2(window.statusPresenter()->devicesText().contains(name(server->serverPort()) + QStringLiteral(": up, 3 done")),
-                 qPrintable(window.statusPresenter()->devicesText()));
+        QVERIFY2(window.parts().status()->devicesText().contains(name(server->serverPort()) + QStringLiteral(": up, 3 done")),
+                 qPrintable(window.parts().status()->devicesText()));
         QVERIFY(!openWindow<DeviceTrustDialog>(QStringLiteral("trustDeviceDialog")));
     }
 
@@ -670,7 +671,7 @@ private slots:
         QVERIFY(dialog->isVisible());
         QVERIFY(press(dialog, QStringLiteral("cancelButton")));
 
-        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.parts().queue()->isBusy(), 60000);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), 6);
         int sidecars = 0;
         const QHash<QString, int> byDevice = sidecarDevices(batch.outDir(), &sidecars);
@@ -678,8 +679,8 @@ private slots:
         QCOMPARE(byDevice.value(name(plain.port())), 6);
         QCOMPARE(receivedBytes(*server), 0.0);
         QVERIFY(!KnownDevices().fingerprint(name(server->serverPort())));
-        QVERIFY2(window.statusPresenter()->devicesText().contains(name(server->serverPort()) + QStringLiteral(": untrusted")),
-                 qPrintable(window.statusPresenter()->devicesText()));
+        QVERIFY2(window.parts().status()->devicesText().contains(name(server->serverPort()) + QStringLiteral(": untrusted")),
+                 qPrintable(window.parts().status()->devicesText()));
     }
 
     void tlsFirstUse_refusedOnlyDevice_imagesFailWithTheReason_retryAsksAgain()
@@ -736,14 +737,14 @@ private slots:
         QVERIFY2(window.galleryModel()->item(0).error.contains(QStringLiteral("CHANGED")),
                  qPrintable(window.galleryModel()->item(0).error));
         QCOMPARE(receivedBytes(*server), 0.0);
-        QVERIFY2(window.statusPresenter()->devicesText().contains(key + QStringLiteral(": untrusted")),
-                 qPrintable(window.statusPresenter()->devicesText()));
+        QVERIFY2(window.parts().status()->devicesText().contains(key + QStringLiteral(": untrusted")),
+                 qPrintable(window.parts().status()->devicesText()));
         QCOMPARE(KnownDevices().fingerprint(key).value_or(QString()), trusted); // nothing changed behind the user's back
 
         // "Forget the old fingerprint": the next connection asks like for a new device.
         QVERIFY(press(warning, QStringLiteral("forgetButton")));
         QVERIFY(!KnownDevices().fingerprint(key));
-        window.processingQueue()->retryFailed();
+        window.parts().queue()->retryFailed();
         DeviceTrustDialog *ask = waitForTrustDialog();
         QVERIFY(ask);
         QCOMPARE(labelText(ask, QStringLiteral("fingerprint")), DeviceTrustDialog::displayFingerprint(offered));

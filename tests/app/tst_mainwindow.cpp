@@ -14,6 +14,7 @@
 #include "gallerymodel.h"
 #include "galleryview.h"
 #include "mainwindow.h"
+#include "mainwindowparts.h"
 #include "processingqueue.h"
 #include "widgets/appsettings.h"
 #include "widgets/detailview.h"
@@ -220,7 +221,7 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!window.isCollecting(), 10000);
         QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("4 images found, 1 other file skipped")),
                  qPrintable(window.statusBar()->currentMessage()));
-        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy() && !window.isCollecting(), 120000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.parts().queue()->isBusy() && !window.isCollecting(), 120000);
         QVERIFY(allDone.size() >= 1);
 
         const GalleryModel *model = window.galleryModel();
@@ -245,8 +246,8 @@ private slots:
         // Originals never modified.
         QCOMPARE(QFileInfo(in + QStringLiteral("/soccer.jpg")).size(), QFileInfo(QDir(samplesDir()).filePath(QStringLiteral("soccer.jpg"))).size());
 
-        QCOMPARE(window.embeddedServer()->state(), EmbeddedServer::State::Running);
-        QVERIFY2(window.statusText().contains(window.embeddedServer()->modelName().section(QLatin1Char(' '), 0, 0)),
+        QCOMPARE(window.parts().embedded()->state(), EmbeddedServer::State::Running);
+        QVERIFY2(window.statusText().contains(window.parts().embedded()->modelName().section(QLatin1Char(' '), 0, 0)),
                  qPrintable(window.statusText()));
 
         // File > Export: what is written reads back as what the gallery shows.
@@ -291,8 +292,8 @@ private slots:
         QVERIFY(existing.open(QIODevice::WriteOnly));
         existing.write("keep me");
         existing.close();
-        QSignalSpy copied(window.exportController(), &ExportController::copyFinished);
-        QVERIFY2(window.exportController()->copyMarkedUpImagesTo({0, 1, 2, 3}, copies, &message), qPrintable(message));
+        QSignalSpy copied(window.parts().exporter(), &ExportController::copyFinished);
+        QVERIFY2(window.parts().exporter()->copyMarkedUpImagesTo({0, 1, 2, 3}, copies, &message), qPrintable(message));
         QVERIFY(copied.wait(10000));
         QCOMPARE(copied.at(0).at(0).toInt(), 4);
         QVERIFY(copied.at(0).at(1).toStringList().isEmpty());
@@ -317,7 +318,7 @@ private slots:
         drop(&window, &again);
         QTRY_VERIFY_WITH_TIMEOUT(!window.isCollecting(), 10000);
         QCOMPARE(window.galleryModel()->rowCount(), 4);
-        QVERIFY(!window.processingQueue()->isBusy());
+        QVERIFY(!window.parts().queue()->isBusy());
     }
 
     void changeEmbeddedModel_restartsServerAndUsesNewModel()
@@ -340,8 +341,8 @@ private slots:
         window.addPaths({dir.filePath(QStringLiteral("b.jpg"))});
         QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 2, 60000);
         QCOMPARE(window.galleryModel()->item(1).result.model, other.model);
-        QCOMPARE(window.embeddedServer()->requestedModel(), other.model);
-        QCOMPARE(window.embeddedServer()->state(), EmbeddedServer::State::Running);
+        QCOMPARE(window.parts().embedded()->requestedModel(), other.model);
+        QCOMPARE(window.parts().embedded()->state(), EmbeddedServer::State::Running);
     }
 
     void pastedPathList_addsImages()
@@ -358,7 +359,7 @@ private slots:
                      + QStringLiteral("\"\n/not/there.jpg\n"));
         QVERIFY(window.addMimeData(&text));
         QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->rowCount(), 2, 10000);
-        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 120000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.parts().queue()->isBusy(), 120000);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), 2);
         QMimeData nothing;
         nothing.setText(QStringLiteral("hello world"));
@@ -379,8 +380,8 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Failed), 1, 60000);
         const GalleryItem &it = window.galleryModel()->item(0);
         QVERIFY2(it.error.contains(QStringLiteral("embedded server")), qPrintable(it.error));
-        QVERIFY(!window.processingQueue()->isBusy());
-        QCOMPARE(window.embeddedServer()->state(), EmbeddedServer::State::Failed);
+        QVERIFY(!window.parts().queue()->isBusy());
+        QCOMPARE(window.parts().embedded()->state(), EmbeddedServer::State::Failed);
         QVERIFY2(window.statusText().contains(QStringLiteral("not running")), qPrintable(window.statusText()));
     }
 
@@ -402,7 +403,7 @@ private slots:
         AppSettings moved = settings;
         moved.port = second.port();
         window.applySettings(moved);
-        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.parts().queue()->isBusy(), 30000);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), 8);
         QVERIFY(second.detectRequests >= 1);
         QVERIFY(first.answered + second.answered >= 8);
@@ -463,7 +464,7 @@ private slots:
             QTRY_VERIFY(first.isSessionRestored());
             first.addPaths(paths.mid(0, 3));
             QTRY_COMPARE_WITH_TIMEOUT(first.galleryModel()->count(GalleryItem::Status::Done), 3, 20000);
-            first.processingQueue()->pause();
+            first.parts().queue()->pause();
             first.addPaths(paths.mid(3));
             QTRY_COMPARE_WITH_TIMEOUT(first.galleryModel()->rowCount(), 5, 10000);
             QCOMPARE(first.galleryModel()->count(GalleryItem::Status::Queued), 2);
@@ -477,7 +478,7 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(second.isSessionRestored(), 10000);
         QCOMPARE(second.galleryModel()->rowCount(), 4);
         QVERIFY(second.statusBar()->currentMessage().contains(QStringLiteral("Restored 4 image")));
-        QTRY_VERIFY_WITH_TIMEOUT(!second.processingQueue()->isBusy(), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(!second.parts().queue()->isBusy(), 20000);
         QCOMPARE(second.galleryModel()->count(GalleryItem::Status::Done), 4);
         // The two done before were not sent again; the two left over were.
         QCOMPARE(server.detectRequests - requestsBefore, 2);
@@ -531,7 +532,7 @@ private slots:
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         window.addPaths(paths);
-        QTRY_VERIFY_WITH_TIMEOUT(window.processingQueue()->isBusy(), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.parts().queue()->isBusy(), 10000);
 
         AppSettings chosen = settings;
         chosen.port = second.port();
@@ -547,7 +548,7 @@ private slots:
         QCOMPARE(window.settings().jpegQuality, 77);
         QCOMPARE(AppSettings::load().port, first.port());
         QCOMPARE(AppSettings::load().jpegQuality, 77);
-        QVERIFY(window.processingQueue()->isBusy());
+        QVERIFY(window.parts().queue()->isBusy());
         {
             QuestionAnswerer yes(QMessageBox::Yes);
             window.changeSettings(chosen);
@@ -555,7 +556,7 @@ private slots:
         }
         QCOMPARE(window.settings().port, second.port());
         QCOMPARE(AppSettings::load().port, second.port());
-        QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.parts().queue()->isBusy(), 30000);
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), 6);
         QVERIFY(second.detectRequests >= 1);
         {
@@ -670,7 +671,7 @@ private slots:
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         // The embedded server is only started once there is something to process.
-        QCOMPARE(window.embeddedServer()->state(), EmbeddedServer::State::Stopped);
+        QCOMPARE(window.parts().embedded()->state(), EmbeddedServer::State::Stopped);
         const QImage shot = window.galleryView()->viewport()->grab().toImage();
         const QColor base = window.galleryView()->palette().color(QPalette::Base);
         int inked = 0;
@@ -686,7 +687,7 @@ private slots:
         AppOptions options;
         options.embedded = true;
         MainWindow window(settings, options);
-        QTRY_COMPARE_WITH_TIMEOUT(window.embeddedServer()->state(), EmbeddedServer::State::Running, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(window.parts().embedded()->state(), EmbeddedServer::State::Running, 30000);
         QCOMPARE(window.galleryModel()->rowCount(), 0);
         QTRY_VERIFY2_WITH_TIMEOUT(window.statusText().contains(QStringLiteral("connected")), qPrintable(window.statusText()),
                                   10000);

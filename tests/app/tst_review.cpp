@@ -16,6 +16,7 @@
 #include "gallerymodel.h"
 #include "galleryview.h"
 #include "mainwindow.h"
+#include "mainwindowparts.h"
 #include "processingqueue.h"
 #include "client/detectionclient.h"
 #include "widgets/appsettings.h"
@@ -100,14 +101,14 @@ private:
 
     static void waitForSaves(MainWindow &window)
     {
-        QTRY_VERIFY_WITH_TIMEOUT(window.annotationSaver()->isIdle(), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.parts().annotations()->isIdle(), 20000);
     }
 
     // Opens the detail window on the gallery's first image, active, at 1:1 zoom.
     static DetailView *openDetail(MainWindow &window, int proxyRow = 0)
     {
-        window.detailController()->show(window.galleryProxy()->index(proxyRow, 0));
-        DetailView *view = window.detailController()->view();
+        window.parts().details()->show(window.galleryProxy()->index(proxyRow, 0));
+        DetailView *view = window.parts().details()->view();
         if (!view)
             return nullptr;
         QSignalSpy loaded(view, &DetailView::itemLoaded);
@@ -147,7 +148,7 @@ private slots:
         options.noSession = true;
         MainWindow window(settings, options);
         window.show();
-        QSignalSpy answers(window.detectionClient(), &DetectionClient::resultReady);
+        QSignalSpy answers(window.parts().client(), &DetectionClient::resultReady);
         window.addPaths({image});
         QTRY_VERIFY_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done) == 1, 120000);
         QCOMPARE(answers.count(), 1);
@@ -182,7 +183,7 @@ private slots:
         // Nothing was sent again: the boxes were already here.
         QTest::qWait(300);
         QCOMPARE(answers.count(), 1);
-        QVERIFY(!window.processingQueue()->isBusy());
+        QVERIFY(!window.parts().queue()->isBusy());
         // And what the slider revealed is what is saved now.
         QTRY_COMPARE(window.galleryModel()->item(0).annotation.accepted().size(), it.result.detections.size());
         waitForSaves(window);
@@ -274,7 +275,7 @@ private slots:
 
             // Space accepts it and moves on to the other image, not reviewed yet.
             QTest::keyClick(viewport, Qt::Key_Space);
-            QTRY_VERIFY(window.detailController()->view()->originalPath() != path);
+            QTRY_VERIFY(window.parts().details()->view()->originalPath() != path);
             QVERIFY(window.galleryModel()->item(row).annotation.reviewed);
             waitForSaves(window);
             QVERIFY(readJson(after.sidecarPath).value(QStringLiteral("reviewed")).toBool());
@@ -287,7 +288,7 @@ private slots:
 
             // A COCO export reads back with the corrected boxes; "reviewed only" keeps just this one.
             QString message;
-            window.exportController()->setReviewedOnly(true);
+            window.parts().exporter()->setReviewedOnly(true);
             const QString coco = dir.filePath(QStringLiteral("export/coco.json"));
             QVERIFY2(window.exportDetectionsTo(QStringLiteral("coco"), coco, &message), qPrintable(message));
             QString error;
@@ -298,8 +299,8 @@ private slots:
             QVERIFY(sameBoxes(back.first().detections, corrected, 0.51)); // COCO keeps a tenth of a pixel
 
             // Processing it again keeps the corrections; the new answer is stored beside them.
-            window.processingQueue()->enqueue({path});
-            QTRY_VERIFY_WITH_TIMEOUT(!window.processingQueue()->isBusy(), 120000);
+            window.parts().queue()->enqueue({path});
+            QTRY_VERIFY_WITH_TIMEOUT(!window.parts().queue()->isBusy(), 120000);
             waitForSaves(window);
             const GalleryItem again = window.galleryModel()->item(row);
             QVERIFY(sameBoxes(again.annotation.accepted(), corrected, 0.01));
@@ -377,7 +378,7 @@ private slots:
                  qPrintable(message));
         QTest::qWait(500);
         QCOMPARE(device.imagesReceived(), 0);
-        QVERIFY(!window.processingQueue()->isBusy());
+        QVERIFY(!window.parts().queue()->isBusy());
 
         // The tutorial's inferenced/ folder: marked-up JPEGs only, dropped on the window.
         const QString inferenced = dir.filePath(QStringLiteral("tutorial/inferenced"));

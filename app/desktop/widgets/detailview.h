@@ -16,13 +16,14 @@ class QCheckBox;
 class QGraphicsRectItem;
 class QLabel;
 class QSlider;
-class QTreeWidget;
+class QLayout;
 class QUndoGroup;
 class QUndoStack;
 
 namespace edgelens {
 
 class BoxItem;
+class DetectionList;
 class ImageView;
 class LabelPicker;
 
@@ -124,6 +125,12 @@ private:
     static LoadedImages loadImages(const QString &originalPath, const QString &resultPath);
     static QImage loadImage(const QString &path, QString *error);
 
+    static constexpr int kSliderSteps = 100; // the confidence slider's resolution
+
+    QLayout *createToolbar(); // zoom, boxes and labels, the confidence slider, the review state
+    void createNotices();     // no detection data, a newer output, a load error
+    QWidget *createPanes();   // original and result side by side, the list of boxes below
+    void connectParts();
     void createActions();
     void applyLoadedImages();
     void rebuildOverlay();
@@ -186,7 +193,7 @@ private:
     QLabel *m_reviewLabel = nullptr;
     QLabel *m_newerLabel = nullptr;
     QLabel *m_resultCaption = nullptr;
-    QTreeWidget *m_list = nullptr;
+    DetectionList *m_list = nullptr;
 };
 
 } // namespace edgelens
