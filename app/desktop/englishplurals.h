@@ -3,7 +3,8 @@
 // English plurals for the untranslated UI. Source strings are written the way Qt's
 // translation tools expect ("%n image(s) are ...") so real translations can be added; with
 // no translation installed Qt would show "(s)" literally. This translator resolves those
-// forms for English: "(s)" becomes "" or "s" and "are"/"is" follows the count.
+// forms for English: "(s)" becomes "" or "s", "(es)" "" or "es" ("%n box(es)"), and
+// "are"/"is" follows the count.
 
 #include <QTranslator>
 

@@ -1,6 +1,8 @@
 // GalleryModel and GalleryFilterProxy as the user sees them: what is listed, in which order,
 // and what a filter hides.
 
+#include "englishplurals.h"
+#include "gallerydelegate.h"
 #include "galleryfilterproxy.h"
 #include "gallerymodel.h"
 #include "imagecollector.h"
@@ -177,6 +179,23 @@ private slots:
                                        det(QStringLiteral("cat"))}),
                         true, QString(), QString());
         QCOMPARE(names(proxy).first(), QStringLiteral("b.jpg"));
+    }
+
+    void doneCell_countsBoxesInPlainEnglish()
+    {
+        EnglishPlurals plurals; // as main() installs it
+        QCoreApplication::installTranslator(&plurals);
+        QTemporaryDir dir;
+        GalleryModel model;
+        model.addPaths({writeImage(dir.path(), QStringLiteral("a.jpg")), writeImage(dir.path(), QStringLiteral("b.jpg"))});
+        model.setResult(0, resultWith(QList<Detection>(10, det(QStringLiteral("dog")))), true, QString(), QString());
+        model.setResult(1, resultWith({det(QStringLiteral("dog"))}), true, QString(), QString());
+        const QString ten = GalleryDelegate::statusLine(model.index(0));
+        const QString one = GalleryDelegate::statusLine(model.index(1));
+        QCoreApplication::removeTranslator(&plurals);
+        QCOMPARE(ten, QStringLiteral("done, 10 boxes"));
+        QCOMPARE(one, QStringLiteral("done, 1 box"));
+        QCOMPARE(EnglishPlurals::resolve(QStringLiteral("%n image(s) are done"), 1), QStringLiteral("%n image is done"));
     }
 
     void filterByStatusAndLabel_showsOnlyMatches()
