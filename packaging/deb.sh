@@ -4,15 +4,24 @@
 # allowed), appstreamcli and desktop-file-validate. Uses dpkg-buildpackage with the debhelper
 # files in packaging/debian on a copy of the source tree in build/deb-build/ (the checkout
 # itself stays untouched). Weights are never packaged. See docs/PACKAGING.md.
+# --server-only: only the edgelens-server package (build profile pkg.edgelens.server-only: the
+# server, its libraries and man page are compiled, not the app or the CLI), for the container
+# image (packaging/oci.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+server_only=0
+case "${1:-}" in
+    "") ;;
+    --server-only) server_only=1 ;;
+    *) echo "usage: deb.sh [--server-only]" >&2; exit 2 ;;
+esac
 EDGELENS_WITH_DEB=1 bash packaging/install-deps.sh
 
 work=build/deb-build
 out=build/deb
 rm -rf "$work"
 mkdir -p "$work/src" "$out"
-rm -f "$out"/*.deb
+if ((server_only)); then rm -f "$out"/edgelens-server_*.deb; else rm -f "$out"/*.deb; fi
 
 # The sources as they are now (committed or not), without build outputs or git metadata.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -39,21 +48,27 @@ edgelens ($version) unstable; urgency=medium
 CHANGELOG
 
 export DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-parallel=$(nproc)}"
-(cd "$work/src" && dpkg-buildpackage -b -us -uc)
-mv "$work"/*.deb "$out/"
+profiles=()
+((server_only)) && profiles=(-Ppkg.edgelens.server-only)
+(cd "$work/src" && dpkg-buildpackage -b -us -uc "${profiles[@]}")
+debs=("$work"/*.deb)
+mv "${debs[@]}" "$out/"
+debs=("${debs[@]/#$work/$out}")
 
 echo "== lintian"
-lintian --fail-on error --display-level '>=info' "$out"/*.deb
+lintian --fail-on error --display-level '>=info' "${debs[@]}"
 echo "lintian: no errors"
 
-echo "== appstreamcli validate, desktop-file-validate"
-rm -rf "$work/check" && mkdir -p "$work/check"
-for deb in "$out"/*.deb; do dpkg-deb -x "$deb" "$work/check"; done
-appstreamcli validate --no-net "$work"/check/usr/share/metainfo/*.metainfo.xml
-desktop-file-validate "$work"/check/usr/share/applications/edgelens.desktop
+if ((!server_only)); then
+    echo "== appstreamcli validate, desktop-file-validate"
+    rm -rf "$work/check" && mkdir -p "$work/check"
+    for deb in "${debs[@]}"; do dpkg-deb -x "$deb" "$work/check"; done
+    appstreamcli validate --no-net "$work"/check/usr/share/metainfo/*.metainfo.xml
+    desktop-file-validate "$work"/check/usr/share/applications/edgelens.desktop
+fi
 
 echo "== packages in $out"
-for deb in "$out"/*.deb; do
+for deb in "${debs[@]}"; do
     dpkg-deb -f "$deb" Package Version Architecture Installed-Size Depends
     echo
 done

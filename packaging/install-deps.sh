@@ -23,6 +23,10 @@ packages=(
     # Qt HttpServer for the server's HTTP API (its CMake package needs the WebSockets one), and
     # promtool, which checks the /metrics output in the tests
     qt6-httpserver-dev qt6-websockets-dev prometheus
+    # the server's container image, made from Debian's packages without a base image
+    # (packaging/oci.sh: mmdebstrap, buildah), and its test in podman (tests/container): runc,
+    # since crun fails on these VMs; uidmap for rootless use
+    mmdebstrap buildah podman runc uidmap
 )
 # Node.js and npm run an existing DeepStack client library (installed from npm into a temporary
 # folder) against the server's HTTP API in the tests. A Node.js from elsewhere (with its own npm)
