@@ -67,6 +67,8 @@ QJsonObject toJson(const DetectOptions &options)
         o.insert(QStringLiteral("nms_iou"), roundOption(options.nmsIou));
     if (!options.model.isEmpty())
         o.insert(QStringLiteral("model"), options.model);
+    if (options.deadlineMs >= 0)
+        o.insert(QStringLiteral("deadline_ms"), options.deadlineMs);
     if (!options.classFilter.isEmpty()) {
         QList<int> ids(options.classFilter.cbegin(), options.classFilter.cend());
         std::sort(ids.begin(), ids.end());
@@ -87,6 +89,7 @@ DetectOptions detectOptionsFromJson(const QJsonObject &object)
     options.returnImage = object.value(QStringLiteral("return_image")).toBool(options.returnImage);
     options.jpegQuality = object.value(QStringLiteral("jpeg_quality")).toInt(options.jpegQuality);
     options.model = object.value(QStringLiteral("model")).toString();
+    options.deadlineMs = object.value(QStringLiteral("deadline_ms")).toInt(options.deadlineMs);
     const QJsonArray classes = object.value(QStringLiteral("classes")).toArray();
     for (const QJsonValue &v : classes)
         options.classFilter.insert(v.toInt());

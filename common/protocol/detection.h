@@ -37,6 +37,10 @@ struct DetectOptions
     QString model;           // empty: the server's default model
     bool returnImage = true; // annotated JPEG in the reply
     int jpegQuality = 90;
+    // v2 only: the server answers deadline_exceeded instead of running the request when no
+    // worker has started it within this many ms of its arrival (a live client wants no stale
+    // frame). < 0: no deadline. The server's clock, so no clock needs to agree with another.
+    int deadlineMs = -1;
 };
 
 struct StageTimings

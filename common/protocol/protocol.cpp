@@ -72,6 +72,8 @@ QString errorCodeName(ErrorCode code)
         return QStringLiteral("timeout");
     case ErrorCode::BadRequest:
         return QStringLiteral("bad_request");
+    case ErrorCode::DeadlineExceeded:
+        return QStringLiteral("deadline_exceeded");
     }
     return QStringLiteral("error_%1").arg(quint16(code));
 }

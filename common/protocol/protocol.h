@@ -55,6 +55,7 @@ enum class ErrorCode : quint16 {
     UnsupportedVersion = 8,
     Timeout = 9,
     BadRequest = 10, // well-framed, but an option is out of range or the message is not allowed here
+    DeadlineExceeded = 11, // the detect's deadline_ms passed before a worker started it; not run
 };
 
 QString errorCodeName(ErrorCode code); // "bad_frame", "undecodable_image", ...

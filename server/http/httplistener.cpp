@@ -42,6 +42,7 @@ int httpStatus(ErrorCode code)
     case ErrorCode::Unauthorized: return 401;
     case ErrorCode::UnknownModel: return 404;
     case ErrorCode::Timeout: return 408;
+    case ErrorCode::DeadlineExceeded: return 504;
     case ErrorCode::TooLarge: return 413;
     case ErrorCode::Busy: return 503;
     case ErrorCode::Internal: return 500;

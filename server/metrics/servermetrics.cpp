@@ -17,6 +17,7 @@ const QString kInferenceDuration = QStringLiteral("edgelens_inference_duration_s
 const QString kReceivedBytes = QStringLiteral("edgelens_received_bytes_total");
 const QString kSentBytes = QStringLiteral("edgelens_sent_bytes_total");
 const QString kAuthFailures = QStringLiteral("edgelens_auth_failures_total");
+const QString kDeadlineExpired = QStringLiteral("edgelens_deadline_expired_total");
 const QString kQueueDepth = QStringLiteral("edgelens_queue_depth");
 const QString kWorkers = QStringLiteral("edgelens_workers");
 const QString kModelInfo = QStringLiteral("edgelens_model_info");
@@ -45,6 +46,8 @@ ServerMetrics::ServerMetrics()
     m_registry.declare(kReceivedBytes, Type::Counter, QStringLiteral("Bytes received from clients, by protocol."));
     m_registry.declare(kSentBytes, Type::Counter, QStringLiteral("Bytes sent to clients, by protocol."));
     m_registry.declare(kAuthFailures, Type::Counter, QStringLiteral("Requests refused for a missing or wrong token, by protocol."));
+    m_registry.declare(kDeadlineExpired, Type::Counter,
+                       QStringLiteral("Requests dropped unrun because their deadline passed while they waited for a worker, by protocol."));
     m_registry.declare(kQueueDepth, Type::Gauge, QStringLiteral("Images waiting for a free worker."));
     m_registry.declare(kWorkers, Type::Gauge, QStringLiteral("Inference worker threads."));
     m_registry.declare(kModelInfo, Type::Gauge, QStringLiteral("Served models (value 1), with family, backend and whether it is the default."));
@@ -61,6 +64,7 @@ ServerMetrics::ServerMetrics()
         m_registry.add(kReceivedBytes, protocolLabel(p), 0);
         m_registry.add(kSentBytes, protocolLabel(p), 0);
         m_registry.add(kAuthFailures, protocolLabel(p), 0);
+        m_registry.add(kDeadlineExpired, protocolLabel(p), 0);
     }
 }
 
@@ -100,6 +104,11 @@ void ServerMetrics::bytesSent(Protocol protocol, qint64 bytes)
 void ServerMetrics::authFailed(Protocol protocol)
 {
     m_registry.add(kAuthFailures, protocolLabel(protocol));
+}
+
+void ServerMetrics::deadlineExpired(Protocol protocol)
+{
+    m_registry.add(kDeadlineExpired, protocolLabel(protocol));
 }
 
 void ServerMetrics::requestStarted(Protocol protocol)

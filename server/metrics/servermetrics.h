@@ -33,6 +33,9 @@ public:
     void bytesReceived(Protocol protocol, qint64 bytes);
     void bytesSent(Protocol protocol, qint64 bytes);
     void authFailed(Protocol protocol);
+    // A request dropped unrun because its deadline passed before a worker was free (v2
+    // deadline_ms); it is also finished with the error code deadline_exceeded.
+    void deadlineExpired(Protocol protocol);
 
     // One detection request (or any request that fails before it becomes one): started when its
     // bytes are complete, finished when its answer is written. `errorCode` empty means success;

@@ -129,7 +129,19 @@ void DetectionEngine::stopWorkers()
 
 bool DetectionEngine::submit(quint64 owner, DetectionJob job, Completion done)
 {
-    return m_queue.push(owner, [this, job = std::move(job), done = std::move(done)] { done(run(job)); });
+    return m_queue.push(owner, [this, job = std::move(job), done = std::move(done)] {
+        // Checked when a worker is free rather than when the job is queued: only now is it
+        // known how long the job waited, and an expired one costs no inference.
+        if (job.options.deadlineMs >= 0 && job.received.isValid()
+            && job.received.nsecsElapsed() >= qint64(job.options.deadlineMs) * 1000000) {
+            done(failure(ErrorCode::DeadlineExceeded,
+                         QStringLiteral("the deadline of %1 ms passed before a worker was free (waited %2 ms); not run")
+                             .arg(job.options.deadlineMs)
+                             .arg(job.received.elapsed())));
+            return;
+        }
+        done(run(job));
+    });
 }
 
 int DetectionEngine::cancel(quint64 owner)

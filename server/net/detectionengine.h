@@ -7,6 +7,7 @@
 #include "net/fairtaskqueue.h"
 
 #include <QByteArray>
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QList>
 #include <QString>
@@ -31,6 +32,9 @@ struct DetectionJob
     float defaultNmsIou = -1.0f; // used when options.nmsIou < 0; < 0 again: the model's own
     qint64 maxPixels = 0;        // 0: no limit; checked again after decoding
     bool alwaysReturnImage = false;
+    // Started when the request arrived; with options.deadlineMs >= 0 a worker that picks the
+    // job up later than that answers DeadlineExceeded without running it.
+    QElapsedTimer received;
 };
 
 // What comes back: a result (and the annotated JPEG when asked for) or a protocol error.
@@ -61,7 +65,8 @@ public:
     // cv::setNumThreads, which is process-wide; 0 leaves OpenCV's setting alone.
     bool load(const QList<ModelManifest> &models, int workers, int threads, const QString &backend, QString *error);
 
-    // Queues the job for `owner`; `done` runs on the worker thread once it has run. False (and
+    // Queues the job for `owner`; `done` runs on the worker thread once it has run (or was
+    // found past its deadline when a worker took it). False (and
     // `done` never runs) when the queue already holds maxQueued() waiting jobs. Jobs dropped
     // by cancel() or cancelQueued() never call `done` either.
     using Completion = std::function<void(DetectionOutcome)>;

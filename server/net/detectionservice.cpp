@@ -7,6 +7,8 @@
 #include <QElapsedTimer>
 #include <QLoggingCategory>
 
+#include <cmath>
+
 Q_LOGGING_CATEGORY(lcService, "edgelens.server.service")
 
 namespace edgelens {
@@ -17,6 +19,8 @@ namespace {
 
 constexpr int kMaxDetections = 10000;
 constexpr int kLegacyMaxDetections = 100;
+// An hour: a deadline is for work that goes stale in seconds; larger values are a mistake.
+constexpr int kMaxDeadlineMs = 3600 * 1000;
 
 DetectReply rejection(ErrorCode code, const QString &message)
 {
@@ -155,6 +159,14 @@ std::optional<DetectReply> DetectionService::validate(const DetectRequest &reque
                              QStringLiteral("max_detections must be between 1 and %1").arg(kMaxDetections));
         if (options->jpegQuality < 1 || options->jpegQuality > 100)
             return rejection(ErrorCode::BadRequest, QStringLiteral("jpeg_quality must be between 1 and 100"));
+        const QJsonValue deadline = request.options.value(QStringLiteral("deadline_ms"));
+        if (!deadline.isUndefined()
+            && !(deadline.isDouble() && deadline.toDouble() >= 0 && deadline.toDouble() <= kMaxDeadlineMs
+                 && std::floor(deadline.toDouble()) == deadline.toDouble())) {
+            return rejection(ErrorCode::BadRequest,
+                             QStringLiteral("deadline_ms must be a whole number of milliseconds between 0 and %1")
+                                 .arg(kMaxDeadlineMs));
+        }
         *modelIndex = m_engine->modelIndex(options->model);
         if (*modelIndex < 0) {
             return rejection(ErrorCode::UnknownModel,
@@ -223,6 +235,7 @@ std::optional<DetectReply> DetectionService::submit(SessionId session, DetectReq
     job.defaultNmsIou = m_config->nmsIou;
     job.maxPixels = m_config->maxPixels;
     job.alwaysReturnImage = request.legacy;
+    job.received.start();
 
     QElapsedTimer clock;
     clock.start();
@@ -246,6 +259,8 @@ std::optional<DetectReply> DetectionService::submit(SessionId session, DetectReq
                 reply.wallMs = double(clock.nsecsElapsed()) / 1e6;
                 if (reply.ok)
                     m_metrics.inferenceObserved(model, reply.result.timings.inferenceMs / 1000.0);
+                else if (reply.code == ErrorCode::DeadlineExceeded)
+                    m_metrics.deadlineExpired(protocol);
                 if (protocol != ServerMetrics::Protocol::Http)
                     m_metrics.requestFinished(protocol, reply.wallMs / 1000.0, reply.ok ? QString() : errorCodeName(reply.code));
                 if (generation != m_generation)

@@ -41,6 +41,7 @@ QList<Message> everyMessage()
     options.model = QStringLiteral("yolox-nano-640");
     options.returnImage = false;
     options.jpegQuality = 75;
+    options.deadlineMs = 250;
 
     DetectionResult result;
     result.imageWidth = 640;
@@ -265,6 +266,9 @@ private slots:
         QCOMPARE(options.model, QStringLiteral("yolox-nano-640"));
         QCOMPARE(options.returnImage, false);
         QCOMPARE(options.jpegQuality, 75);
+        QCOMPARE(options.deadlineMs, 250);
+        QCOMPARE(detectOptionsFromJson({}).deadlineMs, -1); // none unless asked for
+        QVERIFY(!toJson(DetectOptions()).contains(QStringLiteral("deadline_ms")));
 
         const DetectionResult result = detectionResultFromJson(parsed.at(1).meta);
         QCOMPARE(result.imageWidth, 640);
@@ -483,8 +487,10 @@ private slots:
         QCOMPARE(errorCodeName(ErrorCode::UnsupportedVersion), QStringLiteral("unsupported_version"));
         QCOMPARE(errorCodeName(ErrorCode::Timeout), QStringLiteral("timeout"));
         QCOMPARE(errorCodeName(ErrorCode::BadRequest), QStringLiteral("bad_request"));
+        QCOMPARE(errorCodeName(ErrorCode::DeadlineExceeded), QStringLiteral("deadline_exceeded"));
         QCOMPARE(errorCodeName(quint16(42)), QStringLiteral("error_42"));
         QCOMPARE(int(ErrorCode::BadRequest), 10);
+        QCOMPARE(int(ErrorCode::DeadlineExceeded), 11);
     }
 
     void protocolDoc_hexExamplesMatchTheEncoder()

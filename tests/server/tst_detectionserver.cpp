@@ -4,6 +4,7 @@
 #include "net/detectionserver.h"
 
 #include "detector/detector.h"
+#include "metrics/servermetrics.h"
 #include "net/detectionservice.h"
 #include "v2channel.h"
 #include "net/serverconfig.h"
@@ -814,6 +815,63 @@ private slots:
         QVERIFY(busy >= 1);
         QCOMPARE(results + busy, 4);
         QCOMPARE(client.request(makeDetect(9, {}, m_small))->type, MessageType::Result);
+    }
+
+    // One worker: a request queued behind another cannot start before that one's decode and
+    // inference are done, so a 1 ms deadline has passed by then; 0 has always passed. Neither
+    // is run, both are counted, and requests without a deadline (or a generous one) run.
+    void v2_deadlinePassedBeforeAWorkerWasFree_isDeadlineExceeded_andCounted()
+    {
+        ServerConfig config = testConfig();
+        config.workers = 1;
+        QVERIFY(startServer(config));
+        V2Client client;
+        QVERIFY(client.connectTo(m_server->port()));
+        const QByteArray soccer = readSample(QStringLiteral("soccer.jpg"));
+        const auto withDeadline = [](quint32 id, const QByteArray &image, int deadlineMs) {
+            DetectOptions options;
+            options.deadlineMs = deadlineMs;
+            return makeDetect(id, options, image);
+        };
+        client.write(encodeMessage(makeDetect(1, {}, soccer)) + encodeMessage(withDeadline(2, soccer, 1))
+                     + encodeMessage(withDeadline(3, m_small, 0)) + encodeMessage(withDeadline(4, m_small, 600000)));
+        QHash<quint32, Message> replies;
+        for (int i = 0; i < 4; ++i) {
+            const std::optional<Message> reply = client.next(30000);
+            QVERIFY(reply);
+            replies.insert(reply->requestId, *reply);
+        }
+        QCOMPARE(replies.value(1).type, MessageType::Result);
+        QCOMPARE(replies.value(4).type, MessageType::Result);
+        for (quint32 id : {2u, 3u}) {
+            QCOMPARE(replies.value(id).type, MessageType::Error);
+            const ErrorInfo error = errorFromMessage(replies.value(id));
+            QCOMPARE(error.code, ErrorCode::DeadlineExceeded);
+            QCOMPARE(error.name, QStringLiteral("deadline_exceeded"));
+            QVERIFY2(error.message.contains(QStringLiteral("not run")), qPrintable(error.message));
+        }
+        const MetricsRegistry &metrics = m_server->server()->service()->metrics()->registry();
+        const MetricLabels v2{{QStringLiteral("protocol"), QStringLiteral("v2")}};
+        QCOMPARE(metrics.value(QStringLiteral("edgelens_deadline_expired_total"), v2), 2.0);
+        QCOMPARE(metrics.value(QStringLiteral("edgelens_request_errors_total"),
+                               MetricLabels(v2) << qMakePair(QStringLiteral("code"), QStringLiteral("deadline_exceeded"))),
+                 2.0);
+        QVERIFY(metrics.exposition().contains("edgelens_deadline_expired_total{protocol=\"v2\"} 2"));
+
+        // Not a whole number of milliseconds in range: refused before it is queued.
+        for (const QJsonValue &bad : {QJsonValue(-1), QJsonValue(1.5), QJsonValue(QStringLiteral("100")),
+                                      QJsonValue(3600001)}) {
+            Message message = makeDetect(20, {}, m_small);
+            message.meta.insert(QStringLiteral("deadline_ms"), bad);
+            const std::optional<Message> reply = client.request(message);
+            QVERIFY(reply);
+            QCOMPARE(errorFromMessage(*reply).code, ErrorCode::BadRequest);
+            QVERIFY2(errorFromMessage(*reply).message.contains(QStringLiteral("deadline_ms")),
+                     qPrintable(errorFromMessage(*reply).message));
+        }
+        // The connection stays usable after all of them.
+        QCOMPARE(client.request(makeDetect(30, {}, m_small))->type, MessageType::Result);
+        QCOMPARE(metrics.value(QStringLiteral("edgelens_deadline_expired_total"), v2), 2.0);
     }
 
     void unsupportedVersionAndBadPreamble_areReported()
