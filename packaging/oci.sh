@@ -26,7 +26,7 @@ case "${1:-}" in
     --deb) deb=$(realpath -- "${2:?--deb needs a file}") ;;
     *) echo "usage: oci.sh [--deb FILE]" >&2; exit 2 ;;
 esac
-EDGELENS_WITH_OCI=1 bash packaging/install-deps.sh
+bash packaging/install-deps.sh
 
 if [[ -z $deb ]]; then
     bash packaging/deb.sh --server-only

@@ -4,17 +4,16 @@
 # deepstack-integration.js: objectDetection / customModel with got + form-data, raising on any
 # non-200 answer), installed into a temporary folder, never into the repository.
 # Usage: deepstack_library_test.sh EDGELENS_SERVER SHARED_DIR
+# With DEEPSTACK_TEST_PORT and DEEPSTACK_TEST_TOKEN set, EDGELENS_SERVER is not started: the
+# server already listening there on 127.0.0.1 is checked (tests/container: the image in podman;
+# it must serve yolo-fastest-xl-320 besides its default model).
 # Exit 77 (CTest: skipped) when node, npm or the npm registry is missing, except under CI=true.
 set -euo pipefail
 server=$1
 shared=$2
 library=node-red-contrib-deepstack@0.3.0
 
-unavailable() {
-    echo "deepstack_library_test: $*" >&2
-    if [[ "${CI:-}" == true ]]; then exit 1; fi
-    exit 77
-}
+source "$(dirname "$0")/../support/unavailable.sh"
 command -v node >/dev/null || unavailable "node is not installed (apt-get install nodejs npm)"
 command -v npm >/dev/null || unavailable "npm is not installed (apt-get install npm)"
 [[ -f "$shared/data/samples/soccer.jpg" ]] || unavailable "$shared/data/samples/soccer.jpg is missing"
@@ -31,17 +30,22 @@ trap cleanup EXIT
 (cd "$work" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error "$library" >npm.log 2>&1) \
     || unavailable "npm install $library failed: $(tail -3 "$work/npm.log")"
 
-token=K-$RANDOM$RANDOM
-"$server" --host 127.0.0.1 --port 0 --http-port 0 --token "$token" \
-    --model nanodet-m-320 --model yolo-fastest-xl-320 --models-dir "$shared/models" >"$work/server.out" 2>"$work/server.err" &
-server_pid=$!
-for _ in $(seq 1 600); do
-    grep -q '^listening on' "$work/server.out" 2>/dev/null && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.err" >&2; echo "server exited" >&2; exit 1; }
-    sleep 0.1
-done
-port=$(sed -n 's/^http listening on .*:\([0-9]*\)$/\1/p' "$work/server.out")
-[[ -n "$port" ]] || { cat "$work/server.out" "$work/server.err" >&2; echo "no HTTP port printed" >&2; exit 1; }
+if [[ -n ${DEEPSTACK_TEST_PORT:-} ]]; then
+    port=$DEEPSTACK_TEST_PORT
+    token=${DEEPSTACK_TEST_TOKEN:?DEEPSTACK_TEST_TOKEN goes with DEEPSTACK_TEST_PORT}
+else
+    token=K-$RANDOM$RANDOM
+    "$server" --host 127.0.0.1 --port 0 --http-port 0 --token "$token" \
+        --model nanodet-m-320 --model yolo-fastest-xl-320 --models-dir "$shared/models" >"$work/server.out" 2>"$work/server.err" &
+    server_pid=$!
+    for _ in $(seq 1 600); do
+        grep -q '^listening on' "$work/server.out" 2>/dev/null && break
+        kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.err" >&2; echo "server exited" >&2; exit 1; }
+        sleep 0.1
+    done
+    port=$(sed -n 's/^http listening on .*:\([0-9]*\)$/\1/p' "$work/server.out")
+    [[ -n "$port" ]] || { cat "$work/server.out" "$work/server.err" >&2; echo "no HTTP port printed" >&2; exit 1; }
+fi
 
 cat >"$work/check.js" <<'JS'
 const path = require('path');
