@@ -20,9 +20,8 @@ packages=(
     libssl-dev openssl
     # nginx's stream module and HAProxy in front of two servers (tst_loadbalancer, docs/DEPLOY.md)
     nginx-light libnginx-mod-stream haproxy
-    # Qt HttpServer for the server's HTTP API (its CMake package needs the WebSockets one), and
     # promtool, which checks the /metrics output in the tests
-    qt6-httpserver-dev qt6-websockets-dev prometheus
+    prometheus
     # the server's container image, made from Debian's packages without a base image
     # (packaging/oci.sh: mmdebstrap, buildah), and its test in podman (tests/container): runc,
     # since crun fails on these VMs; uidmap for rootless use

@@ -67,11 +67,7 @@ int main(int argc, char *argv[])
     }
 
     if (config->httpPort >= 0) {
-        edgelens::HttpLimits limits;
-        limits.maxBodyBytes = config->maxHttpBodyBytes;
-        limits.idleTimeoutMs = config->idleTimeoutMs;
-        limits.requestTimeoutMs = config->effectiveFrameTimeoutMs();
-        auto *http = new edgelens::HttpListener(server.service(), limits);
+        auto *http = new edgelens::HttpListener(server.service(), edgelens::HttpLimits::fromConfig(*config));
         if (server.tlsIdentity())
             http->useTls(*server.tlsIdentity()); // the same certificate, so the same fingerprint
         if (!server.addListener(http, config->host, quint16(config->httpPort), &error)) {

@@ -1,33 +1,33 @@
 #pragma once
 
-#include "http/httpconnection.h"
+#include "http/httpbodybudget.h"
+#include "http/httplimits.h"
 #include "net/listener.h"
 
+#include <QHash>
 #include <QSet>
 #include <QSslConfiguration>
 
 #include <memory>
 #include <optional>
 
-class QHttpServer;
-class QHttpServerRequest;
-class QHttpServerResponder;
 class QTcpServer;
 class QTcpSocket;
 
 namespace edgelens {
 
+class DeepStackApi;
 class DetectionService;
+class HttpConnection;
+struct HttpRequest;
 struct TlsIdentity;
-struct DeepStackRequest;
-class ServerMetrics;
 
-// The HTTP port: DeepStack's and CodeProject.AI Server's vision API (POST /v1/vision/detection,
-// /v1/vision/custom/<model>, /v1/vision/custom/list), their status calls (GET /,
-// /v1/status/updateavailable), and for operators GET /metrics, /healthz and /readyz. Requests go
-// straight to the DetectionService like any other protocol's: no queue of its own (Frigate
-// waits 0.1 s by default). Qt HttpServer parses HTTP; HttpConnection puts limits around it.
-// docs/HTTP.md describes the API.
+// The HTTP port: DeepStack's and CodeProject.AI Server's vision API, metrics and health checks
+// (DeepStackApi answers them; docs/HTTP.md). HTTP/1.1 is EdgeLens's own (HttpRequestParser,
+// HttpConnection on QTcpSocket, in this thread; docs/DEVELOPING.md says why). The port has its
+// own limits, apart from the TCP port's: open connections (503 beyond), connections per client
+// address (429 beyond; per request for clients behind a trusted reverse proxy), and the bytes
+// of request bodies in memory (HttpBodyBudget).
 class HttpListener final : public Listener
 {
     Q_OBJECT
@@ -53,33 +53,33 @@ public:
     void stop() override;
 
     bool isReady() const; // models loaded and accepting work
+    const HttpLimits &limits() const { return m_limits; }
+
+    // For the connections.
+    HttpBodyBudget &bodyBudget() { return m_bodyBudget; }
+    bool takeAddressSlot(const QHostAddress &client); // false: the client is at its limit
+    void releaseAddressSlot(const QHostAddress &client);
+    void dispatch(HttpConnection *connection, HttpRequest &&request);
 
 private:
-    class GatedTcpServer;
+    class AcceptingServer;
 
-    void addRoutes();
+    void accept(qintptr handle);
     QTcpSocket *createSocket(qintptr handle);
-    void accept(QTcpSocket *socket);
-    void hookAfterServer();
-    void detect(const QString &model, const QHttpServerRequest &request, QHttpServerResponder &&responder);
-    void listModels(const QHttpServerRequest &request, QHttpServerResponder &&responder);
-    // False (and the 401 answered) when a token is required and the request lacks it.
-    bool authorize(const DeepStackRequest &request, QHttpServerResponder &responder, double startedMs);
-    void answerError(QHttpServerResponder &responder, int status, const QString &message, double durationMs,
-                     const QString &errorCode);
+    void refuseEarly(QTcpSocket *socket, int status, const QString &message, int retryAfterSeconds);
     void checkDrained();
-    QByteArray statusPage() const;
 
     DetectionService *m_service;
-    ServerMetrics *m_metrics;
     HttpLimits m_limits;
+    std::unique_ptr<DeepStackApi> m_api;
     std::optional<QSslConfiguration> m_tls;
-    std::unique_ptr<QHttpServer> m_http;
-    GatedTcpServer *m_tcp = nullptr; // owned by m_http once bound
-    QList<QTcpSocket *> m_awaitingHook;
+    AcceptingServer *m_server = nullptr;
     QSet<HttpConnection *> m_connections;
-    int m_running = 0;
+    QHash<QString, int> m_perAddress; // open slots by normalized client address
+    HttpBodyBudget m_bodyBudget;
+    int m_refusing = 0; // refused sockets still flushing their answer
     bool m_draining = false;
+    bool m_drainReported = false; // drained() is emitted once per drain
 };
 
 } // namespace edgelens

@@ -1,5 +1,7 @@
 #include "serverconfig.h"
 
+#include "trustedproxies.h"
+
 #include "detector/detector.h"
 
 #include <QCommandLineParser>
@@ -124,6 +126,27 @@ void ServerConfig::addOptions(QCommandLineParser &parser)
         {QStringLiteral("http-max-body-mb"),
          QStringLiteral("Largest HTTP request body, in MiB (default: %1).").arg(d.maxHttpBodyBytes / (1024 * 1024)),
          QStringLiteral("mb")},
+        {QStringLiteral("http-max-connections"),
+         QStringLiteral("Simultaneous HTTP connections, apart from --max-connections (default: %1).")
+             .arg(d.httpMaxConnections),
+         QStringLiteral("n")},
+        {QStringLiteral("http-max-per-address"),
+         QStringLiteral("HTTP connections from one client address; behind --trusted-proxy, its requests at once "
+                        "(default: %1).")
+             .arg(d.httpMaxPerAddress),
+         QStringLiteral("n")},
+        {QStringLiteral("http-body-budget-mb"),
+         QStringLiteral("HTTP request bodies held in memory, all connections together, in MiB; more wait, then get "
+                        "503 (default: %1).")
+             .arg(d.httpBodyBudgetBytes / (1024 * 1024)),
+         QStringLiteral("mb")},
+        {QStringLiteral("http-proxy-protocol"),
+         QStringLiteral("Expect a PROXY protocol v1/v2 header at the start of every HTTP connection (a TCP load "
+                        "balancer in front). Only behind a load balancer.")},
+        {QStringLiteral("trusted-proxy"),
+         QStringLiteral("A reverse proxy (address or subnet) in front of the HTTP port whose X-Forwarded-For header "
+                        "names the client, for limits and the auth throttle. Repeatable."),
+         QStringLiteral("address")},
         {QStringLiteral("token"),
          QStringLiteral("Require v2 clients to authenticate with this token; refuses legacy clients "
                         "(default: $EDGELENS_TOKEN)."),
@@ -195,6 +218,20 @@ std::optional<ServerConfig> ServerConfig::fromParser(const QCommandLineParser &p
         return std::nullopt;
     config.httpPort = int(httpPort);
     config.maxHttpBodyBytes = httpBodyMb * 1024 * 1024;
+    qint64 httpBudgetMb = config.httpBodyBudgetBytes / (1024 * 1024);
+    if (!readNumber(parser, QStringLiteral("http-max-connections"), 1, 100'000, &config.httpMaxConnections, error)
+        || !readNumber(parser, QStringLiteral("http-max-per-address"), 1, 100'000, &config.httpMaxPerAddress, error)
+        || !readNumber<qint64>(parser, QStringLiteral("http-body-budget-mb"), 1, 65536, &httpBudgetMb, error))
+        return std::nullopt;
+    config.httpBodyBudgetBytes = httpBudgetMb * 1024 * 1024;
+    if (config.httpBodyBudgetBytes < config.maxHttpBodyBytes) {
+        *error = QStringLiteral("--http-body-budget-mb must be at least --http-max-body-mb (a body at the limit must fit)");
+        return std::nullopt;
+    }
+    config.httpProxyProtocol = parser.isSet(QStringLiteral("http-proxy-protocol"));
+    config.trustedProxies = parser.values(QStringLiteral("trusted-proxy"));
+    if (!TrustedProxies::parse(config.trustedProxies, error))
+        return std::nullopt;
 
     double idleSeconds = config.idleTimeoutMs / 1000.0;
     if (!readNumber(parser, QStringLiteral("idle-timeout"), 0.05, 86'400.0, &idleSeconds, error))
@@ -222,6 +259,10 @@ std::optional<ServerConfig> ServerConfig::fromParser(const QCommandLineParser &p
         // on its own; a balancer in front terminates TLS itself or passes plaintext on.
         *error = QStringLiteral("--proxy-protocol works on plaintext ports only; use it without --tls (the load "
                                 "balancer can terminate TLS)");
+        return std::nullopt;
+    }
+    if (config.httpProxyProtocol && config.tls) {
+        *error = QStringLiteral("--http-proxy-protocol works on plaintext ports only (with --tls the HTTP port is HTTPS)");
         return std::nullopt;
     }
 

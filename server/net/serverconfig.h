@@ -53,6 +53,13 @@ struct ServerConfig
     int drainTimeoutMs = 10'000;   // SIGTERM: how long in-flight requests may take to finish
     int httpPort = -1;             // >= 0: edgelens-server adds the HTTP API (docs/HTTP.md); 0: any free port
     qint64 maxHttpBodyBytes = 32 * 1024 * 1024; // HTTP request bodies, checked before they are read
+    // The HTTP port's own limits (docs/HTTP.md), apart from maxConnections, so that neither
+    // port can starve the other.
+    int httpMaxConnections = 64;
+    int httpMaxPerAddress = 16;                    // connections (or requests through a proxy) per client
+    qint64 httpBodyBudgetBytes = 80 * 1024 * 1024; // request bodies in memory, all connections together
+    bool httpProxyProtocol = false;                // a PROXY header starts every HTTP connection
+    QStringList trustedProxies;                    // reverse proxies whose X-Forwarded-For is believed
     QString token;                 // non-empty: v2 clients must Auth first, legacy is refused
     // TLS on `port`: with both files (PEM) those, otherwise a self-signed certificate created
     // once in the per-user data folder (TlsIdentity).

@@ -90,6 +90,7 @@ struct HttpAnswer
     int status = 0;
     QByteArray body;
     QByteArray contentType;
+    int retryAfter = 0;
     QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
 };
 
@@ -147,6 +148,7 @@ private:
         answer.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         answer.body = reply->readAll();
         answer.contentType = reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
+        answer.retryAfter = reply->rawHeader("Retry-After").toInt();
         reply->deleteLater();
         return answer;
     }
@@ -371,6 +373,7 @@ private slots:
         const HttpAnswer refused = http.post(QStringLiteral("/v1/vision/custom/list"), QByteArray(), {{"api_key", m_token.toUtf8()}});
         QCOMPARE(refused.status, 429);
         QCOMPARE(refused.json().value(QStringLiteral("success")).toBool(true), false);
+        QVERIFY(refused.retryAfter > 0);
     }
 
     void badRequests_are400_data()
@@ -423,6 +426,45 @@ private slots:
 
         const QByteArray hugeHead = "GET / HTTP/1.1\r\nX-Filler: " + QByteArray(100 * 1024, 'a');
         QCOMPARE(rawExchange(m_server->httpPort(), hugeHead, 3000).status, 431);
+    }
+
+    void malformedOrAmbiguousRequests_areRefused_data()
+    {
+        QTest::addColumn<QByteArray>("request");
+        QTest::addColumn<int>("status");
+        QTest::newRow("HTTP/9.9") << QByteArray("GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n") << 505;
+        QTest::newRow("HTTP/2.0") << QByteArray("GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n") << 505;
+        QTest::newRow("garbage") << QByteArray("HELLO THERE\r\n\r\n") << 400;
+        QTest::newRow("conflicting Content-Length")
+            << QByteArray("POST /v1/vision/detection HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde") << 400;
+        QTest::newRow("Transfer-Encoding and Content-Length")
+            << QByteArray("POST /v1/vision/detection HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n") << 400;
+    }
+
+    void malformedOrAmbiguousRequests_areRefused()
+    {
+        QFETCH(QByteArray, request);
+        QFETCH(int, status);
+        const RawAnswer answer = rawExchange(m_server->httpPort(), request, 5000);
+        QCOMPARE(answer.status, status);
+        QVERIFY(answer.bytes.contains("Connection: close"));
+        QVERIFY(answer.closed);
+    }
+
+    void expectContinue_isAnsweredBeforeTheBody()
+    {
+        const QByteArray body = "api_key=" + m_token.toUtf8();
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, m_server->httpPort());
+        QVERIFY(socket.waitForConnected(5000));
+        socket.write("POST /v1/vision/custom/list HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                     "Expect: 100-continue\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n");
+        QByteArray bytes;
+        QTRY_VERIFY_WITH_TIMEOUT((bytes += socket.readAll(), bytes.contains("\r\n\r\n")), 10000);
+        QVERIFY2(bytes.startsWith("HTTP/1.1 100 Continue\r\n\r\n"), bytes.constData());
+        socket.write(body);
+        QTRY_VERIFY_WITH_TIMEOUT((bytes += socket.readAll(), bytes.contains("\"models\"")), 10000);
+        QVERIFY2(bytes.contains("HTTP/1.1 200 OK"), bytes.constData());
     }
 
     void slowSender_isTimedOut()

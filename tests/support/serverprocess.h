@@ -26,6 +26,7 @@ public:
     void kill(); // SIGKILL: a device that dies
 
     quint16 port() const { return m_port; }
+    qint64 pid() const { return m_process.processId(); } // 0 when not running
     QString out() const { return m_out; }
     QString log(); // stderr so far
     QString diagnostics();
