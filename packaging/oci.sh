@@ -4,7 +4,8 @@
 # installed with mmdebstrap into a bookworm chroot, which apt fills with exactly that package's
 # dependencies; packaging/container/image-tree.sh copies out what the server loads (the
 # image's root file system), and buildah makes the image. Outputs in build/oci/:
-#   edgelens-server.tar      docker-archive: `podman load -i` and `docker load -i` both read it
+#   edgelens-server.tar      docker-archive, tagged VERSION and latest: `podman load -i` and
+#                            `docker load -i` both read it
 #   edgelens-server.oci.tar  OCI archive, for tools that want OCI (the OCI image format has no
 #                            health check, so this one has none)
 # The image: user edgelens (uid 10001), entrypoint edgelens-server, ports 6000 (EdgeLens v2 and
@@ -86,11 +87,15 @@ b config \
 # Docker's format keeps the health check (the OCI image configuration has no field for it).
 b commit --quiet --format docker --rm "$container" "$image:$version" >/dev/null
 b tag "$image:$version" "$image:latest"
-b push --quiet "$image:$version" "docker-archive:$out/edgelens-server.tar:$image:$version"
-b push --quiet --format oci "$image:$version" "oci-archive:$out/edgelens-server.oci.tar:$image:$version"
+# One image named twice in the docker-archive (buildah push writes one name).
+podman --root "$storage/root" --runroot "$storage/run" --storage-driver vfs save --quiet \
+    --multi-image-archive --format docker-archive --output "$out/edgelens-server.tar" \
+    "$image:$version" "$image:latest"
+b push --quiet --format oci "$image:$version" "oci-archive:$out/edgelens-server.oci.tar:$image:$version" \
+    2> >(grep -v 'HEALTHCHECK is not supported for OCI' >&2)
 rm -f "$out/image.tar"
 
-size=$(b inspect --type image --format '{{.ImageSize}}' "$image:$version" 2>/dev/null || echo "?")
-echo "oci.sh: $image:$version, $(du -m "$out/edgelens-server.tar" | cut -f1) MB docker-archive" \
-     "($size bytes unpacked), in $((SECONDS - started)) s:"
+echo "oci.sh: $image:$version and :latest in $((SECONDS - started)) s;" \
+     "$(du -m "$out/edgelens-server.tar" | cut -f1) MB docker-archive (the image unpacked)," \
+     "$(du -m "$out/edgelens-server.oci.tar" | cut -f1) MB OCI archive (compressed):"
 ls -l "$out"/edgelens-server*.tar

@@ -78,8 +78,9 @@ export CONTAINERS_CONF=$work/containers.conf
 export HOME=$work/home XDG_CONFIG_HOME=$work/home/.config XDG_DATA_HOME=$work/home/.local/share
 
 loaded=$(p load --quiet --input "$archive") || fail "podman load of $archive failed"
-image=${loaded#Loaded image: }
-image=${image%%,*}
+# "Loaded image: NAME" per name, or "Loaded image(s): NAME,NAME": the first name.
+image=$(sed -n '1{s/^[^:]*: *//; s/,.*//; p}' <<<"$loaded")
+[[ -n $image ]] || fail "podman load named no image: $loaded"
 echo "container_test: loaded $image from $archive"
 p network create "$network" >/dev/null
 bridge=$(p network inspect "$network" --format '{{.NetworkInterface}}')
