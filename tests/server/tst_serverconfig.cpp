@@ -105,6 +105,33 @@ private slots:
         QCOMPARE(config->logLevel, QStringLiteral("warning"));
     }
 
+    void httpPortLimits_areItsOwn()
+    {
+        QString error;
+        std::optional<ServerConfig> config = parse({}, &error);
+        QVERIFY(config);
+        QCOMPARE(config->httpMaxConnections, 64);
+        QCOMPARE(config->httpMaxPerAddress, 16);
+        QCOMPARE(config->httpBodyBudgetBytes, qint64(80) * 1024 * 1024);
+        QVERIFY(config->trustedProxies.isEmpty());
+        config = parse({"--http-max-connections", "5", "--http-max-per-address", "2", "--http-body-budget-mb", "64",
+                        "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "::1", "--http-proxy-protocol"},
+                       &error);
+        QVERIFY2(config, qPrintable(error));
+        QCOMPARE(config->httpMaxConnections, 5);
+        QCOMPARE(config->httpMaxPerAddress, 2);
+        QCOMPARE(config->httpBodyBudgetBytes, qint64(64) * 1024 * 1024);
+        QCOMPARE(config->trustedProxies, QStringList({"10.0.0.0/8", "::1"}));
+        QVERIFY(config->httpProxyProtocol);
+        QCOMPARE(config->maxConnections, 64); // the TCP port's, untouched
+
+        QVERIFY(!parse({"--trusted-proxy", "nginx.local"}, &error));
+        QVERIFY2(error.contains(QStringLiteral("--trusted-proxy")), qPrintable(error));
+        QVERIFY(!parse({"--http-body-budget-mb", "16"}, &error)); // below the 32 MiB body limit
+        QVERIFY2(error.contains(QStringLiteral("--http-body-budget-mb")), qPrintable(error));
+        QVERIFY(!parse({"--tls", "--http-proxy-protocol"}, &error));
+    }
+
     void tokenFromEnvironment_whenNoOption()
     {
         qputenv("EDGELENS_TOKEN", "from-env");
