@@ -26,6 +26,10 @@ packages=(
     # (packaging/oci.sh: mmdebstrap, buildah), and its test in podman (tests/container): runc,
     # since crun fails on these VMs; uidmap for rootless use
     mmdebstrap buildah podman runc uidmap
+    # DNS-SD over mDNS: the server announces itself and clients find devices through the system's
+    # avahi-daemon (libavahi-client); tst_discovery runs its own D-Bus and avahi-daemon in each of
+    # two network namespaces joined by a veth pair (iproute2; docs/DEPLOY.md)
+    libavahi-client-dev avahi-daemon avahi-utils dbus iproute2
 )
 # Node.js and npm run an existing DeepStack client library (installed from npm into a temporary
 # folder) against the server's HTTP API in the tests. A Node.js from elsewhere (with its own npm)

@@ -3,6 +3,7 @@
 
 #include "http/httplistener.h"
 #include "net/detectionserver.h"
+#include "net/deviceannouncer.h"
 #include "net/serverconfig.h"
 #include "net/unixsignalwatcher.h"
 
@@ -48,6 +49,7 @@ int main(int argc, char *argv[])
     // Installed before the models load so an early SIGTERM still ends in a clean exit.
     edgelens::DetectionServer server;
     int exitCode = Ok;
+    edgelens::DeviceAnnouncer announcer;
     edgelens::UnixSignalWatcher signalWatcher({SIGINT, SIGTERM});
     QObject::connect(&signalWatcher, &edgelens::UnixSignalWatcher::signalReceived, &app, [&](int signalNumber) {
         static bool stopping = false;
@@ -59,6 +61,7 @@ int main(int argc, char *argv[])
             return;
         }
         stopping = true;
+        announcer.withdraw(); // draining: new clients should not come
         server.drain(config->drainTimeoutMs);
     });
     if (!server.start(*config, &error)) {
@@ -87,6 +90,11 @@ int main(int argc, char *argv[])
             std::printf("%s listening on %s:%u\n", qPrintable(listener->kind()),
                         qPrintable(listener->serverAddress().toString()),
                         unsigned(listener->serverPort()));
+    }
+    if (config->announce) {
+        QString why;
+        if (!announcer.start(server, &why))
+            std::printf("not announced on the network: %s\n", qPrintable(why));
     }
     // Scripts and tests wait for this exact line before connecting (the HTTP port is printed first).
     std::printf("listening on %s\n", qPrintable(server.listenAddress()));

@@ -1,6 +1,7 @@
 #include "devicescommand.h"
 
 #include "console.h"
+#include "discovercommand.h"
 
 #include "client/devicespec.h"
 #include "client/knowndevices.h"
@@ -16,7 +17,9 @@ int usage()
 {
     cli::printErr(QStringLiteral("usage: edgelens-cli devices list\n"
                                  "       edgelens-cli devices forget HOST:PORT\n"
-                                 "Devices whose TLS certificate was trusted on first use, and their fingerprints."));
+                                 "       edgelens-cli devices discover [--timeout S] [--json]\n"
+                                 "Devices whose TLS certificate was trusted on first use, and their fingerprints; "
+                                 "devices announcing themselves on the local network."));
     return kUsageError;
 }
 
@@ -25,6 +28,8 @@ int usage()
 int runDevicesCommand(const QStringList &arguments)
 {
     const QString action = arguments.value(1);
+    if (action == QLatin1String("discover"))
+        return runDiscoverCommand(arguments);
     KnownDevices known;
     if (action == QLatin1String("list") && arguments.size() == 2) {
         const auto entries = known.all();

@@ -164,6 +164,9 @@ void ServerConfig::addOptions(QCommandLineParser &parser)
         {QStringLiteral("proxy-protocol"),
          QStringLiteral("Expect a PROXY protocol v1/v2 header (nginx proxy_protocol, HAProxy send-proxy) at the start "
                         "of every connection and use the client address it carries. Only behind a load balancer.")},
+        {QStringLiteral("no-announce"),
+         QStringLiteral("Do not announce this server on the local network (DNS-SD _edgelens._tcp over mDNS, "
+                        "through avahi-daemon; see docs/DEPLOY.md).")},
         {QStringLiteral("log-level"), QStringLiteral("debug, info, warning or error (default: info)."),
          QStringLiteral("level")},
     });
@@ -254,6 +257,7 @@ std::optional<ServerConfig> ServerConfig::fromParser(const QCommandLineParser &p
         return std::nullopt;
     config.plainPort = int(plainPort);
     config.proxyProtocol = parser.isSet(QStringLiteral("proxy-protocol"));
+    config.announce = !parser.isSet(QStringLiteral("no-announce"));
     if (config.proxyProtocol && config.tls) {
         // The header would have to be read before the TLS handshake, which QSslServer starts
         // on its own; a balancer in front terminates TLS itself or passes plaintext on.

@@ -71,6 +71,9 @@ struct ServerConfig
     // client address is used for logs and per-address limits; a connection without one is closed.
     bool proxyProtocol = false;
     QString logLevel = QStringLiteral("info");
+    // edgelens-server announces itself on the local network (DNS-SD _edgelens._tcp through
+    // avahi-daemon); --no-announce turns it off. Embedded servers never announce.
+    bool announce = true;
 
     int effectiveFrameTimeoutMs() const { return frameTimeoutMs > 0 ? frameTimeoutMs : 4 * idleTimeoutMs; }
     // `threads`, or when 0 every core. OpenCV 4.6 spreads only one parallel loop at a time

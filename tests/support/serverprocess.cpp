@@ -23,11 +23,13 @@ bool ServerProcess::start(const QStringList &extra, const QHash<QString, QString
     for (auto it = environment.begin(); it != environment.end(); ++it)
         env.insert(it.key(), it.value());
     m_process.setProcessEnvironment(env);
-    m_process.start(executablePath(QStringLiteral("edgelens-server")),
-                    QStringList{QStringLiteral("--host"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
-                                QStringLiteral("0"), QStringLiteral("--model"), QStringLiteral("nanodet-m-320"),
-                                QStringLiteral("--workers"), QStringLiteral("1")}
-                        + extra);
+    QStringList arguments{executablePath(QStringLiteral("edgelens-server")),
+                          QStringLiteral("--host"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
+                          QStringLiteral("0"), QStringLiteral("--model"), QStringLiteral("nanodet-m-320"),
+                          QStringLiteral("--workers"), QStringLiteral("1")};
+    arguments = m_prefix + arguments + extra;
+    const QString program = arguments.takeFirst();
+    m_process.start(program, arguments);
     if (!m_process.waitForStarted(5000))
         return false;
     static const QRegularExpression listening(QStringLiteral("^listening on \\S+:(\\d+)$"),

@@ -22,6 +22,9 @@ public:
     // 127.0.0.1, an ephemeral port, one worker of nanodet-m-320, then `extra`. False when it
     // did not get to listening within 30 s (diagnostics() says why).
     bool start(const QStringList &extra, const QHash<QString, QString> &environment = {});
+    // Runs the server through this command first, e.g. {"nsenter", "-t", PID, "-n", "-m", "--"}
+    // to start it in another network namespace. The command must exec the server (same pid).
+    void setCommandPrefix(const QStringList &prefix) { m_prefix = prefix; }
     void stop(); // SIGTERM, then waits; fails the test on a sanitizer report in its log
     void kill(); // SIGKILL: a device that dies
 
@@ -35,6 +38,7 @@ public:
 
 private:
     QProcess m_process;
+    QStringList m_prefix;
     QString m_out;
     QString m_err;
     quint16 m_port = 0;

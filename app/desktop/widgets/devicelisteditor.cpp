@@ -301,15 +301,40 @@ void DeviceListEditor::addDevice()
 {
     Entry entry;
     entry.port = QString::number(AppSettings().port);
+    appendEntry(entry);
+    m_host->setFocus();
+    emit changed();
+}
+
+int DeviceListEditor::appendDevice(const AppSettings::Device &device)
+{
+    const QString key = device.toSpec().key();
+    for (int i = 0; i < m_entries.size(); ++i) {
+        if (const std::optional<AppSettings::Device> existing = m_entries.at(i).toDevice()) {
+            if (existing->toSpec().key() == key) {
+                setCurrentIndex(i);
+                return i;
+            }
+        }
+    }
+    const int index = appendEntry({device.host, QString::number(device.port), device.protocol, device.tls,
+                                   device.enabled, QString()});
+    validate();
+    emit changed();
+    return index;
+}
+
+int DeviceListEditor::appendEntry(const Entry &entry)
+{
     m_entries.append(entry);
     m_loading = true;
     auto *item = new QTreeWidgetItem(m_list);
     item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
     m_loading = false;
-    refreshItem(int(m_entries.size()) - 1);
-    setCurrentIndex(int(m_entries.size()) - 1);
-    m_host->setFocus();
-    emit changed();
+    const int index = int(m_entries.size()) - 1;
+    refreshItem(index);
+    setCurrentIndex(index);
+    return index;
 }
 
 void DeviceListEditor::removeCurrent()

@@ -48,6 +48,9 @@ public:
     void setTestResult(int index, bool ok, const QString &message);
 
     void addDevice();    // a new entry, selected, host field focused
+    // A filled entry (a device found on the network), selected; one with the same address is
+    // selected instead of added twice. Returns its index.
+    int appendDevice(const AppSettings::Device &device);
     void removeCurrent();
 
 Q_SIGNALS:
@@ -67,6 +70,7 @@ private:
     };
 
     void buildUi();
+    int appendEntry(const Entry &entry); // with its list item, selected
     void rebuildList();
     void refreshItem(int index);
     void showEntry(int index);

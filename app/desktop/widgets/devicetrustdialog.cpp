@@ -84,6 +84,11 @@ DeviceTrustDialog::DeviceTrustDialog(Kind kind, const QString &deviceName, const
     auto *right = new QVBoxLayout;
     right->addWidget(text);
     right->addLayout(fingerprints);
+    m_announcementNote = new QLabel(this);
+    m_announcementNote->setObjectName(QStringLiteral("announcementNote"));
+    m_announcementNote->setWordWrap(true);
+    m_announcementNote->hide();
+    right->addWidget(m_announcementNote);
     top->addLayout(right, 1);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(top);
@@ -92,6 +97,13 @@ DeviceTrustDialog::DeviceTrustDialog(Kind kind, const QString &deviceName, const
 }
 
 DeviceTrustDialog::~DeviceTrustDialog() = default;
+
+void DeviceTrustDialog::setAnnouncementNote(const QString &note, bool matches)
+{
+    m_announcementNote->setText(note);
+    m_announcementNote->setStyleSheet(matches ? QStringLiteral("color: #1e8449;") : QStringLiteral("color: #c0392b;"));
+    m_announcementNote->setVisible(!note.isEmpty());
+}
 
 void DeviceTrustDialog::showEvent(QShowEvent *event)
 {

@@ -39,10 +39,15 @@ public:
     static QString displayFingerprint(const QString &fingerprint);
     static QString forgetCommand(const QString &deviceName); // edgelens-cli devices forget HOST:PORT
 
+    // A line under the fingerprint: whether it matches what the device announced on the network
+    // (a hint, mDNS is not authenticated). Empty hides it.
+    void setAnnouncementNote(const QString &note, bool matches);
+
 protected:
     void showEvent(QShowEvent *event) override;
 
 private:
+    QLabel *m_announcementNote = nullptr;
     QPushButton *m_safeButton = nullptr; // the default: Enter never trusts or forgets by accident
     Kind m_kind;
     QString m_deviceName;

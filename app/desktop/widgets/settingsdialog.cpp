@@ -3,6 +3,7 @@
 #include "widgets/connectiontester.h"
 #include "widgets/devicetrustdialog.h"
 #include "widgets/devicelisteditor.h"
+#include "widgets/discovereddevicelist.h"
 #include "widgets/errorlabel.h"
 #include "widgets/tokenstore.h"
 
@@ -23,6 +24,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "client/knowndevices.h"
+#include "discovery/deviceannouncement.h"
 #include "models/modelcatalog.h"
 
 Q_LOGGING_CATEGORY(lcSettingsDialog, "edgelens.widgets.settingsdialog")
@@ -100,6 +103,8 @@ SettingsDialog::SettingsDialog(const AppSettings &current, QWidget *parent)
     connect(m_tester, &ConnectionTester::trustQuestion, this,
             [this](const QString &key, const QString &name, const QString &fingerprint) {
                 auto *ask = new DeviceTrustDialog(DeviceTrustDialog::Kind::FirstUse, name, QString(), fingerprint, this);
+                bool matches = false;
+                ask->setAnnouncementNote(announcementNote(key, fingerprint, &matches), matches);
                 ask->setAttribute(Qt::WA_DeleteOnClose);
                 connect(ask, &QDialog::finished, this, [this, key, fingerprint](int result) {
                     m_tester->answerTrust(key, fingerprint, result == QDialog::Accepted);
@@ -152,6 +157,10 @@ QGroupBox *SettingsDialog::buildServerGroup()
     m_target->addItem(tr("Embedded server (runs in this app)"), int(AppSettings::Target::Embedded));
     m_target->addItem(tr("Remote device"), int(AppSettings::Target::Remote));
     connectionForm->addRow(tr("&Target:"), m_target);
+
+    m_discovered = new DiscoveredDeviceList(connection);
+    m_discovered->setObjectName(QStringLiteral("discoveredDeviceList"));
+    connectionForm->addRow(tr("On the network:"), m_discovered);
 
     m_devices = new DeviceListEditor(connection);
     m_devices->setObjectName(QStringLiteral("deviceList"));
@@ -273,6 +282,7 @@ void SettingsDialog::connectFields()
     connect(m_target, &QComboBox::currentIndexChanged, this, &SettingsDialog::validate);
     connect(m_model, &QComboBox::currentIndexChanged, this, &SettingsDialog::validate);
     connect(m_devices, &DeviceListEditor::changed, this, &SettingsDialog::validate);
+    connect(m_discovered, &DiscoveredDeviceList::addRequested, this, &SettingsDialog::addDiscovered);
     connect(m_devices, &DeviceListEditor::currentChanged, this, [this] {
         m_testResult->clear();
         updateEnabledState();
@@ -323,6 +333,36 @@ void SettingsDialog::showThresholds()
     const QString remoteNote = tr("A remote device applies its own model's default.");
     m_confidenceDefault->setToolTip(tr("%1: %2. %3").arg(whose).arg(modelConfidence, 0, 'f', 2).arg(remoteNote));
     m_nmsDefault->setToolTip(tr("%1: %2. %3").arg(whose).arg(modelNms, 0, 'f', 2).arg(remoteNote));
+}
+
+void SettingsDialog::addDiscovered(const DiscoveredDevice &found)
+{
+    AppSettings::Device device;
+    device.host = found.host;
+    device.port = found.port;
+    device.tls = found.announcement.tls;
+    device.protocol = AppSettings::Protocol::Auto;
+    const QString key = device.toSpec().key();
+    if (!found.announcement.fingerprint.isEmpty())
+        m_announcedFingerprints.insert(key, found.announcement.fingerprint);
+    else
+        m_announcedFingerprints.remove(key);
+    m_target->setCurrentIndex(m_target->findData(int(AppSettings::Target::Remote)));
+    m_devices->appendDevice(device);
+    qCInfo(lcSettingsDialog).noquote() << "added" << found.name << "found on the network as" << key;
+}
+
+QString SettingsDialog::announcementNote(const QString &deviceKey, const QString &fingerprint, bool *matches) const
+{
+    const QString announced = m_announcedFingerprints.value(deviceKey);
+    *matches = !announced.isEmpty() && announced == KnownDevices::normalizeFingerprint(fingerprint);
+    if (announced.isEmpty())
+        return {};
+    return *matches ? tr("This is the fingerprint the device announced on the network (a hint, not a proof: "
+                         "network announcements are not authenticated).")
+                    : tr("This is NOT the fingerprint the device announced on the network (%1). Another machine "
+                         "may be answering at this address.")
+                          .arg(announced);
 }
 
 void SettingsDialog::loadFrom(const AppSettings &s)
@@ -499,6 +539,7 @@ void SettingsDialog::testConnection()
     if (m_loadedToken)
         s.token = m_token->text().trimmed();
     m_testedIndex = m_devices->currentIndex();
+    m_testedKey = device->toSpec().key();
     m_testResult->setStyleSheet(QString());
     m_testResult->setText(tr("Testing %1\u2026").arg(device->name()));
     m_tester->start(s);
@@ -508,7 +549,16 @@ void SettingsDialog::testConnection()
 void SettingsDialog::showTestResult(bool ok, const QString &message)
 {
     m_testResult->setStyleSheet(ok ? QStringLiteral("color: #1e8449;") : QStringLiteral("color: #c0392b;"));
-    m_testResult->setText(message);
+    // What the certificate said against the announcement, also once trusted (the question is
+    // only asked the first time).
+    QString shown = message;
+    if (const std::optional<QString> known = KnownDevices().fingerprint(m_testedKey)) {
+        bool matches = false;
+        const QString note = announcementNote(m_testedKey, *known, &matches);
+        if (!note.isEmpty())
+            shown += QLatin1Char('\n') + note;
+    }
+    m_testResult->setText(shown);
     m_devices->setTestResult(m_testedIndex, ok, message);
     updateEnabledState();
     Q_EMIT connectionTestFinished(ok, message);

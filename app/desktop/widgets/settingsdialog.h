@@ -3,6 +3,7 @@
 #include "widgets/appsettings.h"
 
 #include <QDialog>
+#include <QHash>
 #include <QList>
 #include <QString>
 
@@ -22,6 +23,8 @@ namespace edgelens {
 
 class ConnectionTester;
 class DeviceListEditor;
+class DiscoveredDeviceList;
+struct DiscoveredDevice;
 class TokenStore;
 
 // Preferences: where to send images (embedded server or remote devices), how, and what to
@@ -79,6 +82,10 @@ private:
     // value in force), else the user's own value.
     void showThresholds();
     const ModelChoice *chosenModel() const;
+    // One click on a device found on the network: into the device list, target remote.
+    void addDiscovered(const DiscoveredDevice &device);
+    // Whether `fingerprint` is what the device `deviceKey` announced; empty when it announced none.
+    QString announcementNote(const QString &deviceKey, const QString &fingerprint, bool *matches) const;
     void loadFrom(const AppSettings &settings);
     void updateEnabledState();
     void validate();
@@ -101,6 +108,9 @@ private:
 
     QComboBox *m_target = nullptr;
     DeviceListEditor *m_devices = nullptr;
+    DiscoveredDeviceList *m_discovered = nullptr;
+    QHash<QString, QString> m_announcedFingerprints; // device key -> fingerprint it announced
+    QString m_testedKey;
     QLineEdit *m_token = nullptr;
     QLabel *m_tokenNote = nullptr;
     QSpinBox *m_timeout = nullptr;
