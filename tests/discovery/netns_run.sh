@@ -9,18 +9,12 @@
 # Exit 77 (skipped) without root or the packages, which is a failure under CI=true.
 set -uo pipefail
 
-skip() {
-    echo "netns_run: $*" >&2
-    if [[ "${CI:-}" == true ]]; then
-        echo "netns_run: required under CI=true (packaging/install-deps.sh installs the packages; CI runs as root)" >&2
-        exit 1
-    fi
-    exit 77
-}
+# shellcheck source=../support/unavailable.sh
+source "$(dirname "$0")/../support/unavailable.sh"
 
-[[ $(id -u) -eq 0 ]] || skip "needs root (network namespaces)"
+[[ $(id -u) -eq 0 ]] || unavailable "needs root (network namespaces)"
 for tool in ip nsenter unshare dbus-daemon avahi-daemon avahi-resolve; do
-    command -v "$tool" >/dev/null || skip "$tool is missing (packages iproute2 util-linux dbus avahi-daemon avahi-utils)"
+    command -v "$tool" >/dev/null || unavailable "$tool is missing (packages iproute2 util-linux dbus avahi-daemon avahi-utils)"
 done
 (($# > 0)) || { echo "usage: netns_run.sh COMMAND [ARGS...]" >&2; exit 64; }
 
@@ -50,7 +44,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ip netns add "$nsA" || skip "cannot create network namespaces"
+ip netns add "$nsA" || unavailable "cannot create network namespaces"
 ip netns add "$nsB"
 ip link add "$vethA" type veth peer name "$vethB"
 ip link set "$vethA" netns "$nsA"
