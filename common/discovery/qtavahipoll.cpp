@@ -38,12 +38,22 @@ namespace edgelens {
 
 namespace {
 
-void dropNotifier(QSocketNotifier *&notifier)
+// Deleted at once unless its own signal may be running (inside the watch's callback): a
+// deleteLater() posted after the last event loop ran would never happen.
+void dropObject(QObject *object, bool inCallback)
+{
+    if (inCallback)
+        object->deleteLater();
+    else
+        delete object;
+}
+
+void dropNotifier(QSocketNotifier *&notifier, bool inCallback)
 {
     if (!notifier)
         return;
     notifier->setEnabled(false);
-    notifier->deleteLater(); // it may be the one whose signal is running now
+    dropObject(notifier, inCallback);
     notifier = nullptr;
 }
 
@@ -70,14 +80,14 @@ void watchUpdate(AvahiWatch *watch, AvahiWatchEvent event)
         QObject::connect(watch->in, &QSocketNotifier::activated, watch->in,
                          [watch] { fireWatch(watch, AVAHI_WATCH_IN); });
     } else if (!wantIn) {
-        dropNotifier(watch->in);
+        dropNotifier(watch->in, watch->inCallback);
     }
     if (wantOut && !watch->out) {
         watch->out = new QSocketNotifier(watch->fd, QSocketNotifier::Write);
         QObject::connect(watch->out, &QSocketNotifier::activated, watch->out,
                          [watch] { fireWatch(watch, AVAHI_WATCH_OUT); });
     } else if (!wantOut) {
-        dropNotifier(watch->out);
+        dropNotifier(watch->out, watch->inCallback);
     }
 }
 
@@ -98,8 +108,8 @@ AvahiWatchEvent watchGetEvents(AvahiWatch *watch)
 
 void watchFree(AvahiWatch *watch)
 {
-    dropNotifier(watch->in);
-    dropNotifier(watch->out);
+    dropNotifier(watch->in, watch->inCallback);
+    dropNotifier(watch->out, watch->inCallback);
     if (watch->inCallback)
         watch->freed = true;
     else
@@ -141,7 +151,7 @@ AvahiTimeout *timeoutNew(const AvahiPoll *, const struct timeval *tv, AvahiTimeo
 void timeoutFree(AvahiTimeout *timeout)
 {
     timeout->timer->stop();
-    timeout->timer->deleteLater();
+    dropObject(timeout->timer, timeout->inCallback);
     timeout->timer = nullptr;
     if (timeout->inCallback)
         timeout->freed = true;

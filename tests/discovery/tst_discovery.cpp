@@ -198,6 +198,42 @@ private slots:
                  qPrintable(after.out));
     }
 
+    // --no-announce keeps a server off the network while another one is found; a server whose
+    // Avahi cannot be reached says so in one line and serves as usual.
+    void noAnnounce_andNoAvahi_serveWithoutAnnouncing()
+    {
+        const QStringList prefix = qEnvironmentVariable("EDGELENS_NETNS_A").split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        ServerProcess announced;
+        QString fingerprint;
+        QVERIFY2(startAnnouncedServer(announced, m_user.filePath(QStringLiteral("server-announced")), &fingerprint),
+                 qPrintable(announced.diagnostics()));
+        ServerProcess quiet;
+        quiet.setCommandPrefix(prefix);
+        QVERIFY2(quiet.start({QStringLiteral("--host"), QStringLiteral("0.0.0.0"), QStringLiteral("--no-announce")}),
+                 qPrintable(quiet.diagnostics()));
+        ServerProcess noAvahi;
+        noAvahi.setCommandPrefix(prefix);
+        QVERIFY2(noAvahi.start({QStringLiteral("--host"), QStringLiteral("0.0.0.0")},
+                               {{QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), QStringLiteral("unix:path=/nonexistent/bus")}}),
+                 qPrintable(noAvahi.diagnostics()));
+        QVERIFY2(noAvahi.out().contains(QLatin1String("not announced on the network: no mDNS:")), qPrintable(noAvahi.out()));
+
+        const ProcessRun discover = runCli({QStringLiteral("devices"), QStringLiteral("discover"),
+                                            QStringLiteral("--timeout"), QString::number(kWithinMs / 1000.0),
+                                            QStringLiteral("--json")});
+        QVERIFY2(discover.exitCode == 0, qPrintable(discover.err));
+        const QJsonArray devices = QJsonDocument::fromJson(discover.out.toUtf8()).array();
+        QVERIFY2(!discoveredEntry(devices, announced.port()).isEmpty(), qPrintable(discover.out));
+        QVERIFY2(discoveredEntry(devices, quiet.port()).isEmpty(), qPrintable(discover.out));
+        QVERIFY2(discoveredEntry(devices, noAvahi.port()).isEmpty(), qPrintable(discover.out));
+
+        QTemporaryDir output;
+        const ProcessRun detect = runCli({QStringLiteral("--host"), QStringLiteral("%1:%2").arg(serverAddress()).arg(noAvahi.port()),
+                                          QStringLiteral("--output"), output.path(),
+                                          test::samplePath(QStringLiteral("soccer.jpg"))});
+        QVERIFY2(detect.exitCode == 0, qPrintable(detect.err));
+    }
+
     void settingsDialog_showsFoundDevice_oneClickAdds_imagesProcessed_goneAfterStop()
     {
         ServerProcess server;
