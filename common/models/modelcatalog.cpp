@@ -78,7 +78,7 @@ ModelCatalog::ModelCatalog(const Options &options)
 
 QString ModelCatalog::defaultModelName()
 {
-    return QStringLiteral("nanodet-m-320");
+    return QStringLiteral("picodet-s-320");
 }
 
 QString ModelCatalog::userModelDir()

@@ -40,7 +40,7 @@ public:
     QList<ModelManifest> all() const; // found and missing, files resolved where located
     std::optional<ModelManifest> find(const QString &nameOrPath) const;
     // The first complete model the explicit paths named; else, if any explicit path is a file
-    // (or does not exist), nothing (see problems()). Otherwise nanodet-m-320 if complete, else the first complete DNN model, else the cascade
+    // (or does not exist), nothing (see problems()). Otherwise picodet-s-320 if complete, else the first complete DNN model, else the cascade
     // fallback (fallback = true) if its files exist, else nothing (show describeSearch()).
     std::optional<ModelManifest> defaultModel() const;
     QList<ModelManifest> explicitModels() const; // what the explicit paths named, in order
@@ -54,7 +54,7 @@ public:
     static QString sha256Of(const QString &path, QString *error);
     // The file is located and matches its manifest checksum (when it has one).
     static bool verifyFile(const ModelFile &file, QString *error);
-    static QString defaultModelName(); // "nanodet-m-320"
+    static QString defaultModelName(); // "picodet-s-320"
     static QList<ModelManifest> builtinManifests();
 
 private:

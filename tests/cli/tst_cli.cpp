@@ -197,16 +197,22 @@ void TestCli::modelsList_showsTheSharedModelsFound()
     const ProcessRun run = runCli({QStringLiteral("models"), QStringLiteral("list")});
     QCOMPARE(run.exitCode, 0);
     const QStringList lines = run.out.split(QLatin1Char('\n'));
+    bool picodet = false; // the default, marked *
     bool nanodet = false;
     for (const QString &line : lines) {
-        if (line.startsWith(QStringLiteral("nanodet-m-320 *"))) {
-            nanodet = true;
+        if (line.startsWith(QStringLiteral("picodet-s-320 *"))) {
+            picodet = true;
             QVERIFY2(line.contains(QStringLiteral("found")) && line.contains(QStringLiteral("320x320"))
-                         && line.contains(QStringLiteral("nanodet")),
+                         && line.contains(QStringLiteral("picodet")),
+                     qPrintable(line));
+        }
+        if (line.startsWith(QStringLiteral("nanodet-m-320 "))) {
+            nanodet = true;
+            QVERIFY2(line.contains(QStringLiteral("found")) && !line.startsWith(QStringLiteral("nanodet-m-320 *")),
                      qPrintable(line));
         }
     }
-    QVERIFY2(nanodet, qPrintable(run.out));
+    QVERIFY2(picodet && nanodet, qPrintable(run.out));
 }
 
 void TestCli::modelsVerify_checksTheSharedFiles()

@@ -76,27 +76,28 @@ private Q_SLOTS:
         QVERIFY(model->isComplete());
         QVERIFY(!catalog.searchedLocations().contains(QDir::cleanPath(test::sharedPath(QStringLiteral("models")))));
         QVERIFY(catalog.searchedLocations().contains(QDir::cleanPath(empty.path())));
-        const auto nanodet = byName(catalog, QStringLiteral("nanodet-m-320"));
-        QVERIFY(nanodet);
-        QVERIFY(!nanodet->isComplete());
+        const auto picodet = byName(catalog, QStringLiteral("picodet-s-320"));
+        QVERIFY(picodet);
+        QVERIFY(!picodet->isComplete());
         const QString help = catalog.describeSearch();
         QVERIFY2(help.contains(QDir::cleanPath(empty.path())), qPrintable(help));
-        QVERIFY(help.contains(QStringLiteral("edgelens-cli models download nanodet-m-320")));
+        QVERIFY(help.contains(QStringLiteral("edgelens-cli models download picodet-s-320")));
         QVERIFY(help.contains(QStringLiteral("EDGELENS_MODEL_PATH")));
     }
 
-    void sharedFolder_givesNanodetAsDefault()
+    void sharedFolder_givesPicodetAsDefault()
     {
         const QString shared = test::sharedDir();
-        EDGELENS_REQUIRE_SHARED(QStringLiteral("models/nanodet-m-320/nanodet-m-320.onnx"));
+        EDGELENS_REQUIRE_SHARED(QStringLiteral("models/picodet-s-320/picodet_s_320_coco.onnx"));
         const ModelCatalog catalog;
         const auto model = catalog.defaultModel();
         QVERIFY(model);
-        QCOMPARE(model->name, QStringLiteral("nanodet-m-320"));
+        QCOMPARE(model->name, QStringLiteral("picodet-s-320"));
+        QCOMPARE(ModelCatalog::defaultModelName(), QStringLiteral("picodet-s-320"));
         QVERIFY(!model->fallback);
         QCOMPARE(model->files[0].path,
-                 QDir::cleanPath(shared + QStringLiteral("/models/nanodet-m-320/nanodet-m-320.onnx")));
-        for (const QString &name : {QStringLiteral("yolox-nano-640"), QStringLiteral("yolo-fastest-xl-320"),
+                 QDir::cleanPath(shared + QStringLiteral("/models/picodet-s-320/picodet_s_320_coco.onnx")));
+        for (const QString &name : {QStringLiteral("picodet-s-416"), QStringLiteral("nanodet-m-320"), QStringLiteral("yolox-nano-640"), QStringLiteral("yolo-fastest-xl-320"),
                                     QStringLiteral("fastestdet-352")}) {
             const auto m = catalog.find(name);
             QVERIFY2(m && m->isComplete(), qPrintable(name));

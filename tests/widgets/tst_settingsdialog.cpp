@@ -261,10 +261,11 @@ private slots:
 
     void modelList_showsCatalogModels()
     {
+        EDGELENS_REQUIRE_SHARED(QStringLiteral("models/picodet-s-320/picodet_s_320_coco.onnx"));
         EDGELENS_REQUIRE_SHARED(QStringLiteral("models/nanodet-m-320/nanodet-m-320.onnx"));
         SettingsDialog dialog(AppSettings{});
         auto *model = child<QComboBox>(&dialog, "model");
-        QVERIFY(model->itemText(0).contains(QStringLiteral("nanodet-m-320"))); // the catalog default
+        QVERIFY(model->itemText(0).contains(QStringLiteral("picodet-s-320"))); // the catalog default
         const int index = model->findData(QStringLiteral("nanodet-m-320"));
         QVERIFY(index > 0);
         model->setCurrentIndex(index);
