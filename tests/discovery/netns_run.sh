@@ -29,8 +29,15 @@ work=$(mktemp -d /tmp/edgelens-netns.XXXXXX)
 holders=()
 
 cleanup() {
-    local pid
-    # The daemons by pid; each holder then returns from its `wait`, reaps them and exits.
+    local pid ns
+    # Whatever the suite left behind in the namespaces (a server, when the suite crashed before
+    # stopping it), by pid; then the daemons by pid: each holder returns from its `wait`, reaps
+    # them and exits.
+    for ns in "$nsA" "$nsB"; do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do
+            [[ " ${holders[*]} $(cat "$work"/a.pids "$work"/b.pids 2>/dev/null | tr '\n' ' ') " == *" $pid "* ]] || kill -9 "$pid" 2>/dev/null
+        done
+    done
     for pid in $(cat "$work"/a.pids "$work"/b.pids 2>/dev/null); do kill "$pid" 2>/dev/null; done
     for pid in "${holders[@]}"; do
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
