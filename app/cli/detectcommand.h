@@ -1,9 +1,9 @@
 #pragma once
 
 #include "client/detectionclient.h"
-#include "client/imagescanner.h"
+#include "inputs/imagescanner.h"
 #include "client/poolmodels.h"
-#include "client/resultwriter.h"
+#include "results/resultwriter.h"
 #include "imaging/imagetransfer.h"
 
 #include <QElapsedTimer>

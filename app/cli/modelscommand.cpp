@@ -2,7 +2,7 @@
 
 #include "console.h"
 
-#include "client/modeldownloader.h"
+#include "models/modeldownloader.h"
 #include "models/modelcatalog.h"
 
 #include <QCommandLineParser>

@@ -16,7 +16,7 @@
 // Without a person's work the sidecar is written only when JSON sidecars are on or one is
 // there already (it must not go stale, e.g. after every edit was undone).
 
-#include "client/annotation.h"
+#include "results/annotation.h"
 
 #include <QHash>
 #include <QObject>

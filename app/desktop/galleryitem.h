@@ -3,7 +3,7 @@
 // One image in the gallery: where it is, how far processing got and what came back.
 // Plain data so the model, the queue and the exporters can pass it around by value.
 
-#include "client/annotation.h"
+#include "results/annotation.h"
 #include "protocol/detection.h"
 
 #include <QDateTime>

@@ -1,6 +1,6 @@
 #include "imagecollector.h"
 
-#include "client/imagescanner.h"
+#include "inputs/imagescanner.h"
 
 #include <QDir>
 #include <QElapsedTimer>

@@ -1,6 +1,6 @@
 #include "processingqueue.h"
 
-#include "client/annotation.h"
+#include "results/annotation.h"
 #include "client/clientresult.h"
 #include "client/detectionclient.h"
 #include "gallerymodel.h"

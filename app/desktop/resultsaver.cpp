@@ -1,6 +1,6 @@
 #include "resultsaver.h"
 
-#include "client/resultwriter.h"
+#include "results/resultwriter.h"
 
 #include <QDir>
 #include <QFileInfo>

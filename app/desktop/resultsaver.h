@@ -9,9 +9,9 @@
 // plan() runs on the GUI thread (it owns the bookkeeping); save() is a pure function of the
 // plan and runs on any thread.
 
-#include "client/annotation.h"
+#include "results/annotation.h"
 #include "client/clientresult.h"
-#include "client/imagescanner.h"
+#include "inputs/imagescanner.h"
 
 #include <QHash>
 #include <QList>

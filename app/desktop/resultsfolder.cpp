@@ -1,6 +1,6 @@
 #include "resultsfolder.h"
 
-#include "client/imagescanner.h"
+#include "inputs/imagescanner.h"
 
 #include <QDir>
 #include <QDirIterator>

@@ -1,6 +1,6 @@
 #include "targetcontroller.h"
 
-#include "client/annotation.h"
+#include "results/annotation.h"
 
 #include "client/detectionclient.h"
 #include "embeddedserver.h"

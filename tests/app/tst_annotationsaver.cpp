@@ -8,8 +8,8 @@
 
 #include "annotationsaver.h"
 #include "gallerymodel.h"
-#include "client/annotation.h"
-#include "client/resultwriter.h"
+#include "results/annotation.h"
+#include "results/resultwriter.h"
 #include "imaging/imagetransfer.h"
 
 #include <QDir>

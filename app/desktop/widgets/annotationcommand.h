@@ -1,6 +1,6 @@
 #pragma once
 
-#include "client/annotation.h"
+#include "results/annotation.h"
 
 #include <QString>
 #include <QUndoCommand>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "client/annotation.h"
+#include "results/annotation.h"
 #include "protocol/detection.h"
 
 #include <QFutureWatcher>

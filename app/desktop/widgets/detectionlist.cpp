@@ -1,6 +1,6 @@
 #include "widgets/detectionlist.h"
 
-#include "client/annotation.h"
+#include "results/annotation.h"
 #include "markup/markupstyle.h"
 
 #include <QHeaderView>

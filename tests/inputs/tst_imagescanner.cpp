@@ -1,4 +1,4 @@
-#include "client/imagescanner.h"
+#include "inputs/imagescanner.h"
 
 #include "testdata.h"
 

@@ -1,4 +1,4 @@
-#include "client/modeldownloader.h"
+#include "models/modeldownloader.h"
 
 #include "httptestserver.h"
 #include "testdata.h"

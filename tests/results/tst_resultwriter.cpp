@@ -1,4 +1,4 @@
-#include "client/resultwriter.h"
+#include "results/resultwriter.h"
 
 #include "testdata.h"
 #include "testimages.h"

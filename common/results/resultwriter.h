@@ -1,8 +1,8 @@
 #pragma once
 
-#include "client/annotation.h"
+#include "results/annotation.h"
 #include "client/clientresult.h"
-#include "client/imagescanner.h"
+#include "inputs/imagescanner.h"
 
 #include <QHash>
 #include <QJsonObject>
