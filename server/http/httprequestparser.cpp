@@ -97,7 +97,8 @@ qsizetype HttpRequestParser::feed(const char *data, qsizetype size)
         m_head.append(data + taken, chunk);
         const qsizetype end = m_head.indexOf("\r\n\r\n", qMax<qsizetype>(0, before - 3));
         if (end < 0) {
-            if (m_head.size() > m_limits.maxHeadBytes)
+            // Up to 3 bytes of a terminator may have come: only past them is the head too long.
+            if (m_head.size() >= m_limits.maxHeadBytes + 4)
                 fail(431, QStringLiteral("request head over %1 bytes").arg(m_limits.maxHeadBytes));
             return taken + chunk;
         }

@@ -115,6 +115,26 @@ private slots:
         QVERIFY(!parser.errorMessage().isEmpty());
     }
 
+    void headAtTheLimit_cutInsideItsTerminator_isNotTooLarge()
+    {
+        // Found by fuzz_httprequest: 64 bytes of head, then "\r\n\r" and "\n" apart.
+        HttpRequestParser::Limits limits{64, 100};
+        const QByteArray head = "GET / HTTP/1.1\r\nHost: a\r\nX: " + QByteArray(64 - 28, 'x');
+        QCOMPARE(head.size(), 64);
+        HttpRequestParser whole(limits);
+        whole.feed(head + "\r\n\r\n");
+        QCOMPARE(whole.state(), State::Complete);
+        HttpRequestParser cut(limits);
+        cut.feed(head + "\r\n\r");
+        QCOMPARE(cut.state(), State::Head);
+        cut.feed(QByteArray("\n"));
+        QCOMPARE(cut.state(), State::Complete);
+        HttpRequestParser over(limits);
+        over.feed(head + "y\r\n\r");
+        QCOMPARE(over.state(), State::Failed);
+        QCOMPARE(over.errorStatus(), 431);
+    }
+
     void repeatedEqualLengths_areOneLength()
     {
         HttpRequestParser parser(smallLimits());
