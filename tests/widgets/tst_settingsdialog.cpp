@@ -313,11 +313,12 @@ private slots:
 
     void modelDefault_catalogDefaultModel_showsItsManifestValue()
     {
-        EDGELENS_REQUIRE_SHARED(QStringLiteral("models/nanodet-m-320/nanodet-m-320.onnx"));
-        AppSettings s; // "Default model" (nanodet-m-320, default_confidence 0.4), thresholds unset
+        EDGELENS_REQUIRE_SHARED(QStringLiteral("models/picodet-s-320/picodet_s_320_coco.onnx"));
+        AppSettings s; // "Default model" (picodet-s-320, default_confidence 0.4), thresholds unset
         SettingsDialog dialog(s);
         QVERIFY(child<QCheckBox>(&dialog, "confidenceDefault")->isChecked());
         QCOMPARE(child<QDoubleSpinBox>(&dialog, "confidence")->value(), 0.4);
+        QVERIFY(child<QCheckBox>(&dialog, "confidenceDefault")->toolTip().startsWith(QLatin1String("picodet-s-320")));
     }
 
     // At the size the dialog opens with, the device column shows whole addresses.
