@@ -467,6 +467,33 @@ private slots:
         QVERIFY2(bytes.contains("HTTP/1.1 200 OK"), bytes.constData());
     }
 
+    // --http-proxy-protocol: the header's client is the one the per-address limit counts.
+    void proxyProtocol_clientFromTheHeader_isWhatTheLimitsSee()
+    {
+        HttpLimits limits;
+        limits.proxyProtocol = true;
+        limits.maxPerAddress = 1;
+        HttpServerThread server;
+        QString error;
+        QVERIFY2(server.start(testConfig(), limits, &error), qPrintable(error));
+        const auto proxied = [](const char *client, quint16 port) -> QByteArray {
+            return QByteArray("PROXY TCP4 ") + client + " 127.0.0.1 " + QByteArray::number(port) + " 80\r\n";
+        };
+        // One held connection of 192.0.2.7 (a request head without its end) takes its one slot.
+        QTcpSocket held;
+        held.connectToHost(QHostAddress::LocalHost, server.httpPort());
+        QVERIFY(held.waitForConnected(5000));
+        held.write(proxied("192.0.2.7", 40000) + "GET /healthz HTTP/1.1\r\n");
+        QVERIFY(held.waitForBytesWritten(5000));
+        const QByteArray get = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        QTRY_COMPARE_WITH_TIMEOUT(rawExchange(server.httpPort(), proxied("192.0.2.7", 40001) + get, 3000).status, 429, 10000);
+        QCOMPARE(rawExchange(server.httpPort(), proxied("192.0.2.8", 40002) + get, 3000).status, 200);
+        // Without the header the connection is closed unanswered.
+        const RawAnswer bare = rawExchange(server.httpPort(), get, 3000);
+        QCOMPARE(bare.status, 0);
+        QVERIFY(bare.closed);
+    }
+
     void slowSender_isTimedOut()
     {
         ServerConfig config = testConfig();
