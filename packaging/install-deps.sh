@@ -30,6 +30,13 @@ packages=(
     # avahi-daemon (libavahi-client); tst_discovery runs its own D-Bus and avahi-daemon in each of
     # two network namespaces joined by a veth pair (iproute2; docs/DEPLOY.md)
     libavahi-client-dev avahi-daemon avahi-utils dbus iproute2
+    # Live view tests and bench (tests/support/streams/livestream.py): a real RTSP server on
+    # loopback from GStreamer's RTSP server library through Python (appsrc -> x264enc ->
+    # rtph264pay), MJPEG over HTTP and test video files from ffmpeg; OpenCV's videoio reads them
+    python3-gi python3-numpy gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
+    gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly ffmpeg
+    # FFmpeg's log callback (libavutil), so its messages reach our log with credentials masked
+    libavutil-dev
 )
 # Node.js and npm run an existing DeepStack client library (installed from npm into a temporary
 # folder) against the server's HTTP API in the tests. A Node.js from elsewhere (with its own npm)

@@ -1,8 +1,9 @@
-// edgelens-cli: batch client for EdgeLens servers. `detect` (the default), `models`, `devices`, `eval`.
+// edgelens-cli: batch client for EdgeLens servers. `detect` (the default), `models`, `devices`, `live`, `eval`.
 
 #include "console.h"
 #include "detectcommand.h"
 #include "devicescommand.h"
+#include "livecommand.h"
 #include "modelscommand.h"
 
 #ifdef EDGELENS_HAVE_EVAL
@@ -29,6 +30,10 @@ int main(int argc, char *argv[])
     if (command == QLatin1String("devices")) {
         arguments.removeAt(1);
         return edgelens::runDevicesCommand(arguments);
+    }
+    if (command == QLatin1String("live")) {
+        edgelens::LiveCommand live;
+        return live.run(arguments);
     }
     if (command == QLatin1String("eval")) {
 #ifdef EDGELENS_HAVE_EVAL

@@ -1,0 +1,34 @@
+#include "framereducer.h"
+
+#include "imaging/imagetransfer.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <vector>
+
+namespace edgelens {
+
+ReducedFrame ReducedFrame::make(const cv::Mat &frame, const QSize &modelInput, double inputMultiple, int jpegQuality)
+{
+    ReducedFrame out;
+    if (frame.empty())
+        return out;
+    const QSize original(frame.cols, frame.rows);
+    const QSize target = modelInput.isValid() ? ImageTransfer::reducedSize(original, modelInput, inputMultiple)
+                                              : original;
+    cv::Mat sent = frame;
+    if (target.isValid() && target != original)
+        cv::resize(frame, sent, cv::Size(target.width(), target.height()), 0, 0, cv::INTER_AREA);
+    std::vector<uchar> bytes;
+    if (!cv::imencode(".jpg", sent, bytes, {cv::IMWRITE_JPEG_QUALITY, jpegQuality}))
+        return out;
+    out.jpeg = QByteArray(reinterpret_cast<const char *>(bytes.data()), qsizetype(bytes.size()));
+    out.sentSize = QSize(sent.cols, sent.rows);
+    out.scaleX = double(original.width()) / double(std::max(1, sent.cols));
+    out.scaleY = double(original.height()) / double(std::max(1, sent.rows));
+    return out;
+}
+
+} // namespace edgelens

@@ -1,0 +1,329 @@
+#include "streamsource.h"
+
+#include "live/ffmpeglog.h"
+#include "live/framestamp.h"
+#include "live/reconnectpolicy.h"
+
+#include <QDateTime>
+#include <QLoggingCategory>
+
+#include <opencv2/core/utils/logger.hpp>
+#include <opencv2/videoio.hpp>
+
+#include <chrono>
+#include <cstdlib>
+
+Q_LOGGING_CATEGORY(lcStream, "edgelens.live.source")
+
+namespace edgelens {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// OpenCV reads OPENCV_FFMPEG_CAPTURE_OPTIONS at every open (its only way to pass FFmpeg
+// options) and, when it is unset, asks for RTSP over TCP. UDP needs the variable set for the
+// one open: every open of ours that changes it holds this lock and puts the old value back.
+std::mutex &ffmpegOptionsMutex()
+{
+    static std::mutex mutex;
+    return mutex;
+}
+
+class ScopedCaptureOptions final
+{
+    Q_DISABLE_COPY_MOVE(ScopedCaptureOptions)
+
+public:
+    explicit ScopedCaptureOptions(const char *options)
+        : m_lock(ffmpegOptionsMutex())
+    {
+        static const char *const kName = "OPENCV_FFMPEG_CAPTURE_OPTIONS";
+        if (const char *old = std::getenv(kName)) {
+            m_hadOld = true;
+            m_old = old;
+        }
+        ::setenv(kName, options, 1);
+    }
+    ~ScopedCaptureOptions()
+    {
+        if (m_hadOld)
+            ::setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", m_old.c_str(), 1);
+        else
+            ::unsetenv("OPENCV_FFMPEG_CAPTURE_OPTIONS");
+    }
+
+private:
+    std::lock_guard<std::mutex> m_lock;
+    bool m_hadOld = false;
+    std::string m_old;
+};
+
+} // namespace
+
+StreamSource::StreamSource(const StreamSpec &spec, QObject *parent)
+    : StreamSource(spec, Options(), parent)
+{
+}
+
+StreamSource::StreamSource(const StreamSpec &spec, const Options &options, QObject *parent)
+    : QObject(parent)
+    , m_spec(spec)
+    , m_options(options)
+{
+    qRegisterMetaType<edgelens::StreamSource::State>();
+    qRegisterMetaType<edgelens::LiveFrame>();
+}
+
+StreamSource::~StreamSource()
+{
+    close();
+}
+
+QString StreamSource::stateName(State state)
+{
+    switch (state) {
+    case State::Idle: return QStringLiteral("idle");
+    case State::Connecting: return QStringLiteral("connecting");
+    case State::Live: return QStringLiteral("live");
+    case State::Reconnecting: return QStringLiteral("reconnecting");
+    case State::Ended: return QStringLiteral("ended");
+    case State::Failed: return QStringLiteral("failed");
+    case State::Closed: return QStringLiteral("closed");
+    }
+    return {};
+}
+
+void StreamSource::start()
+{
+    if (m_thread.joinable() || m_stop.load())
+        return;
+    FfmpegLog::install();
+    m_thread = std::thread([this] { run(); });
+}
+
+void StreamSource::close()
+{
+    {
+        std::lock_guard<std::mutex> lock(m_waitMutex);
+        m_stop.store(true);
+    }
+    m_wake.notify_all();
+    if (m_thread.joinable())
+        m_thread.join();
+    if (m_state.load() != State::Closed && m_state.load() != State::Idle)
+        m_state.store(State::Closed);
+}
+
+bool StreamSource::takeLatest(LiveFrame *frame)
+{
+    std::lock_guard<std::mutex> lock(m_slotMutex);
+    m_notifyPending = false;
+    if (!m_fresh)
+        return false;
+    *frame = std::move(m_latest);
+    m_latest = LiveFrame();
+    m_fresh = false;
+    return true;
+}
+
+QSize StreamSource::frameSize() const
+{
+    std::lock_guard<std::mutex> lock(m_slotMutex);
+    return m_size;
+}
+
+double StreamSource::sourceFps() const
+{
+    std::lock_guard<std::mutex> lock(m_slotMutex);
+    return m_fps;
+}
+
+void StreamSource::setState(State state, const QString &message)
+{
+    if (closing())
+        return; // nobody listens any more; close() reports Closed
+    m_state.store(state);
+    const QString masked = StreamSpec::maskCredentials(message);
+    qCInfo(lcStream).noquote() << m_spec.display() << stateName(state) << masked;
+    QMetaObject::invokeMethod(
+        this, [this, state, masked] { Q_EMIT stateChanged(state, masked); }, Qt::QueuedConnection);
+}
+
+bool StreamSource::waitFor(int milliseconds)
+{
+    std::unique_lock<std::mutex> lock(m_waitMutex);
+    return !m_wake.wait_for(lock, std::chrono::milliseconds(milliseconds), [this] { return m_stop.load(); });
+}
+
+bool StreamSource::open(cv::VideoCapture &capture, QString *why)
+{
+    const std::vector<int> timeouts{cv::CAP_PROP_OPEN_TIMEOUT_MSEC, m_options.openTimeoutMs,
+                                    cv::CAP_PROP_READ_TIMEOUT_MSEC, m_options.readTimeoutMs};
+    try {
+        switch (m_spec.kind) {
+        case StreamSpec::Kind::Camera:
+            // The V4L2 backend has its own select() timeout and takes no FFmpeg options.
+            capture.open(m_spec.cameraIndex, cv::CAP_V4L2);
+            break;
+        case StreamSpec::Kind::Rtsp:
+            if (m_spec.rtspTransport == StreamSpec::RtspTransport::Udp) {
+                ScopedCaptureOptions udp("rtsp_transport;udp");
+                capture.open(m_spec.url.toString(QUrl::FullyEncoded).toStdString(), cv::CAP_FFMPEG, timeouts);
+            } else {
+                capture.open(m_spec.url.toString(QUrl::FullyEncoded).toStdString(), cv::CAP_FFMPEG, timeouts);
+            }
+            break;
+        case StreamSpec::Kind::Http:
+            capture.open(m_spec.url.toString(QUrl::FullyEncoded).toStdString(), cv::CAP_FFMPEG, timeouts);
+            break;
+        case StreamSpec::Kind::File:
+            capture.open(m_spec.path.toStdString(), cv::CAP_FFMPEG, timeouts);
+            break;
+        }
+    } catch (const cv::Exception &e) {
+        *why = QString::fromStdString(e.what());
+        return false;
+    }
+    if (!capture.isOpened()) {
+        *why = m_spec.kind == StreamSpec::Kind::File ? QStringLiteral("the file cannot be decoded as video")
+                                                      : QStringLiteral("could not open the stream");
+        return false;
+    }
+    std::lock_guard<std::mutex> lock(m_slotMutex);
+    m_fps = capture.get(cv::CAP_PROP_FPS);
+    if (!(m_fps > 0 && m_fps < 1000))
+        m_fps = 0;
+    return true;
+}
+
+void StreamSource::store(LiveFrame frame)
+{
+    ++m_decoded;
+    bool notify = false;
+    {
+        std::lock_guard<std::mutex> lock(m_slotMutex);
+        if (m_fresh)
+            ++m_overwritten;
+        m_size = QSize(frame.image.cols, frame.image.rows);
+        m_latest = std::move(frame);
+        m_fresh = true;
+        notify = !m_notifyPending;
+        m_notifyPending = true;
+    }
+    if (notify)
+        QMetaObject::invokeMethod(this, [this] { Q_EMIT frameAvailable(); }, Qt::QueuedConnection);
+}
+
+void StreamSource::readLoop(cv::VideoCapture &capture, bool *delivered, QString *why)
+{
+    const bool file = m_spec.kind == StreamSpec::Kind::File;
+    Clock::time_point anchor;
+    double firstPositionMs = -1;
+    while (!closing()) {
+        cv::Mat image;
+        bool ok = false;
+        try {
+            ok = capture.read(image);
+        } catch (const cv::Exception &e) {
+            *why = QString::fromStdString(e.what());
+            return;
+        }
+        if (!ok || image.empty()) {
+            *why = file ? QStringLiteral("end of the file")
+                        : QStringLiteral("no frame within %1 ms, or the stream ended").arg(m_options.readTimeoutMs);
+            return;
+        }
+        if (closing())
+            return;
+        LiveFrame frame;
+        frame.arrivedMs = QDateTime::currentMSecsSinceEpoch();
+        if (file) {
+            // Played at its own pace: each frame waits for its timestamp (from the decoder,
+            // not index / fps) relative to the first, on the monotonic clock.
+            frame.positionMs = capture.get(cv::CAP_PROP_POS_MSEC);
+            const Clock::time_point now = Clock::now();
+            if (firstPositionMs < 0) {
+                firstPositionMs = frame.positionMs;
+                anchor = now;
+            }
+            const auto due = anchor + std::chrono::microseconds(qint64((frame.positionMs - firstPositionMs) * 1000));
+            if (due > now) {
+                std::unique_lock<std::mutex> lock(m_waitMutex);
+                if (m_wake.wait_until(lock, due, [this] { return m_stop.load(); }))
+                    return;
+            } else if (now - due > std::chrono::seconds(1)) {
+                anchor += now - due; // decoding fell far behind: do not rush to catch up
+            }
+            frame.arrivedMs = QDateTime::currentMSecsSinceEpoch();
+        }
+        if (!*delivered) {
+            *delivered = true;
+            setState(State::Live, QStringLiteral("%1x%2").arg(image.cols).arg(image.rows));
+        }
+        frame.sequence = ++m_sequence;
+        frame.connection = m_connection;
+        if (const std::optional<qint64> stamp = FrameStamp::read(image)) {
+            frame.capturedMs = *stamp;
+            frame.stamped = true;
+        } else {
+            frame.capturedMs = frame.arrivedMs;
+        }
+        frame.image = std::move(image);
+        store(std::move(frame));
+    }
+}
+
+void StreamSource::run()
+{
+    ReconnectPolicy policy(m_options.backoffInitialMs, m_options.backoffMaxMs);
+    setState(State::Connecting, m_spec.display());
+    bool everDelivered = false;
+    while (!closing()) {
+        cv::VideoCapture capture;
+        QString why;
+        ++m_connection;
+        if (!open(capture, &why)) {
+            if (closing())
+                break;
+            if (!m_spec.isReconnectable()) {
+                setState(State::Failed, why);
+                return;
+            }
+            const int delay = policy.nextDelayMs();
+            ++m_reconnects;
+            setState(everDelivered ? State::Reconnecting : State::Connecting,
+                     QStringLiteral("%1; trying again in %2 ms").arg(why).arg(delay));
+            if (!waitFor(delay))
+                break;
+            continue;
+        }
+        bool delivered = false;
+        readLoop(capture, &delivered, &why);
+        capture.release();
+        if (closing())
+            break;
+        if (delivered) {
+            everDelivered = true;
+            policy.reset();
+        }
+        if (m_spec.kind == StreamSpec::Kind::File) {
+            if (!delivered) {
+                setState(State::Failed, QStringLiteral("the file holds no frame OpenCV can decode"));
+                return;
+            }
+            if (!m_spec.loop) {
+                setState(State::Ended, why);
+                return;
+            }
+            continue; // from the start again, at once
+        }
+        const int delay = policy.nextDelayMs();
+        ++m_reconnects;
+        setState(State::Reconnecting, QStringLiteral("%1; trying again in %2 ms").arg(why).arg(delay));
+        if (!waitFor(delay))
+            break;
+    }
+}
+
+} // namespace edgelens
