@@ -4,6 +4,9 @@
 
 #include "models/modeldownloader.h"
 #include "models/modelcatalog.h"
+#ifdef EDGELENS_HAVE_EVAL
+#include "evalrun/modelcheck.h"
+#endif
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -182,6 +185,66 @@ int verifyModels(const ModelCatalog &catalog, const QStringList &names)
     return bad ? 1 : 0;
 }
 
+// A manifest, model folder or weights file given as a path; else a catalog name.
+std::optional<ModelManifest> modelNamed(const QString &nameOrPath, const QStringList &extraPaths, QString *error)
+{
+    if (QFileInfo::exists(nameOrPath)) {
+        const ModelCatalog catalog(QStringList{nameOrPath} + extraPaths);
+        const QList<ModelManifest> named = catalog.explicitModels();
+        if (named.isEmpty()) {
+            *error = QStringLiteral("%1: no model there (%2)")
+                         .arg(nameOrPath, catalog.problems().join(QStringLiteral("; ")));
+            return std::nullopt;
+        }
+        return named.first();
+    }
+    const ModelCatalog catalog(extraPaths);
+    const std::optional<ModelManifest> m = catalog.find(nameOrPath);
+    if (!m)
+        *error = QStringLiteral("%1: no such model or file; `edgelens-cli models list` shows the known ones").arg(nameOrPath);
+    return m;
+}
+
+int checkModel(const QStringList &names, const QString &imagesDir, const QStringList &extraPaths)
+{
+    if (names.size() != 1) {
+        cli::printErr(QStringLiteral("edgelens-cli models check: name one model, manifest, folder or weights file"));
+        return 64;
+    }
+#ifdef EDGELENS_HAVE_EVAL
+    QString error;
+    const std::optional<ModelManifest> manifest = modelNamed(names.first(), extraPaths, &error);
+    if (!manifest) {
+        cli::printErr(error);
+        return 1;
+    }
+    QStringList images;
+    if (!imagesDir.isEmpty()) {
+        if (!QFileInfo(imagesDir).isDir()) {
+            cli::printErr(QStringLiteral("edgelens-cli models check: --images %1: not a folder").arg(imagesDir));
+            return 64;
+        }
+        images = ModelCheck::imagesIn(imagesDir);
+        if (images.isEmpty()) {
+            cli::printErr(QStringLiteral("edgelens-cli models check: --images %1: no images there").arg(imagesDir));
+            return 1;
+        }
+    }
+    const std::optional<ModelCheckReport> report = ModelCheck::run(*manifest, images, &error);
+    if (!report) {
+        cli::printErr(QStringLiteral("cannot load: ") + error);
+        return 1;
+    }
+    cli::printOut(report->toText());
+    return report->warnings.isEmpty() ? 0 : 1;
+#else
+    Q_UNUSED(imagesDir)
+    Q_UNUSED(extraPaths)
+    cli::printErr(QStringLiteral("edgelens-cli models check: this build has no detector"));
+    return 1;
+#endif
+}
+
 } // namespace
 
 int runModelsCommand(const QStringList &arguments)
@@ -191,13 +254,21 @@ int runModelsCommand(const QStringList &arguments)
         "Model management.\n"
         "  list              models the catalog knows, found or missing, and where it searched\n"
         "  download NAME...  fetch a model's files into your data folder (sha256 checked, resumable)\n"
-        "  verify [NAME...]  check the sha256 of every model file found"));
+        "  verify [NAME...]  check the sha256 of every model file found\n"
+        "  check MODEL       load a model (name, manifest, folder or weights file), run it on --images\n"
+        "                    and report input, outputs, time, scores and boxes, warning when the\n"
+        "                    manifest looks wrong for the file (exit code 1)"));
     parser.addHelpOption();
-    parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("list, download or verify."));
+    parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("list, download, verify or check."));
     const QCommandLineOption modelPath(QStringLiteral("model-path"),
                                        QStringLiteral("Extra model file, folder or manifest to consider (repeatable)."),
                                        QStringLiteral("path"));
     parser.addOption(modelPath);
+    const QCommandLineOption imagesOption(QStringLiteral("images"),
+                                          QStringLiteral("check: run the model on the images of this folder "
+                                                         "(the first %1).").arg(20),
+                                          QStringLiteral("dir"));
+    parser.addOption(imagesOption);
     parser.process(arguments);
 
     QStringList positional = parser.positionalArguments();
@@ -209,7 +280,9 @@ int runModelsCommand(const QStringList &arguments)
         return downloadModels(catalog, positional);
     if (action == QLatin1String("verify"))
         return verifyModels(catalog, positional);
-    cli::printErr(QStringLiteral("edgelens-cli models: unknown action \"%1\" (list, download, verify)").arg(action));
+    if (action == QLatin1String("check"))
+        return checkModel(positional, parser.value(imagesOption), parser.values(modelPath));
+    cli::printErr(QStringLiteral("edgelens-cli models: unknown action \"%1\" (list, download, verify, check)").arg(action));
     return 64;
 }
 

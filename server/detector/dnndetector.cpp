@@ -4,6 +4,7 @@
 #include "detector/imagepreprocessor.h"
 #include "detector/nms.h"
 #include "detector/onnxcompat.h"
+#include "detector/tensorview.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -170,6 +171,7 @@ std::unique_ptr<DnnDetector> DnnDetector::create(const ModelManifest &manifest, 
         d->m_net.setInput(ImagePreprocessor::blob(blank, manifest, &mapping));
         std::vector<cv::Mat> outputs;
         d->m_net.forward(outputs, d->m_outputNames);
+        d->m_outputShapes = TensorView::describe(outputs);
         std::vector<Candidate> ignored;
         QString decodeError;
         if (!d->m_decoder->decode(outputs, 2.0f, ignored, &decodeError)) {
@@ -191,6 +193,7 @@ std::unique_ptr<DnnDetector> DnnDetector::create(const ModelManifest &manifest, 
 QList<Detection> DnnDetector::detect(const cv::Mat &input, const DetectParams &params)
 {
     m_lastError.clear();
+    m_lastFarOutside = 0;
     if (input.empty() || input.cols < 1 || input.rows < 1) {
         m_lastError = QStringLiteral("empty image");
         return {};
@@ -227,7 +230,12 @@ QList<Detection> DnnDetector::detect(const cv::Mat &input, const DetectParams &p
                                                            params.classFilter);
         QList<Detection> detections;
         detections.reserve(qsizetype(kept.size()));
+        const float marginX = 0.1f * float(m_manifest.inputWidth);
+        const float marginY = 0.1f * float(m_manifest.inputHeight);
         for (const Candidate &c : kept) {
+            if (c.box.x < -marginX || c.box.y < -marginY || c.box.x + c.box.width > float(m_manifest.inputWidth) + marginX
+                || c.box.y + c.box.height > float(m_manifest.inputHeight) + marginY)
+                ++m_lastFarOutside;
             Detection d;
             d.classId = c.classId;
             d.label = m_manifest.classNames.value(c.classId, QStringLiteral("class %1").arg(c.classId));
@@ -258,6 +266,16 @@ QString DnnDetector::backendDescription() const
 QString DnnDetector::lastError() const
 {
     return m_lastError;
+}
+
+QString DnnDetector::outputShapes() const
+{
+    return m_outputShapes;
+}
+
+int DnnDetector::lastFarOutside() const
+{
+    return m_lastFarOutside;
 }
 
 } // namespace edgelens

@@ -31,6 +31,13 @@ public:
     QString backendDescription() const override;
     QString lastError() const override;
 
+    // What `models check` shows a person deciding whether a manifest fits its file:
+    // the outputs' shapes at load ("[1, 1600, 80], [1, 1600, 32], ..."), and how many boxes
+    // the last detect() kept that reached beyond the input canvas by more than a tenth of its
+    // side before clipping (a decoder that does not match the outputs throws boxes far out).
+    QString outputShapes() const;
+    int lastFarOutside() const;
+
 private:
     DnnDetector() = default;
 
@@ -40,6 +47,8 @@ private:
     std::unique_ptr<Decoder> m_decoder;
     QString m_backendDescription;
     QString m_lastError;
+    QString m_outputShapes;
+    int m_lastFarOutside = 0;
 };
 
 } // namespace edgelens

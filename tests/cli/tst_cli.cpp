@@ -33,6 +33,8 @@ private Q_SLOTS:
     void modelsList_showsTheSharedModelsFound();
     void modelsVerify_checksTheSharedFiles();
     void modelsDownload_userManifest_fetchesIntoTheUserFolder();
+    void modelsCheck_reportsTheDefaultModel();
+    void modelsCheck_wrongManifest_warns();
 
 private:
     ProcessRun runCli(const QStringList &arguments, const QString &workingDir = QString(), int timeoutMs = 120000,
@@ -239,6 +241,51 @@ void TestCli::modelsVerify_checksTheSharedFiles()
     QVERIFY2(missing.exitCode == 1, qPrintable(missing.out + missing.err));
     QVERIFY2(missing.out.contains(QStringLiteral("missing (get it with `edgelens-cli models download nanodet-m-320`)")),
              qPrintable(missing.out));
+}
+
+void TestCli::modelsCheck_reportsTheDefaultModel()
+{
+    EDGELENS_REQUIRE_SHARED(QStringLiteral("models/picodet-s-320/picodet_s_320_coco.onnx"));
+    const ProcessRun run = runCli({QStringLiteral("models"), QStringLiteral("check"), QStringLiteral("picodet-s-320"),
+                                   QStringLiteral("--images"), m_samples});
+    QVERIFY2(run.exitCode == 0, qPrintable(run.out + run.err));
+    QVERIFY2(run.out.contains(QStringLiteral("model     picodet-s-320 (family picodet)")), qPrintable(run.out));
+    QVERIFY2(run.out.contains(QStringLiteral("picodet_s_320_coco.onnx (sha256 ok)")), qPrintable(run.out));
+    QVERIFY2(run.out.contains(QStringLiteral("input     320x320, stretch, RGB")), qPrintable(run.out));
+    QVERIFY2(run.out.contains(QStringLiteral("[1, 1600, 80]")) && run.out.contains(QStringLiteral("[1, 25, 32]")),
+             qPrintable(run.out));
+    QVERIFY2(run.out.contains(QStringLiteral("images    9\n")), qPrintable(run.out));
+    QVERIFY2(run.out.contains(QStringLiteral("ms median per image")), qPrintable(run.out));
+    QVERIFY2(run.out.contains(QStringLiteral("scores    0.000 .. 0.9")), qPrintable(run.out));
+    QVERIFY2(run.out.contains(QStringLiteral("at the default confidence 0.40")), qPrintable(run.out));
+    QVERIFY2(!run.out.contains(QStringLiteral("warning")), qPrintable(run.out));
+    QVERIFY2(run.out.contains(QStringLiteral("no sign of a mismatch")), qPrintable(run.out));
+    // the rewrite that made it load is said, not hidden
+    QVERIFY2(run.err.contains(QStringLiteral("87 Clip node(s)")), qPrintable(run.err));
+}
+
+void TestCli::modelsCheck_wrongManifest_warns()
+{
+    EDGELENS_REQUIRE_SHARED(QStringLiteral("models/picodet-s-320/picodet_s_320_coco.onnx"));
+    // PicoDet's weights fed as raw 0..255 BGR: loads and runs, and finds boxes everywhere.
+    const QString manifest = m_dir.filePath(QStringLiteral("wrong/wrong-pico.json"));
+    QVERIFY(edgelens::test::writeFile(manifest, R"({"name": "wrong-pico", "family": "picodet",
+        "files": [{"name": "picodet_s_320_coco.onnx"}], "input": {"width": 320, "height": 320},
+        "preprocess": {"resize": "stretch"}, "default_confidence": 0.4, "class_names": "coco"})"));
+    const ProcessRun run = runCli({QStringLiteral("models"), QStringLiteral("check"), manifest, QStringLiteral("--model-path"),
+                                   edgelens::test::sharedPath(QStringLiteral("models/picodet-s-320")),
+                                   QStringLiteral("--images"), m_samples});
+    QVERIFY2(run.exitCode == 1, qPrintable(run.out + run.err));
+    QVERIFY2(run.out.contains(QStringLiteral("model     wrong-pico (family picodet)")), qPrintable(run.out));
+    QVERIFY2(run.out.contains(QStringLiteral("no checksum in the manifest")), qPrintable(run.out));
+    QVERIFY2(run.out.contains(QStringLiteral("warning: 100 boxes on one image at the default confidence 0.4")),
+             qPrintable(run.out));
+    QVERIFY2(!run.out.contains(QStringLiteral("no sign of a mismatch")), qPrintable(run.out));
+
+    // A model that cannot load says why, and a name nobody knows is an error too.
+    const ProcessRun unknown = runCli({QStringLiteral("models"), QStringLiteral("check"), QStringLiteral("no-such-model")});
+    QCOMPARE(unknown.exitCode, 1);
+    QVERIFY2(unknown.err.contains(QStringLiteral("no-such-model: no such model")), qPrintable(unknown.err));
 }
 
 void TestCli::modelsDownload_userManifest_fetchesIntoTheUserFolder()
