@@ -580,8 +580,10 @@ void MainWindow::retryFailed()
 void MainWindow::openSettings()
 {
     SettingsDialog dialog(m_settings, this);
-    if (dialog.exec() == QDialog::Accepted)
+    if (dialog.exec() == QDialog::Accepted) {
+        m_parts->trust()->addAnnouncedFingerprints(dialog.announcedFingerprints());
         changeSettings(dialog.settings());
+    }
 }
 
 void MainWindow::changeSettings(const AppSettings &chosen)

@@ -41,6 +41,11 @@ int TrustPrompter::openDialogs() const
     return n;
 }
 
+void TrustPrompter::addAnnouncedFingerprints(const QHash<QString, QString> &announced)
+{
+    m_announced.insert(announced);
+}
+
 void TrustPrompter::askFirstUse(const DeviceSpec &device, const QString &fingerprint)
 {
     const QString key = device.key();
@@ -51,6 +56,7 @@ void TrustPrompter::askFirstUse(const DeviceSpec &device, const QString &fingerp
     }
     qCInfo(lcTrust).noquote() << device.name() << "is new; asking whether to trust" << fingerprint;
     auto *dialog = new DeviceTrustDialog(DeviceTrustDialog::Kind::FirstUse, device.name(), QString(), fingerprint, m_window);
+    dialog->setAnnouncedFingerprint(m_announced.value(key));
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     m_open.insert(key, dialog);
     const QString name = device.name();

@@ -36,6 +36,9 @@ public:
 
     // Dialogs still open (tests, and closing the window).
     int openDialogs() const;
+    // Fingerprints devices announced on the network (device key -> fingerprint, from the
+    // settings dialog): the first-use question says whether the offered certificate matches.
+    void addAnnouncedFingerprints(const QHash<QString, QString> &announced);
 
 Q_SIGNALS:
     // The user trusted (true) or refused (false) a new device.
@@ -50,6 +53,7 @@ private:
     StatusPresenter *m_status;
     QWidget *m_window;
     QHash<QString, QPointer<DeviceTrustDialog>> m_open; // device key -> its dialog
+    QHash<QString, QString> m_announced;                 // device key -> announced fingerprint
 };
 
 } // namespace edgelens

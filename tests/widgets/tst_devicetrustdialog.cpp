@@ -83,6 +83,31 @@ private slots:
         QCOMPARE(again.result(), int(QDialog::Accepted));
     }
 
+    // A device found on the network announced a fingerprint: the question says whether the
+    // offered certificate is that one (in any notation), and says nothing without an announcement.
+    void firstUse_saysWhetherTheOfferedCertificateIsTheAnnouncedOne()
+    {
+        DeviceTrustDialog dialog(DeviceTrustDialog::Kind::FirstUse, QStringLiteral("10.0.0.7:6000"), QString(), kOffered);
+        dialog.show();
+        auto *note = dialog.findChild<QLabel *>(QStringLiteral("announcementNote"));
+        QVERIFY(note);
+        QVERIFY(!note->isVisible());
+
+        dialog.setAnnouncedFingerprint(kOffered.toUpper().replace(QStringLiteral("SHA256:"), QString()));
+        QVERIFY(note->isVisible());
+        QVERIFY2(note->text().startsWith(QLatin1String("This is the fingerprint the device announced")),
+                 qPrintable(note->text()));
+
+        dialog.setAnnouncedFingerprint(kExpected);
+        QVERIFY2(note->text().startsWith(QLatin1String("This is NOT the fingerprint")), qPrintable(note->text()));
+        QVERIFY(note->text().contains(kExpected));
+        QVERIFY(note->styleSheet().contains(QStringLiteral("#c0392b")));
+
+        dialog.setAnnouncedFingerprint(QString());
+        QVERIFY(!note->isVisible());
+        QVERIFY(DeviceTrustDialog::announcementNote(QStringLiteral("sha256:garbage"), kOffered).isEmpty());
+    }
+
     void displayFingerprint_acceptsEveryNotation()
     {
         const QString hex = QStringLiteral("0123456789abcdef").repeated(4);

@@ -1,5 +1,7 @@
 #include "widgets/devicetrustdialog.h"
 
+#include "client/knowndevices.h"
+
 #include <QDialogButtonBox>
 #include <QFontDatabase>
 #include <QFormLayout>
@@ -98,11 +100,28 @@ DeviceTrustDialog::DeviceTrustDialog(Kind kind, const QString &deviceName, const
 
 DeviceTrustDialog::~DeviceTrustDialog() = default;
 
-void DeviceTrustDialog::setAnnouncementNote(const QString &note, bool matches)
+void DeviceTrustDialog::setAnnouncedFingerprint(const QString &announced)
 {
+    bool matches = false;
+    const QString note = announcementNote(announced, m_offered, &matches);
     m_announcementNote->setText(note);
     m_announcementNote->setStyleSheet(matches ? QStringLiteral("color: #1e8449;") : QStringLiteral("color: #c0392b;"));
     m_announcementNote->setVisible(!note.isEmpty());
+}
+
+QString DeviceTrustDialog::announcementNote(const QString &announced, const QString &presented, bool *matches)
+{
+    const QString expected = KnownDevices::normalizeFingerprint(announced);
+    const bool same = !expected.isEmpty() && expected == KnownDevices::normalizeFingerprint(presented);
+    if (matches)
+        *matches = same;
+    if (expected.isEmpty())
+        return {};
+    return same ? tr("This is the fingerprint the device announced on the network (a hint, not a proof: network "
+                     "announcements are not authenticated).")
+                : tr("This is NOT the fingerprint the device announced on the network (%1). Another machine may be "
+                     "answering at this address.")
+                      .arg(expected);
 }
 
 void DeviceTrustDialog::showEvent(QShowEvent *event)

@@ -39,9 +39,12 @@ public:
     static QString displayFingerprint(const QString &fingerprint);
     static QString forgetCommand(const QString &deviceName); // edgelens-cli devices forget HOST:PORT
 
-    // A line under the fingerprint: whether it matches what the device announced on the network
-    // (a hint, mDNS is not authenticated). Empty hides it.
-    void setAnnouncementNote(const QString &note, bool matches);
+    // The fingerprint the device announced on the network (mDNS, not authenticated: a hint):
+    // a line under the offered one says whether they match. Empty: no line.
+    void setAnnouncedFingerprint(const QString &announced);
+    // That line's text ("This is the fingerprint the device announced ..." / "... NOT ...");
+    // empty without an announcement.
+    static QString announcementNote(const QString &announced, const QString &presented, bool *matches = nullptr);
 
 protected:
     void showEvent(QShowEvent *event) override;

@@ -103,8 +103,7 @@ SettingsDialog::SettingsDialog(const AppSettings &current, QWidget *parent)
     connect(m_tester, &ConnectionTester::trustQuestion, this,
             [this](const QString &key, const QString &name, const QString &fingerprint) {
                 auto *ask = new DeviceTrustDialog(DeviceTrustDialog::Kind::FirstUse, name, QString(), fingerprint, this);
-                bool matches = false;
-                ask->setAnnouncementNote(announcementNote(key, fingerprint, &matches), matches);
+                ask->setAnnouncedFingerprint(m_announcedFingerprints.value(key));
                 ask->setAttribute(Qt::WA_DeleteOnClose);
                 connect(ask, &QDialog::finished, this, [this, key, fingerprint](int result) {
                     m_tester->answerTrust(key, fingerprint, result == QDialog::Accepted);
@@ -352,19 +351,6 @@ void SettingsDialog::addDiscovered(const DiscoveredDevice &found)
     qCInfo(lcSettingsDialog).noquote() << "added" << found.name << "found on the network as" << key;
 }
 
-QString SettingsDialog::announcementNote(const QString &deviceKey, const QString &fingerprint, bool *matches) const
-{
-    const QString announced = m_announcedFingerprints.value(deviceKey);
-    *matches = !announced.isEmpty() && announced == KnownDevices::normalizeFingerprint(fingerprint);
-    if (announced.isEmpty())
-        return {};
-    return *matches ? tr("This is the fingerprint the device announced on the network (a hint, not a proof: "
-                         "network announcements are not authenticated).")
-                    : tr("This is NOT the fingerprint the device announced on the network (%1). Another machine "
-                         "may be answering at this address.")
-                          .arg(announced);
-}
-
 void SettingsDialog::loadFrom(const AppSettings &s)
 {
     m_target->setCurrentIndex(m_target->findData(int(s.target)));
@@ -553,8 +539,7 @@ void SettingsDialog::showTestResult(bool ok, const QString &message)
     // only asked the first time).
     QString shown = message;
     if (const std::optional<QString> known = KnownDevices().fingerprint(m_testedKey)) {
-        bool matches = false;
-        const QString note = announcementNote(m_testedKey, *known, &matches);
+        const QString note = DeviceTrustDialog::announcementNote(m_announcedFingerprints.value(m_testedKey), *known);
         if (!note.isEmpty())
             shown += QLatin1Char('\n') + note;
     }

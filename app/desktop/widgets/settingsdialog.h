@@ -63,6 +63,10 @@ public:
 
     void accept() override;
 
+    // Device key -> the TLS fingerprint it announced, for devices added from the network list;
+    // the app's trust question compares with it (DeviceTrustDialog::setAnnouncedFingerprint).
+    QHash<QString, QString> announcedFingerprints() const { return m_announcedFingerprints; }
+
 public Q_SLOTS:
     void testConnection();
 
@@ -84,8 +88,6 @@ private:
     const ModelChoice *chosenModel() const;
     // One click on a device found on the network: into the device list, target remote.
     void addDiscovered(const DiscoveredDevice &device);
-    // Whether `fingerprint` is what the device `deviceKey` announced; empty when it announced none.
-    QString announcementNote(const QString &deviceKey, const QString &fingerprint, bool *matches) const;
     void loadFrom(const AppSettings &settings);
     void updateEnabledState();
     void validate();
