@@ -7,6 +7,7 @@
 #include <QAbstractItemView>
 #include <QApplication>
 #include <QHelpEvent>
+#include <QMouseEvent>
 #include <QPainter>
 #include <QToolTip>
 
@@ -58,6 +59,18 @@ QString GalleryDelegate::statusLine(const QModelIndex &index)
     if (status == GalleryItem::Status::Failed)
         return GalleryModel::tr("failed: %1").arg(index.data(GalleryModel::ErrorRole).toString());
     return statusName(status);
+}
+
+QString GalleryDelegate::groupProgress(const GalleryFilterProxy::GroupSummary &summary)
+{
+    // Frames still being sampled count towards what the group will have.
+    const qint64 total = qMax<qint64>(summary.items, summary.expected);
+    QString text = GalleryModel::tr("%1 of %n frame(s) done", nullptr, int(total)).arg(summary.done);
+    if (summary.failed > 0)
+        text += QStringLiteral(", ") + GalleryModel::tr("%n failed", nullptr, summary.failed);
+    if (summary.done > 0)
+        text += QStringLiteral(", ") + GalleryModel::tr("%n box(es)", nullptr, summary.boxes);
+    return text;
 }
 
 GalleryDelegate::GalleryDelegate(ThumbnailCache *cache, QObject *parent)
@@ -131,7 +144,14 @@ void GalleryDelegate::paint(QPainter *painter, const QStyleOptionViewItem &optio
     bold.setBold(true);
     painter->setFont(bold);
     painter->setPen(textColor);
-    const QString name = QFontMetrics(bold).elidedText(index.data(Qt::DisplayRole).toString(), Qt::ElideMiddle, r.width());
+    QString nameText = index.data(Qt::DisplayRole).toString();
+    if (const auto *proxy = qobject_cast<const GalleryFilterProxy *>(index.model());
+        proxy && index.data(GalleryFilterProxy::GroupCollapsedRole).toBool()) {
+        // The cell stands for the whole video now, not for its first frame.
+        const GalleryFilterProxy::GroupSummary summary = proxy->groupSummary(index.data(GalleryModel::GroupRole).toString());
+        nameText = GalleryModel::tr("%1 (%n frame(s))", nullptr, summary.items).arg(summary.name);
+    }
+    const QString name = QFontMetrics(bold).elidedText(nameText, Qt::ElideMiddle, r.width());
     painter->drawText(QRect(r.left(), y, r.width(), line), Qt::AlignLeft | Qt::AlignVCenter, name);
     y += line;
 
@@ -151,12 +171,78 @@ void GalleryDelegate::paint(QPainter *painter, const QStyleOptionViewItem &optio
     y += line;
 
     const QString labels = index.data(GalleryModel::LabelSummaryRole).toString();
-    if (!labels.isEmpty()) {
+    if (index.data(GalleryFilterProxy::GroupLeadRole).toBool()) {
+        paintGroup(painter, option, index);
+    } else if (!labels.isEmpty()) {
         painter->setPen(textColor);
         painter->drawText(QRect(r.left(), y, r.width(), line), Qt::AlignLeft | Qt::AlignVCenter,
                           fm.elidedText(labels, Qt::ElideRight, r.width()));
     }
     painter->restore();
+}
+
+QRect GalleryDelegate::groupLineRect(const QStyleOptionViewItem &option) const
+{
+    // The cell's third text line, under the name and the status.
+    const QRect r = option.rect.adjusted(kMargin, kMargin, -kMargin, -kMargin);
+    const int line = option.fontMetrics.height();
+    return QRect(r.left(), r.top() + m_thumbSize.height() + kGap + 2 * line, r.width(), line);
+}
+
+void GalleryDelegate::paintGroup(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const
+{
+    const auto *proxy = qobject_cast<const GalleryFilterProxy *>(index.model());
+    if (!proxy)
+        return;
+    const QString group = index.data(GalleryModel::GroupRole).toString();
+    const GalleryFilterProxy::GroupSummary summary = proxy->groupSummary(group);
+    const bool collapsed = index.data(GalleryFilterProxy::GroupCollapsedRole).toBool();
+    const QRect lineRect = groupLineRect(option);
+
+    // Progress of the whole group as a bar behind its line.
+    const qint64 total = qMax<qint64>(summary.items, summary.expected);
+    QColor track = option.palette.color(QPalette::Base).darker(112);
+    painter->setPen(Qt::NoPen);
+    painter->setBrush(track);
+    painter->drawRoundedRect(lineRect, 3, 3);
+    if (total > 0 && summary.done > 0) {
+        QRect doneRect = lineRect;
+        doneRect.setWidth(int(qint64(lineRect.width()) * qMin<qint64>(summary.done, total) / total));
+        painter->setBrush(QColor(0x2e, 0x9d, 0x4f, 90));
+        painter->drawRoundedRect(doneRect, 3, 3);
+    }
+    QFont bold = option.font;
+    bold.setBold(true);
+    painter->setFont(bold);
+    // On its own light track, so never the selection's text colour.
+    painter->setPen(option.palette.color(QPalette::Normal, QPalette::Text));
+    QString text = (collapsed ? QStringLiteral("\u25b8 ") : QStringLiteral("\u25be ")) + summary.name + QStringLiteral(": ")
+        + groupProgress(summary);
+    if (!summary.note.isEmpty())
+        text += QStringLiteral(" \u00b7 ") + summary.note;
+    painter->drawText(lineRect.adjusted(4, 0, -4, 0), Qt::AlignLeft | Qt::AlignVCenter,
+                      QFontMetrics(bold).elidedText(text, Qt::ElideRight, lineRect.width() - 8));
+    if (collapsed) {
+        // A stack of cards: the cell stands for more than one image.
+        painter->setPen(QPen(option.palette.color(QPalette::Mid), 1));
+        painter->setBrush(Qt::NoBrush);
+        const QRect r = option.rect.adjusted(2, 2, -3, -3);
+        painter->drawRect(r);
+        painter->drawRect(r.adjusted(2, 2, -2, -2));
+    }
+}
+
+bool GalleryDelegate::editorEvent(QEvent *event, QAbstractItemModel *model, const QStyleOptionViewItem &option,
+                                  const QModelIndex &index)
+{
+    if (event->type() == QEvent::MouseButtonRelease && index.data(GalleryFilterProxy::GroupLeadRole).toBool()) {
+        const auto *mouse = static_cast<QMouseEvent *>(event);
+        if (mouse->button() == Qt::LeftButton && groupLineRect(option).contains(mouse->position().toPoint())) {
+            emit groupToggleRequested(index.data(GalleryModel::GroupRole).toString());
+            return true;
+        }
+    }
+    return QStyledItemDelegate::editorEvent(event, model, option, index);
 }
 
 void GalleryDelegate::paintThumbnail(QPainter *painter, const QRect &box, const QImage &image,

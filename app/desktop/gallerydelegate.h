@@ -2,7 +2,11 @@
 
 // Paints one gallery cell: the original and the marked-up result side by side, the file
 // name, the processing status (with the device that answered) and the top labels. Thumbnails come from ThumbnailCache;
-// asking for them from paint() is what makes visible items load first.
+// asking for them from paint() is what makes visible items load first. The first cell of a
+// group (a video's frames) carries the group's line, "▾ clip.mp4: 12 of 60 frames done", and a
+// progress bar; a click on that line collapses the group into that one cell or opens it again.
+
+#include "galleryfilterproxy.h"
 
 #include <QStyledItemDelegate>
 
@@ -26,11 +30,23 @@ public:
     QSize sizeHint(const QStyleOptionViewItem &option, const QModelIndex &index) const override;
     // The cell's second line as painted: "done, 3 box(es) · by pi.local:6000", "failed: why".
     static QString statusLine(const QModelIndex &index);
+    // A group's progress as its line says it: "12 of 60 frames done, 40 boxes".
+    static QString groupProgress(const GalleryFilterProxy::GroupSummary &summary);
+
+    // Where a group's first cell shows the group's line (a click there collapses or opens it).
+    QRect groupLineRect(const QStyleOptionViewItem &option) const;
+
+    bool editorEvent(QEvent *event, QAbstractItemModel *model, const QStyleOptionViewItem &option,
+                     const QModelIndex &index) override;
 
     bool helpEvent(QHelpEvent *event, QAbstractItemView *view, const QStyleOptionViewItem &option,
                    const QModelIndex &index) override;
 
+signals:
+    void groupToggleRequested(const QString &group); // its line was clicked
+
 private:
+    void paintGroup(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const;
     void paintThumbnail(QPainter *painter, const QRect &box, const QImage &image, const QString &placeholder,
                         const QStyleOptionViewItem &option) const;
 

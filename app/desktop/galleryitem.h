@@ -44,6 +44,11 @@ struct GalleryItem
     QStringList labels;            // distinct labels of the accepted boxes, for the label filter
     QString labelSummary;          // "3 person, 1 dog"
     QDateTime finished;
+    // Items the gallery shows together under one collapsible cell, e.g. the sampled frames of a
+    // video: the group's key (the video's path) and the item's place in it (the frame index).
+    // Empty for a photo; set by whoever adds the items, so the gallery needs no notion of video.
+    QString group;
+    qint64 groupOrder = -1;
 
     // Labels and summary follow the accepted boxes.
     void refreshLabels();

@@ -112,6 +112,10 @@ QVariant GalleryModel::data(const QModelIndex &index, int role) const
         return it.resultsOnly;
     case DeviceRole:
         return deviceDisplayName(it.device);
+    case GroupRole:
+        return it.group;
+    case GroupOrderRole:
+        return it.groupOrder;
     default:
         return QVariant();
     }
@@ -135,6 +139,8 @@ QHash<int, QByteArray> GalleryModel::roleNames() const
     names.insert(EditedRole, "edited");
     names.insert(ResultsOnlyRole, "resultsOnly");
     names.insert(DeviceRole, "device");
+    names.insert(GroupRole, "group");
+    names.insert(GroupOrderRole, "groupOrder");
     return names;
 }
 
@@ -173,6 +179,8 @@ QList<int> GalleryModel::addImages(const QList<NewImage> &images)
         it.fileName = QFileInfo(image.path).fileName();
         it.fileSize = image.size;
         it.modified = image.modified;
+        it.group = image.group;
+        it.groupOrder = image.groupOrder;
         fresh.append(std::move(it));
     }
     return addItems(std::move(fresh));
@@ -229,7 +237,7 @@ QList<int> GalleryModel::addPaths(const QStringList &paths)
             qCWarning(lcGalleryModel) << "not an existing file, skipped:" << p;
             continue;
         }
-        images.append({canonical, info.size(), info.lastModified()});
+        images.append({canonical, info.size(), info.lastModified(), QString(), -1});
     }
     return addImages(images);
 }

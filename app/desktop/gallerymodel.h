@@ -34,6 +34,8 @@ public:
         EditedRole,          // bool: a person corrected the boxes
         ResultsOnlyRole,     // bool: a marked-up image without its original or data
         DeviceRole,          // who produced the result: "host:port", or "this computer" for the embedded server
+        GroupRole,           // GalleryItem::group: empty for an item of its own
+        GroupOrderRole,      // GalleryItem::groupOrder (qint64)
     };
 
     // What a background scan found for one file; canonical path already resolved.
@@ -42,6 +44,8 @@ public:
         QString path;
         qint64 size = 0;
         QDateTime modified;
+        QString group;         // GalleryItem::group
+        qint64 groupOrder = -1;
     };
 
     explicit GalleryModel(QObject *parent = nullptr);

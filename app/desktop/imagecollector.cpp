@@ -75,7 +75,7 @@ void ImageCollector::scan(const QStringList &paths, const QStringList &excludedF
         if (canonical.isEmpty() || seen.contains(canonical))
             return;
         seen.insert(canonical);
-        batch.images.append({canonical, info.size(), info.lastModified()});
+        batch.images.append({canonical, info.size(), info.lastModified(), QString(), -1});
     };
 
     for (const QString &given : paths) {

@@ -173,6 +173,8 @@ void MainWindow::connectGallery()
     connect(m_proxy, &QAbstractItemModel::modelReset, this, &MainWindow::updateEmptyText);
     connect(m_filterBar, &GalleryFilterBar::filterChanged, this, &MainWindow::updateEmptyText);
     connect(m_model, &GalleryModel::statusCountsChanged, this, &MainWindow::updateActions);
+    connect(m_delegate, &GalleryDelegate::groupToggleRequested, m_proxy,
+            [this](const QString &group) { m_proxy->setGroupCollapsed(group, !m_proxy->isGroupCollapsed(group)); });
 }
 
 void MainWindow::connectParts()
@@ -511,7 +513,7 @@ QList<int> MainWindow::selectedSourceRows() const
     const QModelIndexList selected = m_view->selectionModel()->selectedIndexes();
     rows.reserve(selected.size());
     for (const QModelIndex &index : selected)
-        rows.append(m_proxy->mapToSource(index).row());
+        rows.append(m_proxy->sourceRowsOf(index)); // a collapsed video's cell: all its frames
     std::sort(rows.begin(), rows.end());
     rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
     return rows;

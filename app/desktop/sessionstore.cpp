@@ -61,6 +61,10 @@ QJsonObject SessionStore::toJson(const QList<GalleryItem> &items)
         };
         if (!it.error.isEmpty() && it.status != GalleryItem::Status::Done)
             o.insert(QStringLiteral("error"), it.error);
+        if (!it.group.isEmpty()) {
+            o.insert(QStringLiteral("group"), it.group);
+            o.insert(QStringLiteral("group_order"), it.groupOrder);
+        }
         if (it.status == GalleryItem::Status::Done) {
             o.insert(QStringLiteral("result_path"), it.resultPath);
             if (!it.sidecarPath.isEmpty())
@@ -110,6 +114,8 @@ QList<GalleryItem> SessionStore::fromJson(const QJsonObject &object, int *droppe
         it.modified = info.lastModified();
         it.status = statusFromKey(o.value(QStringLiteral("status")).toString());
         it.error = o.value(QStringLiteral("error")).toString();
+        it.group = o.value(QStringLiteral("group")).toString();
+        it.groupOrder = o.value(QStringLiteral("group_order")).toInteger(-1);
         if (it.status == GalleryItem::Status::Done) {
             it.resultPath = o.value(QStringLiteral("result_path")).toString();
             it.sidecarPath = o.value(QStringLiteral("sidecar_path")).toString();

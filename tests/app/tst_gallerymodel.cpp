@@ -50,6 +50,20 @@ DetectionResult resultWith(const QList<Detection> &detections)
     return r;
 }
 
+// The sampled frames of one video as the app adds them: one group, ordered by frame index.
+QList<GalleryModel::NewImage> framesOf(const QString &dir, const QString &video, const QList<int> &indices)
+{
+    QList<GalleryModel::NewImage> frames;
+    for (int index : indices) {
+        GalleryModel::NewImage frame;
+        frame.path = writeImage(dir, QStringLiteral("%1_f%2.jpg").arg(QFileInfo(video).completeBaseName()).arg(index, 6, 10, QLatin1Char('0')));
+        frame.group = video;
+        frame.groupOrder = index;
+        frames.append(frame);
+    }
+    return frames;
+}
+
 QStringList names(const QAbstractItemModel &model)
 {
     QStringList out;
@@ -266,6 +280,74 @@ private slots:
         QCOMPARE(model.addPaths({paths.at(0)}).size(), 1);
     }
 
+    void groupedFrames_stayTogetherInFrameOrder_whateverTheSort()
+    {
+        QTemporaryDir dir;
+        GalleryModel model;
+        const QString video = dir.filePath(QStringLiteral("m.mp4"));
+        model.addPaths({writeImage(dir.path(), QStringLiteral("a.jpg"))});
+        // Frames arrive out of order and a photo comes between them.
+        model.addImages(framesOf(dir.path(), video, {60, 0}));
+        model.addPaths({writeImage(dir.path(), QStringLiteral("z.jpg"))});
+        model.addImages(framesOf(dir.path(), video, {30}));
+        GalleryFilterProxy proxy;
+        proxy.setSourceModel(&model);
+        const QStringList frames{QStringLiteral("m_f000000.jpg"), QStringLiteral("m_f000030.jpg"), QStringLiteral("m_f000060.jpg")};
+        // Added: the group sits where its first frame was added.
+        QCOMPARE(names(proxy), QStringList{QStringLiteral("a.jpg")} + frames + QStringList{QStringLiteral("z.jpg")});
+        // By name the group sorts as "m.mp4", its frames still in their order either way.
+        proxy.setSortKey(GalleryFilterProxy::SortKey::Name, Qt::DescendingOrder);
+        QCOMPARE(names(proxy), QStringList{QStringLiteral("z.jpg")} + frames + QStringList{QStringLiteral("a.jpg")});
+        proxy.setSortKey(GalleryFilterProxy::SortKey::Detections, Qt::DescendingOrder);
+        model.setResult(model.rowOfPath(QDir(dir.path()).filePath(QStringLiteral("m_f000030.jpg"))),
+                        resultWith({det(QStringLiteral("dog")), det(QStringLiteral("dog"))}), true, QString(), QString());
+        QCOMPARE(names(proxy).mid(1, 3), frames);
+        QVERIFY(proxy.index(1, 0).data(GalleryFilterProxy::GroupLeadRole).toBool());
+        QVERIFY(!proxy.index(2, 0).data(GalleryFilterProxy::GroupLeadRole).toBool());
+        QVERIFY(!proxy.index(0, 0).data(GalleryFilterProxy::GroupLeadRole).toBool()); // a photo
+    }
+
+    void collapsedGroup_isOneCellStandingForAllItsFrames()
+    {
+        EnglishPlurals plurals;
+        QCoreApplication::installTranslator(&plurals);
+        QTemporaryDir dir;
+        GalleryModel model;
+        const QString video = dir.filePath(QStringLiteral("clip.mp4"));
+        model.addPaths({writeImage(dir.path(), QStringLiteral("photo.jpg"))});
+        model.addImages(framesOf(dir.path(), video, {0, 10, 20}));
+        GalleryFilterProxy proxy;
+        proxy.setSourceModel(&model);
+        proxy.setGroupInfo(video, 5, QString()); // two frames still to come
+        model.setResult(1, resultWith({det(QStringLiteral("dog")), det(QStringLiteral("cat"))}), true, QString(), QString());
+        model.setStatus(2, GalleryItem::Status::Failed, QStringLiteral("timeout"));
+
+        proxy.setGroupCollapsed(video, true);
+        QCOMPARE(names(proxy), (QStringList{QStringLiteral("photo.jpg"), QStringLiteral("clip_f000000.jpg")}));
+        const QModelIndex cell = proxy.index(1, 0);
+        QVERIFY(cell.data(GalleryFilterProxy::GroupCollapsedRole).toBool());
+        QCOMPARE(proxy.sourceRowsOf(cell), (QList<int>{1, 2, 3}));
+        QCOMPARE(proxy.sourceRowsOf(proxy.index(0, 0)), QList<int>{0});
+        const GalleryFilterProxy::GroupSummary summary = proxy.groupSummary(video);
+        QCOMPARE(summary.name, QStringLiteral("clip.mp4"));
+        QCOMPARE(summary.items, 3);
+        QCOMPARE(summary.done, 1);
+        QCOMPARE(summary.failed, 1);
+        QCOMPARE(summary.boxes, 2);
+        QCOMPARE(GalleryDelegate::groupProgress(summary), QStringLiteral("1 of 5 frames done, 1 failed, 2 boxes"));
+
+        // The collapsed cell shows while any frame passes the filter, and goes when none does.
+        proxy.setStatusFilter(GalleryFilterProxy::StatusFilter::Failed);
+        QCOMPARE(names(proxy), QStringList{QStringLiteral("clip_f000000.jpg")});
+        proxy.setStatusFilter(GalleryFilterProxy::StatusFilter::Reviewed);
+        QCOMPARE(proxy.rowCount(), 0);
+        proxy.setStatusFilter(GalleryFilterProxy::StatusFilter::All);
+
+        proxy.setGroupCollapsed(video, false);
+        QCOMPARE(proxy.rowCount(), 4);
+        QCoreApplication::removeTranslator(&plurals);
+    }
+
     void sessionRoundTrip_keepsResultsAndRequeuesUnfinished()
     {
         QTemporaryDir dir;
@@ -276,14 +358,17 @@ private slots:
                         dir.filePath(QStringLiteral("out/a.jpg")), QString());
         model.setStatus(1, GalleryItem::Status::Processing);
         model.setStatus(2, GalleryItem::Status::Failed, QStringLiteral("timeout"));
+        model.addImages(framesOf(dir.path(), dir.filePath(QStringLiteral("clip.mp4")), {30}));
         const QString file = dir.filePath(QStringLiteral("session.json"));
         QString error;
         QVERIFY2(SessionStore::save(model.items(), file, &error), qPrintable(error));
 
         int dropped = -1;
         const QList<GalleryItem> back = SessionStore::load(file, &dropped, &error);
-        QCOMPARE(back.size(), 3);
+        QCOMPARE(back.size(), 4);
         QCOMPARE(dropped, 0);
+        QCOMPARE(back.at(3).group, dir.filePath(QStringLiteral("clip.mp4"))); // still a frame of its video
+        QCOMPARE(back.at(3).groupOrder, 30);
         QCOMPARE(back.at(0).status, GalleryItem::Status::Done);
         QCOMPARE(back.at(0).result.detections.size(), 2);
         QCOMPARE(back.at(0).labelSummary, QStringLiteral("2 dog"));
@@ -292,7 +377,7 @@ private slots:
         QCOMPARE(back.at(2).error, QStringLiteral("timeout"));
 
         GalleryModel restored;
-        QCOMPARE(restored.addItems(back).size(), 3);
+        QCOMPARE(restored.addItems(back).size(), 4);
         QCOMPARE(restored.allLabels(), QStringList{QStringLiteral("dog")});
         QCOMPARE(restored.count(GalleryItem::Status::Done), 1);
     }

@@ -10,6 +10,7 @@
 #include "englishplurals.h"
 #include "exportcontroller.h"
 #include "export/exporters.h"
+#include "gallerydelegate.h"
 #include "galleryfilterproxy.h"
 #include "gallerymodel.h"
 #include "galleryview.h"
@@ -595,6 +596,50 @@ private slots:
             ++checked;
         }
         QVERIFY(checked >= 6);
+    }
+
+    void videoGroup_collapsesByItsLineAndActsOnAllItsFrames()
+    {
+        QTemporaryDir dir;
+        MainWindow window(remoteSettings(1, AppSettings::Protocol::V2, dir));
+        window.resize(1200, 700);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        const QString video = dir.filePath(QStringLiteral("clip.mp4"));
+        QList<GalleryModel::NewImage> frames;
+        for (int index : {0, 25, 50}) {
+            QImage image(64, 36, QImage::Format_RGB32);
+            image.fill(QColor(index * 4, 90, 120));
+            const QString path = dir.filePath(QStringLiteral("clip_f%1.jpg").arg(index, 6, 10, QLatin1Char('0')));
+            QVERIFY(image.save(path));
+            frames.append({path, QFileInfo(path).size(), QFileInfo(path).lastModified(), video, index});
+        }
+        QCOMPARE(window.galleryModel()->addImages(frames).size(), 3); // as frames are not sent here, nothing is
+        GalleryView *view = window.galleryView();
+        GalleryFilterProxy *proxy = window.galleryProxy();
+        QCOMPARE(proxy->rowCount(), 3);
+
+        const auto groupLine = [&] {
+            auto *delegate = qobject_cast<GalleryDelegate *>(view->itemDelegate());
+            QStyleOptionViewItem option;
+            option.initFrom(view->viewport());
+            option.rect = view->visualRect(proxy->index(0, 0));
+            return delegate->groupLineRect(option);
+        };
+        QTest::mouseClick(view->viewport(), Qt::LeftButton, Qt::NoModifier, groupLine().center());
+        QTRY_COMPARE(proxy->rowCount(), 1);
+        QVERIFY(proxy->isGroupCollapsed(video));
+
+        // The collapsed cell stands for the whole video: removing it removes every frame.
+        view->selectionModel()->select(proxy->index(0, 0), QItemSelectionModel::ClearAndSelect);
+        QAction *remove = nullptr;
+        for (QAction *a : window.findChildren<QAction *>()) {
+            if (a->text() == QStringLiteral("&Remove from Gallery"))
+                remove = a;
+        }
+        QVERIFY(remove);
+        remove->trigger();
+        QCOMPARE(window.galleryModel()->rowCount(), 0);
     }
 
     void selectedCell_textStaysReadable()
