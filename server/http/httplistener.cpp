@@ -23,9 +23,10 @@ namespace {
 
 // As TlsListener: a client that has not finished its TLS handshake by then is dropped.
 constexpr int kHandshakeTimeoutMs = 10'000;
-// Refused connections get their short answer while at most this many are flushing; past it
-// new ones are dropped without a word, so a connection flood costs nothing.
-constexpr int kMaxRefusing = 32;
+// Refused connections get their short answer (a few hundred bytes, flushed at once on a
+// working network) while at most this many are flushing; past it new ones are dropped without
+// a word, so a connection flood costs a bounded amount.
+constexpr int kMaxRefusing = 256;
 constexpr int kRefusalGraceMs = 2000;
 
 } // namespace
