@@ -234,6 +234,27 @@ private slots:
         QVERIFY2(detect.exitCode == 0, qPrintable(detect.err));
     }
 
+    void cli_withoutAvahiOrWithBadArguments_saysSo()
+    {
+        ProcessOptions options;
+        options.environment = m_user.childEnvironment();
+        options.environment.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), QStringLiteral("unix:path=/nonexistent/bus"));
+        const ProcessRun noAvahi = test::runProcess(test::executablePath(QStringLiteral("edgelens-cli")),
+                                                    {QStringLiteral("devices"), QStringLiteral("discover")}, options);
+        QCOMPARE(noAvahi.exitCode, 1);
+        QVERIFY2(noAvahi.err.contains(QLatin1String("cannot reach avahi-daemon")), qPrintable(noAvahi.err));
+        QVERIFY(noAvahi.out.isEmpty());
+
+        for (const QString &timeout : {QStringLiteral("0"), QStringLiteral("-1"), QStringLiteral("soon")}) {
+            const ProcessRun bad = runCli({QStringLiteral("devices"), QStringLiteral("discover"),
+                                           QStringLiteral("--timeout"), timeout});
+            QCOMPARE(bad.exitCode, 64);
+            QVERIFY2(bad.err.contains(QLatin1String("--timeout")), qPrintable(bad.err));
+        }
+        const ProcessRun extra = runCli({QStringLiteral("devices"), QStringLiteral("discover"), QStringLiteral("now")});
+        QCOMPARE(extra.exitCode, 64);
+    }
+
     void settingsDialog_showsFoundDevice_oneClickAdds_imagesProcessed_goneAfterStop()
     {
         ServerProcess server;
