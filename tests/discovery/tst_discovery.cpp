@@ -199,8 +199,9 @@ private slots:
     }
 
     // --no-announce keeps a server off the network while another one is found; a server whose
-    // Avahi cannot be reached says so in one line and serves as usual.
-    void noAnnounce_andNoAvahi_serveWithoutAnnouncing()
+    // Avahi cannot be reached says so in one line and serves as usual; one listening on one
+    // address is announced there (its interface, its family), one on loopback nowhere.
+    void noAnnounce_noAvahi_oneAddress_loopback_announceWhereTheyListen()
     {
         const QStringList prefix = qEnvironmentVariable("EDGELENS_NETNS_A").split(QLatin1Char(' '), Qt::SkipEmptyParts);
         ServerProcess announced;
@@ -217,6 +218,17 @@ private slots:
                                {{QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), QStringLiteral("unix:path=/nonexistent/bus")}}),
                  qPrintable(noAvahi.diagnostics()));
         QVERIFY2(noAvahi.out().contains(QLatin1String("not announced on the network: no mDNS:")), qPrintable(noAvahi.out()));
+        // Announced where it listens: one address is its interface; loopback is nowhere.
+        ServerProcess oneAddress;
+        oneAddress.setCommandPrefix(prefix);
+        QVERIFY2(oneAddress.start({QStringLiteral("--host"), serverAddress()}), qPrintable(oneAddress.diagnostics()));
+        ServerProcess loopback;
+        loopback.setCommandPrefix(prefix);
+        QVERIFY2(loopback.start({}), qPrintable(loopback.diagnostics())); // 127.0.0.1
+        QVERIFY2(loopback.out().contains(QLatin1String("not announced on the network: listening on loopback only")),
+                 qPrintable(loopback.out()));
+        QVERIFY2(QTest::qWaitFor([&] { return oneAddress.log().contains(QLatin1String("announced as")); }, 10000),
+                 qPrintable(oneAddress.diagnostics()));
 
         const ProcessRun discover = runCli({QStringLiteral("devices"), QStringLiteral("discover"),
                                             QStringLiteral("--timeout"), QString::number(kWithinMs / 1000.0),
@@ -226,6 +238,10 @@ private slots:
         QVERIFY2(!discoveredEntry(devices, announced.port()).isEmpty(), qPrintable(discover.out));
         QVERIFY2(discoveredEntry(devices, quiet.port()).isEmpty(), qPrintable(discover.out));
         QVERIFY2(discoveredEntry(devices, noAvahi.port()).isEmpty(), qPrintable(discover.out));
+        const QJsonObject single = discoveredEntry(devices, oneAddress.port());
+        QVERIFY2(!single.isEmpty(), qPrintable(discover.out));
+        // Only IPv4 there: announced on that family alone.
+        QCOMPARE(single.value(QStringLiteral("addresses")).toArray(), QJsonArray{serverAddress()});
 
         QTemporaryDir output;
         const ProcessRun detect = runCli({QStringLiteral("--host"), QStringLiteral("%1:%2").arg(serverAddress()).arg(noAvahi.port()),
