@@ -32,9 +32,18 @@ QString secondsText(int milliseconds)
 int ChannelSettings::backoffDelay(int failures) const
 {
     qint64 delay = backoffInitialMs;
-    for (int i = 1; i < failures && delay < backoffMaxMs; ++i)
+    for (int i = 1; i < failures && delay < backoffMaxMs; ++i) {
         delay *= 2;
+    }
     return int(std::min<qint64>(delay, backoffMaxMs));
+}
+
+void ChannelSettings::wait(QTimer &timer, int ms) const
+{
+    if (startWait)
+        startWait(timer, ms);
+    else
+        timer.start(ms);
 }
 
 DeviceChannel::DeviceChannel(const DeviceSpec &device, const ChannelSettings *settings,
@@ -375,7 +384,7 @@ void DeviceChannel::handleBusy(quint64 id, const QString &reason)
     if (!takeInFlight(id))
         return;
     ++m_busyRun;
-    m_cooldown.start(m_settings->backoffDelay(m_busyRun));
+    m_settings->wait(m_cooldown, m_settings->backoffDelay(m_busyRun));
     ReturnedRequests returned;
     returned.dropped = {id};
     returned.reason = reason;
@@ -455,7 +464,7 @@ void DeviceChannel::markDown(const QString &reason)
         qCInfo(lcChannel).noquote() << name() << "is down:" << reason;
     }
     setState(DeviceStatus::State::Down);
-    m_backoff.start(m_settings->backoffDelay(m_failures));
+    m_settings->wait(m_backoff, m_settings->backoffDelay(m_failures));
 }
 
 void DeviceChannel::setState(DeviceStatus::State state)

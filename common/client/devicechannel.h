@@ -46,8 +46,14 @@ struct ChannelSettings
     int backoffMaxMs = 3000;
     std::shared_ptr<SocketFactory> sockets;    // plain TCP
     std::shared_ptr<SocketFactory> tlsSockets; // devices with tls == true
+    // How a channel starts its waits (the backoff before the next probe, the cool-down after a
+    // busy answer); empty: timer.start(ms). Tests put their own clock here: it sees every delay
+    // asked for and decides when the wait is over (timer.start(0)), so the backoff is measured
+    // without waiting for it.
+    std::function<void(QTimer &timer, int ms)> startWait;
 
     int backoffDelay(int failures) const;
+    void wait(QTimer &timer, int ms) const;
 };
 
 // What a channel hands back when it cannot finish requests.

@@ -3,6 +3,7 @@
 // markup drawn locally), and output folders that a later scan of the parent leaves out.
 
 #include "isolateduserstate.h"
+#include "metricsamples.h"
 #include "processrunner.h"
 #include "serverprocess.h"
 #include "testdata.h"
@@ -135,12 +136,9 @@ double TestCliTransfer::receivedBytes()
     connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
     QTimer::singleShot(30000, &loop, &QEventLoop::quit);
     loop.exec();
-    const QString text = QString::fromUtf8(reply->readAll());
+    const QByteArray text = reply->readAll();
     reply->deleteLater();
-    const QRegularExpression line(QStringLiteral("^edgelens_received_bytes_total\\{[^}]*protocol=\"v2\"[^}]*\\} (\\S+)$"),
-                                  QRegularExpression::MultilineOption);
-    const QRegularExpressionMatch match = line.match(text);
-    return match.hasMatch() ? match.captured(1).toDouble() : -1;
+    return edgelens::test::metricValue(text, QStringLiteral("edgelens_received_bytes_total{protocol=\"v2\"}"));
 }
 
 void TestCliTransfer::bigPhotos_v2_sendReducedCopies_boxesInOriginalPixels_resultFits2048()

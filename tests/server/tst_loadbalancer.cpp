@@ -4,7 +4,10 @@
 // send-proxy-v2 with health checks that send the header too, redispatch), both with the
 // configuration text read from DEPLOY.md itself. Clients bound to 127.0.0.2 (the balancers
 // connect from 127.0.0.1) must be served, legacy and v2, must show up in the servers' logs
-// under their own address, and must still be served with one server killed.
+// under their own address, and must still be served with one server killed. A second pair of
+// balancers in front of a server with a token shows that the auth throttle keys on the
+// client's address from the PROXY header, not the balancer's: five wrong tokens lock out their
+// sender and nobody else.
 
 #include "serverprocess.h"
 #include "testnetwork.h"
@@ -28,6 +31,7 @@
 
 #include <csignal>
 #include <memory>
+#include <optional>
 #include <sys/types.h>
 
 using namespace edgelens;
@@ -41,6 +45,7 @@ const QHostAddress kClientAddress(QStringLiteral("127.0.0.2"));
 const QString kNginx = QStringLiteral("/usr/sbin/nginx");
 const QString kStreamModule = QStringLiteral("/usr/lib/nginx/modules/ngx_stream_module.so");
 const QString kHaproxy = QStringLiteral("/usr/sbin/haproxy");
+const QString kToken = QStringLiteral("lb-secret");
 
 bool requireCi()
 {
@@ -106,12 +111,29 @@ QByteArray sample(const QString &name)
     return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
 }
 
-bool connectFrom127002(QTcpSocket &socket, quint16 port)
+bool connectFrom(QTcpSocket &socket, const QHostAddress &client, quint16 port)
 {
-    if (!socket.bind(kClientAddress, 0))
+    if (!socket.bind(client, 0))
         return false;
     socket.connectToHost(QHostAddress::LocalHost, port);
     return socket.waitForConnected(5000);
+}
+
+bool connectFrom127002(QTcpSocket &socket, quint16 port)
+{
+    return connectFrom(socket, kClientAddress, port);
+}
+
+// A v2 session from `client` through the balancer on `port` that offers `token`: the server's
+// answer (AuthOk or Error), nullopt when it closed without one.
+std::optional<Message> authThrough(quint16 port, const QHostAddress &client, const QString &token)
+{
+    QTcpSocket socket;
+    if (!connectFrom(socket, client, port))
+        return std::nullopt;
+    V2Channel channel(&socket);
+    channel.send(encodePreamble());
+    return channel.request(makeAuth(1, token), 20000);
 }
 
 // The tutorial's client: length + image, then read length + JPEG until the server closes.
@@ -142,20 +164,19 @@ class TestLoadBalancer : public QObject
 
 private:
     QTemporaryDir m_dir;
-    std::unique_ptr<QProcess> m_nginx;
-    std::unique_ptr<QProcess> m_haproxy;
     std::unique_ptr<ServerProcess> m_servers[2];
+    std::unique_ptr<ServerProcess> m_tokenServer; // --token: behind both "-token" balancers, twice
+    QHash<QString, std::shared_ptr<QProcess>> m_balancers; // "nginx", "haproxy", "nginx-token", ...
     QHash<QString, quint16> m_ports; // balancer -> the port it listens on
     QString m_missing;               // balancer -> why it is not running
     QByteArray m_image;
 
     // docs/DEPLOY.md's nginx example inside what Debian's /etc/nginx/nginx.conf provides around
     // it (here: in the foreground, one worker, files in the test's folder).
-    bool writeNginxConfig(const QString &path, quint16 listenPort)
+    bool writeNginxConfig(const QString &dir, const QString &path, quint16 listenPort, quint16 first, quint16 second)
     {
         QString error;
-        const QString example =
-            deployExample(QStringLiteral("nginx"), listenPort, m_servers[0]->port(), m_servers[1]->port(), &error);
+        const QString example = deployExample(QStringLiteral("nginx"), listenPort, first, second, &error);
         if (example.isEmpty()) {
             qWarning().noquote() << error;
             return false;
@@ -164,7 +185,7 @@ private:
         const QString config = example
             + QStringLiteral("\ndaemon off;\nworker_processes 1;\npid %1/nginx.pid;\n"
                              "error_log %1/error.log info;\nevents { worker_connections 256; }\n")
-                  .arg(m_dir.path());
+                  .arg(dir);
         return writeFile(path, config);
     }
 
@@ -190,7 +211,9 @@ private:
         return QString::fromUtf8(process.readAll() + logged) + QStringLiteral(" (not listening on %1)").arg(port);
     }
 
-    void startNginx()
+    // The balancer `name` in front of the servers on ports first and second (the same port twice
+    // for a single server), in a folder of its own under the test's.
+    void startNginx(const QString &name, quint16 first, quint16 second)
     {
         if (!QFile::exists(kNginx) || !QFile::exists(kStreamModule)) {
             m_missing += QStringLiteral("nginx with its stream module is missing (nginx-light, libnginx-mod-stream): "
@@ -199,19 +222,22 @@ private:
         }
         // A balancer needs a fixed port in its configuration: one the system just handed out.
         const quint16 port = test::unusedLoopbackPort();
-        const QString config = m_dir.filePath(QStringLiteral("nginx.conf"));
-        QVERIFY(writeNginxConfig(config, port));
-        m_nginx = std::make_unique<QProcess>();
-        m_nginx->setProcessChannelMode(QProcess::MergedChannels);
-        m_nginx->start(kNginx, {QStringLiteral("-p"), m_dir.path(), QStringLiteral("-c"), config, QStringLiteral("-e"),
-                                m_dir.filePath(QStringLiteral("error.log"))});
-        QVERIFY(m_nginx->waitForStarted(5000));
-        const QString failure = waitUntilListening(*m_nginx, port, m_dir.filePath(QStringLiteral("error.log")));
+        const QString dir = m_dir.filePath(name);
+        QVERIFY(QDir().mkpath(dir));
+        const QString config = dir + QStringLiteral("/nginx.conf");
+        QVERIFY(writeNginxConfig(dir, config, port, first, second));
+        auto nginx = std::make_shared<QProcess>();
+        nginx->setProcessChannelMode(QProcess::MergedChannels);
+        nginx->start(kNginx, {QStringLiteral("-p"), dir, QStringLiteral("-c"), config, QStringLiteral("-e"),
+                              dir + QStringLiteral("/error.log")});
+        QVERIFY(nginx->waitForStarted(5000));
+        m_balancers.insert(name, nginx);
+        const QString failure = waitUntilListening(*nginx, port, dir + QStringLiteral("/error.log"));
         QVERIFY2(failure.isEmpty(), qPrintable(failure));
-        m_ports.insert(QStringLiteral("nginx"), port);
+        m_ports.insert(name, port);
     }
 
-    void startHaproxy()
+    void startHaproxy(const QString &name, quint16 first, quint16 second)
     {
         if (!QFile::exists(kHaproxy)) {
             m_missing += QStringLiteral("haproxy is missing: bash packaging/install-deps.sh\n");
@@ -219,10 +245,9 @@ private:
         }
         const quint16 port = test::unusedLoopbackPort();
         QString error;
-        const QString text =
-            deployExample(QStringLiteral("haproxy"), port, m_servers[0]->port(), m_servers[1]->port(), &error);
+        const QString text = deployExample(QStringLiteral("haproxy"), port, first, second, &error);
         QVERIFY2(!text.isEmpty(), qPrintable(error));
-        const QString config = m_dir.filePath(QStringLiteral("haproxy.cfg"));
+        const QString config = m_dir.filePath(name + QStringLiteral(".cfg"));
         QVERIFY(writeFile(config, text + QLatin1Char('\n')));
         // The docs' text must be valid as it stands, before it is run.
         QProcess check;
@@ -230,24 +255,24 @@ private:
         check.start(kHaproxy, {QStringLiteral("-c"), QStringLiteral("-f"), config});
         QVERIFY(check.waitForFinished(10000));
         QVERIFY2(check.exitCode() == 0, qPrintable(QString::fromUtf8(check.readAll()) + QLatin1Char('\n') + text));
-        m_haproxy = std::make_unique<QProcess>();
-        m_haproxy->setProcessChannelMode(QProcess::MergedChannels);
+        auto haproxy = std::make_shared<QProcess>();
+        haproxy->setProcessChannelMode(QProcess::MergedChannels);
         // -db: in the foreground, so that this test owns it and stops it.
-        m_haproxy->start(kHaproxy, {QStringLiteral("-db"), QStringLiteral("-f"), config});
-        QVERIFY(m_haproxy->waitForStarted(5000));
-        const QString failure = waitUntilListening(*m_haproxy, port);
+        haproxy->start(kHaproxy, {QStringLiteral("-db"), QStringLiteral("-f"), config});
+        QVERIFY(haproxy->waitForStarted(5000));
+        m_balancers.insert(name, haproxy);
+        const QString failure = waitUntilListening(*haproxy, port);
         QVERIFY2(failure.isEmpty(), qPrintable(failure));
-        m_ports.insert(QStringLiteral("haproxy"), port);
+        m_ports.insert(name, port);
     }
 
-    static void stop(std::unique_ptr<QProcess> &process, int signal)
+    static void stop(QProcess &process, int signal)
     {
-        if (process && process->state() != QProcess::NotRunning) {
-            ::kill(pid_t(process->processId()), signal); // graceful
-            if (!process->waitForFinished(5000))
-                process->kill();
+        if (process.state() != QProcess::NotRunning) {
+            ::kill(pid_t(process.processId()), signal); // graceful
+            if (!process.waitForFinished(5000))
+                process.kill();
         }
-        process.reset();
     }
 
     // The port of the current data row's balancer; 0 when it is not running (initTestCase
@@ -280,8 +305,17 @@ private slots:
             QVERIFY2(server->start({QStringLiteral("--proxy-protocol"), QStringLiteral("--threads"), QStringLiteral("1")}),
                      qPrintable(server->diagnostics()));
         }
-        startNginx();
-        startHaproxy();
+        m_tokenServer = std::make_unique<ServerProcess>();
+        QVERIFY2(m_tokenServer->start({QStringLiteral("--proxy-protocol"), QStringLiteral("--threads"), QStringLiteral("1"),
+                                       QStringLiteral("--token"), kToken}),
+                 qPrintable(m_tokenServer->diagnostics()));
+        const quint16 first = m_servers[0]->port();
+        const quint16 second = m_servers[1]->port();
+        const quint16 token = m_tokenServer->port();
+        startNginx(QStringLiteral("nginx"), first, second);
+        startNginx(QStringLiteral("nginx-token"), token, token);
+        startHaproxy(QStringLiteral("haproxy"), first, second);
+        startHaproxy(QStringLiteral("haproxy-token"), token, token);
         if (!m_missing.isEmpty()) {
             if (requireCi())
                 QFAIL(qPrintable(m_missing));
@@ -293,10 +327,12 @@ private slots:
 
     void cleanupTestCase()
     {
-        stop(m_nginx, SIGQUIT);
-        stop(m_haproxy, SIGTERM);
+        for (auto it = m_balancers.cbegin(); it != m_balancers.cend(); ++it)
+            stop(*it.value(), it.key().startsWith(QLatin1String("nginx")) ? SIGQUIT : SIGTERM);
+        m_balancers.clear();
         for (auto &server : m_servers)
             server.reset();
+        m_tokenServer.reset();
     }
 
     void tutorialAndV2Clients_areServedThroughTheBalancer_andLoggedUnderTheirOwnAddress_data() { addBalancerRows(); }
@@ -341,6 +377,49 @@ private slots:
                       .contains(QRegularExpression(QStringLiteral("127\\.0\\.0\\.1:\\d+ (legacy|v2) "))),
                  "a request was logged under the balancer's address");
         QCOMPARE(serversUsed.size(), 2); // least connections spreads the legacy connections
+    }
+
+    // The throttle remembers an address for a minute, so each row has clients of its own.
+    void wrongTokens_lockOutTheirSenderOnly_notTheBalancersOtherClients_data()
+    {
+        QTest::addColumn<QString>("balancer");
+        QTest::addColumn<QString>("attacker");
+        QTest::addColumn<QString>("bystander");
+        QTest::newRow("nginx") << QStringLiteral("nginx") << QStringLiteral("127.0.0.4") << QStringLiteral("127.0.0.5");
+        QTest::newRow("haproxy") << QStringLiteral("haproxy") << QStringLiteral("127.0.0.6") << QStringLiteral("127.0.0.7");
+    }
+    void wrongTokens_lockOutTheirSenderOnly_notTheBalancersOtherClients()
+    {
+        QFETCH(QString, balancer);
+        QFETCH(QString, attacker);
+        QFETCH(QString, bystander);
+        const quint16 port = m_ports.value(balancer + QStringLiteral("-token"));
+        if (port == 0)
+            QSKIP(qPrintable(m_missing));
+        const QHostAddress from(attacker);
+        const QHostAddress other(bystander);
+
+        // Before: both are let in with the token.
+        std::optional<Message> reply = authThrough(port, other, kToken);
+        QVERIFY(reply);
+        QCOMPARE(reply->type, MessageType::AuthOk);
+        for (int i = 1; i <= 5; ++i) {
+            reply = authThrough(port, from, QStringLiteral("guess-%1").arg(i));
+            QVERIFY2(reply, qPrintable(QStringLiteral("wrong token %1 got no answer").arg(i)));
+            QCOMPARE(reply->type, MessageType::Error);
+            const ErrorInfo error = errorFromMessage(*reply);
+            QCOMPARE(error.code, ErrorCode::Unauthorized);
+            QVERIFY2(error.message.contains(QStringLiteral("wrong token")), qPrintable(error.message));
+        }
+        // The attacker is locked out, even with the right token now ...
+        reply = authThrough(port, from, kToken);
+        QVERIFY2(!reply || reply->type == MessageType::Error, "the throttled address was let in");
+        // ... and only the attacker: another client of the same balancer is let in.
+        reply = authThrough(port, other, kToken);
+        QVERIFY2(reply, "the other client was refused without an answer (throttled with the attacker?)");
+        QCOMPARE(reply->type, MessageType::AuthOk);
+        QTRY_VERIFY_WITH_TIMEOUT(m_tokenServer->log().contains(attacker + QStringLiteral(": 5 failed authentications")), 5000);
+        QVERIFY(!m_tokenServer->log().contains(QStringLiteral("127.0.0.1: 5 failed authentications")));
     }
 
     void withOneServerKilled_clientsAreStillServed_data() { addBalancerRows(); }

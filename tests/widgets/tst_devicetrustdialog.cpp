@@ -7,6 +7,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QSignalSpy>
 #include <QTest>
 
 using namespace edgelens;
@@ -51,16 +52,36 @@ private slots:
         QVERIFY(child<QLabel>(&dialog, "message")->text().contains(QStringLiteral("10.0.0.7:6000")));
         // Enter must not trust a device by accident.
         QVERIFY(child<QPushButton>(&dialog, "cancelButton")->isDefault());
+        QSignalSpy finished(&dialog, &QDialog::finished);
         QTest::mouseClick(child<QPushButton>(&dialog, "trustButton"), Qt::LeftButton);
-        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        QCOMPARE(finished.size(), 1);
+        QCOMPARE(finished.first().first().toInt(), int(QDialog::Accepted));
+        QVERIFY(!dialog.isVisible());
     }
 
-    void firstUse_cancelRejects()
+    // Rejected is also what result() says before anything was clicked: what proves the click is
+    // the dialog finishing with it (what TrustPrompter acts on) and closing.
+    void firstUse_cancelFinishesRejected_andCloses()
     {
         DeviceTrustDialog dialog(DeviceTrustDialog::Kind::FirstUse, QStringLiteral("[::1]:6000"), QString(), kOffered);
         dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        QSignalSpy finished(&dialog, &QDialog::finished);
         QTest::mouseClick(child<QPushButton>(&dialog, "cancelButton"), Qt::LeftButton);
-        QCOMPARE(dialog.result(), int(QDialog::Rejected));
+        QCOMPARE(finished.size(), 1);
+        QCOMPARE(finished.first().first().toInt(), int(QDialog::Rejected));
+        QVERIFY(!dialog.isVisible());
+    }
+
+    void firstUse_escapeIsCancel()
+    {
+        DeviceTrustDialog dialog(DeviceTrustDialog::Kind::FirstUse, QStringLiteral("[::1]:6000"), QString(), kOffered);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        QSignalSpy finished(&dialog, &QDialog::finished);
+        QTest::keyClick(&dialog, Qt::Key_Escape);
+        QCOMPARE(finished.size(), 1);
+        QCOMPARE(finished.first().first().toInt(), int(QDialog::Rejected));
     }
 
     void changed_showsBothFingerprintsAndHowToForget()
@@ -74,13 +95,18 @@ private slots:
         QVERIFY2(message.contains(QStringLiteral("edgelens-cli devices forget edge.local:6000")), qPrintable(message));
         QVERIFY2(message.contains(QStringLiteral("stopped")), qPrintable(message));
         QVERIFY(child<QPushButton>(&dialog, "closeButton")->isDefault());
+        QSignalSpy closed(&dialog, &QDialog::finished);
         QTest::mouseClick(child<QPushButton>(&dialog, "closeButton"), Qt::LeftButton);
-        QCOMPARE(dialog.result(), int(QDialog::Rejected));
+        QCOMPARE(closed.size(), 1);
+        QCOMPARE(closed.first().first().toInt(), int(QDialog::Rejected)); // Close does not forget
+        QVERIFY(!dialog.isVisible());
 
         DeviceTrustDialog again(DeviceTrustDialog::Kind::Changed, QStringLiteral("edge.local:6000"), kExpected, kOffered);
         again.show();
+        QSignalSpy forgot(&again, &QDialog::finished);
         QTest::mouseClick(child<QPushButton>(&again, "forgetButton"), Qt::LeftButton);
-        QCOMPARE(again.result(), int(QDialog::Accepted));
+        QCOMPARE(forgot.size(), 1);
+        QCOMPARE(forgot.first().first().toInt(), int(QDialog::Accepted));
     }
 
     // A device found on the network announced a fingerprint: the question says whether the
