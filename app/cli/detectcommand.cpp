@@ -6,8 +6,8 @@
 #include "net/detectionserver.h"
 #include "net/serverconfig.h"
 
-#include "client/knowndevices.h"
 #include "client/tlssocketfactory.h"
+#include "protocol/tlsfingerprint.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -235,7 +235,7 @@ int DetectCommand::run(const QStringList &arguments)
     const bool embedded = !parser.isSet(hostOption) || parser.isSet(embeddedOption);
     const bool tls = parser.isSet(tlsOption) || parser.isSet(fingerprintOption);
     const QString pin = parser.isSet(fingerprintOption)
-        ? KnownDevices::normalizeFingerprint(parser.value(fingerprintOption))
+        ? TlsFingerprint::normalize(parser.value(fingerprintOption))
         : QString();
     if (parser.isSet(fingerprintOption) && pin.isEmpty())
         return usage(QStringLiteral("--tls-fingerprint must be sha256: followed by 64 hex digits"));

@@ -1,11 +1,11 @@
 #include "deepstacktransport.h"
 
 #include "client/deepstackreply.h"
-#include "client/knowndevices.h"
 #include "client/socketfactory.h"
 #include "imaging/imagetransfer.h"
 #include "imaging/scaleddecode.h"
 #include "protocol/softassert.h"
+#include "protocol/tlsfingerprint.h"
 
 #include <QFutureWatcher>
 #include <QHttpMultiPart>
@@ -226,8 +226,8 @@ bool DeepStackTransport::certificateApproved(QNetworkReply *reply)
     reply->setProperty("certificateRefused", true);
     const QString reason = QStringLiteral("The TLS certificate of %1 changed between connections (approved %2, "
                                           "offered %3). Nothing was sent to it.")
-                               .arg(deviceName(), KnownDevices::fingerprintOf(m_approved),
-                                    KnownDevices::fingerprintOf(offered));
+                               .arg(deviceName(), TlsFingerprint::ofDer(m_approved.toDer()),
+                                    TlsFingerprint::ofDer(offered.toDer()));
     QTimer::singleShot(0, this, [this, reason] { fail(reason, Loss::Refused); });
     reply->abort();
     return false;

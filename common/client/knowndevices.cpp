@@ -1,12 +1,12 @@
 #include "knowndevices.h"
 
-#include <QCryptographicHash>
+#include "protocol/tlsfingerprint.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QSaveFile>
-#include <QSslCertificate>
 #include <QStandardPaths>
 
 namespace edgelens {
@@ -33,7 +33,7 @@ QList<QPair<QString, QString>> KnownDevices::all() const
         if (trimmed.isEmpty() || trimmed.startsWith(QLatin1Char('#')))
             continue;
         const QStringList parts = trimmed.split(QRegularExpression(QStringLiteral("\\s+")));
-        const QString fingerprint = parts.size() == 2 ? normalizeFingerprint(parts.at(1)) : QString();
+        const QString fingerprint = parts.size() == 2 ? TlsFingerprint::normalize(parts.at(1)) : QString();
         if (!fingerprint.isEmpty())
             entries.append({parts.at(0).toLower(), fingerprint});
     }
@@ -52,7 +52,7 @@ std::optional<QString> KnownDevices::fingerprint(const QString &deviceKey) const
 
 bool KnownDevices::remember(const QString &deviceKey, const QString &fingerprint, QString *error)
 {
-    const QString normalized = normalizeFingerprint(fingerprint);
+    const QString normalized = TlsFingerprint::normalize(fingerprint);
     if (normalized.isEmpty()) {
         if (error)
             *error = QStringLiteral("not a sha256 fingerprint: %1").arg(fingerprint);
@@ -102,21 +102,6 @@ bool KnownDevices::write(const QList<QPair<QString, QString>> &entries, QString 
         return false;
     }
     return true;
-}
-
-QString KnownDevices::normalizeFingerprint(const QString &text)
-{
-    QString hex = text.trimmed().toLower();
-    if (hex.startsWith(QLatin1String("sha256:")))
-        hex = hex.mid(7);
-    hex.remove(QLatin1Char(':'));
-    static const QRegularExpression valid(QStringLiteral("^[0-9a-f]{64}$"));
-    return valid.match(hex).hasMatch() ? QStringLiteral("sha256:") + hex : QString();
-}
-
-QString KnownDevices::fingerprintOf(const QSslCertificate &certificate)
-{
-    return QStringLiteral("sha256:") + QString::fromLatin1(certificate.digest(QCryptographicHash::Sha256).toHex());
 }
 
 } // namespace edgelens

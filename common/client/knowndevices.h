@@ -11,8 +11,6 @@
 
 #include <optional>
 
-class QSslCertificate;
-
 namespace edgelens {
 
 class KnownDevices final
@@ -31,10 +29,6 @@ public:
     bool forget(const QString &deviceKey, bool *wasKnown, QString *error = nullptr);
     QList<QPair<QString, QString>> all() const; // (device key, fingerprint), file order
 
-    // "sha256:AB:CD:..." / "sha256:abcd..." / "ABCD..." -> "sha256:abcd..."; empty when not
-    // 64 hex digits.
-    static QString normalizeFingerprint(const QString &text);
-    static QString fingerprintOf(const QSslCertificate &certificate);
 
 private:
     bool write(const QList<QPair<QString, QString>> &entries, QString *error) const;

@@ -1,5 +1,7 @@
 #include "tlssocketfactory.h"
 
+#include "protocol/tlsfingerprint.h"
+
 #include <QLoggingCategory>
 #include <QMetaMethod>
 #include <QSslConfiguration>
@@ -62,9 +64,9 @@ void TlsSocketFactory::check(const DeviceSpec &device, QSslSocket *socket, bool 
         rejected(QStringLiteral("The device at %1 sent no TLS certificate.").arg(device.name()));
         return;
     }
-    const QString offered = KnownDevices::fingerprintOf(chain.first());
+    const QString offered = TlsFingerprint::ofDer(chain.first().toDer());
     if (!device.tlsFingerprint.isEmpty()) {
-        const QString pinned = KnownDevices::normalizeFingerprint(device.tlsFingerprint);
+        const QString pinned = TlsFingerprint::normalize(device.tlsFingerprint);
         if (offered == pinned) {
             established();
             return;
@@ -115,7 +117,7 @@ void TlsSocketFactory::check(const DeviceSpec &device, QSslSocket *socket, bool 
 void TlsSocketFactory::decide(const QString &deviceKey, const QString &fingerprint, Decision decision)
 {
     const QString key = deviceKey.toLower();
-    const QString normalized = KnownDevices::normalizeFingerprint(fingerprint);
+    const QString normalized = TlsFingerprint::normalize(fingerprint);
     const QList<Waiting> waiting = m_waiting.take(key);
     if (decision == Decision::AcceptAlways) {
         QString error;

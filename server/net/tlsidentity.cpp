@@ -1,6 +1,7 @@
 #include "tlsidentity.h"
 
-#include <QCryptographicHash>
+#include "protocol/tlsfingerprint.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -93,12 +94,7 @@ bool keyMatchesCertificate(const QByteArray &certificatePem, const QByteArray &k
 
 QString TlsIdentity::fingerprint() const
 {
-    return fingerprintOf(certificate);
-}
-
-QString TlsIdentity::fingerprintOf(const QSslCertificate &certificate)
-{
-    return QStringLiteral("sha256:") + QString::fromLatin1(certificate.digest(QCryptographicHash::Sha256).toHex());
+    return TlsFingerprint::ofDer(certificate.toDer());
 }
 
 QString TlsIdentity::defaultDirectory()

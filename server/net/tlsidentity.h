@@ -22,9 +22,8 @@ struct TlsIdentity
     QString keyPath;
     bool created = false; // made just now
 
-    // "sha256:" + 64 lower-case hex digits of the DER certificate: what clients pin.
+    // TlsFingerprint of the certificate: what clients pin and the known-devices file holds.
     QString fingerprint() const;
-    static QString fingerprintOf(const QSslCertificate &certificate);
 
     // Both paths empty: defaultDirectory()'s pair, created when missing. One path alone is an error.
     static std::optional<TlsIdentity> loadOrCreate(const QString &certificatePath, const QString &keyPath,

@@ -5,6 +5,7 @@
 #include "client/detectionclient.h"
 #include "client/knowndevices.h"
 #include "client/tlssocketfactory.h"
+#include "protocol/tlsfingerprint.h"
 
 #include "clientoutcomes.h"
 #include "scriptedv2server.h"
@@ -29,7 +30,7 @@ struct Identity
 {
     QSslCertificate certificate;
     QSslKey key;
-    QString fingerprint() const { return KnownDevices::fingerprintOf(certificate); }
+    QString fingerprint() const { return TlsFingerprint::ofDer(certificate.toDer()); }
 };
 
 } // namespace
@@ -180,10 +181,25 @@ void TestTlsClient::knownDevices_normalizesFingerprints()
     QString colons;
     for (int i = 0; i < hex.size(); i += 2)
         colons += (i ? QStringLiteral(":") : QString()) + hex.mid(i, 2).toUpper();
-    QCOMPARE(KnownDevices::normalizeFingerprint(QStringLiteral("sha256:") + colons), QStringLiteral("sha256:") + hex);
-    QCOMPARE(KnownDevices::normalizeFingerprint(hex.toUpper()), QStringLiteral("sha256:") + hex);
-    QVERIFY(KnownDevices::normalizeFingerprint(QStringLiteral("sha256:abc")).isEmpty());
-    QVERIFY(KnownDevices::normalizeFingerprint(QString(64, QLatin1Char('g'))).isEmpty());
+    QCOMPARE(TlsFingerprint::normalize(QStringLiteral("sha256:") + colons), QStringLiteral("sha256:") + hex);
+    QCOMPARE(TlsFingerprint::normalize(hex.toUpper()), QStringLiteral("sha256:") + hex);
+    QVERIFY(TlsFingerprint::normalize(QStringLiteral("sha256:abc")).isEmpty());
+    QVERIFY(TlsFingerprint::normalize(QString(64, QLatin1Char('g'))).isEmpty());
+
+    // The one notation (server log, pins, known-devices file) is openssl's fingerprint of the
+    // same certificate, normalized.
+    const std::optional<Identity> identity = makeIdentity(QStringLiteral("fingerprinted"));
+    QVERIFY(identity);
+    QProcess openssl;
+    openssl.setWorkingDirectory(m_dir.path());
+    openssl.start(QStringLiteral("openssl"), {QStringLiteral("x509"), QStringLiteral("-in"), QStringLiteral("fingerprinted.pem"),
+                                              QStringLiteral("-noout"), QStringLiteral("-fingerprint"), QStringLiteral("-sha256")});
+    QVERIFY(openssl.waitForFinished(10000) && openssl.exitCode() == 0);
+    const QString printed = QString::fromLatin1(openssl.readAllStandardOutput()).section(QLatin1Char('='), 1).trimmed();
+    QVERIFY2(!printed.isEmpty(), "openssl printed no fingerprint");
+    const QString fingerprint = identity->fingerprint();
+    QCOMPARE(TlsFingerprint::normalize(printed), fingerprint);
+    QCOMPARE(TlsFingerprint::normalize(fingerprint), fingerprint);
 }
 
 void TestTlsClient::pinnedFingerprint_isAccepted()

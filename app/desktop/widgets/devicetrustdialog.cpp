@@ -1,13 +1,12 @@
 #include "widgets/devicetrustdialog.h"
 
-#include "client/knowndevices.h"
+#include "protocol/tlsfingerprint.h"
 
 #include <QDialogButtonBox>
 #include <QFontDatabase>
 #include <QFormLayout>
 #include <QLabel>
 #include <QPushButton>
-#include <QRegularExpression>
 #include <QStyle>
 #include <QVBoxLayout>
 
@@ -111,8 +110,8 @@ void DeviceTrustDialog::setAnnouncedFingerprint(const QString &announced)
 
 QString DeviceTrustDialog::announcementNote(const QString &announced, const QString &presented, bool *matches)
 {
-    const QString expected = KnownDevices::normalizeFingerprint(announced);
-    const bool same = !expected.isEmpty() && expected == KnownDevices::normalizeFingerprint(presented);
+    const QString expected = TlsFingerprint::normalize(announced);
+    const bool same = !expected.isEmpty() && expected == TlsFingerprint::normalize(presented);
     if (matches)
         *matches = same;
     if (expected.isEmpty())
@@ -134,13 +133,10 @@ void DeviceTrustDialog::showEvent(QShowEvent *event)
 
 QString DeviceTrustDialog::displayFingerprint(const QString &fingerprint)
 {
-    QString hex = fingerprint.trimmed().toLower();
-    if (hex.startsWith(QLatin1String("sha256:")))
-        hex = hex.mid(7);
-    hex.remove(QLatin1Char(':'));
-    static const QRegularExpression sha256(QStringLiteral("^[0-9a-f]{64}$"));
-    if (!sha256.match(hex).hasMatch())
+    const QString normalized = TlsFingerprint::normalize(fingerprint);
+    if (normalized.isEmpty())
         return fingerprint; // shown as given rather than hidden
+    const QString hex = normalized.section(QLatin1Char(':'), 1);
     QStringList pairs;
     for (int i = 0; i < hex.size(); i += 2)
         pairs << hex.mid(i, 2);
