@@ -3,6 +3,8 @@
 #include <qt6keychain/keychain.h>
 
 #include <QCoreApplication>
+#include <QDBusConnection>
+#include <QDBusConnectionInterface>
 #include <QDir>
 #include <QLoggingCategory>
 #include <QSettings>
@@ -20,16 +22,20 @@ QSettings appSettings()
     return QSettings(QStringLiteral("EdgeLens"), QStringLiteral("EdgeLens"));
 }
 
-// Errors that mean "there is no keyring to talk to" rather than "this entry is absent".
-bool keyringMissing(QKeychain::Error error)
-{
-    return error != QKeychain::NoError && error != QKeychain::EntryNotFound;
-}
+// The keyring services QtKeychain talks to on Linux: the Secret Service (GNOME Keyring,
+// KeePassXC, ...) and KWallet.
+const QStringList kKeyringServices = {
+    QStringLiteral("org.freedesktop.secrets"),
+    QStringLiteral("org.kde.kwalletd6"),
+    QStringLiteral("org.kde.kwalletd5"),
+    QStringLiteral("org.kde.kwalletd"),
+};
 
 } // namespace
 
-TokenStore::TokenStore(QObject *parent)
+TokenStore::TokenStore(QObject *parent, Keyring keyring)
     : QObject(parent)
+    , m_keyring(std::move(keyring))
 {
 }
 
@@ -43,6 +49,51 @@ QString TokenStore::keyringKey()
 QString TokenStore::settingsKey()
 {
     return QStringLiteral("connection/token");
+}
+
+bool TokenStore::keyringServiceOnSessionBus()
+{
+    QDBusConnection bus = QDBusConnection::sessionBus();
+    if (!bus.isConnected() || !bus.interface())
+        return false;
+    const QStringList activatable = bus.interface()->activatableServiceNames().value();
+    for (const QString &service : kKeyringServices) {
+        if (bus.interface()->isServiceRegistered(service).value() || activatable.contains(service))
+            return true;
+    }
+    return false;
+}
+
+// QtKeychain reports a keyring that is not there as NoBackendAvailable on some platforms and as
+// OtherError ("Unknown error") from its Linux backends, which is also what other failures
+// look like: whether a service is on the bus tells the two apart. A refusal is never "no
+// service", so it never leads to the plain-text file.
+TokenStore::Trouble TokenStore::troubleOf(const QKeychain::Job *job) const
+{
+    switch (job->error()) {
+    case QKeychain::NoError:
+    case QKeychain::EntryNotFound:
+        return Trouble::None;
+    case QKeychain::AccessDeniedByUser:
+    case QKeychain::AccessDenied:
+        return Trouble::Refused;
+    case QKeychain::NoBackendAvailable:
+    case QKeychain::NotImplemented:
+        return Trouble::NoService;
+    case QKeychain::CouldNotDeleteEntry:
+    case QKeychain::OtherError:
+        break;
+    }
+    const bool running = m_keyring.serviceRunning ? m_keyring.serviceRunning() : keyringServiceOnSessionBus();
+    return running ? Trouble::Failed : Trouble::NoService;
+}
+
+void TokenStore::startJob(QKeychain::Job *job)
+{
+    if (m_keyring.start)
+        m_keyring.start(job);
+    else
+        job->start();
 }
 
 void TokenStore::setWhere(Where where, const QString &note)
@@ -64,6 +115,19 @@ void TokenStore::useFallback(const QString &keyringError)
                  .arg(keyringError, QDir::toNativeSeparators(settings.fileName())));
 }
 
+void TokenStore::noteNotKept(Trouble trouble, const QString &keyringError, bool writing)
+{
+    qCWarning(lcTokenStore) << "the keyring" << (trouble == Trouble::Refused ? "refused access:" : "failed:")
+                            << keyringError << "- the token is not written anywhere";
+    const QString what = trouble == Trouble::Refused ? tr("The keyring refused access (%1)").arg(keyringError)
+                                                     : tr("The keyring failed (%1)").arg(keyringError);
+    setWhere(Where::Nowhere,
+             writing ? tr("%1, so the token is not saved: it is used until EdgeLens quits. Allow or unlock the "
+                          "keyring and save the settings again to keep it.")
+                           .arg(what)
+                     : tr("%1, so the stored token could not be read; enter it again.").arg(what));
+}
+
 void TokenStore::read()
 {
     m_busy = true;
@@ -71,15 +135,20 @@ void TokenStore::read()
     job->setKey(keyringKey());
     connect(job, &QKeychain::Job::finished, this, [this, job] {
         m_busy = false;
-        const QKeychain::Error error = job->error();
         QString token;
-        if (error == QKeychain::NoError) {
-            token = job->textData();
+        switch (troubleOf(job)) {
+        case Trouble::None:
+            if (job->error() == QKeychain::NoError)
+                token = job->textData();
             setWhere(Where::Keyring, QString());
-        } else if (keyringMissing(error)) {
+            break;
+        case Trouble::NoService:
             useFallback(job->errorString());
-        } else {
-            setWhere(Where::Keyring, QString());
+            break;
+        case Trouble::Refused:
+        case Trouble::Failed:
+            noteNotKept(troubleOf(job), job->errorString(), false);
+            break;
         }
         if (token.isEmpty()) {
             // Kept in the file while no keyring ran; the next write moves it to the keyring.
@@ -87,7 +156,7 @@ void TokenStore::read()
         }
         emit loaded(token);
     });
-    job->start();
+    startJob(job);
 }
 
 void TokenStore::write(const QString &token)
@@ -104,18 +173,27 @@ void TokenStore::write(const QString &token)
     job->setKey(keyringKey());
     connect(job, &QKeychain::Job::finished, this, [this, job, token] {
         m_busy = false;
-        const QKeychain::Error error = job->error();
         QSettings settings = appSettings();
-        if (!keyringMissing(error)) {
+        const Trouble trouble = troubleOf(job);
+        switch (trouble) {
+        case Trouble::None:
             // In the keyring now (or gone from it): no copy may stay in the file.
             settings.remove(settingsKey());
             setWhere(Where::Keyring, QString());
-        } else {
+            break;
+        case Trouble::NoService:
             useFallback(job->errorString());
             if (token.isEmpty())
                 settings.remove(settingsKey());
             else
                 settings.setValue(settingsKey(), token);
+            break;
+        case Trouble::Refused:
+        case Trouble::Failed:
+            // Never the plain-text file: the user has a keyring and it said no.
+            noteNotKept(trouble, job->errorString(), true);
+            emit saved(false);
+            return;
         }
         settings.sync();
         const bool ok = settings.status() == QSettings::NoError;
@@ -123,7 +201,7 @@ void TokenStore::write(const QString &token)
             qCWarning(lcTokenStore) << "could not write" << settings.fileName();
         emit saved(ok);
     });
-    job->start();
+    startJob(job);
 }
 
 } // namespace edgelens
