@@ -6,7 +6,6 @@
 #include "testimages.h"
 #include "testnetwork.h"
 
-#include <QElapsedTimer>
 #include <QImage>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -37,7 +36,7 @@ private Q_SLOTS:
 
     void legacy_returnsTheMarkedUpJpeg_withoutDetectionData();
     void legacy_severalConnectionsAtOnce_allAnswered();
-    void auto_againstLegacyServer_fallsBackInUnderTwoSeconds_andRemembers();
+    void auto_againstLegacyServer_fallsBackAfterTheProbe_andRemembers();
     void auto_againstV2Server_usesV2();
     void v2_repliesOutOfOrder_areMatchedById();
     void v2_optionsReachTheServer();
@@ -110,7 +109,7 @@ void TestDetectionClient::legacy_severalConnectionsAtOnce_allAnswered()
     QCOMPARE(server.connections, 8);
 }
 
-void TestDetectionClient::auto_againstLegacyServer_fallsBackInUnderTwoSeconds_andRemembers()
+void TestDetectionClient::auto_againstLegacyServer_fallsBackAfterTheProbe_andRemembers()
 {
     LegacyTestServer server;
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
@@ -118,13 +117,12 @@ void TestDetectionClient::auto_againstLegacyServer_fallsBackInUnderTwoSeconds_an
     client.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     QSignalSpy detected(&client, &DetectionClient::protocolDetected);
     ClientOutcomes outcomes(client);
-    QElapsedTimer timer;
-    timer.start();
+    // The connect and reply deadline lies past the test's wait: only the probe (1 s of silence)
+    // can have chosen legacy.
+    client.setTimeout(600000);
     const quint64 id = client.submit(makeImage(64, 48));
-    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 1, 5000);
-    const qint64 elapsed = timer.elapsed();
+    QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 1, 60000);
     QVERIFY2(outcomes.results.contains(id), qPrintable(outcomes.failures.value(id)));
-    QVERIFY2(elapsed < 2000, qPrintable(QString::number(elapsed)));
     QCOMPARE(detected.size(), 1);
     QCOMPARE(detected.first().first().value<DetectionClient::Protocol>(), DetectionClient::Protocol::Legacy);
     QCOMPARE(client.activeProtocol(), DetectionClient::Protocol::Legacy);
@@ -136,10 +134,9 @@ void TestDetectionClient::auto_againstLegacyServer_fallsBackInUnderTwoSeconds_an
     second.setTarget(QStringLiteral("127.0.0.1"), server.serverPort());
     QCOMPARE(second.activeProtocol(), DetectionClient::Protocol::Legacy);
     ClientOutcomes secondOutcomes(second);
-    timer.restart();
+    second.setProbeTimeout(600000); // would it probe, the result could not come in time
     second.submit(makeImage(32, 32));
-    QTRY_COMPARE_WITH_TIMEOUT(secondOutcomes.results.size(), 1, 5000);
-    QVERIFY2(timer.elapsed() < 900, qPrintable(QString::number(timer.elapsed())));
+    QTRY_COMPARE_WITH_TIMEOUT(secondOutcomes.results.size(), 1, 30000);
     QCOMPARE(server.connections, connectionsBefore + 1);
 }
 
@@ -226,7 +223,7 @@ void TestDetectionClient::v2_droppedMidReply_isResentOnce_andNothingIsLost()
     for (int i = 0; i < 5; ++i)
         ids.append(client.submit(makeImage(20 + i, 20)));
     QTRY_COMPARE_WITH_TIMEOUT(outcomes.finished(), 5, 10000);
-    QTest::qWait(200); // a late duplicate would show up here
+    QTRY_VERIFY_WITH_TIMEOUT(test::nothingInFlight(client), 10000); // no late answer can still come
     QCOMPARE(outcomes.duplicates, 0);
     QCOMPARE(outcomes.failures.size(), 0);
     for (quint64 id : std::as_const(ids))

@@ -4,7 +4,6 @@
 #include "testdata.h"
 
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QStandardPaths>
 #include <QTest>
@@ -212,8 +211,6 @@ private Q_SLOTS:
         QVERIFY(detector->backendDescription().contains(QStringLiteral("fallback")));
         DetectParams params;
         params.confidence = 0.0f;
-        QElapsedTimer timer;
-        timer.start();
         const QList<Detection> found = detector->detect(m_soccer, params);
         QVERIFY(detector->lastError().isEmpty());
         for (const Detection &d : found) {

@@ -6,13 +6,13 @@
 #include "detector/detector.h"
 #include "metrics/servermetrics.h"
 #include "net/detectionservice.h"
+#include "metricsamples.h"
 #include "v2channel.h"
 #include "net/serverconfig.h"
 #include "protocol/protocol.h"
 
 #include <QDeadlineTimer>
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QSignalSpy>
@@ -251,6 +251,17 @@ private:
             return false;
         }
         return true;
+    }
+
+    // The server's own figures, read from the test thread (the metrics are thread-safe).
+    double metric(const QString &series) const
+    {
+        return test::metricValue(m_server->server()->service()->metrics()->exposition(), series);
+    }
+    bool noConnectionsOpen() const
+    {
+        return metric(QStringLiteral("edgelens_open_connections{protocol=\"legacy\"}")) == 0
+            && metric(QStringLiteral("edgelens_open_connections{protocol=\"v2\"}")) == 0;
     }
 
     // A good v2 request must still succeed on a fresh connection.
@@ -564,14 +575,14 @@ private slots:
     {
         ServerConfig config = testConfig();
         config.maxFrameBytes = 1024 * 1024;
+        // No timeout could close it while the test waits: a close is the refusal of the length.
+        config.idleTimeoutMs = 600000;
+        config.frameTimeoutMs = 600000;
         QVERIFY(startServer(config));
-        QElapsedTimer timer;
-        timer.start();
         // The header alone: the server must not wait for 2 MB that never come.
-        const LegacyReply reply = legacyRequest(m_server->port(), u32le(2 * 1024 * 1024), 4000);
+        const LegacyReply reply = legacyRequest(m_server->port(), u32le(2 * 1024 * 1024), 20000);
         QVERIFY(!reply.replied);
         QVERIFY(reply.closedByServer);
-        QVERIFY2(timer.elapsed() < 3000, "refused from the length, not after a timeout");
         verifyStillServing();
     }
 
@@ -612,7 +623,8 @@ private slots:
             client.write(encodeMessage(makeDetect(1, {}, m_small)).left(500));
             client.socket().close();
         }
-        QTest::qWait(100);
+        // Both connections are gone on the server's side too, then it serves the next client.
+        QTRY_VERIFY_WITH_TIMEOUT(noConnectionsOpen(), 10000);
         verifyStillServing();
     }
 
@@ -675,8 +687,6 @@ private slots:
         ServerConfig config = testConfig();
         config.idleTimeoutMs = 300;
         QVERIFY(startServer(config));
-        QElapsedTimer timer;
-        timer.start();
         QTcpSocket silent;
         silent.connectToHost(QHostAddress::LocalHost, m_server->port());
         QVERIFY(silent.waitForConnected(5000));
@@ -689,7 +699,6 @@ private slots:
         QVERIFY(idle.waitClosed(2000));
         silent.waitForDisconnected(3000);
         QCOMPARE(silent.state(), QAbstractSocket::UnconnectedState);
-        QVERIFY(timer.elapsed() < 4000);
         verifyStillServing();
     }
 
@@ -703,18 +712,17 @@ private slots:
         QVERIFY(slow.connectTo(m_server->port()));
         QVERIFY(slow.request(makePing(1))); // takes the server's preamble off the wire
         const QByteArray frame = encodeMessage(makeDetect(1, {}, m_small));
-        QElapsedTimer timer;
-        timer.start();
+        const QDeadlineTimer giveUp(60000); // only against a hang: the frame deadline ends it
         int sent = 0;
         bool othersServed = false;
-        while (slow.socket().state() == QAbstractSocket::ConnectedState && timer.elapsed() < 12000) {
+        while (slow.socket().state() == QAbstractSocket::ConnectedState && !giveUp.hasExpired()) {
             slow.write(frame.mid(sent++, 1));
             if (!othersServed && sent == 3) {
-                QElapsedTimer other;
-                other.start();
+                // Served in full while the slow frame is still open: nobody waits for it.
                 verifyStillServing();
                 othersServed = true;
-                QVERIFY2(other.elapsed() < 4000, "a fast client waited for the slow one");
+                QVERIFY2(slow.socket().state() == QAbstractSocket::ConnectedState && slow.socket().bytesAvailable() == 0,
+                         "the slow client's frame ended before the other client was served");
             }
             slow.socket().waitForReadyRead(150);
             if (slow.socket().bytesAvailable() > 0)
@@ -725,9 +733,8 @@ private slots:
         QVERIFY(reply);
         const ErrorInfo error = errorFromMessage(*reply);
         QCOMPARE(error.code, ErrorCode::Timeout);
+        // The frame deadline, not the idle one (every byte came within 2.5 s).
         QVERIFY2(error.message.contains(QStringLiteral("frame not completed")), qPrintable(error.message));
-        QVERIFY(timer.elapsed() >= 4500); // coarse timers may fire up to 5% early
-        QVERIFY(timer.elapsed() < 11000);
         QVERIFY(sent < frame.size());
         QVERIFY(slow.waitClosed(2000));
     }
@@ -749,9 +756,8 @@ private slots:
         hog.write(encodePreamble());
         for (int i = 0; i < 48; ++i)
             hog.write(ping);
-        QElapsedTimer timer;
-        timer.start();
-        while (hog.state() == QAbstractSocket::ConnectedState && timer.elapsed() < 15000)
+        const QDeadlineTimer giveUp(60000);
+        while (hog.state() == QAbstractSocket::ConnectedState && !giveUp.hasExpired())
             hog.waitForBytesWritten(100);
         QCOMPARE(hog.state(), QAbstractSocket::UnconnectedState);
         verifyStillServing();
@@ -783,7 +789,8 @@ private slots:
         QCOMPARE(first.request(makeDetect(2, {}, m_small))->type, MessageType::Result);
         second.socket().disconnectFromHost();
         QVERIFY(second.waitClosed(2000));
-        QTest::qWait(200);
+        // The server has counted the second one out before the fourth arrives.
+        QTRY_COMPARE_WITH_TIMEOUT(metric(QStringLiteral("edgelens_open_connections{protocol=\"v2\"}")), 1.0, 10000);
         V2Client fourth;
         QVERIFY(fourth.connectTo(m_server->port()));
         QCOMPARE(fourth.request(makeDetect(3, {}, m_small))->type, MessageType::Result);
@@ -940,25 +947,14 @@ private slots:
         QVERIFY(legacy.closedByServer);
     }
 
-    void abandonedWork_isCancelled_andANewClientIsServedPromptly()
+    // How much sooner the new client is served than without cancelling is a figure for a
+    // bench; what the test holds the server to is that the abandoned work is cancelled, not run.
+    void abandonedWork_isCancelled_andANewClientIsServed()
     {
         QVERIFY(startServer(testConfig()));
         const QByteArray soccer = readSample(QStringLiteral("soccer.jpg"));
-        const auto timedDetect = [&](quint32 id) -> qint64 {
-            V2Client client;
-            if (!client.connectTo(m_server->port()) || !client.request(makePing(1)))
-                return -1;
-            QElapsedTimer timer;
-            timer.start();
-            const std::optional<Message> reply = client.request(makeDetect(id, {}, soccer), 30000);
-            return reply && reply->type == MessageType::Result ? timer.elapsed() : -1;
-        };
-        QList<qint64> unloaded;
-        for (quint32 id = 1; id <= 3; ++id)
-            unloaded.append(timedDetect(id));
-        QVERIFY(!unloaded.contains(-1));
-        std::sort(unloaded.begin(), unloaded.end());
-        const qint64 unloadedMs = qMax<qint64>(1, unloaded.at(1));
+        const QString ok = QStringLiteral("edgelens_requests_total{protocol=\"v2\",outcome=\"ok\"}");
+        const double okBefore = metric(ok);
 
         // 20 clients queue 8 detects each and vanish without reading a byte.
         for (int c = 0; c < 20; ++c) {
@@ -973,12 +969,22 @@ private slots:
             }
             socket.abort();
         }
-        const qint64 afterMs = timedDetect(100);
-        QVERIFY(afterMs >= 0);
-        const qint64 allowedMs = qMax<qint64>(1000, 5 * unloadedMs);
-        qInfo("unloaded detect %lld ms; after 20 clients abandoned 8 detects each: %lld ms (allowed %lld ms)",
-              unloadedMs, afterMs, allowedMs);
-        QVERIFY2(afterMs <= allowedMs, qPrintable(QStringLiteral("%1 ms").arg(afterMs)));
+        // Every abandoned request has ended (nothing in flight or queued) ...
+        QTRY_VERIFY_WITH_TIMEOUT(noConnectionsOpen() && metric(QStringLiteral("edgelens_requests_in_flight{protocol=\"v2\"}")) == 0
+                                     && metric(QStringLiteral("edgelens_queue_depth")) == 0,
+                                 60000);
+        // ... most of them cancelled rather than run for nobody.
+        const double cancelled = test::metricSample(m_server->server()->service()->metrics()->exposition(),
+                                                    QStringLiteral("edgelens_request_errors_total{protocol=\"v2\",code=\"cancelled\"}"))
+                                     .value_or(0);
+        const double ran = metric(ok) - okBefore;
+        qInfo("of 160 abandoned detects %g were cancelled and %g run", cancelled, ran);
+        QVERIFY2(cancelled > ran, qPrintable(QStringLiteral("%1 cancelled, %2 run").arg(cancelled).arg(ran)));
+        V2Client client;
+        QVERIFY(client.connectTo(m_server->port()));
+        const std::optional<Message> reply = client.request(makeDetect(100, {}, soccer), 30000);
+        QVERIFY(reply);
+        QCOMPARE(reply->type, MessageType::Result);
     }
 
     void workersAreSharedFairly_aSingleRequestDoesNotWaitForAnotherClientsBacklog()
@@ -995,23 +1001,24 @@ private slots:
         QByteArray burst;
         for (quint32 id = 1; id <= 8; ++id)
             burst += encodeMessage(makeDetect(id, {}, soccer));
-        QElapsedTimer timer;
-        timer.start();
+        const QString ok = QStringLiteral("edgelens_requests_total{protocol=\"v2\",outcome=\"ok\"}");
+        const double okBefore = metric(ok);
         greedy.write(burst);
-        QTest::qWait(50); // the backlog is queued before the modest request arrives
+        // The backlog is queued before the modest request arrives.
+        QTRY_VERIFY_WITH_TIMEOUT(metric(QStringLiteral("edgelens_queue_depth")) >= 6, 30000);
         const std::optional<Message> single = modest.request(makeDetect(1, {}, soccer));
         QVERIFY(single);
         QCOMPARE(single->type, MessageType::Result);
-        const qint64 modestMs = timer.elapsed();
+        // Answered while most of the other client's backlog still waits: one worker takes the
+        // clients in turn, not the queue in arrival order (which would answer all 8 first).
+        const double greedyDone = metric(ok) - okBefore - 1;
+        qInfo("the single request was answered after %g of the other client's 8", greedyDone);
+        QVERIFY2(greedyDone <= 3, qPrintable(QStringLiteral("after %1 of the backlog").arg(greedyDone)));
         for (int i = 0; i < 8; ++i) {
             const std::optional<Message> reply = greedy.next(30000);
             QVERIFY(reply);
             QCOMPARE(reply->type, MessageType::Result);
         }
-        const qint64 greedyMs = timer.elapsed();
-        qInfo("one request next to another client's 8: answered after %lld ms; the 8 took %lld ms", modestMs,
-              greedyMs);
-        QVERIFY2(modestMs * 2 < greedyMs, "the single request waited for the whole backlog");
     }
 
     void failedAuth_isThrottledPerAddressUntilTheWindowPasses()
@@ -1057,7 +1064,8 @@ private slots:
         QVERIFY(client.request(makePing(1))); // the connection is registered
         const QByteArray soccer = readSample(QStringLiteral("soccer.jpg"));
         client.write(encodeMessage(makeDetect(2, {}, soccer)) + encodeMessage(makeDetect(3, {}, soccer)));
-        QTest::qWait(150); // let the server take both in
+        // The server has taken both in (one running, one queued or both running) before the drain.
+        QTRY_COMPARE_WITH_TIMEOUT(metric(QStringLiteral("edgelens_requests_in_flight{protocol=\"v2\"}")), 2.0, 10000);
         m_server->drain(10000);
         QSet<quint32> answered;
         for (int i = 0; i < 2; ++i) {

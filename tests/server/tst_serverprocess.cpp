@@ -6,7 +6,6 @@
 #include "testdata.h"
 
 #include <QDeadlineTimer>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QProcess>
@@ -310,15 +309,13 @@ private slots:
         socket.connectToHost(QHostAddress::LocalHost, port);
         QVERIFY(socket.waitForConnected(5000));
         const quint16 clientPort = socket.localPort();
-        QElapsedTimer timer;
-        timer.start();
         socket.write(firstBytes);
         socket.waitForBytesWritten(1000);
+        // Closed within this wait, which ends long before the server's 30 s idle timeout could:
+        // it was the first bytes that closed it.
         if (socket.state() != QAbstractSocket::UnconnectedState)
-            socket.waitForDisconnected(5000);
-        const qint64 closedAfterMs = timer.elapsed();
+            socket.waitForDisconnected(15000);
         QCOMPARE(socket.state(), QAbstractSocket::UnconnectedState);
-        QVERIFY2(closedAfterMs < 1000, qPrintable(QStringLiteral("closed after %1 ms").arg(closedAfterMs)));
         QVERIFY(socket.readAll().isEmpty());
 
         QString log;

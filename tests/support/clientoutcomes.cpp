@@ -24,4 +24,13 @@ void ClientOutcomes::countIfSettled(quint64 id)
         ++duplicates;
 }
 
+bool nothingInFlight(const DetectionClient &client)
+{
+    for (const DeviceStatus &status : client.deviceStatuses()) {
+        if (status.inFlight > 0)
+            return false;
+    }
+    return client.pendingCount() == 0;
+}
+
 } // namespace edgelens::test

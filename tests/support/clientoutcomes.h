@@ -27,4 +27,8 @@ private:
     void countIfSettled(quint64 id);
 };
 
+// Nothing waits in the client and no device has a request out: no answer, late or not, can
+// still arrive and be reported (what "a late duplicate would show up by now" means as a state).
+bool nothingInFlight(const DetectionClient &client);
+
 } // namespace edgelens::test

@@ -147,6 +147,7 @@ void ScriptedV2Server::workOnNext()
         const auto job = m_work.takeFirst();
         if (job.first && job.first->state() == QAbstractSocket::ConnectedState)
             job.first->write(resultFor(job.second));
+        ++delayedDone;
         workOnNext();
     });
 }

@@ -39,6 +39,7 @@ public:
     int answerDelayMs = 0;       // Answer: one request at a time over all connections, each this long
     int maxHeld = 0;             // LimitInFlight: most requests held at once on one connection
     int detectRequests = 0; // Detect messages received (re-sends included)
+    int delayedDone = 0;    // answerDelayMs: requests whose delay is over (answered, or the client had gone)
     QList<QJsonObject> receivedOptions;
 
 protected:
