@@ -13,8 +13,8 @@
 # /var/lib/edgelens (models downloaded for the server, its TLS identity), weights also read from
 # /models, health check on /healthz. docs/DEPLOY.md ("In a container") says how to run it.
 # Usage: oci.sh [--deb build/deb/edgelens-server_VERSION_ARCH.deb]
-# Environment: EDGELENS_DEBIAN_MIRROR (default http://deb.debian.org/debian; security updates
-# come from the matching debian-security). Root, or rootless with subordinate ids (mmdebstrap's
+# Environment: EDGELENS_DEBIAN_MIRROR (default: the mirror this machine's apt uses for bookworm,
+# else http://deb.debian.org/debian; security updates too). Root, or rootless with subordinate ids (mmdebstrap's
 # unshare mode, buildah). Downloaded packages are kept in build/oci/apt-cache for the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,12 +41,21 @@ out=build/oci
 mkdir -p "$out/apt-cache"
 rm -f "$out/image.tar" "$out/edgelens-server.tar" "$out/edgelens-server.oci.tar"
 
-mirror=${EDGELENS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The Debian mirror this machine's apt uses for bookworm (and its security archive), so a
+# machine that reaches only its own mirror works as it is.
+host_site() {
+    apt-get indextargets --format '$(SITE)' "Codename: $1" 'Component: main' 'Created-By: Packages' 2>/dev/null \
+        | head -n1
+}
+mirror=${EDGELENS_DEBIAN_MIRROR:-$(host_site bookworm)}
+mirror=${mirror:-http://deb.debian.org/debian}
+security=$(host_site bookworm-security)
+security=${security:-${mirror%/debian}/debian-security}
 bootstrap_started=$SECONDS
 # The chroot itself is thrown away (null format); only what image-tree.sh copied to /image
 # leaves it, as image.tar. Documentation, man pages and translations are not even unpacked.
 mmdebstrap --variant=apt --format=null --skip=essential/unlink \
-    --include="$deb" \
+    --include="$deb" --include=openssl \
     --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
@@ -59,7 +68,7 @@ mmdebstrap --variant=apt --format=null --skip=essential/unlink \
     --customize-hook="copy-out /image.tar $out" \
     bookworm /dev/null \
     "deb $mirror bookworm main" "deb $mirror bookworm-updates main" \
-    "deb ${mirror%/debian}/debian-security bookworm-security main"
+    "deb $security bookworm-security main"
 echo "oci.sh: the root file system took $((SECONDS - bootstrap_started)) s"
 
 # A storage of our own (vfs: plain directories, nothing mounted), removed at the end, so the
@@ -67,7 +76,7 @@ echo "oci.sh: the root file system took $((SECONDS - bootstrap_started)) s"
 storage=$(mktemp -d "$PWD/$out/storage.XXXXXX")
 trap 'rm -rf "$storage"' EXIT
 b() { buildah --root "$storage/root" --runroot "$storage/run" --storage-driver vfs "$@"; }
-container=$(b from scratch)
+container=$(b from --format docker scratch)
 b add "$container" "$out/image.tar" /
 b add --chmod 0755 "$container" packaging/container/healthcheck.sh /usr/libexec/edgelens/healthcheck
 b config \

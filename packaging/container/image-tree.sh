@@ -8,7 +8,7 @@
 #
 # Kept: the ELF files the dynamic loader maps for edgelens-server and for the plugins Qt loads
 # at run time (the TLS backends), each with its symlink chain (Debian's alternatives for
-# BLAS/LAPACK included); bash for the health check; the model manifests, OpenCV's cascades
+# BLAS/LAPACK included); bash and openssl for the health check; the model manifests, OpenCV's cascades
 # (the fallback detector), the C.UTF-8 locale, a few files from /etc; the copyright file and
 # the dpkg status entry of every package a kept file comes from (licences; scanners such as
 # trivy read the status file).
@@ -56,6 +56,7 @@ add_tree() {
 add_elf /usr/bin/edgelens-server
 for plugin in /usr/lib/"$arch"/qt6/plugins/tls/*.so; do add_elf "$plugin"; done
 add_elf /usr/bin/bash
+add_elf /usr/bin/openssl
 add /bin/bash
 add /bin
 add /lib

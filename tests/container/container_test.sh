@@ -6,9 +6,9 @@
 #      unmodified DeepStack client library (tests/http/deepstack_library_test.sh) get detections
 #      for the samples, and `podman stop -t 2` ends it with exit code 0: the server drained on
 #      SIGTERM by itself (without that, podman kills it after 2 s and the code is 137);
-#   2. with --tls: the CLI pinned to the fingerprint the server printed is served; a new
-#      container on the same volume presents the same certificate (the TLS identity lives in
-#      the volume), and the CLI pinned to the first fingerprint is served again.
+#   2. with --tls: the health check passes (HTTPS), the CLI pinned to the fingerprint the
+#      server printed is served; a new container on the same volume presents the same
+#      certificate (the TLS identity lives in the volume), and the pinned CLI is served again.
 # Usage: container_test.sh EDGELENS_CLI SHARED_DIR SOURCE_DIR
 # The image archive is $EDGELENS_OCI_ARCHIVE, else SOURCE_DIR/build/oci/edgelens-server.tar,
 # made once per run by packaging/oci.sh (packaging/test.sh does; both test stages use it).
@@ -153,6 +153,10 @@ p logs "$tag-plain" 2>&1 | grep -q 'shutting down' || fail "no drain on SIGTERM 
 run "$tag-tls" --port 6000 --http-port 5000 --tls
 first=$(fingerprint "$tag-tls")
 [[ -n $first ]] || { p logs "$tag-tls" >&2; fail "no TLS fingerprint printed"; }
+p healthcheck run "$tag-tls" || fail "health check over HTTPS"
+# The server is PID 1 and reaps no children: the check must leave none behind (zombies).
+processes=$(p top "$tag-tls" pid args | tail -n +2)
+[[ $(wc -l <<<"$processes") == 1 ]] || fail "processes left in the container after the health check: $processes"
 tls=$(published "$tag-tls" 6000)
 cli_run "$work/tls" --host "127.0.0.1:$tls" --tls-fingerprint "$first" --token "$token" "$shared/data/samples/soccer.jpg"
 stop "$tag-tls"
