@@ -6,11 +6,13 @@
 #include "galleryview.h"
 #include "widgets/detailview.h"
 
+#include <QFileInfo>
 #include <QKeySequence>
 #include <QScreen>
 #include <QShortcut>
 #include <QWidget>
 
+#include <algorithm>
 #include <functional>
 #include <optional>
 
@@ -48,6 +50,7 @@ QList<QPair<QString, QString>> DetailController::shortcutHelp()
         {tr("Space"), tr("Accept the image as reviewed and go to the next one not reviewed")},
         {tr("R"), tr("Mark the image reviewed / not reviewed")},
         {tr("C"), tr("Copy the previous image's boxes onto this one (undoable)")},
+        {tr(", / ."), tr("Previous / next frame of the same video")},
         {tr("Esc"), tr("Close the detail window")},
     };
 }
@@ -55,35 +58,48 @@ QList<QPair<QString, QString>> DetailController::shortcutHelp()
 void DetailController::show(const QModelIndex &proxyIndex)
 {
     const QModelIndex source = m_proxy->mapToSource(proxyIndex);
-    if (!source.isValid())
+    if (source.isValid())
+        showRow(source.row());
+}
+
+void DetailController::createView()
+{
+    m_detail = new DetailView(m_window);
+    m_detail->setWindowFlag(Qt::Window, true);
+    m_detail->setAttribute(Qt::WA_DeleteOnClose, true);
+    const QRect avail = m_window->screen() ? m_window->screen()->availableGeometry() : QRect(0, 0, 1280, 800);
+    m_detail->resize((QSizeF(avail.size()) * 0.75).toSize());
+    // Browse without going back to the gallery; PageUp/PageDown stay with the image view.
+    const auto addShortcut = [this](const QKeySequence &keys, const std::function<void()> &what) {
+        auto *shortcut = new QShortcut(keys, m_detail);
+        connect(shortcut, &QShortcut::activated, this, what);
+    };
+    addShortcut(QKeySequence(Qt::ALT | Qt::Key_Right), [this] { step(+1); });
+    addShortcut(QKeySequence(Qt::ALT | Qt::Key_Left), [this] { step(-1); });
+    addShortcut(QKeySequence(Qt::Key_D), [this] { step(+1); });
+    addShortcut(QKeySequence(Qt::Key_A), [this] { step(-1); });
+    addShortcut(QKeySequence(Qt::Key_Space), [this] { acceptAndNext(); });
+    addShortcut(QKeySequence(Qt::Key_R), [this] { toggleReviewed(); });
+    addShortcut(QKeySequence(Qt::Key_C), [this] { copyPreviousBoxes(); });
+    addShortcut(QKeySequence(Qt::Key_Escape), [this] { m_detail->close(); });
+    connect(m_detail, &DetailView::annotationEdited, this,
+            [this](const QString &path, const DetectionResult &model, const Annotation &annotation) {
+                const int row = m_model->rowOfPath(path);
+                if (row >= 0)
+                    m_model->setAnnotation(row, model, annotation);
+            });
+    connect(m_detail, &DetailView::frameStepRequested, this, &DetailController::stepFrame);
+    addShortcut(QKeySequence(Qt::Key_Period), [this] { stepFrame(+1); });
+    addShortcut(QKeySequence(Qt::Key_Comma), [this] { stepFrame(-1); });
+}
+
+void DetailController::showRow(int row)
+{
+    if (row < 0 || row >= m_model->rowCount())
         return;
-    const GalleryItem &it = m_model->item(source.row());
-    if (!m_detail) {
-        m_detail = new DetailView(m_window);
-        m_detail->setWindowFlag(Qt::Window, true);
-        m_detail->setAttribute(Qt::WA_DeleteOnClose, true);
-        const QRect avail = m_window->screen() ? m_window->screen()->availableGeometry() : QRect(0, 0, 1280, 800);
-        m_detail->resize((QSizeF(avail.size()) * 0.75).toSize());
-        // Browse without going back to the gallery; PageUp/PageDown stay with the image view.
-        const auto addShortcut = [this](const QKeySequence &keys, const std::function<void()> &what) {
-            auto *shortcut = new QShortcut(keys, m_detail);
-            connect(shortcut, &QShortcut::activated, this, what);
-        };
-        addShortcut(QKeySequence(Qt::ALT | Qt::Key_Right), [this] { step(+1); });
-        addShortcut(QKeySequence(Qt::ALT | Qt::Key_Left), [this] { step(-1); });
-        addShortcut(QKeySequence(Qt::Key_D), [this] { step(+1); });
-        addShortcut(QKeySequence(Qt::Key_A), [this] { step(-1); });
-        addShortcut(QKeySequence(Qt::Key_Space), [this] { acceptAndNext(); });
-        addShortcut(QKeySequence(Qt::Key_R), [this] { toggleReviewed(); });
-        addShortcut(QKeySequence(Qt::Key_C), [this] { copyPreviousBoxes(); });
-        addShortcut(QKeySequence(Qt::Key_Escape), [this] { m_detail->close(); });
-        connect(m_detail, &DetailView::annotationEdited, this,
-                [this](const QString &path, const DetectionResult &model, const Annotation &annotation) {
-                    const int row = m_model->rowOfPath(path);
-                    if (row >= 0)
-                        m_model->setAnnotation(row, model, annotation);
-                });
-    }
+    const GalleryItem &it = m_model->item(row);
+    if (!m_detail)
+        createView();
     m_detail->setWindowTitle(tr("%1 – EdgeLens").arg(it.fileName));
     m_detail->setProperty(kPathProperty, it.path);
     // The picker offers the model's classes (their ids kept) and every label in the gallery.
@@ -98,6 +114,7 @@ void DetailController::show(const QModelIndex &proxyIndex)
                                      "without JSON sidecars, so there are no boxes to review or export.")
                                 : QString());
     m_detail->showItem(it.path, it.resultPath, it.result, it.hasDetectionData, it.annotation);
+    updateFramePosition(row);
     m_detail->show();
     m_detail->raise();
     m_detail->activateWindow();
@@ -113,6 +130,7 @@ void DetailController::refresh(const QString &path)
         return;
     const GalleryItem &it = m_model->item(row);
     m_detail->showItem(it.path, it.resultPath, it.result, it.hasDetectionData, it.annotation);
+    updateFramePosition(row);
 }
 
 int DetailController::shownSourceRow() const
@@ -122,12 +140,54 @@ int DetailController::shownSourceRow() const
 
 void DetailController::showSourceRow(int row)
 {
+    // The gallery follows when it shows the item (a collapsed video shows only its first frame).
     const QModelIndex next = m_proxy->mapFromSource(m_model->index(row));
-    if (!next.isValid())
+    if (next.isValid()) {
+        m_view->setCurrentIndex(next);
+        m_view->scrollTo(next);
+    }
+    showRow(row);
+}
+
+QList<int> DetailController::framesOf(const QString &group) const
+{
+    QList<int> rows;
+    for (int row = 0; row < m_model->rowCount(); ++row) {
+        if (m_model->item(row).group == group)
+            rows.append(row);
+    }
+    std::sort(rows.begin(), rows.end(), [this](int a, int b) {
+        return m_model->item(a).groupOrder < m_model->item(b).groupOrder;
+    });
+    return rows;
+}
+
+void DetailController::stepFrame(int delta)
+{
+    const int row = shownSourceRow();
+    if (row < 0 || m_model->item(row).group.isEmpty())
         return;
-    m_view->setCurrentIndex(next);
-    m_view->scrollTo(next);
-    show(next);
+    const QList<int> frames = framesOf(m_model->item(row).group);
+    const qsizetype at = frames.indexOf(row) + delta;
+    if (at >= 0 && at < frames.size())
+        showSourceRow(frames.at(at));
+}
+
+void DetailController::updateFramePosition(int row)
+{
+    const GalleryItem &it = m_model->item(row);
+    if (it.group.isEmpty()) {
+        m_detail->setFramePosition(QString(), false, false);
+        return;
+    }
+    const QList<int> frames = framesOf(it.group);
+    const qsizetype at = frames.indexOf(row);
+    m_detail->setFramePosition(tr("%1, frame %2 (%3 of %4 sampled)")
+                                   .arg(QFileInfo(it.group).fileName())
+                                   .arg(it.groupOrder)
+                                   .arg(at + 1)
+                                   .arg(frames.size()),
+                               at > 0, at >= 0 && at + 1 < frames.size());
 }
 
 void DetailController::step(int delta)

@@ -4,7 +4,8 @@
 // browses in the order the gallery shows, runs the keyboard review flow (accept and go to
 // the next image not reviewed yet, copy the previous image's boxes), passes the user's
 // corrections to the gallery model (which has them saved), and follows the image when its
-// result arrives while the window is open.
+// result arrives while the window is open. A frame of a video also steps to the frame before
+// or after it in the same video, whether the gallery shows them or not (a collapsed video).
 
 #include <QCoreApplication>
 #include <QList>
@@ -33,6 +34,7 @@ public:
 
     void show(const QModelIndex &proxyIndex);
     void step(int delta); // +1 next, -1 previous, in the gallery's current order
+    void stepFrame(int delta); // +1 next, -1 previous frame of the shown frame's video
     // Marks the shown image reviewed and opens the next one not reviewed yet (after it in the
     // gallery's order, then from the top). False when every image is reviewed.
     bool acceptAndNext();
@@ -50,6 +52,10 @@ signals:
 private:
     int shownSourceRow() const;
     void showSourceRow(int row);
+    void showRow(int row);
+    void createView();
+    QList<int> framesOf(const QString &group) const; // rows of the group in frame order
+    void updateFramePosition(int row);
 
     GalleryModel *m_model;
     GalleryFilterProxy *m_proxy;

@@ -15,6 +15,7 @@
 #include "gallerymodel.h"
 #include "galleryview.h"
 #include "mainwindow.h"
+#include "detailcontroller.h"
 #include "mainwindowparts.h"
 #include "processingqueue.h"
 #include "widgets/appsettings.h"
@@ -629,6 +630,24 @@ private slots:
         QTest::mouseClick(view->viewport(), Qt::LeftButton, Qt::NoModifier, groupLine().center());
         QTRY_COMPARE(proxy->rowCount(), 1);
         QVERIFY(proxy->isGroupCollapsed(video));
+
+        // The detail view steps through the video's frames though the gallery shows one.
+        window.parts().details()->show(proxy->index(0, 0));
+        DetailView *detail = window.parts().details()->view();
+        QVERIFY(detail);
+        QTRY_VERIFY(!detail->isLoading());
+        QCOMPARE(detail->framePosition(), QStringLiteral("clip.mp4, frame 0 (1 of 3 sampled)"));
+        auto *next = detail->findChild<QToolButton *>(QStringLiteral("nextFrame"));
+        auto *previous = detail->findChild<QToolButton *>(QStringLiteral("previousFrame"));
+        QVERIFY(next && previous);
+        QVERIFY(!previous->isEnabled());
+        QTest::mouseClick(next, Qt::LeftButton);
+        QCOMPARE(QFileInfo(detail->originalPath()).fileName(), QStringLiteral("clip_f000025.jpg"));
+        window.parts().details()->stepFrame(+1); // what "." does
+        QCOMPARE(detail->framePosition(), QStringLiteral("clip.mp4, frame 50 (3 of 3 sampled)"));
+        QVERIFY(!next->isEnabled());
+        QVERIFY(previous->isEnabled());
+        detail->close();
 
         // The collapsed cell stands for the whole video: removing it removes every frame.
         view->selectionModel()->select(proxy->index(0, 0), QItemSelectionModel::ClearAndSelect);

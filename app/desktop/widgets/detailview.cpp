@@ -67,6 +67,7 @@ DetailView::DetailView(QWidget *parent)
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(toolbar);
+    layout->addWidget(createFrameBar());
     layout->addWidget(m_noDataLabel);
     layout->addWidget(m_newerLabel);
     layout->addWidget(m_errorLabel);
@@ -143,6 +144,47 @@ void DetailView::createNotices()
     m_newerLabel = noticeLabel("newerOutputLabel", QStringLiteral("padding: 4px; background: #e8f0fe; color: #1a3a6b;"),
                                this);
     connect(m_newerLabel, &QLabel::linkActivated, this, &DetailView::adoptNewerOutput);
+}
+
+QWidget *DetailView::createFrameBar()
+{
+    m_frameBar = new QWidget(this);
+    m_frameBar->setObjectName(QStringLiteral("frameBar"));
+    auto *bar = new QHBoxLayout(m_frameBar);
+    bar->setContentsMargins(0, 0, 0, 0);
+    m_previousFrame = new QToolButton(m_frameBar);
+    m_previousFrame->setObjectName(QStringLiteral("previousFrame"));
+    m_previousFrame->setText(tr("\u25c0 Previous frame"));
+    m_previousFrame->setToolTip(tr("The previous sampled frame of this video (,)"));
+    m_previousFrame->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    m_nextFrame = new QToolButton(m_frameBar);
+    m_nextFrame->setObjectName(QStringLiteral("nextFrame"));
+    m_nextFrame->setText(tr("Next frame \u25b6"));
+    m_nextFrame->setToolTip(tr("The next sampled frame of this video (.)"));
+    m_nextFrame->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    m_frameCaption = new QLabel(m_frameBar);
+    m_frameCaption->setObjectName(QStringLiteral("frameCaption"));
+    bar->addWidget(m_previousFrame);
+    bar->addWidget(m_frameCaption);
+    bar->addWidget(m_nextFrame);
+    bar->addStretch(1);
+    connect(m_previousFrame, &QToolButton::clicked, this, [this] { Q_EMIT frameStepRequested(-1); });
+    connect(m_nextFrame, &QToolButton::clicked, this, [this] { Q_EMIT frameStepRequested(+1); });
+    m_frameBar->hide();
+    return m_frameBar;
+}
+
+void DetailView::setFramePosition(const QString &caption, bool hasPrevious, bool hasNext)
+{
+    m_frameCaption->setText(caption);
+    m_previousFrame->setEnabled(hasPrevious);
+    m_nextFrame->setEnabled(hasNext);
+    m_frameBar->setVisible(!caption.isEmpty());
+}
+
+QString DetailView::framePosition() const
+{
+    return m_frameCaption->text();
 }
 
 QWidget *DetailView::createPanes()

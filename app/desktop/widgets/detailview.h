@@ -16,6 +16,7 @@ class QCheckBox;
 class QGraphicsRectItem;
 class QLabel;
 class QSlider;
+class QToolButton;
 class QLayout;
 class QUndoGroup;
 class QUndoStack;
@@ -53,6 +54,10 @@ public:
                   bool hasDetectionData, const Annotation &annotation);
     // Text shown instead of the detection list when there is no detection data.
     void setNoDataText(const QString &text);
+    // For a frame of a video: where it is ("clip.mp4, frame 30 (2 of 60 sampled)") and whether a
+    // frame comes before and after it; an empty caption hides the frame controls (a photo).
+    void setFramePosition(const QString &caption, bool hasPrevious, bool hasNext);
+    QString framePosition() const; // the caption shown, empty for a photo
     // Labels the picker offers: the model's classes (their index is the class id) and the
     // labels used so far.
     void setLabelChoices(const QStringList &classNames, const QStringList &otherLabels = {});
@@ -107,6 +112,7 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void itemLoaded();
+    void frameStepRequested(int delta); // the previous (-1) or next (+1) frame's button
     // The annotation of path changed (an edit, undo/redo, review): save it.
     void annotationEdited(const QString &path, const edgelens::DetectionResult &model,
                           const edgelens::Annotation &annotation);
@@ -128,6 +134,7 @@ private:
     static constexpr int kSliderSteps = 100; // the confidence slider's resolution
 
     QLayout *createToolbar(); // zoom, boxes and labels, the confidence slider, the review state
+    QWidget *createFrameBar(); // for a frame of a video
     void createNotices();     // no detection data, a newer output, a load error
     QWidget *createPanes();   // original and result side by side, the list of boxes below
     void connectParts();
@@ -193,6 +200,10 @@ private:
     QLabel *m_reviewLabel = nullptr;
     QLabel *m_newerLabel = nullptr;
     QLabel *m_resultCaption = nullptr;
+    QWidget *m_frameBar = nullptr; // previous frame, where this frame is, next frame
+    QLabel *m_frameCaption = nullptr;
+    QToolButton *m_previousFrame = nullptr;
+    QToolButton *m_nextFrame = nullptr;
     DetectionList *m_list = nullptr;
 };
 
