@@ -4,7 +4,6 @@
 #include "export/exporters.h"
 #include "gallerymodel.h"
 
-#include <QApplication>
 #include <QDir>
 #include <QFile>
 #include <QFileDialog>
@@ -12,6 +11,8 @@
 #include <QFutureWatcher>
 #include <QLoggingCategory>
 #include <QMessageBox>
+#include <QProgressDialog>
+#include <QPromise>
 #include <QWidget>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -30,61 +31,123 @@ ExportController::ExportController(GalleryModel *model, QWidget *dialogParent)
 
 ExportController::~ExportController() = default;
 
-bool ExportController::exportDetectionsTo(const QList<int> &rows, const QString &format, const QString &target,
-                                          QString *message) const
+std::optional<ExportController::ExportJob> ExportController::prepareExport(const QList<int> &rows, const QString &format,
+                                                                          const QString &target, QString *message) const
 {
-    QList<ExportItem> items;
-    int legacy = 0;
-    int notReviewed = 0;
-    QStringList classNames;
+    ExportJob job;
+    job.format = format;
+    job.target = target;
     for (int row : rows) {
         const GalleryItem &it = m_model->item(row);
         if (it.status != GalleryItem::Status::Done)
             continue;
         if (!it.hasDetectionData) {
-            ++legacy;
+            ++job.legacy;
             continue;
         }
         if (m_reviewedOnly && !it.annotation.reviewed) {
-            ++notReviewed;
+            ++job.notReviewed;
             continue;
         }
         // What a person corrected (or the model's boxes at the chosen threshold).
-        items.append(ExportItem{it.path, it.result.imageWidth, it.result.imageHeight, it.annotation.accepted()});
+        job.items.append(ExportItem{it.path, it.result.imageWidth, it.result.imageHeight, it.annotation.accepted()});
         // Class ids should be the model's own (COCO order), not first-seen order, so files
         // from several exports agree; the catalog knows the model by name.
-        if (classNames.isEmpty() && !it.result.model.isEmpty()) {
+        if (job.classNames.isEmpty() && !it.result.model.isEmpty()) {
             if (const std::optional<ModelManifest> manifest = ModelCatalog().find(it.result.model))
-                classNames = manifest->classNames;
+                job.classNames = manifest->classNames;
         }
     }
-    if (items.isEmpty()) {
-        *message = notReviewed > 0 ? tr("No image is reviewed yet; export reviewed images only is on.")
-            : legacy > 0           ? tr("The processed images came from a legacy server, which sends no detection data to export.")
-                                   : tr("There are no processed images to export yet.");
-        return false;
+    if (job.items.isEmpty()) {
+        *message = job.notReviewed > 0 ? tr("No image is reviewed yet; export reviewed images only is on.")
+            : job.legacy > 0           ? tr("The processed images came from a legacy server, which sends no detection data to export.")
+                                       : tr("There are no processed images to export yet.");
+        return std::nullopt;
     }
+    if (format != QLatin1String("coco") && format != QLatin1String("yolo") && format != QLatin1String("voc")) {
+        *message = tr("Export failed: %1").arg(tr("unknown format %1").arg(format));
+        return std::nullopt;
+    }
+    return job;
+}
+
+ExportController::ExportOutcome ExportController::writeExport(const ExportJob &job, const ExportProgress &progress)
+{
     QString error;
     bool ok = false;
-    if (format == QLatin1String("coco"))
-        ok = exportCoco(items, classNames, target, &error);
-    else if (format == QLatin1String("yolo"))
-        ok = exportYolo(items, classNames, target, &error);
-    else if (format == QLatin1String("voc"))
-        ok = exportVoc(items, target, &error);
+    if (job.format == QLatin1String("coco"))
+        ok = exportCoco(job.items, job.classNames, job.target, &error, progress);
+    else if (job.format == QLatin1String("yolo"))
+        ok = exportYolo(job.items, job.classNames, job.target, &error, false, progress);
     else
-        error = tr("unknown format %1").arg(format);
+        ok = exportVoc(job.items, job.target, &error, {}, progress);
+    ExportOutcome outcome;
     if (!ok) {
-        *message = tr("Export failed: %1").arg(error);
-        qCWarning(lcExportController) << format << "export to" << target << "failed:" << error;
+        outcome.message = tr("Export failed: %1").arg(error);
+        qCWarning(lcExportController) << job.format << "export to" << job.target << "failed:" << error;
+        return outcome;
+    }
+    outcome.ok = true;
+    outcome.message = tr("Exported %n image(s) to %1.", nullptr, int(job.items.size())).arg(QDir::toNativeSeparators(job.target));
+    if (job.legacy > 0)
+        outcome.message += QLatin1Char(' ') + tr("%n legacy result(s) without detection data were left out.", nullptr, job.legacy);
+    if (job.notReviewed > 0)
+        outcome.message += QLatin1Char(' ') + tr("%n image(s) not reviewed yet were left out.", nullptr, job.notReviewed);
+    return outcome;
+}
+
+bool ExportController::exportDetectionsTo(const QList<int> &rows, const QString &format, const QString &target,
+                                          QString *message) const
+{
+    const std::optional<ExportJob> job = prepareExport(rows, format, target, message);
+    if (!job)
+        return false;
+    const ExportOutcome outcome = writeExport(*job, {});
+    *message = outcome.message;
+    return outcome.ok;
+}
+
+bool ExportController::startExport(const QList<int> &rows, const QString &format, const QString &target, QString *message)
+{
+    if (m_exporting) {
+        *message = tr("An export is still running.");
         return false;
     }
-    *message = tr("Exported %n image(s) to %1.", nullptr, int(items.size())).arg(QDir::toNativeSeparators(target));
-    if (legacy > 0)
-        *message += QLatin1Char(' ') + tr("%n legacy result(s) without detection data were left out.", nullptr, legacy);
-    if (notReviewed > 0)
-        *message += QLatin1Char(' ') + tr("%n image(s) not reviewed yet were left out.", nullptr, notReviewed);
+    const std::optional<ExportJob> job = prepareExport(rows, format, target, message);
+    if (!job)
+        return false;
+    *message = tr("Exporting %n image(s)…", nullptr, int(job->items.size()));
+    m_exporting = new QFutureWatcher<ExportOutcome>(this);
+    connect(m_exporting, &QFutureWatcher<ExportOutcome>::progressValueChanged, this,
+            [this](int done) { emit exportProgress(done, m_exporting ? m_exporting->progressMaximum() : done); });
+    connect(m_exporting, &QFutureWatcher<ExportOutcome>::finished, this, [this, target = job->target] {
+        QFutureWatcher<ExportOutcome> *watcher = std::exchange(m_exporting, nullptr);
+        watcher->deleteLater();
+        // Cancelled before it began, the task never ran and left no result.
+        ExportOutcome outcome;
+        if (watcher->future().resultCount() > 0)
+            outcome = watcher->result();
+        const bool cancelled = watcher->isCanceled() && !outcome.ok;
+        if (cancelled)
+            outcome.message = tr("Export to %1 cancelled; files written before stay.").arg(QDir::toNativeSeparators(target));
+        emit exportFinished(outcome.ok, cancelled, outcome.message);
+    });
+    m_exporting->setFuture(QtConcurrent::run([job = *job](QPromise<ExportOutcome> &promise) {
+        promise.setProgressRange(0, int(job.items.size()));
+        const ExportOutcome outcome = writeExport(job, [&promise](int done, int) {
+            promise.setProgressValue(done);
+            return !promise.isCanceled();
+        });
+        promise.setProgressValue(int(job.items.size()));
+        promise.addResult(outcome);
+    }));
     return true;
+}
+
+void ExportController::cancelExport()
+{
+    if (m_exporting)
+        m_exporting->cancel();
 }
 
 void ExportController::exportDetections(const QList<int> &rows, const QString &format, const QString &startFolder)
@@ -101,15 +164,35 @@ void ExportController::exportDetections(const QList<int> &rows, const QString &f
     }
     if (target.isEmpty())
         return;
-    QApplication::setOverrideCursor(Qt::WaitCursor);
     QString message;
-    const bool ok = exportDetectionsTo(rows, format, target, &message);
-    QApplication::restoreOverrideCursor();
-    if (!ok) {
+    if (!startExport(rows, format, target, &message)) {
         QMessageBox::warning(m_dialogParent, tr("Export Detections"), message);
         return;
     }
-    emit statusMessage(message, 8000);
+    emit statusMessage(message, 0);
+    // Shown only when the export takes a while; Cancel stops it between two files.
+    auto *dialog = new QProgressDialog(message, tr("Cancel"), 0, 0, m_dialogParent);
+    dialog->setWindowTitle(tr("Export Detections"));
+    dialog->setWindowModality(Qt::WindowModal);
+    dialog->setMinimumDuration(500);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    m_progressDialog = dialog;
+    connect(dialog, &QProgressDialog::canceled, this, &ExportController::cancelExport);
+    connect(this, &ExportController::exportProgress, dialog, [dialog](int done, int total) {
+        dialog->setMaximum(total);
+        dialog->setValue(done);
+    });
+    auto *once = new QObject(this);
+    connect(this, &ExportController::exportFinished, once, [this, once](bool ok, bool cancelled, const QString &outcome) {
+        once->deleteLater();
+        if (m_progressDialog)
+            m_progressDialog->close();
+        if (!ok && !cancelled) {
+            QMessageBox::warning(m_dialogParent, tr("Export Detections"), outcome);
+            return;
+        }
+        emit statusMessage(outcome, 8000);
+    });
 }
 
 QStringList ExportController::savedResults(const QList<int> &rows) const

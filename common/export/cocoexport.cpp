@@ -26,7 +26,8 @@ constexpr qint64 kMaxCocoBytes = 512LL * 1024 * 1024;
 
 } // namespace
 
-bool exportCoco(const QList<ExportItem> &items, const QStringList &classNames, const QString &file, QString *error)
+bool exportCoco(const QList<ExportItem> &items, const QStringList &classNames, const QString &file, QString *error,
+                const ExportProgress &progress)
 {
     if (file.isEmpty()) {
         setError(error, QStringLiteral("No output file given."));
@@ -51,6 +52,8 @@ bool exportCoco(const QList<ExportItem> &items, const QStringList &classNames, c
     QJsonArray annotations;
     int annotationId = 1;
     for (int i = 0; i < items.size(); ++i) {
+        if (!exportutil::keepGoing(progress, i, int(items.size()), error))
+            return false; // nothing written yet: the file is written whole at the end
         const ExportItem &item = items.at(i);
         if (item.imagePath.isEmpty()) {
             setError(error, QStringLiteral("Item %1 has no image path.").arg(i + 1));

@@ -8,7 +8,8 @@ namespace edgelens {
 // height), annotations (bbox [x, y, w, h] in pixels, area, iscrowd 0, plus a "score"
 // that COCO tools ignore) and categories with ids 1..N in the order of
 // exportutil::collectClassNames(items, classNames).
-bool exportCoco(const QList<ExportItem> &items, const QStringList &classNames, const QString &file, QString *error);
+bool exportCoco(const QList<ExportItem> &items, const QStringList &classNames, const QString &file, QString *error,
+                const ExportProgress &progress = {});
 
 // Reads such a file (or any COCO instances file) back. classId is the category's position
 // in the id-sorted category list (so 0..N-1 for files exportCoco wrote); confidence is the

@@ -94,4 +94,12 @@ bool ensureDirectory(const QString &dir, QString *error)
     return true;
 }
 
+bool keepGoing(const ExportProgress &progress, int done, int total, QString *error)
+{
+    if (!progress || progress(done, total))
+        return true;
+    setError(error, QStringLiteral("cancelled"));
+    return false;
+}
+
 } // namespace edgelens::exportutil

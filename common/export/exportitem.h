@@ -6,6 +6,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
+
 namespace edgelens {
 
 // One image and what was found in it, the unit every exporter writes and every reader
@@ -17,6 +19,11 @@ struct ExportItem
     int height = 0;
     QList<Detection> detections;
 };
+
+// Called by a writer before each image it writes (done of total); returning false stops the
+// export there with the error "cancelled" (files written so far stay, each one complete).
+// Writers run on any thread: the app runs them on a worker and counts progress from there.
+using ExportProgress = std::function<bool(int done, int total)>;
 
 namespace exportutil {
 
@@ -40,6 +47,9 @@ bool writeFileAtomically(const QString &path, const QByteArray &bytes, QString *
 bool ensureDirectory(const QString &dir, QString *error);
 
 void setError(QString *error, const QString &message);
+
+// progress(done, total) when set; false (with *error "cancelled") when it asks to stop.
+bool keepGoing(const ExportProgress &progress, int done, int total, QString *error);
 
 } // namespace exportutil
 } // namespace edgelens

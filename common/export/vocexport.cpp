@@ -199,13 +199,16 @@ bool readAnnotation(const QString &path, const QStringList &classNames, ExportIt
 
 } // namespace
 
-bool exportVoc(const QList<ExportItem> &items, const QString &dir, QString *error, const QStringList &classNames)
+bool exportVoc(const QList<ExportItem> &items, const QString &dir, QString *error, const QStringList &classNames,
+               const ExportProgress &progress)
 {
     if (!exportutil::ensureDirectory(dir, error))
         return false;
     const QDir out(dir);
     const QStringList stems = exportutil::uniqueStems(items);
     for (int i = 0; i < items.size(); ++i) {
+        if (!exportutil::keepGoing(progress, i, int(items.size()), error))
+            return false;
         if (items.at(i).imagePath.isEmpty()) {
             setError(error, QStringLiteral("Item %1 has no image path.").arg(i + 1));
             return false;

@@ -10,7 +10,7 @@ namespace edgelens {
 // <confidence> element that VOC tools ignore. Images without detections get a file too.
 // classNames only names detections whose label is empty (see exportutil::effectiveLabel).
 bool exportVoc(const QList<ExportItem> &items, const QString &dir, QString *error,
-               const QStringList &classNames = {});
+               const QStringList &classNames = {}, const ExportProgress &progress = {});
 
 // Reads every *.xml in dir (sorted by file name). imagePath is <path>, or <filename> next to
 // the XML when <path> is empty. classId is the name's index in classNames, -1 when absent;

@@ -42,7 +42,7 @@ bool readSmallTextFile(const QString &path, QString *text, QString *error)
 } // namespace
 
 bool exportYolo(const QList<ExportItem> &items, const QStringList &classNames, const QString &dir, QString *error,
-                bool withConfidence)
+                bool withConfidence, const ExportProgress &progress)
 {
     const QStringList names = exportutil::collectClassNames(items, classNames);
     for (const QString &name : names) {
@@ -69,6 +69,8 @@ bool exportYolo(const QList<ExportItem> &items, const QStringList &classNames, c
     const QDir out(dir);
     const QStringList stems = exportutil::uniqueStems(items);
     for (int i = 0; i < items.size(); ++i) {
+        if (!exportutil::keepGoing(progress, i, int(items.size()), error))
+            return false;
         const ExportItem &item = items.at(i);
         const QRectF bounds(0, 0, item.width, item.height);
         QString text;

@@ -11,7 +11,7 @@ namespace edgelens {
 // which some label tools do not accept, hence off by default. Images without detections
 // get an empty file. Every item needs its width and height.
 bool exportYolo(const QList<ExportItem> &items, const QStringList &classNames, const QString &dir, QString *error,
-                bool withConfidence = false);
+                bool withConfidence = false, const ExportProgress &progress = {});
 
 // Reads labels written for `images` (their paths and sizes; their detections are ignored)
 // from dir. A missing <stem>.txt means no detections, as in YOLO datasets. Confidence is
