@@ -7,9 +7,13 @@
 #include "evalrun/modelevaluation.h"
 
 #include <QCommandLineParser>
+#include <QDir>
 #include <QFileInfo>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QSaveFile>
+
+#include <cmath>
 
 #include <unistd.h>
 
@@ -49,6 +53,35 @@ bool writeReport(const QString &path, const QByteArray &content, QString *error)
         return false;
     }
     return true;
+}
+
+// The manifest the model came from with "accuracy" set, written where the catalog reads it: the
+// user's own manifest in place; for a built-in one, a copy in the per-user model folder (a
+// user manifest of the same name replaces the built-in one). Returns the path written.
+QString recordAccuracy(const ModelManifest &manifest, const EvalRun &run, const QString &dataset, QString *error)
+{
+    QFile source(manifest.manifestPath);
+    if (!source.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("%1: cannot read the manifest to record the accuracy in: %2")
+                     .arg(manifest.manifestPath, source.errorString());
+        return {};
+    }
+    QJsonObject object = QJsonDocument::fromJson(source.read(1024 * 1024)).object();
+    ModelManifest::Accuracy accuracy;
+    accuracy.map = std::round(run.summary.map * 10000) / 10000;
+    accuracy.ap50 = std::round(run.summary.ap50 * 10000) / 10000;
+    accuracy.dataset = dataset;
+    object.insert(QStringLiteral("accuracy"), accuracy.toJson());
+    const bool builtIn = manifest.manifestPath.startsWith(QLatin1Char(':'));
+    const QString target = builtIn ? QDir(ModelCatalog::userModelDir()).filePath(manifest.name + QStringLiteral(".json"))
+                                   : manifest.manifestPath;
+    if (builtIn && !QDir().mkpath(ModelCatalog::userModelDir())) {
+        *error = QStringLiteral("%1: cannot create the folder").arg(ModelCatalog::userModelDir());
+        return {};
+    }
+    if (!writeReport(target, QJsonDocument(object).toJson(QJsonDocument::Indented), error))
+        return {};
+    return target;
 }
 
 } // namespace
@@ -92,11 +125,15 @@ int runEvalCommand(const QStringList &arguments)
                                            QStringLiteral("Inference backend: opencv, openvino, cuda."),
                                            QStringLiteral("name"));
     const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("Print the report as JSON."));
+    const QCommandLineOption recordOption(QStringLiteral("record-accuracy"),
+                                          QStringLiteral("Write the mAP into the model's manifest as \"accuracy\" "
+                                                         "(a built-in model gets a copy in your model folder); "
+                                                         "shown by `models list`, the app and the server."));
     const QCommandLineOption outputOption(QStringLiteral("output"),
                                           QStringLiteral("Also write the report to this file (JSON with --json)."),
                                           QStringLiteral("file"));
     parser.addOptions({modelOption, imagesOption, annotationsOption, predictionsOption, confOption, maxDetOption,
-                       nmsOption, jobsOption, backendOption, jsonOption, outputOption});
+                       nmsOption, jobsOption, backendOption, jsonOption, outputOption, recordOption});
 
     if (!parser.parse(QStringList{QStringLiteral("edgelens-cli eval")} + arguments))
         return usageError(parser, parser.errorText());
@@ -138,6 +175,9 @@ int runEvalCommand(const QStringList &arguments)
     const int jobs = parser.value(jobsOption).toInt(&ok);
     if (!ok || jobs < 1 || jobs > 64)
         return usageError(parser, QStringLiteral("--jobs: expected a whole number from 1 to 64"));
+    if (parser.isSet(recordOption) && (parser.isSet(predictionsOption) || conf > 0.01 || maxDet != 100))
+        return usageError(parser, QStringLiteral("--record-accuracy records a model's own run at COCO practice "
+                                                 "(--conf 0.01 or less, --max-det 100), not --predictions"));
     double nms = -1;
     if (parser.isSet(nmsOption)) {
         nms = parser.value(nmsOption).toDouble(&ok);
@@ -203,5 +243,15 @@ int runEvalCommand(const QStringList &arguments)
         return failure(error);
     if (!run->summary.isValid())
         return failure(QStringLiteral("nothing to score: no class has ground truth boxes in these images"));
+    if (parser.isSet(recordOption)) {
+        // the dataset's name: coco128-train for coco128-train/images
+        QFileInfo images(QDir::cleanPath(QFileInfo(parser.value(imagesOption)).absoluteFilePath()));
+        const QString datasetName = images.fileName() == QLatin1String("images") ? QFileInfo(images.path()).fileName()
+                                                                                : images.fileName();
+        const QString written = recordAccuracy(*manifest, *run, datasetName, &error);
+        if (written.isEmpty())
+            return failure(error);
+        cli::standardError() << "accuracy recorded in " << QDir::toNativeSeparators(written) << Qt::endl;
+    }
     return Scored;
 }

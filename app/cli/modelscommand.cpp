@@ -2,6 +2,7 @@
 
 #include "console.h"
 
+#include "detector/detector.h"
 #include "models/modeldownloader.h"
 #include "models/modelcatalog.h"
 #ifdef EDGELENS_HAVE_EVAL
@@ -41,17 +42,31 @@ int listModels(const ModelCatalog &catalog)
         nameWidth = std::max(nameWidth, int(m.name.size()) + 2);
         familyWidth = std::max(familyWidth, int(m.family.size()));
     }
-    cli::printOut(QStringLiteral("%1  %2  %3  %4  %5")
+    cli::printOut(QStringLiteral("%1  %2  %3  %4  %5  %6  %7")
                  .arg(QStringLiteral("NAME"), -nameWidth)
                  .arg(QStringLiteral("FAMILY"), -familyWidth)
                  .arg(QStringLiteral("INPUT"), -9)
+                 .arg(QStringLiteral("MS/IMAGE"), 8)
+                 .arg(QStringLiteral("mAP"), 5)
                  .arg(QStringLiteral("STATUS"), -12)
                  .arg(QStringLiteral("WHERE")));
+    QStringList loadProblems;
     for (const ModelManifest &m : models) {
         const bool isDefault = defaultModel && defaultModel->name == m.name;
         QString status;
+        QString measured = QStringLiteral("-");
         if (m.isComplete()) {
-            status = QStringLiteral("found");
+            // Loaded and timed here, as the server does at startup: what this machine costs, and
+            // a model that does not load says why instead of looking usable.
+            QString why;
+            if (const std::unique_ptr<Detector> detector = createDetector(m, &why)) {
+                status = QStringLiteral("found");
+                if (m.inputWidth > 0 && !m.fallback) // a cascade's time depends on the photo
+                    measured = QString::number(measureMsPerImage(*detector), 'f', 1);
+            } else {
+                status = QStringLiteral("cannot load");
+                loadProblems.append(why);
+            }
         } else {
             const int missing = int(m.missingFiles().size());
             status = missing == m.files.size() ? QStringLiteral("missing")
@@ -59,21 +74,27 @@ int listModels(const ModelCatalog &catalog)
         }
         const QString input = m.inputWidth > 0 ? QStringLiteral("%1x%2").arg(m.inputWidth).arg(m.inputHeight)
                                                : QStringLiteral("any");
-        cli::printOut(QStringLiteral("%1  %2  %3  %4  %5%6")
+        cli::printOut(QStringLiteral("%1  %2  %3  %4  %5  %6  %7%8")
                      .arg(m.name + (isDefault ? QStringLiteral(" *") : QString()), -nameWidth)
                      .arg(m.family, -familyWidth)
                      .arg(input, -9)
+                     .arg(measured, 8)
+                     .arg(m.accuracy.isKnown() ? QString::number(m.accuracy.map, 'f', 3) : QStringLiteral("-"), 5)
                      .arg(status, -12)
                      .arg(whereFound(m))
                      .arg(m.fallback ? QStringLiteral("  (fallback: faces/bodies only)") : QString()));
     }
-    cli::printOut(QStringLiteral("\n* default model. Searched, in order:"));
+    cli::printOut(QStringLiteral("\n* default model. MS/IMAGE: one detection on this machine, measured now; mAP: "
+                                 "the manifest's recorded accuracy (COCO mAP@[.5:.95] on the dataset it names).\n"
+                                 "Searched, in order:"));
     for (const QString &location : catalog.searchedLocations())
         cli::printOut(QStringLiteral("  ") + QDir::toNativeSeparators(location));
     cli::printOut(QStringLiteral("Get a missing model with `edgelens-cli models download NAME` (saved to %1).")
                  .arg(QDir::toNativeSeparators(ModelCatalog::userModelDir())));
     for (const QString &problem : catalog.problems())
         cli::printErr(QStringLiteral("warning: ") + problem);
+    for (const QString &problem : std::as_const(loadProblems))
+        cli::printErr(QStringLiteral("cannot load: ") + problem);
     return 0;
 }
 

@@ -190,11 +190,29 @@ QStringList ModelManifest::missingFiles() const
     return missing;
 }
 
+QJsonObject ModelManifest::Accuracy::toJson() const
+{
+    QJsonObject a{{QStringLiteral("map"), map}, {QStringLiteral("dataset"), dataset}};
+    if (ap50 >= 0)
+        a.insert(QStringLiteral("ap50"), ap50);
+    return a;
+}
+
+QString ModelManifest::Accuracy::text() const
+{
+    if (!isKnown())
+        return {};
+    return dataset.isEmpty() ? QStringLiteral("mAP %1").arg(map, 0, 'f', 3)
+                             : QStringLiteral("mAP %1 (%2)").arg(map, 0, 'f', 3).arg(dataset);
+}
+
 QString ModelManifest::summary() const
 {
     QString text = name + QStringLiteral(" (") + family;
     if (inputWidth > 0)
         text += QStringLiteral(", %1x%2").arg(inputWidth).arg(inputHeight);
+    if (accuracy.isKnown())
+        text += QStringLiteral(", ") + accuracy.text();
     text += QStringLiteral(")");
     if (fallback)
         text += QStringLiteral(" [fallback]");
@@ -228,6 +246,8 @@ QJsonObject ModelManifest::toJson() const
         {QStringLiteral("nms_iou"), double(defaultNmsIou)},
         {QStringLiteral("fallback"), fallback},
     };
+    if (accuracy.isKnown())
+        o.insert(QStringLiteral("accuracy"), accuracy.toJson());
     if (inputWidth > 0 || inputHeight > 0)
         o.insert(QStringLiteral("input"),
                  QJsonObject{{QStringLiteral("width"), inputWidth}, {QStringLiteral("height"), inputHeight}});
@@ -368,6 +388,18 @@ std::optional<ModelManifest> ModelManifest::fromJson(const QJsonObject &object, 
 
     m.fallback = r.boolean(object, QStringLiteral("fallback"), QStringLiteral("fallback"), false);
 
+    const QJsonValue accuracyValue = object.value(QStringLiteral("accuracy"));
+    if (r.ok() && !accuracyValue.isUndefined() && !accuracyValue.isNull()) {
+        const QJsonObject a = accuracyValue.toObject();
+        if (!accuracyValue.isObject())
+            r.fail(QStringLiteral("accuracy"), QStringLiteral("expected an object"));
+        m.accuracy.map = r.number(a, QStringLiteral("map"), QStringLiteral("accuracy.map"), true, -1, 0, 1);
+        m.accuracy.ap50 = r.number(a, QStringLiteral("ap50"), QStringLiteral("accuracy.ap50"), false, -1, 0, 1);
+        m.accuracy.dataset = r.string(a, QStringLiteral("dataset"), QStringLiteral("accuracy.dataset"), true);
+        if (!r.ok())
+            m.accuracy = {};
+    }
+
     const QJsonValue decoderValue = object.value(QStringLiteral("decoder"));
     if (r.ok() && !decoderValue.isUndefined() && !decoderValue.isObject())
         r.fail(QStringLiteral("decoder"), QStringLiteral("expected an object"));
@@ -381,7 +413,7 @@ std::optional<ModelManifest> ModelManifest::fromJson(const QJsonObject &object, 
         QStringLiteral("license"), QStringLiteral("files"),      QStringLiteral("input"),
         QStringLiteral("preprocess"), QStringLiteral("default_confidence"), QStringLiteral("nms_iou"),
         QStringLiteral("class_names"), QStringLiteral("fallback"), QStringLiteral("decoder"),
-        QStringLiteral("$comment")};
+        QStringLiteral("accuracy"), QStringLiteral("$comment")};
     for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
         if (!knownKeys.contains(it.key()))
             qCWarning(lcManifest).noquote() << origin << ": ignoring unknown field" << it.key();

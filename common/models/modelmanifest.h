@@ -40,6 +40,18 @@ struct ModelManifest
         double std[3] = {1, 1, 1};
     } preprocess;
 
+    // COCO-style accuracy measured on a dataset ("accuracy" in the JSON; `edgelens-cli eval
+    // --record-accuracy` writes it): lets a person choose a model by evidence. map < 0: none.
+    struct Accuracy
+    {
+        double map = -1;  // mAP@[.5:.95]
+        double ap50 = -1; // < 0: not recorded
+        QString dataset;  // "coco128-train"
+        bool isKnown() const { return map >= 0; }
+        QString text() const; // "mAP 0.383 (coco128-train)"; empty when unknown
+        QJsonObject toJson() const;
+    } accuracy;
+
     float defaultConfidence = 0.5f;
     float defaultNmsIou = 0.5f;
     QStringList classNames;

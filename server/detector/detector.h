@@ -58,6 +58,11 @@ std::unique_ptr<Detector> createDetector(const ModelManifest &manifest, QString 
 // means the default above. Fails with a clear message when this OpenCV build lacks it.
 std::unique_ptr<Detector> createDetector(const ModelManifest &manifest, const QString &backend, QString *error);
 
+// Milliseconds one detect() takes here (preprocess, forward, decode, NMS): the median of three
+// runs on a 640x480 photo-sized test image after one warm-up run. The server measures each
+// model at startup and reports it in server-info; `models list` shows it.
+double measureMsPerImage(Detector &detector);
+
 // Backend names createDetector() accepts on this machine, "opencv" first.
 QStringList availableBackends();
 QStringList knownBackends(); // every name createDetector() understands

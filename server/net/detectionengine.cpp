@@ -12,6 +12,7 @@
 #include <opencv2/core.hpp>
 
 #include <atomic>
+#include <cmath>
 #include <map>
 
 Q_LOGGING_CATEGORY(lcEngine, "edgelens.server.engine")
@@ -75,10 +76,17 @@ bool DetectionEngine::load(const QList<ModelManifest> &models, int workers, int 
         const QString input = manifest.inputWidth > 0
             ? QStringLiteral("%1x%2").arg(manifest.inputWidth).arg(manifest.inputHeight)
             : QStringLiteral("any size");
+        const qint64 loadMs = timer.elapsed();
+        // A cascade's time depends on the photo's content and size, not on an input size.
+        const bool network = manifest.inputWidth > 0 && !manifest.fallback;
+        const double measured = network ? measureMsPerImage(*probe) : -1.0;
         qCInfo(lcEngine).noquote() << "model" << manifest.name << "(" + manifest.family + "," << input << "on"
-                                   << probe->backendDescription() + ") loaded in" << timer.elapsed() << "ms";
+                                   << probe->backendDescription() + ") loaded in" << loadMs << "ms"
+                                   << (network ? QStringLiteral("; %1 ms per image measured").arg(measured, 0, 'f', 1)
+                                               : QString());
         m_models.append(manifest);
         m_backends.append(probe->backendDescription());
+        m_measuredMs.append(measured);
     }
     if (m_models.isEmpty()) {
         if (error) {
@@ -226,6 +234,13 @@ QJsonArray DetectionEngine::modelsJson() const
             {QStringLiteral("backend"), m_backends.value(i)},
             {QStringLiteral("default"), i == 0},
         });
+        // Additive fields: only when known (older clients ignore them).
+        QJsonObject entry = out.last().toObject();
+        if (m_measuredMs.value(i) >= 0)
+            entry.insert(QStringLiteral("measured_ms"), std::round(m_measuredMs.value(i) * 10) / 10);
+        if (m.accuracy.isKnown())
+            entry.insert(QStringLiteral("accuracy"), m.accuracy.toJson());
+        out.replace(out.size() - 1, entry);
     }
     return out;
 }

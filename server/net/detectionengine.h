@@ -101,6 +101,7 @@ private:
 
     QList<ModelManifest> m_models;
     QStringList m_backends;
+    QList<double> m_measuredMs; // per model, at load: measureMsPerImage()
     QString m_backendName;
     int m_threads = 1;
     // The worker threads own the detectors; the destructor stops them before anything goes.

@@ -205,8 +205,11 @@ void TestCli::modelsList_showsTheSharedModelsFound()
         if (line.startsWith(QStringLiteral("picodet-s-320 *"))) {
             picodet = true;
             QVERIFY2(line.contains(QStringLiteral("found")) && line.contains(QStringLiteral("320x320"))
-                         && line.contains(QStringLiteral("picodet")),
+                         && line.contains(QStringLiteral("picodet")) && line.contains(QStringLiteral("  0.383  ")),
                      qPrintable(line));
+            // MS/IMAGE: measured now, a number
+            const QStringList columns = line.simplified().split(QLatin1Char(' '));
+            QVERIFY2(columns.size() > 5 && columns.at(4).toDouble() > 0, qPrintable(line));
         }
         if (line.startsWith(QStringLiteral("nanodet-m-320 "))) {
             nanodet = true;

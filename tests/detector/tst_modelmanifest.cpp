@@ -145,6 +145,33 @@ private Q_SLOTS:
         QTest::newRow("sha") << "files" << QJsonValue(QJsonArray{QJsonObject{{"name", "x.onnx"}, {"sha256", "abc"}}})
                              << "mine.json: files[0].sha256:";
         QTest::newRow("decoder") << "decoder" << QJsonValue(3) << "mine.json: decoder:";
+        QTest::newRow("accuracy above 1") << "accuracy.map" << QJsonValue(38.3) << "mine.json: accuracy.map:";
+        QTest::newRow("accuracy without dataset") << "accuracy" << QJsonValue(QJsonObject{{"map", 0.3}})
+                                                  << "mine.json: accuracy.dataset: missing";
+    }
+
+    void accuracy_isReadShownAndWrittenBack()
+    {
+        QJsonObject o = goodObject();
+        o.insert(QStringLiteral("accuracy"), QJsonObject{{"map", 0.3834}, {"ap50", 0.5364}, {"dataset", "coco128-train"}});
+        QString error;
+        const auto m = ModelManifest::fromJson(o, QStringLiteral("mine.json"), &error);
+        QVERIFY2(m, qPrintable(error));
+        QVERIFY(m->accuracy.isKnown());
+        QCOMPARE(m->accuracy.map, 0.3834);
+        QCOMPARE(m->accuracy.ap50, 0.5364);
+        QCOMPARE(m->accuracy.text(), QStringLiteral("mAP 0.383 (coco128-train)"));
+        QVERIFY2(m->summary().contains(QStringLiteral("mAP 0.383 (coco128-train)")), qPrintable(m->summary()));
+        const auto again = ModelManifest::fromJson(m->toJson(), QStringLiteral("again.json"), &error);
+        QVERIFY2(again, qPrintable(error));
+        QCOMPARE(again->accuracy.map, 0.3834);
+        QCOMPARE(again->accuracy.dataset, QStringLiteral("coco128-train"));
+        // without the field nothing is claimed
+        const auto plain = ModelManifest::fromJson(goodObject(), QStringLiteral("plain.json"), &error);
+        QVERIFY(plain && !plain->accuracy.isKnown() && plain->accuracy.text().isEmpty());
+        // every built-in DNN model records what tst_evalaccuracy checks
+        for (const ModelManifest &b : ModelCatalog::builtinManifests())
+            QCOMPARE(b.accuracy.isKnown(), !b.fallback);
     }
 
     void brokenField_errorNamesFileAndField()

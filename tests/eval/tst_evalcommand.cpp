@@ -5,6 +5,7 @@
 #include "eval/cocojsonreader.h"
 #include "evalrun/modelevaluation.h"
 #include "eval/predictionreader.h"
+#include "models/modelcatalog.h"
 
 #include "testdata.h"
 
@@ -31,6 +32,7 @@ private slots:
     void badArguments_areUsageErrors();
     void unknownModel_saysWhereItLooked();
     void realModel_onAFewImages_reportsEverything();
+    void recordAccuracy_writesTheManifestTheCatalogReads();
     void sidecarsOfARealCliRun_scoreLikeTheInProcessRun();
 
 private:
@@ -269,6 +271,40 @@ void TestEvalCommand::realModel_onAFewImages_reportsEverything()
     QVERIFY2(map > 0 && map < 1, qPrintable(QString::number(map)));
     QVERIFY2(json.value(QStringLiteral("warnings")).toArray().first().toString().startsWith(QStringLiteral("120 of 128")),
              qPrintable(QJsonDocument(json.value(QStringLiteral("warnings")).toArray()).toJson()));
+}
+
+void TestEvalCommand::recordAccuracy_writesTheManifestTheCatalogReads()
+{
+    EDGELENS_REQUIRE_SHARED(QStringLiteral("models/fastestdet-352"));
+    const QString images = m_dir.filePath(QStringLiteral("few-record/images"));
+    QDir().mkpath(images);
+    for (int i = 0; i < 4; ++i) {
+        const QString name = m_groundTruth->images.at(i).fileName;
+        QVERIFY(QFile::copy(m_images + QLatin1Char('/') + name, images + QLatin1Char('/') + name));
+    }
+    // a figure measured away from COCO practice is not recorded
+    QCOMPARE(runEvalCommand({QStringLiteral("--model"), QStringLiteral("fastestdet-352"), QStringLiteral("--images"), images,
+                             QStringLiteral("--annotations"), m_annotations, QStringLiteral("--conf"), QStringLiteral("0.5"),
+                             QStringLiteral("--record-accuracy")}),
+             2);
+    const QString recorded = QDir(ModelCatalog::userModelDir()).filePath(QStringLiteral("fastestdet-352.json"));
+    QFile::remove(recorded);
+    const QString report = m_dir.filePath(QStringLiteral("few-record.json"));
+    QCOMPARE(runEvalCommand({QStringLiteral("--model"), QStringLiteral("fastestdet-352"), QStringLiteral("--images"), images,
+                             QStringLiteral("--annotations"), m_annotations, QStringLiteral("--record-accuracy"),
+                             QStringLiteral("--json"), QStringLiteral("--output"), report}),
+             0);
+    const double map = readReport(report).value(QStringLiteral("map")).toDouble();
+    QVERIFY(map > 0);
+    // a built-in model gets a copy in the user's folder, which the catalog prefers
+    QVERIFY2(QFileInfo::exists(recorded), qPrintable(recorded));
+    const std::optional<ModelManifest> found = ModelCatalog().find(QStringLiteral("fastestdet-352"));
+    QVERIFY(found);
+    QCOMPARE(found->manifestPath, recorded);
+    QCOMPARE(found->accuracy.dataset, QStringLiteral("few-record"));
+    QVERIFY2(qAbs(found->accuracy.map - map) < 0.0001, qPrintable(QString::number(found->accuracy.map)));
+    QCOMPARE(found->files.first().sha256, QStringLiteral("31cb14c017fce347cb4c846ec62fdf00d76bb3beecdf4be21e7116ac67feb880"));
+    QVERIFY(QFile::remove(recorded));
 }
 
 void TestEvalCommand::sidecarsOfARealCliRun_scoreLikeTheInProcessRun()

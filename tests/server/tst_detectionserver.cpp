@@ -15,6 +15,7 @@
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QSignalSpy>
 #include <QRegularExpression>
 #include <QStandardPaths>
@@ -492,6 +493,11 @@ private slots:
         QCOMPARE(model.value(QStringLiteral("classes")).toArray().size(), 80);
         QCOMPARE(model.value(QStringLiteral("classes")).toArray().first().toString(), QStringLiteral("person"));
         QCOMPARE(model.value(QStringLiteral("fallback")).toBool(), false);
+        // measured at startup on this machine; the manifest's recorded accuracy
+        QVERIFY2(model.value(QStringLiteral("measured_ms")).toDouble() > 0, qPrintable(QJsonDocument(model).toJson()));
+        QCOMPARE(model.value(QStringLiteral("accuracy")).toObject().value(QStringLiteral("map")).toDouble(), 0.3036);
+        QCOMPARE(model.value(QStringLiteral("accuracy")).toObject().value(QStringLiteral("dataset")).toString(),
+                 QStringLiteral("coco128-train"));
         QCOMPARE(info.value(QStringLiteral("limits")).toObject().value(QStringLiteral("max_pixels")).toInteger(),
                  12'345'678);
     }
