@@ -87,7 +87,7 @@ b config \
     --entrypoint '["/usr/bin/edgelens-server"]' --cmd '["--port", "6000", "--http-port", "5000"]' \
     --stop-signal SIGTERM \
     --healthcheck 'CMD /usr/libexec/edgelens/healthcheck' --healthcheck-interval 30s \
-    --healthcheck-timeout 5s --healthcheck-start-period 60s --healthcheck-retries 3 \
+    --healthcheck-timeout 30s --healthcheck-start-period 60s --healthcheck-retries 3 \
     --label org.opencontainers.image.title=edgelens-server \
     --label org.opencontainers.image.description="EdgeLens object detection device server" \
     --label org.opencontainers.image.version="$version" \
