@@ -70,9 +70,11 @@ void EmbeddedServer::start(const QString &model)
     QPointer<EmbeddedServer> self(this);
     DetectionServer *server = m_server;
     m_abandoned = std::make_shared<std::atomic<bool>>(false);
-    QMetaObject::invokeMethod(server, [self, server, config, attempt, resolveDefault, abandoned = m_abandoned]() mutable {
+    QMetaObject::invokeMethod(server, [this, self, server, config, attempt, resolveDefault, abandoned = m_abandoned]() mutable {
         if (abandoned->load())
             return; // stopped before the load began: nobody waits for this server any more
+        // `this` outlives the thread: the destructor waits for every server thread.
+        emit loadBegan();
         QString error;
         if (resolveDefault) {
             // One model in memory, not every model found: the app uses one at a time.
@@ -80,7 +82,12 @@ void EmbeddedServer::start(const QString &model)
             if (const std::optional<ModelManifest> m = catalog.defaultModel())
                 config.models = {*m};
         }
+        // A stop() from now on reaches start() through abandonStart(): it gives up before listening.
         const bool ok = server->start(config, &error);
+        if (abandoned->load()) {
+            emit abandonedStartEnded(ok);
+            return; // nobody waits for it; the retired server's queued stop() closes what it opened
+        }
         const quint16 port = ok ? server->serverPort() : 0;
         const QString modelName = ok ? server->modelNames().value(0) : QString();
         const QString fallbackNote = ok && server->usingFallback()
@@ -131,6 +138,7 @@ void EmbeddedServer::retireCurrent()
     if (m_abandoned)
         m_abandoned->store(true);
     m_abandoned.reset();
+    server->abandonStart(); // thread-safe: a load in progress ends without listening
     // Queued behind the start (the model load) when that is still running: the GUI thread
     // never waits for it. stop() runs in the server's thread, where its sockets live; the
     // thread then ends, which deletes the server (finished -> deleteLater) and the thread.

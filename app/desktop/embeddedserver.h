@@ -5,7 +5,7 @@
 // picks. Starting loads the model, which takes a moment, so it happens on the server's own
 // thread and is reported by signals; the GUI never waits for it, not even to stop: a stop (or
 // a restart with another model) hands the old server a stop request and forgets it; it stops,
-// deletes itself and ends its thread when its load is over.
+// deletes itself and ends its thread when its load is over, without ever listening.
 
 #include <QList>
 #include <QObject>
@@ -50,6 +50,12 @@ public:
     QString errorSummary() const { return m_error.section(QLatin1Char('\n'), 0, 0); } // first line
 
 signals:
+    // Emitted from the server's thread as it begins to load its model: the moment a stop or a
+    // restart has to deal with a load in progress (tests connect to it to act at that moment).
+    void loadBegan();
+    // A start that stop() or a later start() superseded has ended on its thread; `listened`
+    // says whether it opened its port anyway (it must not).
+    void abandonedStartEnded(bool listened);
     void started(quint16 port, const QString &modelName);
     void failed(const QString &reason); // first line; errorString() has the details
     void stateChanged(edgelens::EmbeddedServer::State state);

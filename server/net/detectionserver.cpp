@@ -97,6 +97,16 @@ bool DetectionServer::start(const ServerConfig &config, QString *error)
         return false;
     }
 
+    const auto abandoned = [this, error] {
+        if (!m_abandoned.load())
+            return false;
+        *error = QStringLiteral("the server was stopped while it was starting");
+        m_startFailure = StartFailure::Abandoned;
+        m_engine.reset();
+        return true;
+    };
+    if (abandoned())
+        return false;
     QList<ModelManifest> models;
     if (!resolveModels(&models, error))
         return false;
@@ -107,6 +117,9 @@ bool DetectionServer::start(const ServerConfig &config, QString *error)
         m_engine.reset();
         return false;
     }
+    // Loading takes seconds; whoever stopped the server meanwhile must not find it listening.
+    if (abandoned())
+        return false;
     if (usingFallback()) {
         qCWarning(lcServer).noquote()
             << "*** NO DNN MODEL FOUND: serving the fallback detector" << m_engine->model(0).name << "("

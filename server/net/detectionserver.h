@@ -9,6 +9,7 @@
 #include <QObject>
 #include <QTimer>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 
@@ -29,7 +30,7 @@ class DetectionServer final : public QObject
     Q_DISABLE_COPY_MOVE(DetectionServer)
 
 public:
-    enum class StartFailure { None, BadConfig, NoModel, ModelLoad, Listen };
+    enum class StartFailure { None, BadConfig, NoModel, ModelLoad, Listen, Abandoned };
     Q_ENUM(StartFailure)
 
     explicit DetectionServer(QObject *parent = nullptr);
@@ -39,6 +40,11 @@ public:
     // NoModel: where it looked and how to get a model) when it cannot serve.
     bool start(const ServerConfig &config, QString *error = nullptr);
     StartFailure startFailure() const { return m_startFailure; }
+    // Thread-safe, for a server being discarded while it loads (the app's embedded server
+    // stopped or restarted): the start() running now, or any later one, gives up before it
+    // listens (StartFailure::Abandoned), so a model that finished loading after the stop never
+    // opens a port.
+    void abandonStart() { m_abandoned.store(true); }
 
     bool isListening() const;
     quint16 serverPort() const;      // the real port, also when config.port was 0
@@ -95,6 +101,7 @@ private:
     QTimer m_drainTimer;
     bool m_draining = false;
     StartFailure m_startFailure = StartFailure::None;
+    std::atomic<bool> m_abandoned{false};
 };
 
 } // namespace edgelens

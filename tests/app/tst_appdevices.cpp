@@ -5,6 +5,7 @@
 // bar's device states, the gallery's "by DEVICE" and the `device` in the sidecars.
 
 #include "flakyserver.h"
+#include "metricsamples.h"
 #include "serverprocess.h"
 #include "testdata.h"
 
@@ -30,7 +31,6 @@
 #include <QAction>
 #include <QApplication>
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
 #include <QJsonDocument>
@@ -167,14 +167,9 @@ QHash<QString, int> sidecarDevices(const QString &outDir, int *sidecars)
 
 double receivedBytes(DetectionServer &server)
 {
-    // Every protocol's bytes after the TLS layer: nothing here means no image reached it.
-    static const QRegularExpression line(QStringLiteral("^edgelens_received_bytes_total\\S*\\s+(\\S+)$"),
-                                         QRegularExpression::MultilineOption);
-    double sum = 0;
-    auto it = line.globalMatch(QString::fromUtf8(server.service()->metrics()->exposition()));
-    while (it.hasNext())
-        sum += it.next().captured(1).toDouble();
-    return sum;
+    // Every protocol's bytes after the TLS layer: nothing here means no image reached it. The
+    // series exist from the start; if they did not, the sum is NaN and every check of it fails.
+    return test::metricSum(server.service()->metrics()->exposition(), QStringLiteral("edgelens_received_bytes_total"));
 }
 
 } // namespace
@@ -593,11 +588,10 @@ private slots:
 
         AppSettings alone = batch.settings;
         alone.embeddedJoins = false;
-        QElapsedTimer call;
-        call.start();
-        window.applySettings(alone); // the model load goes on on its own thread; nobody waits for it
-        const qint64 ms = call.elapsed();
-        QVERIFY2(ms < 1000, qPrintable(QStringLiteral("applying the settings took %1 ms").arg(ms)));
+        QSignalSpy abandoned(window.parts().embedded(), &EmbeddedServer::abandonedStartEnded);
+        // The model load goes on on its own thread; nobody waits for it (that stop() returns with
+        // the load held is tst_embeddedserver's to show), and it never opens its port.
+        window.applySettings(alone);
         QCOMPARE(window.parts().embedded()->state(), EmbeddedServer::State::Stopped);
         QCOMPARE(window.parts().client()->devices().size(), 1);
 
@@ -605,6 +599,9 @@ private slots:
         QCOMPARE(window.galleryModel()->count(GalleryItem::Status::Done), 6);
         for (const GalleryItem &item : window.galleryModel()->items())
             QCOMPARE(item.device, name(dev.port()));
+        QTRY_COMPARE_WITH_TIMEOUT(window.parts().embedded()->retiredCount(), 0, 60000);
+        for (const QList<QVariant> &ended : std::as_const(abandoned))
+            QCOMPARE(ended.first().toBool(), false);
     }
 
     void tlsFirstUse_dialogShowsTheServersFingerprint_trustRecordsIt_andProcessingCompletes()
