@@ -271,6 +271,10 @@ private slots:
         QVERIFY(model->itemText(0).contains(QStringLiteral("picodet-s-320"))); // the catalog default
         const int index = model->findData(QStringLiteral("nanodet-m-320"));
         QVERIFY(index > 0);
+        // chosen by evidence: input size and recorded accuracy beside each name
+        const QString pico = model->itemText(model->findData(QStringLiteral("picodet-s-320")));
+        QVERIFY2(pico.contains(QStringLiteral("320x320")) && pico.contains(QStringLiteral("mAP 0.383")), qPrintable(pico));
+        QVERIFY2(model->itemText(index).contains(QStringLiteral("mAP 0.304")), qPrintable(model->itemText(index)));
         model->setCurrentIndex(index);
         QVERIFY(okButton(dialog)->isEnabled());
         QCOMPARE(dialog.settings().model, QStringLiteral("nanodet-m-320"));
