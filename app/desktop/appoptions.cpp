@@ -36,7 +36,11 @@ Outcome parseInto(QCommandLineParser &parser, const QStringList &arguments, AppO
         QCoreApplication::translate("AppOptions", "Quit once every image given on the command line is processed (exit code 1 if any failed)."));
     const QCommandLineOption noSession(QStringLiteral("no-session"),
         QCoreApplication::translate("AppOptions", "Start with an empty gallery and do not keep it for the next start."));
-    parser.addOptions({output, host, port, embedded, model, quit, noSession});
+    const QCommandLineOption live(QStringLiteral("live"),
+        QCoreApplication::translate("AppOptions", "Open the live view on a camera (/dev/video0), an RTSP or HTTP MJPEG "
+                                                  "stream, or a video file played in real time."),
+        QStringLiteral("source"));
+    parser.addOptions({output, host, port, embedded, model, quit, noSession, live});
     parser.addPositionalArgument(QStringLiteral("images"),
         QCoreApplication::translate("AppOptions", "Image files or folders to open (folders are searched recursively)."),
         QStringLiteral("[images...]"));
@@ -56,6 +60,7 @@ Outcome parseInto(QCommandLineParser &parser, const QStringList &arguments, AppO
     options->embedded = parser.isSet(embedded);
     options->quitWhenDone = parser.isSet(quit);
     options->noSession = parser.isSet(noSession);
+    options->live = parser.value(live);
     if (parser.isSet(host)) {
         options->host = parser.value(host).trimmed();
         const QString why = AppSettings::validateHost(options->host);

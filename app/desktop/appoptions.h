@@ -26,6 +26,7 @@ struct AppOptions
     // main() sets SessionStore::defaultPath() unless --no-session is given.
     QString sessionFile;
     bool noSession = false;    // --no-session
+    QString live;              // --live SOURCE: open the live view on it at start
 
     // Parses app.arguments(). On --help / --version prints and sets *exitCode (0); on a
     // usage error prints the reason to stderr and sets *exitCode (2). nullopt means exit.

@@ -12,6 +12,7 @@
 #include "gallerymodel.h"
 #include "galleryview.h"
 #include "imagecollector.h"
+#include "live/livewindow.h"
 #include "mainwindowparts.h"
 #include "processingqueue.h"
 #include "resultsfolder.h"
@@ -134,10 +135,15 @@ MainWindow::MainWindow(const AppSettings &settings, const AppOptions &options, Q
         m_quitWhenDoneArmed = m_options.quitWhenDone;
         addPaths(m_options.images);
     }
+    if (!m_options.live.isEmpty())
+        QMetaObject::invokeMethod(this, &MainWindow::openLiveFromOptions, Qt::QueuedConnection);
 }
 
 MainWindow::~MainWindow()
 {
+    // The live view sends through the parts' client: it goes (stopping its capture thread)
+    // while the client still exists, not later with the window's other children.
+    delete m_live.data();
     // The window's own members go next: nothing said meanwhile may reach its handlers. The
     // parts then go in reverse dependency order (MainWindowParts), the gallery widgets after
     // them with the window's children.

@@ -16,6 +16,7 @@
 #include <QIcon>
 #include <QJsonObject>
 #include <QMainWindow>
+#include <QPointer>
 
 #include <memory>
 
@@ -31,7 +32,10 @@ class GalleryFilterBar;
 class GalleryFilterProxy;
 class GalleryModel;
 class GalleryView;
+class LiveWindow;
 class MainWindowParts;
+class RecentStreams;
+struct StreamSpec;
 class ThumbnailCache;
 
 class MainWindow final : public QMainWindow
@@ -75,6 +79,10 @@ public:
     // File > Open Results: an output folder made earlier comes back for review and export;
     // nothing is sent. resultsOpened() follows (the scan runs in the background).
     void openResults(const QString &folder);
+    // The live view on a source (mainwindowlive.cpp): one at a time, through this window's
+    // target; frames it keeps (Snapshot, the capture rule) join the gallery as photos.
+    LiveWindow *openLive(const StreamSpec &spec);
+    LiveWindow *liveWindow() const;
 
 signals:
     void allDone(); // nothing collecting, queued or in flight
@@ -117,6 +125,8 @@ private:
     void retryFailed();
     void openSettings();
     void openOutputFolder();
+    void openStream(); // File > Open Stream…
+    void openLiveFromOptions();
     void showAbout();
     void showShortcuts();
     void applyThresholdPolicy();
@@ -171,6 +181,9 @@ private:
     QAction *m_aboutAction = nullptr;
     QAction *m_shortcutsAction = nullptr;
     QAction *m_openResultsAction = nullptr;
+    QAction *m_openStreamAction = nullptr;
+    QPointer<LiveWindow> m_live;
+    RecentStreams *m_recentStreams = nullptr;
     QAction *m_reviewedOnlyAction = nullptr;
     QAction *m_openAction = nullptr;
     QIcon m_pauseIcon;

@@ -116,6 +116,11 @@ void MainWindow::createFileActions()
         if (!dir.isEmpty())
             openResults(dir);
     });
+    m_openStreamAction = new QAction(themedIcon("camera-web", QString(), QStyle::SP_MediaPlay), tr("Open &Stream\u2026"), this);
+    m_openStreamAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L));
+    m_openStreamAction->setToolTip(tr("Watch a camera, an RTSP or MJPEG stream or a video file live through the "
+                                      "device (Ctrl+Shift+L)"));
+    connect(m_openStreamAction, &QAction::triggered, this, &MainWindow::openStream);
     m_reviewedOnlyAction = new QAction(tr("Export &Reviewed Images Only"), this);
     m_reviewedOnlyAction->setCheckable(true);
     m_reviewedOnlyAction->setToolTip(tr("COCO, YOLO and VOC exports leave out images nobody reviewed yet"));
@@ -225,6 +230,7 @@ void MainWindow::createMenus()
     file->addAction(m_addImagesAction);
     file->addAction(m_addFolderAction);
     file->addAction(m_openResultsAction);
+    file->addAction(m_openStreamAction);
     file->addSeparator();
     QMenu *exportMenu = file->addMenu(tr("&Export Detections"));
     exportMenu->addAction(m_exportCocoAction);

@@ -1,0 +1,66 @@
+// MainWindow's live view: File > Open Stream…, `edgelens --live SOURCE`, and the frames it
+// keeps joining the gallery (the window's other parts are in mainwindow.cpp and
+// mainwindowactions.cpp).
+
+#include "mainwindow.h"
+
+#include "live/livewindow.h"
+#include "live/openstreamdialog.h"
+#include "live/recentstreams.h"
+#include "live/snapshotwriter.h"
+#include "mainwindowparts.h"
+#include "targetcontroller.h"
+
+#include <QMessageBox>
+#include <QStatusBar>
+
+namespace edgelens {
+
+namespace {
+
+constexpr int kLiveStatusMs = 2000; // refreshed twice a second while live
+
+} // namespace
+
+void MainWindow::openStream()
+{
+    if (!m_recentStreams)
+        m_recentStreams = new RecentStreams(this);
+    OpenStreamDialog dialog(m_recentStreams, this);
+    if (dialog.exec() != QDialog::Accepted || !dialog.chosen())
+        return;
+    openLive(*dialog.chosen());
+}
+
+void MainWindow::openLiveFromOptions()
+{
+    QString error;
+    const std::optional<StreamSpec> spec = StreamSpec::parse(m_options.live, &error);
+    if (!spec) {
+        QMessageBox::warning(this, tr("Live View"), tr("--live: %1").arg(error));
+        return;
+    }
+    openLive(*spec);
+}
+
+LiveWindow *MainWindow::liveWindow() const
+{
+    return m_live.data();
+}
+
+LiveWindow *MainWindow::openLive(const StreamSpec &spec)
+{
+    delete m_live.data(); // one live view at a time
+    // The embedded server starts on demand: the live view needs it now.
+    m_parts->target()->ensureReady();
+    auto *live = new LiveWindow(m_parts->client(), spec, SnapshotWriter::defaultFolder(), this);
+    m_live = live;
+    connect(live, &LiveWindow::frameKept, this, [this](const QString &path) { addPaths({path}); });
+    connect(live, &LiveWindow::statusChanged, this,
+            [this](const QString &text) { statusBar()->showMessage(text, kLiveStatusMs); });
+    live->show();
+    live->start();
+    return live;
+}
+
+} // namespace edgelens
