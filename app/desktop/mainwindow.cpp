@@ -58,6 +58,8 @@
 #include <QWindow>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <utility>
+
 
 Q_LOGGING_CATEGORY(lcMainWindow, "edgelens.app.mainwindow")
 
@@ -434,7 +436,7 @@ void MainWindow::dropEvent(QDropEvent *event)
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    if (m_parts->queue()->isBusy() && !m_quitWhenDoneArmed && isVisible()) {
+    if (m_parts->queue()->isBusy() && !m_quitWhenDoneArmed && !m_quitConfirmed && isVisible()) {
         const int left = m_parts->queue()->batchTotal() - m_parts->queue()->batchFinished();
         const auto answer = QMessageBox::question(this, tr("Quit EdgeLens"),
             tr("%n image(s) are still waiting or being processed. Results saved so far are kept.\n\nQuit anyway?", nullptr, left),
@@ -444,8 +446,25 @@ void MainWindow::closeEvent(QCloseEvent *event)
             return;
         }
     }
+    m_quitConfirmed = true;
+    // Corrections still being saved (each a redraw of a photo that may have 12 MP) finish on
+    // their worker threads: the window closes when the saver is idle, and keeps answering
+    // meanwhile instead of waiting for them here on the GUI thread.
+    if (!m_parts->annotations()->isIdle()) {
+        event->ignore();
+        if (!std::exchange(m_closeWhenSaved, true)) {
+            m_parts->status()->showMessage(tr("Saving corrections before quitting\u2026"), 0);
+            connect(
+                m_parts->annotations(), &AnnotationSaver::idle, this,
+                [this] {
+                    m_closeWhenSaved = false; // a save started meanwhile makes this close wait again
+                    close();
+                },
+                Qt::ConnectionType(Qt::QueuedConnection | Qt::SingleShotConnection));
+        }
+        return;
+    }
     saveWindowState();
-    m_parts->annotations()->waitForDone();
     // Saved before cancelling, so images still on their way come back queued next time.
     m_parts->session()->finish(); // what cancel() does next must not reach the file
     m_parts->queue()->cancel();

@@ -194,6 +194,8 @@ private:
 
     int m_thumbStep = 0;     // zoom level, 0 = default size
     bool m_quitWhenDoneArmed = false;
+    bool m_quitConfirmed = false;   // asked once: closing again after the saves does not ask again
+    bool m_closeWhenSaved = false;  // a close waits for the corrections being saved
     bool m_screenHooked = false;
 };
 

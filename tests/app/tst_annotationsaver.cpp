@@ -4,9 +4,14 @@
 // the corrected boxes and not the removed ones. With JSON sidecars off a person's work still
 // gets its sidecar, and a later run keeps it.
 
+#include "isolateduserstate.h"
 #include "testimages.h"
+#include "threadpoolhold.h"
 
 #include "annotationsaver.h"
+#include "mainwindow.h"
+#include "mainwindowparts.h"
+#include "widgets/appsettings.h"
 #include "gallerymodel.h"
 #include "results/annotation.h"
 #include "results/resultwriter.h"
@@ -22,6 +27,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -102,6 +108,7 @@ class TestAnnotationSaver : public QObject
     Q_OBJECT
 
 private:
+    test::IsolatedUserState m_user; // the window saves its state in QSettings
     QTemporaryDir m_dir;
     QString m_original;
 
@@ -297,6 +304,46 @@ private slots:
         const QJsonObject sidecar = readJson(job.sidecarPath);
         QCOMPARE(detectionsOf(sidecar.value(QStringLiteral("detections"))).size(), job.annotation.accepted().size());
         QVERIFY(sidecar.value(QStringLiteral("newer_model_output")).isObject());
+    }
+
+    // Quitting with a 12 MP redraw still to do: the window does not wait for it on the GUI
+    // thread (the thread pool is held, so the redraw cannot even start: a close that waited
+    // would never return, or would redraw on this thread), it stays open and answering, and it
+    // closes by itself once the correction is saved.
+    void quitWithACorrectionBeingSaved_theWindowAnswers_andClosesOnceSaved()
+    {
+        const AnnotationSaver::Job job = correctedJob(QStringLiteral("quit"));
+        AppSettings settings;
+        settings.target = AppSettings::Target::Remote;
+        settings.host = QStringLiteral("127.0.0.1");
+        settings.outputDir = m_dir.filePath(QStringLiteral("quit"));
+        MainWindow window(settings);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        GalleryModel *model = window.galleryModel();
+        const QList<int> rows = model->addPaths({m_original});
+        QCOMPARE(rows.size(), 1);
+        QVERIFY(QDir().mkpath(QFileInfo(job.resultPath).absolutePath()));
+        QVERIFY(QFile::copy(m_original, job.resultPath)); // stands in for the processed result
+        model->setResult(rows.first(), job.model, true, job.resultPath, job.sidecarPath);
+        QSignalSpy saved(window.parts().annotations(), &AnnotationSaver::saved);
+
+        auto hold = std::make_unique<test::ThreadPoolHold>();
+        model->setAnnotation(rows.first(), job.model, job.annotation); // the saver schedules its redraw
+        QVERIFY(!window.parts().annotations()->isIdle());
+        window.close();
+        QVERIFY(window.isVisible()); // not closed, and not waiting
+        QCOMPARE(saved.count(), 0);
+        bool ticked = false;
+        QTimer::singleShot(0, &window, [&] { ticked = true; });
+        QTRY_VERIFY(ticked); // the event loop turns while the save is pending
+        QVERIFY(window.isVisible());
+        QVERIFY(!QFile::exists(job.sidecarPath));
+
+        hold->release();
+        QTRY_VERIFY_WITH_TIMEOUT(!window.isVisible(), 60000);
+        QCOMPARE(saved.count(), 1);
+        QVERIFY(readJson(job.sidecarPath).value(QStringLiteral("edited")).toBool());
     }
 };
 

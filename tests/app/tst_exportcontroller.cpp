@@ -5,57 +5,22 @@
 
 #include "exportcontroller.h"
 #include "gallerymodel.h"
+#include "threadpoolhold.h"
 
 #include <QDir>
 #include <QFile>
 #include <QImage>
-#include <QSemaphore>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QThreadPool>
 #include <QTimer>
 #include <QWidget>
-#include <QtConcurrent/QtConcurrentRun>
 
 using namespace edgelens;
+using edgelens::test::ThreadPoolHold;
 
 namespace {
-
-// Holds every thread of the global pool until released (or destroyed): work queued meanwhile
-// cannot start.
-class PoolHold final
-{
-    Q_DISABLE_COPY_MOVE(PoolHold)
-
-public:
-    PoolHold()
-    {
-        const int threads = QThreadPool::globalInstance()->maxThreadCount();
-        for (int i = 0; i < threads; ++i) {
-            m_holders.append(QtConcurrent::run([this] {
-                m_started.release();
-                m_release.acquire();
-            }));
-        }
-        m_started.acquire(threads); // every thread is taken
-    }
-    ~PoolHold() { release(); }
-    void release()
-    {
-        m_release.release(int(m_holders.size()) - m_released);
-        m_released = int(m_holders.size());
-        for (QFuture<void> &f : m_holders)
-            f.waitForFinished();
-    }
-
-private:
-    QSemaphore m_started;
-    QSemaphore m_release;
-    QList<QFuture<void>> m_holders;
-    int m_released = 0;
-};
 
 QList<int> addDoneImages(GalleryModel &model, const QString &dir, int count)
 {
@@ -125,7 +90,7 @@ private slots:
         QSignalSpy progress(&exports, &ExportController::exportProgress);
         QSignalSpy finished(&exports, &ExportController::exportFinished);
 
-        auto hold = std::make_unique<PoolHold>();
+        auto hold = std::make_unique<ThreadPoolHold>();
         QString message;
         QVERIFY2(exports.startExport(rows, format, m_dir.filePath(target), &message), qPrintable(message));
         QVERIFY(exports.isExporting());
@@ -162,7 +127,7 @@ private slots:
         QSignalSpy finished(&exports, &ExportController::exportFinished);
         const QString target = m_dir.filePath(QStringLiteral("cancelled-yolo"));
         {
-            PoolHold hold;
+            ThreadPoolHold hold;
             QString message;
             QVERIFY2(exports.startExport(rows, QStringLiteral("yolo"), target, &message), qPrintable(message));
             exports.cancelExport();
