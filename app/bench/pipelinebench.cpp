@@ -45,10 +45,9 @@ std::optional<double> PipelineBench::forwardMedianMs(const ModelManifest &manife
         return std::nullopt;
     }
     try {
-        // readNet tells the formats apart by extension: .onnx, or .weights with its .cfg.
-        const std::string model = manifest.files.at(0).path.toStdString();
-        const std::string config = manifest.files.size() > 1 ? manifest.files.at(1).path.toStdString() : std::string();
-        cv::dnn::Net net = cv::dnn::readNet(model, config);
+        cv::dnn::Net net = DnnDetector::readNetwork(manifest, error);
+        if (net.empty())
+            return std::nullopt;
         // The same backend/target pair as DnnDetector, so the forward is timed where detect() runs it.
         DnnDetector::applyBackend(net, resolveBackend(backend));
         const std::vector<std::string> outputs = net.getUnconnectedOutLayersNames();

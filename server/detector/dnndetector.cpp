@@ -144,6 +144,18 @@ QString DnnDetector::applyBackend(cv::dnn::Net &net, const QString &backend)
     return QStringLiteral("OpenCV/CPU");
 }
 
+cv::dnn::Net DnnDetector::readNetwork(const ModelManifest &manifest, QString *error)
+{
+    try {
+        return loadNet(manifest, error);
+    } catch (const cv::Exception &e) {
+        if (error)
+            *error = QStringLiteral("%1: OpenCV could not load the model: %2")
+                         .arg(manifest.name, QString::fromStdString(e.what()).trimmed());
+        return {};
+    }
+}
+
 std::unique_ptr<DnnDetector> DnnDetector::create(const ModelManifest &manifest, const QString &backend,
                                                  QString *error)
 {

@@ -23,6 +23,11 @@ public:
     // description shown in logs ("OpenCV/CPU"). Shared with the bench so it times the same net.
     static QString applyBackend(cv::dnn::Net &net, const QString &backend);
 
+    // The manifest's network as create() reads it (ONNX through OnnxCompat, Darknet with its
+    // [yolo] thresh patched); an empty Net with *error on failure. Shared with the bench so it
+    // times the same graph.
+    static cv::dnn::Net readNetwork(const ModelManifest &manifest, QString *error);
+
     static std::unique_ptr<DnnDetector> create(const ModelManifest &manifest, const QString &backend,
                                                QString *error);
 
