@@ -419,7 +419,10 @@ private slots:
             typeInto(child<QLineEdit>(&dialog, "port"), QStringLiteral("6001"));
             auto *protocol = child<QComboBox>(&dialog, "protocol");
             protocol->setCurrentIndex(protocol->findData(int(AppSettings::Protocol::V2)));
-            QTest::mouseClick(child<QCheckBox>(&dialog, "tls"), Qt::LeftButton);
+            // On the box and its label: a check box wider than those (the form's field column)
+            // does not toggle on a click in its empty right part.
+            auto *tls = child<QCheckBox>(&dialog, "tls");
+            QTest::mouseClick(tls, Qt::LeftButton, {}, QPoint(tls->minimumSizeHint().width() / 2, tls->height() / 2));
             QVERIFY(okButton(dialog)->isEnabled());
             QCOMPARE(deviceList(dialog)->topLevelItem(1)->text(0), QStringLiteral("10.0.0.7:6001"));
             QVERIFY(deviceList(dialog)->topLevelItem(1)->text(1).contains(QStringLiteral("TLS")));

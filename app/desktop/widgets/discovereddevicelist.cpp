@@ -46,7 +46,6 @@ DiscoveredDeviceList::DiscoveredDeviceList(QWidget *parent)
     m_list->header()->setStretchLastSection(true);
     m_status = new QLabel(this);
     m_status->setObjectName(QStringLiteral("discoveryStatus"));
-    m_status->setWordWrap(true);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -122,15 +121,18 @@ void DiscoveredDeviceList::removeService(const QString &name)
 
 void DiscoveredDeviceList::updateStatus()
 {
+    // The list takes room only when it has something to show: the dialog is tall already.
+    m_list->setVisible(!m_devices.isEmpty());
     if (!m_available) {
-        m_status->setText(tr("Devices on the network cannot be found here (no mDNS: %1). Enter their address "
-                             "below.")
-                              .arg(m_browser->lastError()));
+        m_status->setText(tr("Not available here (no mDNS: %1).").arg(m_browser->lastError()));
+        m_status->setToolTip(tr("Devices announce themselves through avahi-daemon; add them by address below."));
     } else if (m_devices.isEmpty()) {
-        m_status->setText(tr("Looking for EdgeLens devices on the network\u2026 (devices started with "
-                             "--no-announce, or on other networks, are added by address below)"));
+        m_status->setText(tr("Looking for EdgeLens devices\u2026"));
+        m_status->setToolTip(tr("Devices started with --no-announce, or on other networks, are added by address "
+                                "below."));
     } else {
         m_status->setText(tr("%n device(s) found on the network.", nullptr, int(m_devices.size())));
+        m_status->setToolTip(QString());
     }
 }
 
