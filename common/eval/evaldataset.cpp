@@ -22,10 +22,13 @@ QStringList EvalDataset::scanImages(const QString &dir)
         QStringLiteral("*.webp"), QStringLiteral("*.tif"), QStringLiteral("*.tiff"), QStringLiteral("*.jpe"),
         QStringLiteral("*.dib"), QStringLiteral("*.pbm"), QStringLiteral("*.pgm"), QStringLiteral("*.ppm"),
     };
-    const QDir root(dir);
+    // Absolute: relativeFilePath() of a relative folder gave the path back whole, so
+    // `eval --images ../x/images` looked for ../x/images/../x/images/a.jpg.
+    const QString absolute = QFileInfo(dir).absoluteFilePath();
+    const QDir root(absolute);
     QStringList files;
     // The types edgelens-cli scans; name filters are case-insensitive unless asked otherwise.
-    QDirIterator it(dir, patterns, QDir::Files | QDir::Readable, QDirIterator::Subdirectories);
+    QDirIterator it(absolute, patterns, QDir::Files | QDir::Readable, QDirIterator::Subdirectories);
     while (it.hasNext())
         files.append(root.relativeFilePath(it.next()));
     std::sort(files.begin(), files.end());

@@ -261,6 +261,17 @@ void TestEvalReaders::cocoDataset_pairsImagesByFileName()
     QCOMPARE(dataset->images.first().groundTruth.boxes.size(), 2);
     QCOMPARE(dataset->warnings.size(), 2);
     QVERIFY2(dataset->warnings.first().contains(QStringLiteral("b.jpg")), qPrintable(dataset->warnings.first()));
+
+    // The same folder named relative to the working folder, as `eval --images ../x/images`
+    // gets it: the image paths open.
+    const QString previous = QDir::currentPath();
+    QVERIFY(QDir::setCurrent(m_dir.filePath(QStringLiteral("coco/images"))));
+    const auto relative = EvalDataset::load(QStringLiteral("../images"), root + QStringLiteral("/ann.json"), 0, &error);
+    QDir::setCurrent(previous);
+    QVERIFY2(relative, qPrintable(error));
+    QCOMPARE(relative->images.size(), 1);
+    QCOMPARE(relative->images.first().relativePath, QStringLiteral("a.jpg"));
+    QCOMPARE(relative->images.first().path, QStringLiteral("../images/a.jpg"));
 }
 
 void TestEvalReaders::predictions_readTheCliSidecar()
