@@ -81,9 +81,10 @@ bool DetectionEngine::load(const QList<ModelManifest> &models, int workers, int 
         const bool network = manifest.inputWidth > 0 && !manifest.fallback;
         const double measured = network ? measureMsPerImage(*probe) : -1.0;
         qCInfo(lcEngine).noquote() << "model" << manifest.name << "(" + manifest.family + "," << input << "on"
-                                   << probe->backendDescription() + ") loaded in" << loadMs << "ms"
-                                   << (network ? QStringLiteral("; %1 ms per image measured").arg(measured, 0, 'f', 1)
-                                               : QString());
+                                   << probe->backendDescription() + ") loaded in"
+                                   << QStringLiteral("%1 ms").arg(loadMs)
+                                          + (network ? QStringLiteral("; %1 ms per image measured").arg(measured, 0, 'f', 1)
+                                                     : QString());
         m_models.append(manifest);
         m_backends.append(probe->backendDescription());
         m_measuredMs.append(measured);
