@@ -32,7 +32,9 @@ packages=(
     libavahi-client-dev avahi-daemon avahi-utils dbus iproute2
     # Live view tests and bench (tests/support/streams/livestream.py): a real RTSP server on
     # loopback from GStreamer's RTSP server library through Python (appsrc -> x264enc ->
-    # rtph264pay), MJPEG over HTTP and test video files from ffmpeg; OpenCV's videoio reads them
+    # rtph264pay), MJPEG over HTTP and test video files from ffmpeg; OpenCV's videoio reads them.
+    # The video-file tests and bench also make their clips with ffmpeg and check frame indices
+    # and timestamps against ffprobe's
     python3-gi python3-numpy gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
     gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly ffmpeg
     # FFmpeg's log callback (libavutil), so its messages reach our log with credentials masked

@@ -7,6 +7,9 @@
 #include "net/serverconfig.h"
 
 #include "client/tlssocketfactory.h"
+#include "export/motexport.h"
+#include "inputs/videofeed.h"
+#include "inputs/videofilesource.h"
 #include "protocol/tlsfingerprint.h"
 
 #include <QCommandLineParser>
@@ -125,7 +128,8 @@ int DetectCommand::run(const QStringList &arguments)
         "Other commands: `edgelens-cli models list|download NAME|verify`, `edgelens-cli eval ...`."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("paths"), QStringLiteral("Image files and folders (searched recursively)."),
+    parser.addPositionalArgument(QStringLiteral("paths"),
+                                 QStringLiteral("Image and video files and folders (searched recursively)."),
                                  QStringLiteral("PATHS..."));
     const QCommandLineOption hostOption(QStringLiteral("host"),
                                         QStringLiteral("Server address, HOST or HOST:PORT ([addr]:port for IPv6). "
@@ -181,13 +185,35 @@ int DetectCommand::run(const QStringList &arguments)
         QStringLiteral("v2: the result JPEG, drawn here on the original, fits within N x N pixels (default 2048); "
                        "0: original size. Legacy servers send their own marked-up image."),
         QStringLiteral("N"), QStringLiteral("2048"));
+    const QCommandLineOption everyFramesOption(QStringLiteral("every-frames"),
+                                               QStringLiteral("Videos: keep frames 0, N, 2N, ... (decode order)."),
+                                               QStringLiteral("N"));
+    const QCommandLineOption everySecondsOption(QStringLiteral("every-seconds"),
+                                                QStringLiteral("Videos: keep one frame every T seconds of the "
+                                                               "decoder's time (default 1)."),
+                                                QStringLiteral("T"));
+    const QCommandLineOption sceneOption(QStringLiteral("scene-changes"),
+                                         QStringLiteral("Videos: keep the first frame and each frame whose 64x36 grey "
+                                                        "thumbnail differs from the previous frame's by more than "
+                                                        "--scene-threshold grey levels on average."));
+    const QCommandLineOption sceneThresholdOption(QStringLiteral("scene-threshold"),
+                                                  QStringLiteral("Mean grey-level difference of a cut (default 20)."),
+                                                  QStringLiteral("G"), QStringLiteral("20"));
+    const QCommandLineOption fromOption(QStringLiteral("from"), QStringLiteral("Videos: start at S seconds."),
+                                        QStringLiteral("S"));
+    const QCommandLineOption toOption(QStringLiteral("to"), QStringLiteral("Videos: stop after S seconds."),
+                                      QStringLiteral("S"));
+    const QCommandLineOption frameFormatOption(QStringLiteral("frame-format"),
+                                               QStringLiteral("Videos: extracted frames as jpg (default) or png."),
+                                               QStringLiteral("jpg|png"), QStringLiteral("jpg"));
     const QCommandLineOption quietOption(QStringLiteral("quiet"), QStringLiteral("Only errors and the summary."));
     const QCommandLineOption verboseOption(QStringLiteral("verbose"),
                                            QStringLiteral("Also show the embedded server's and the client's log."));
     parser.addOptions({hostOption, portOption, embeddedOption, protocolOption, confOption, nmsOption, modelOption,
                        concurrencyOption, outputOption, jsonOption, tokenOption, timeoutOption, retriesOption,
-                       tlsOption, fingerprintOption, sendOriginalOption, resultSizeOption, quietOption,
-                       verboseOption});
+                       tlsOption, fingerprintOption, sendOriginalOption, resultSizeOption, everyFramesOption,
+                       everySecondsOption, sceneOption, sceneThresholdOption, fromOption, toOption, frameFormatOption,
+                       quietOption, verboseOption});
     parser.process(arguments); // exits for --help, --version and unknown options
 
     auto usage = [](const QString &message) {
@@ -255,6 +281,38 @@ int DetectCommand::run(const QStringList &arguments)
         devices.last().tlsFingerprint = pin;
     }
     const QString outputDir = QDir::cleanPath(QFileInfo(parser.value(outputOption)).absoluteFilePath());
+    m_outputDir = outputDir;
+
+    // How videos are sampled: one rule for every video of the run.
+    const int ruleOptions = int(parser.isSet(everyFramesOption)) + int(parser.isSet(everySecondsOption))
+        + int(parser.isSet(sceneOption));
+    if (ruleOptions > 1)
+        return usage(QStringLiteral("choose one of --every-frames, --every-seconds and --scene-changes"));
+    SamplingRule rule;
+    bool numberOk = true;
+    if (parser.isSet(everyFramesOption))
+        rule = SamplingRule::everyNFrames(parser.value(everyFramesOption).toInt(&numberOk));
+    else if (parser.isSet(sceneOption))
+        rule = SamplingRule::sceneChanges(parser.value(sceneThresholdOption).toDouble(&numberOk));
+    else if (parser.isSet(everySecondsOption))
+        rule = SamplingRule::everySecondsRule(parser.value(everySecondsOption).toDouble(&numberOk));
+    bool fromOk = true;
+    bool toOk = true;
+    if (parser.isSet(fromOption))
+        rule.startMs = parser.value(fromOption).toDouble(&fromOk) * 1000.0;
+    if (parser.isSet(toOption))
+        rule.endMs = parser.value(toOption).toDouble(&toOk) * 1000.0;
+    QString ruleError;
+    if (!numberOk || !fromOk || !toOk)
+        return usage(QStringLiteral("the sampling options take numbers"));
+    if (!rule.isValid(&ruleError))
+        return usage(ruleError);
+    m_frameOptions.rule = rule;
+    m_frameOptions.suffix = parser.value(frameFormatOption).toLower();
+    if (m_frameOptions.suffix == QLatin1String("jpeg"))
+        m_frameOptions.suffix = QStringLiteral("jpg");
+    if (m_frameOptions.suffix != QLatin1String("jpg") && m_frameOptions.suffix != QLatin1String("png"))
+        return usage(QStringLiteral("--frame-format is jpg or png"));
 
     // What to process. Files named explicitly but of an unsupported type are failures: the
     // user asked for them. Those met inside folders are only counted.
@@ -266,7 +324,7 @@ int DetectCommand::run(const QStringList &arguments)
     QStringList explicitlyBad;
     for (const QString &path : paths) {
         const QFileInfo info(path);
-        if (info.isFile() && !ImageScanner::isSupportedImage(path))
+        if (info.isFile() && !ImageScanner::isSupportedImage(path) && !VideoFileSource::isSupportedVideo(path))
             explicitlyBad.append(path);
     }
     for (const QString &missing : scan.missing) {
@@ -274,21 +332,23 @@ int DetectCommand::run(const QStringList &arguments)
         ++m_failed;
     }
     for (const QString &bad : std::as_const(explicitlyBad)) {
-        cli::printErr(QStringLiteral("%1: FAILED: not a supported image type (%2)")
-                     .arg(bad, ImageScanner::supportedSuffixes().join(QLatin1Char(' '))));
+        cli::printErr(QStringLiteral("%1: FAILED: not a supported image or video type (%2; %3)")
+                     .arg(bad, ImageScanner::supportedSuffixes().join(QLatin1Char(' ')),
+                          VideoFileSource::supportedSuffixes().join(QLatin1Char(' '))));
         ++m_failed;
     }
     const int skippedInFolders = int(scan.skipped.size()) - int(explicitlyBad.size());
     if (skippedInFolders > 0 && !m_quiet)
-        cli::printErr(QStringLiteral("skipping %1 file(s) that are not images").arg(skippedInFolders));
+        cli::printErr(QStringLiteral("skipping %1 file(s) that are neither images nor videos").arg(skippedInFolders));
     if (scan.skippedOutputFolders > 0 && !m_quiet)
         cli::printErr(QStringLiteral("skipping %1 EdgeLens output folder(s) (%2 image(s) in them)")
                           .arg(scan.skippedOutputFolders)
                           .arg(scan.skippedOutputImages));
-    m_failedBeforeStart = m_failed;
     m_images = scan.images;
-    if (m_images.isEmpty()) {
-        cli::printErr(QStringLiteral("edgelens-cli: no images found in %1").arg(paths.join(QStringLiteral(", "))));
+    probeVideos(scan.videos); // says what each video will give before anything runs
+    m_failedBeforeStart = m_failed;
+    if (m_images.isEmpty() && m_videos.isEmpty()) {
+        cli::printErr(QStringLiteral("edgelens-cli: no images or videos found in %1").arg(paths.join(QStringLiteral(", "))));
         cli::printOut(QStringLiteral("0 images, %1 failed, 0.0 images/s").arg(m_failed));
         printSkippedOutputs();
         return SomeFailed;
@@ -352,9 +412,13 @@ int DetectCommand::run(const QStringList &arguments)
         QStringList names;
         for (const DeviceSpec &device : std::as_const(devices))
             names.append(device.name());
-        cli::printErr(QStringLiteral("%1 image(s) -> %2 (server %3)")
+        cli::printErr(QStringLiteral("%1 image(s)%4 -> %2 (server %3)")
                           .arg(m_images.size())
-                          .arg(QDir::toNativeSeparators(outputDir), names.join(QStringLiteral(", "))));
+                          .arg(QDir::toNativeSeparators(outputDir), names.join(QStringLiteral(", ")),
+                               m_videos.isEmpty() ? QString()
+                                                  : QStringLiteral(" and %1 video(s), %2")
+                                                        .arg(m_videos.size())
+                                                        .arg(m_frameOptions.rule.describe())));
     }
     m_clock.start();
     QTimer::singleShot(0, this, &DetectCommand::start);
@@ -409,6 +473,7 @@ void DetectCommand::submitMore()
 {
     if (m_serverKind == ServerKind::Unknown || m_serverKind == ServerKind::Asking)
         return;
+    pullFrames();
     TransferOptions transfer;
     transfer.sendOriginal = m_sendOriginal || m_serverKind != ServerKind::V2;
     transfer.modelInput = m_served.input();
@@ -491,6 +556,10 @@ void DetectCommand::saveFinished(int index, const ClientResult &result, const QS
         reportFailure(image, error);
     } else {
         ++m_done;
+        // Frames keep their boxes until the end, when a video's boxes are linked into tracks.
+        if (!image.origin.isPhoto() && result.hasDetectionData)
+            m_frameResults.append(ExportItem{image.absolutePath, result.result.imageWidth, result.result.imageHeight,
+                                             result.result.detections, image.origin});
         if (!m_quiet) {
             const QString what = result.hasDetectionData
                 ? (result.result.detections.isEmpty() ? QStringLiteral("nothing found")
@@ -498,7 +567,7 @@ void DetectCommand::saveFinished(int index, const ClientResult &result, const QS
                 : QStringLiteral("image only (legacy server)");
             cli::printErr(QStringLiteral("[%1/%2] %3: %4 (%5 ms)")
                          .arg(m_done + m_failed - m_failedBeforeStart)
-                         .arg(m_images.size())
+                         .arg(std::max<qint64>(m_expected, m_images.size()))
                          .arg(image.relativePath, what)
                          .arg(result.roundTripMs, 0, 'f', 0));
         }
@@ -523,10 +592,116 @@ void DetectCommand::handleFailure(quint64 id, const QString &reason, bool retrya
     submitMore();
 }
 
+bool DetectCommand::probeVideos(const QList<ScannedImage> &videos)
+{
+    bool allOpened = true;
+    m_expected = m_images.size();
+    for (const ScannedImage &video : videos) {
+        SourceProperties properties;
+        QString error;
+        if (!VideoFileSource::probe(video.absolutePath, &properties, &error)) {
+            reportFailure(video, error);
+            allOpened = false;
+            continue;
+        }
+        const qint64 estimate = m_frameOptions.rule.estimatedCount(properties);
+        m_videos.append(video);
+        m_videoEstimates.append(estimate);
+        if (estimate > 0)
+            m_expected += estimate;
+        if (!m_quiet) {
+            cli::printErr(QStringLiteral("%1: %2x%3, %4 fps, %5 frame(s); %6 -> %7")
+                              .arg(video.relativePath)
+                              .arg(properties.size.width())
+                              .arg(properties.size.height())
+                              .arg(properties.fps, 0, 'f', 2)
+                              .arg(properties.frameCount)
+                              .arg(m_frameOptions.rule.describe(),
+                                   estimate >= 0 ? QStringLiteral("%1 frame(s)").arg(estimate)
+                                                 : QStringLiteral("as many frames as there are scenes")));
+        }
+    }
+    return allOpened;
+}
+
+bool DetectCommand::openNextVideo()
+{
+    while (m_nextVideo < m_videos.size()) {
+        const ScannedImage video = m_videos.at(m_nextVideo++);
+        FrameExtractor::Options options = m_frameOptions;
+        options.framesDir = FrameExtractor::framesDirFor(m_outputDir, video);
+        auto *feed = new VideoFeed(video, options, this);
+        QString error;
+        if (!feed->open(&error)) {
+            delete feed;
+            reportFailure(video, error);
+            continue;
+        }
+        // The output folder is EdgeLens's before the first frame lands in it: later scans skip it.
+        if (!ResultWriter::markOutputFolder(m_outputDir, &error))
+            cli::printErr(QStringLiteral("edgelens-cli: ") + error);
+        feed->setLookAhead(m_window);
+        connect(feed, &VideoFeed::frameReady, this, &DetectCommand::submitMore);
+        connect(feed, &VideoFeed::variableFrameRateFound, this, [this, feed] {
+            if (!m_quiet)
+                cli::printErr(QStringLiteral("note: %1 has a variable frame rate; every frame keeps the decoder's "
+                                             "timestamp (frame index / fps would be wrong)")
+                                  .arg(feed->video().relativePath));
+        });
+        connect(feed, &VideoFeed::finished, this, [this, feed](bool ok, const QString &why) {
+            if (!ok)
+                reportFailure(feed->video(), why);
+            // Deferred: this runs inside the feed's own signal.
+            QTimer::singleShot(0, this, &DetectCommand::submitMore);
+        });
+        m_feed = feed;
+        feed->start();
+        return true;
+    }
+    return false;
+}
+
+void DetectCommand::pullFrames()
+{
+    // At most a window of frames waits beyond what is being read: the feed stays behind that.
+    auto wanted = [this] { return m_images.size() - m_next < m_window; };
+    while (wanted()) {
+        if (!m_feed && !openNextVideo())
+            return;
+        while (m_feed->hasFrame() && wanted())
+            m_images.append(m_feed->takeFrame());
+        if (!m_feed->isDrained())
+            return;
+        m_feed->deleteLater();
+        m_feed = nullptr;
+    }
+}
+
+void DetectCommand::writeTracks()
+{
+    if (m_frameResults.isEmpty())
+        return;
+    const QString dir = QDir(m_outputDir).filePath(QStringLiteral("tracks"));
+    QString error;
+    const int sequences = exportMot(m_frameResults, {}, dir, &error);
+    m_frameResults.clear();
+    if (sequences < 0) {
+        cli::printErr(QStringLiteral("edgelens-cli: tracks not written: ") + error);
+        ++m_failed;
+    } else if (!m_quiet) {
+        cli::printErr(QStringLiteral("tracks of %1 video(s) -> %2 (MOTChallenge gt.txt)")
+                          .arg(sequences)
+                          .arg(QDir::toNativeSeparators(dir)));
+    }
+}
+
 void DetectCommand::reportFailure(const ScannedImage &image, const QString &reason)
 {
     ++m_failed;
-    cli::printErr(QStringLiteral("%1: FAILED: %2").arg(image.absolutePath, reason));
+    // Messages of the video layer name the file already.
+    const QString prefix = image.absolutePath + QStringLiteral(": ");
+    cli::printErr(QStringLiteral("%1: FAILED: %2")
+                      .arg(image.absolutePath, reason.startsWith(prefix) ? reason.mid(prefix.size()) : reason));
 }
 
 void DetectCommand::printSkippedOutputs() const
@@ -540,8 +715,9 @@ void DetectCommand::printSkippedOutputs() const
 
 void DetectCommand::finishIfDone()
 {
-    if (m_next < m_images.size() || !m_open.isEmpty())
+    if (m_next < m_images.size() || !m_open.isEmpty() || videosPending())
         return;
+    writeTracks();
     const double seconds = std::max(1e-6, double(m_clock.nsecsElapsed()) / 1e9);
     const int total = int(m_images.size()) + m_failedBeforeStart;
     // Scripts read this closing line from stdout; progress and errors went to stderr.

@@ -4,7 +4,9 @@
 #include "inputs/imagescanner.h"
 #include "client/poolmodels.h"
 #include "results/resultwriter.h"
+#include "export/exportitem.h"
 #include "imaging/imagetransfer.h"
+#include "inputs/frameextractor.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -16,6 +18,7 @@
 namespace edgelens {
 
 class DetectionServer;
+class VideoFeed;
 
 // `edgelens-cli [detect] PATHS...`: sends every image to a server (a remote one, or one started
 // in-process with --embedded) and writes the marked-up results. The images are read and
@@ -29,6 +32,14 @@ class DetectionServer;
 // by default). Legacy servers get the file and their marked-up JPEG is saved as it came.
 // Reading, reducing, drawing and writing run on the global thread pool; the event loop only
 // moves small data.
+//
+// Video files (named or found in folders) are sampled (--every-frames, --every-seconds,
+// --scene-changes, --from/--to; one frame a second by default): each kept frame is written to
+// <output>/frames/ as "<stem>_f<index>.jpg" by a VideoFeed and then goes through the same
+// loop as a photo; its sidecar records the video, the frame index, the decoder's timestamp and
+// the rule. Videos run one after another after the photos, each at most a window of frames
+// ahead of the link. At the end every video's boxes are linked into tracks and written as a
+// MOTChallenge sequence in <output>/tracks/.
 class DetectCommand final : public QObject
 {
     Q_OBJECT
@@ -63,8 +74,21 @@ private:
     void reportFailure(const ScannedImage &image, const QString &reason);
     void finishIfDone();
     void printSkippedOutputs() const;
+    bool probeVideos(const QList<ScannedImage> &videos);
+    void pullFrames();      // frames the current video's feed has ready join the work list
+    bool openNextVideo();   // false when no video is left
+    void writeTracks();
+    bool videosPending() const { return m_feed != nullptr || m_nextVideo < m_videos.size(); }
 
     std::unique_ptr<DetectionServer> m_server;
+    QList<ScannedImage> m_videos; // in scan order; each becomes frames when its turn comes
+    QList<qint64> m_videoEstimates; // frames each video's rule is expected to give (-1: unknown)
+    int m_nextVideo = 0;
+    VideoFeed *m_feed = nullptr;  // the video being sampled
+    FrameExtractor::Options m_frameOptions;
+    QString m_outputDir;
+    qint64 m_expected = 0;        // photos + frames expected: the [n/N] of the progress lines
+    QList<ExportItem> m_frameResults; // boxes of finished frames, for the tracks
     DetectionClient m_client;
     ResultWriter m_writer;
     DetectOptions m_options;

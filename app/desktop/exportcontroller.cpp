@@ -50,7 +50,7 @@ std::optional<ExportController::ExportJob> ExportController::prepareExport(const
             continue;
         }
         // What a person corrected (or the model's boxes at the chosen threshold).
-        job.items.append(ExportItem{it.path, it.result.imageWidth, it.result.imageHeight, it.annotation.accepted()});
+        job.items.append(ExportItem{it.path, it.result.imageWidth, it.result.imageHeight, it.annotation.accepted(), it.origin});
         // Class ids should be the model's own (COCO order), not first-seen order, so files
         // from several exports agree; the catalog knows the model by name.
         if (job.classNames.isEmpty() && !it.result.model.isEmpty()) {

@@ -3,8 +3,9 @@
 // One image in the gallery: where it is, how far processing got and what came back.
 // Plain data so the model, the queue and the exporters can pass it around by value.
 
-#include "results/annotation.h"
+#include "inputs/imageorigin.h"
 #include "protocol/detection.h"
+#include "results/annotation.h"
 
 #include <QDateTime>
 #include <QMetaType>
@@ -25,6 +26,7 @@ struct GalleryItem
     };
 
     QString path;     // canonical absolute path of the original (never written to)
+    ImageOrigin origin; // a photo, or the frame of a video the original was extracted from
     QString fileName; // for display and sorting
     qint64 fileSize = 0;
     QDateTime modified;

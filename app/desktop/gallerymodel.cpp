@@ -176,6 +176,7 @@ QList<int> GalleryModel::addImages(const QList<NewImage> &images)
     for (const NewImage &image : images) {
         GalleryItem it;
         it.path = image.path;
+        it.origin = image.origin;
         it.fileName = QFileInfo(image.path).fileName();
         it.fileSize = image.size;
         it.modified = image.modified;

@@ -5,6 +5,9 @@
 #include "client/detectionclient.h"
 #include "gallerymodel.h"
 #include "imaging/imagefilereader.h"
+#include "inputs/videofeed.h"
+#include "inputs/videofilesource.h"
+#include "results/resultwriter.h"
 #include "resultsaver.h"
 #include "thumbnailcache.h"
 
@@ -214,6 +217,12 @@ void ProcessingQueue::resume()
 int ProcessingQueue::cancel()
 {
     int cancelled = 0;
+    // Videos stop being sampled; the frames already extracted stay on disk.
+    for (VideoFeed *feed : std::exchange(m_feeds, {})) {
+        feed->cancel();
+        emit videoFinished(feed->video().absolutePath, feed->framesKept(), tr("cancelled"));
+        feed->deleteLater();
+    }
     for (auto it = m_open.cbegin(); it != m_open.cend(); ++it) {
         if (it->requestId)
             m_client->cancel(it->requestId);
@@ -297,7 +306,86 @@ int ProcessingQueue::requeueInFlight()
 
 bool ProcessingQueue::isBusy() const
 {
-    return !m_queue.empty() || !m_open.isEmpty();
+    return !m_queue.empty() || !m_open.isEmpty() || !m_feeds.empty();
+}
+
+qint64 ProcessingQueue::estimateFrames(const QString &videoPath, const SamplingRule &rule, QString *error)
+{
+    SourceProperties properties;
+    if (!VideoFileSource::probe(videoPath, &properties, error))
+        return -1;
+    return rule.estimatedCount(properties);
+}
+
+bool ProcessingQueue::enqueueVideo(const QString &videoPath, const SamplingRule &rule, QString *error)
+{
+    if (!isBusy()) {
+        m_batchTotal = 0;
+        m_batchFinished = 0;
+        m_finishTimes.clear();
+    }
+    const QFileInfo info(videoPath);
+    const ScannedImage video{QDir::cleanPath(info.absoluteFilePath()), info.fileName(), {}};
+    FrameExtractor::Options options;
+    options.rule = rule;
+    const QString outputDir = outputDirectoryFor(video.absolutePath);
+    options.framesDir = FrameExtractor::framesDirFor(outputDir, video);
+    auto *feed = new VideoFeed(video, options, this);
+    if (!feed->open(error)) {
+        delete feed;
+        return false;
+    }
+    QString markError;
+    // The output folder is EdgeLens's before the first frame lands in it: later scans skip it.
+    if (!ResultWriter::markOutputFolder(outputDir, &markError))
+        qCWarning(lcQueue).noquote() << markError;
+    feed->setLookAhead(m_maxInFlight * 2);
+    connect(feed, &VideoFeed::frameReady, this, &ProcessingQueue::pump);
+    connect(feed, &VideoFeed::finished, this, [this] { QTimer::singleShot(0, this, &ProcessingQueue::pump); });
+    connect(feed, &VideoFeed::variableFrameRateFound, this,
+            [this, path = video.absolutePath] { emit videoVariableFrameRate(path); });
+    m_feeds.push_back(feed);
+    m_idleAnnounced = false;
+    emit videoStarted(video.absolutePath, feed->estimatedCount());
+    feed->start();
+    return true;
+}
+
+void ProcessingQueue::pullFrames(int openLimit)
+{
+    for (auto it = m_feeds.begin(); it != m_feeds.end();) {
+        VideoFeed *feed = *it;
+        while (feed->hasFrame() && qsizetype(m_queue.size()) < openLimit) {
+            const ScannedImage frame = feed->takeFrame();
+            const QFileInfo file(frame.absolutePath);
+            const QString canonical = file.canonicalFilePath();
+            if (canonical.isEmpty())
+                continue; // removed meanwhile: nothing to send
+            GalleryModel::NewImage image;
+            image.path = canonical;
+            image.size = file.size();
+            image.modified = file.lastModified();
+            image.origin = frame.origin;
+            // The gallery keeps a video's frames together, in source order.
+            image.group = frame.origin.source;
+            image.groupOrder = frame.origin.frameIndex;
+            m_model->addImages({image});
+            const int row = m_model->rowOfPath(canonical);
+            if (row < 0 || m_open.contains(canonical))
+                continue;
+            m_model->setStatus(row, GalleryItem::Status::Queued);
+            m_queue.push_back(canonical);
+            ++m_batchTotal;
+            emit videoFrameAdded(feed->video().absolutePath, canonical);
+        }
+        if (!feed->isDrained()) {
+            ++it;
+            continue;
+        }
+        emit videoFinished(feed->video().absolutePath, feed->framesKept(), feed->error());
+        feed->deleteLater();
+        it = m_feeds.erase(it);
+    }
 }
 
 double ProcessingQueue::imagesPerSecond() const
@@ -367,6 +455,8 @@ void ProcessingQueue::pump()
 {
     if (!m_targetReady || m_paused || m_holdTimer->isActive())
         return;
+    // Keep one read ahead per slot (below) and about as many frames waiting behind them.
+    pullFrames(m_maxInFlight * 2);
     if (m_serverKind == ServerKind::Unknown && !m_queue.empty())
         askServer();
     if (m_serverKind == ServerKind::Asking)
@@ -463,7 +553,11 @@ void ProcessingQueue::handleResult(quint64 id, const ClientResult &result)
     it->requestId = 0;
     it->saving = true;
     const quint64 token = it->token;
-    const ResultSaver::Plan plan = m_saver.plan(path, outputDirectoryFor(path), m_output.jsonSidecars);
+    const int originRow = m_model->rowOfPath(path);
+    const ImageOrigin origin = originRow >= 0 ? m_model->item(originRow).origin : ImageOrigin();
+    // A frame's results go where its video's would: beside the frames folder, not inside it.
+    const ResultSaver::Plan plan = m_saver.plan(path, outputDirectoryFor(origin.anchorPath(path)), m_output.jsonSidecars,
+                                                origin);
     // ResultWriter knows only the inputs it was planned with; the gallery knows them all.
     for (const QString &out : {plan.imagePath, plan.sidecarPath}) {
         const QString canonical = QFileInfo(out).canonicalFilePath();

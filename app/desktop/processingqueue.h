@@ -15,6 +15,7 @@
 
 #include "client/poolmodels.h"
 #include "galleryitem.h"
+#include "inputs/samplingrule.h"
 #include "imaging/imagetransfer.h"
 #include "protocol/detection.h"
 #include "resultsaver.h"
@@ -28,12 +29,14 @@
 #include <QTimer>
 
 #include <deque>
+#include <vector>
 
 namespace edgelens {
 
 class DetectionClient;
 class GalleryModel;
 class ThumbnailCache;
+class VideoFeed;
 struct ClientResult;
 
 class ProcessingQueue final : public QObject
@@ -71,6 +74,17 @@ public:
     bool isTargetReady() const { return m_targetReady; }
 
     void enqueue(const QStringList &canonicalPaths); // items must be in the model
+
+    // Samples a video with rule and queues its frames as they are extracted: each frame is
+    // written to the frames folder of the video's output folder ("<stem>_f<index>.jpg") and
+    // becomes a gallery row whose origin names the video, frame index and timestamp (the row
+    // is added here, then videoFrameAdded). Frames are extracted only a few ahead of the work
+    // (also while paused), so a long video costs no memory. False with *error when the file
+    // cannot be opened as a video; otherwise videoStarted now and videoFinished at the end.
+    bool enqueueVideo(const QString &videoPath, const SamplingRule &rule, QString *error = nullptr);
+    // The frames a rule will give a video, before running it; -1 when unknown (scene changes).
+    static qint64 estimateFrames(const QString &videoPath, const SamplingRule &rule, QString *error = nullptr);
+    int videosRunning() const { return int(m_feeds.size()); }
     void pause();
     void resume();
     bool isPaused() const { return m_paused; }
@@ -117,6 +131,12 @@ signals:
     void idle(); // nothing queued or open any more
     void outputError(const QString &message);
     void outageChanged(bool lost, const QString &reason); // lost: holding and retrying
+    void videoStarted(const QString &videoPath, qint64 estimatedFrames); // -1: unknown
+    void videoFrameAdded(const QString &videoPath, const QString &framePath);
+    void videoVariableFrameRate(const QString &videoPath); // frame times are the decoder's, not index / fps
+    // error empty: every frame the rule picks was extracted; otherwise why it stopped (the
+    // frames before, e.g. of a truncated file, stay queued).
+    void videoFinished(const QString &videoPath, qint64 framesKept, const QString &error);
 
 private:
     struct Open
@@ -131,6 +151,7 @@ private:
     enum class ServerKind { Unknown, Asking, V2, Legacy };
 
     void pump();
+    void pullFrames(int openLimit); // frames of running videos join the queue while it is short
     void startRead(const QString &path);
     void readFinished(const QString &path, quint64 token, PreparedImage prepared, const QString &error,
                       const QSize &thumbnailBox);
@@ -160,6 +181,7 @@ private:
     bool m_idleAnnounced = true;
 
     std::deque<QString> m_queue;           // paths waiting, in order
+    std::vector<VideoFeed *> m_feeds;      // videos being sampled (children), in the order given
     QHash<QString, Open> m_open;           // reading, submitted or saving
     QHash<quint64, QString> m_pathOfRequest;
     quint64 m_nextToken = 1;

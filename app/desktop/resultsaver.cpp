@@ -20,14 +20,15 @@ ResultWriter writerFor(const ResultSaver::Plan &plan)
 
 } // namespace
 
-ResultSaver::Plan ResultSaver::plan(const QString &canonicalImagePath, const QString &outputDir, bool jsonSidecars)
+ResultSaver::Plan ResultSaver::plan(const QString &canonicalImagePath, const QString &outputDir, bool jsonSidecars,
+                                    const ImageOrigin &origin)
 {
     Plan p;
     p.outputDir = QDir::cleanPath(QFileInfo(outputDir).absoluteFilePath());
     p.jsonSidecars = jsonSidecars;
     p.policy = m_policy;
     const QFileInfo info(canonicalImagePath);
-    p.image = ScannedImage{canonicalImagePath, info.fileName()};
+    p.image = ScannedImage{canonicalImagePath, info.fileName(), origin};
     const QString base = (info.completeBaseName().isEmpty() ? info.fileName() : info.completeBaseName()).toCaseFolded();
     QList<ScannedImage> &claimants = m_claims[p.outputDir][base];
     int mine = -1;

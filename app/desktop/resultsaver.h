@@ -41,7 +41,9 @@ public:
         bool keptCorrections = false; // a person's sidecar was there: the answer went beside it
     };
 
-    Plan plan(const QString &canonicalImagePath, const QString &outputDir, bool jsonSidecars);
+    // origin: where the image came from (the sidecar records a video frame's origin).
+    Plan plan(const QString &canonicalImagePath, const QString &outputDir, bool jsonSidecars,
+              const ImageOrigin &origin = ImageOrigin());
     static Outcome save(const Plan &plan, const ClientResult &result);
     void clear() { m_claims.clear(); }
     void setThresholdPolicy(const ThresholdPolicy &policy) { m_policy = policy; }

@@ -1,5 +1,7 @@
 #include "export/cocoexport.h"
 
+#include "export/trackassigner.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -48,22 +50,28 @@ bool exportCoco(const QList<ExportItem> &items, const QStringList &classNames, c
                                       {QStringLiteral("supercategory"), QStringLiteral("object")}});
     }
 
+    // The boxes of a video's frames follow their objects (track_id); ids a person kept stay.
+    QList<ExportItem> tracked = items;
+    TrackAssigner::assignVideoTracks(tracked, classNames);
     QJsonArray images;
     QJsonArray annotations;
     int annotationId = 1;
     for (int i = 0; i < items.size(); ++i) {
         if (!exportutil::keepGoing(progress, i, int(items.size()), error))
             return false; // nothing written yet: the file is written whole at the end
-        const ExportItem &item = items.at(i);
+        const ExportItem &item = tracked.at(i);
         if (item.imagePath.isEmpty()) {
             setError(error, QStringLiteral("Item %1 has no image path.").arg(i + 1));
             return false;
         }
         const QString absolute = QFileInfo(item.imagePath).absoluteFilePath();
-        images.append(QJsonObject{{QStringLiteral("id"), i + 1},
-                                  {QStringLiteral("file_name"), baseDir.relativeFilePath(absolute)},
-                                  {QStringLiteral("width"), item.width},
-                                  {QStringLiteral("height"), item.height}});
+        QJsonObject image{{QStringLiteral("id"), i + 1},
+                          {QStringLiteral("file_name"), baseDir.relativeFilePath(absolute)},
+                          {QStringLiteral("width"), item.width},
+                          {QStringLiteral("height"), item.height}};
+        // A frame says which video, which frame and when ("video", "frame_index", "timestamp_ms").
+        item.origin.writeTo(image);
+        images.append(image);
         for (const Detection &detection : item.detections) {
             const QRectF &box = detection.box;
             const QString label = exportutil::effectiveLabel(detection, classNames);
@@ -76,6 +84,11 @@ bool exportCoco(const QList<ExportItem> &items, const QStringList &classNames, c
                 {QStringLiteral("iscrowd"), 0},
                 {QStringLiteral("score"), double(detection.confidence)},
             });
+            if (detection.trackId > 0) {
+                QJsonObject last = annotations.last().toObject();
+                last.insert(QStringLiteral("track_id"), detection.trackId);
+                annotations[annotations.size() - 1] = last;
+            }
         }
     }
 
@@ -158,6 +171,7 @@ QList<ExportItem> readCoco(const QString &file, QString *error, QStringList *cla
         item.imagePath = QDir::cleanPath(baseDir.absoluteFilePath(image.value(QStringLiteral("file_name")).toString()));
         item.width = image.value(QStringLiteral("width")).toInt();
         item.height = image.value(QStringLiteral("height")).toInt();
+        item.origin = ImageOrigin::fromJson(image);
         indexOfImage.insert(id, int(items.size()));
         items.append(item);
     }
@@ -187,6 +201,7 @@ QList<ExportItem> readCoco(const QString &file, QString *error, QStringList *cla
         detection.label = names.at(detection.classId);
         detection.confidence = float(annotation.value(QStringLiteral("score")).toDouble(1.0));
         detection.box = QRectF(bbox.at(0).toDouble(), bbox.at(1).toDouble(), bbox.at(2).toDouble(), bbox.at(3).toDouble());
+        detection.trackId = std::max(0, annotation.value(QStringLiteral("track_id")).toInt(0));
         items[indexOfImage.value(imageId)].detections.append(detection);
     }
 

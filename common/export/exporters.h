@@ -4,5 +4,6 @@
 
 #include "export/cocoexport.h"
 #include "export/exportitem.h"
+#include "export/motexport.h"
 #include "export/vocexport.h"
 #include "export/yoloexport.h"

@@ -1,6 +1,7 @@
 #include "export/exportitem.h"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QHash>
 #include <QLoggingCategory>
@@ -59,6 +60,26 @@ QStringList uniqueStems(const QList<ExportItem> &items)
         stems.append(stem);
     }
     return stems;
+}
+
+QString placeImage(const ExportItem &item, const QString &stem, const QString &dir, QString *error)
+{
+    if (item.origin.isPhoto())
+        return item.imagePath;
+    const QString target = QDir(dir).filePath(stem + QLatin1Char('.') + QFileInfo(item.imagePath).suffix());
+    if (QFileInfo(target).canonicalFilePath() == QFileInfo(item.imagePath).canonicalFilePath()
+        && !QFileInfo(target).canonicalFilePath().isEmpty())
+        return target; // exported into the frames folder itself
+    QFile source(item.imagePath);
+    if (!source.open(QIODevice::ReadOnly)) {
+        setError(error, QStringLiteral("Cannot read the frame %1: %2")
+                            .arg(QDir::toNativeSeparators(item.imagePath), source.errorString()));
+        return {};
+    }
+    // Frames are a few hundred KB; read whole and written atomically like every export file.
+    if (!writeFileAtomically(target, source.readAll(), error))
+        return {};
+    return target;
 }
 
 bool writeFileAtomically(const QString &path, const QByteArray &bytes, QString *error)

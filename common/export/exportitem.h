@@ -1,5 +1,6 @@
 #pragma once
 
+#include "inputs/imageorigin.h"
 #include "protocol/detection.h"
 
 #include <QList>
@@ -11,13 +12,16 @@
 namespace edgelens {
 
 // One image and what was found in it, the unit every exporter writes and every reader
-// returns. Boxes are in original-image pixels (x, y top-left, width, height).
+// returns. Boxes are in original-image pixels (x, y top-left, width, height). origin says
+// where the image came from (a photo, or a frame of a video: COCO writes its video, frame
+// index and timestamp on the image entry, YOLO and VOC put the frame file beside its labels).
 struct ExportItem
 {
     QString imagePath;
     int width = 0;
     int height = 0;
     QList<Detection> detections;
+    ImageOrigin origin;
 };
 
 // Called by a writer before each image it writes (done of total); returning false stops the
@@ -39,6 +43,12 @@ QString effectiveLabel(const Detection &detection, const QStringList &classNames
 // added when two images in different folders share a name. Writers and readers of the
 // per-image formats (YOLO, VOC) call this with the same list so they agree on names.
 QStringList uniqueStems(const QList<ExportItem> &items);
+
+// The image file of an item that is not a photo (an extracted frame, living in an EdgeLens
+// output folder) copied into dir as "<stem>.<suffix>", so a per-image dataset (YOLO, VOC) holds
+// the frames its labels describe; a photo is referenced where it is. Returns the path the
+// labels should name (the copy, or the photo), or empty with *error.
+QString placeImage(const ExportItem &item, const QString &stem, const QString &dir, QString *error);
 
 // Writes bytes atomically (QSaveFile); on failure returns false with a message naming the file.
 bool writeFileAtomically(const QString &path, const QByteArray &bytes, QString *error);

@@ -213,7 +213,12 @@ bool exportVoc(const QList<ExportItem> &items, const QString &dir, QString *erro
             setError(error, QStringLiteral("Item %1 has no image path.").arg(i + 1));
             return false;
         }
-        if (!exportutil::writeFileAtomically(out.filePath(stems.at(i) + QStringLiteral(".xml")), annotationXml(items.at(i), classNames), error))
+        // A video frame goes beside its annotation; the annotation names where the image is.
+        ExportItem item = items.at(i);
+        item.imagePath = exportutil::placeImage(item, stems.at(i), dir, error);
+        if (item.imagePath.isEmpty())
+            return false;
+        if (!exportutil::writeFileAtomically(out.filePath(stems.at(i) + QStringLiteral(".xml")), annotationXml(item, classNames), error))
             return false;
     }
     return true;

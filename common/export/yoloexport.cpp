@@ -72,6 +72,9 @@ bool exportYolo(const QList<ExportItem> &items, const QStringList &classNames, c
         if (!exportutil::keepGoing(progress, i, int(items.size()), error))
             return false;
         const ExportItem &item = items.at(i);
+        // YOLO pairs images and labels by stem: a video frame goes beside its label file.
+        if (exportutil::placeImage(item, stems.at(i), dir, error).isEmpty())
+            return false;
         const QRectF bounds(0, 0, item.width, item.height);
         QString text;
         for (const Detection &detection : item.detections) {

@@ -1,5 +1,7 @@
 #include "imagescanner.h"
 
+#include "inputs/videofilesource.h"
+
 #include <QDir>
 #include <QDirIterator>
 #include <QFileInfo>
@@ -82,7 +84,8 @@ ScanResult ImageScanner::scan(const QStringList &paths) const
                            [&](const QString &folder) { return isInside(canonical, folder); });
     };
     auto consider = [&](const QFileInfo &file, const QString &relative) {
-        if (!isSupportedImage(file.fileName())) {
+        const bool video = VideoFileSource::isSupportedVideo(file.fileName());
+        if (!video && !isSupportedImage(file.fileName())) {
             result.skipped.append(QDir::cleanPath(file.absoluteFilePath()));
             return;
         }
@@ -96,7 +99,7 @@ ScanResult ImageScanner::scan(const QStringList &paths) const
             return;
         }
         seen.insert(canonical);
-        result.images.append({QDir::cleanPath(file.absoluteFilePath()), relative});
+        (video ? result.videos : result.images).append({QDir::cleanPath(file.absoluteFilePath()), relative, {}});
     };
 
     for (const QString &path : paths) {
@@ -148,7 +151,7 @@ ScanResult ImageScanner::scan(const QStringList &paths) const
         for (const QString &file : std::as_const(files))
             consider(QFileInfo(file), root.relativeFilePath(file));
     }
-    qCDebug(lcScanner) << result.images.size() << "images," << result.skipped.size() << "skipped,"
+    qCDebug(lcScanner) << result.images.size() << "images," << result.videos.size() << "videos," << result.skipped.size() << "skipped,"
                        << result.missing.size() << "missing," << result.duplicates << "duplicates,"
                        << result.skippedOutputFolders << "output folders skipped";
     return result;

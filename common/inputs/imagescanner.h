@@ -1,5 +1,7 @@
 #pragma once
 
+#include "inputs/imageorigin.h"
+
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -10,12 +12,14 @@ struct ScannedImage
 {
     QString absolutePath; // clean absolute path of the input file
     QString relativePath; // path below the folder it was found in ("sub/a.jpg"); the file name for a file argument
+    ImageOrigin origin;   // a photo, or the video frame this image file was extracted from
 };
 
 struct ScanResult
 {
     QList<ScannedImage> images;  // in argument order, each folder sorted by path
-    QStringList skipped;         // files that are not a supported image type
+    QList<ScannedImage> videos;  // video files (VideoFileSource::isSupportedVideo), the same order; FrameExtractor makes their images
+    QStringList skipped;         // files that are neither a supported image nor a video
     QStringList missing;         // arguments that do not exist or cannot be read
     int duplicates = 0;          // inputs that named a file already listed
     // EdgeLens output folders met inside a scanned folder (a marker file, or an excluded

@@ -35,12 +35,16 @@ double roundOption(float value)
 QJsonObject toJson(const Detection &detection)
 {
     const QRectF &b = detection.box;
-    return {
+    QJsonObject object{
         {QStringLiteral("label"), detection.label},
         {QStringLiteral("class_id"), detection.classId},
         {QStringLiteral("confidence"), round3(detection.confidence)},
         {QStringLiteral("box"), QJsonArray{round3(b.x()), round3(b.y()), round3(b.width()), round3(b.height())}},
     };
+    // Only frames of a video have one: the wire format of a photo's answer is unchanged.
+    if (detection.trackId > 0)
+        object.insert(QStringLiteral("track_id"), detection.trackId);
+    return object;
 }
 
 Detection detectionFromJson(const QJsonObject &object)
@@ -52,6 +56,7 @@ Detection detectionFromJson(const QJsonObject &object)
     const QJsonArray box = object.value(QStringLiteral("box")).toArray();
     if (box.size() == 4)
         d.box = QRectF(box.at(0).toDouble(), box.at(1).toDouble(), box.at(2).toDouble(), box.at(3).toDouble());
+    d.trackId = std::max(0, object.value(QStringLiteral("track_id")).toInt(0));
     return d;
 }
 

@@ -19,11 +19,14 @@ struct Detection
     QString label;
     float confidence = 0.0f;
     QRectF box; // original-image pixels: x, y (top-left), width, height
+    // The same object across the sampled frames of a video (>= 1; 0: none given). Servers never
+    // set it; TrackAssigner does, and a corrected box keeps it. JSON "track_id" when set.
+    int trackId = 0;
 
     friend bool operator==(const Detection &a, const Detection &b)
     {
         return a.classId == b.classId && a.label == b.label && qFuzzyCompare(a.confidence, b.confidence)
-            && a.box == b.box;
+            && a.box == b.box && a.trackId == b.trackId;
     }
 };
 

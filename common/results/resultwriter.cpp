@@ -130,6 +130,8 @@ QJsonObject ResultWriter::sidecarJson(const ScannedImage &image, const ClientRes
     QJsonObject object = toJson(result.result);
     object.insert(QStringLiteral("image"), image.absolutePath);
     object.insert(QStringLiteral("relative_path"), image.relativePath);
+    // A frame of a video says which video, which frame and when; a photo adds nothing.
+    image.origin.writeTo(object);
     if (!resultImageName.isEmpty())
         object.insert(QStringLiteral("result_image"), resultImageName);
     object.insert(QStringLiteral("has_detection_data"), result.hasDetectionData);

@@ -1,8 +1,11 @@
 #include "export/exporters.h"
+#include "export/trackassigner.h"
 
 #include "testdata.h"
 
 #include <QDir>
+#include <QHash>
+#include <QSet>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -336,6 +339,143 @@ private slots:
         QVERIFY(!exportYolo(items, {}, blocker, &error));
         QVERIFY(!exportCoco(items, {}, blocker + QStringLiteral("/x.json"), &error));
         QVERIFY(!error.isEmpty());
+    }
+
+    void coco_videoFrames_keepOriginAndTrackIds()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        // Three sampled frames of one video: a person standing still, a car driving off and a
+        // corrected box that a person gave id 7 earlier.
+        QList<ExportItem> items;
+        for (int i = 0; i < 3; ++i) {
+            ExportItem frame;
+            frame.imagePath = dir.filePath(QStringLiteral("out/frames/clip_f%1.jpg").arg(30 * i, 6, 10, QLatin1Char('0')));
+            QVERIFY(test::writeFile(frame.imagePath, QByteArray("frame")));
+            frame.width = 1280;
+            frame.height = 720;
+            frame.origin.kind = ImageOrigin::Kind::VideoFrame;
+            frame.origin.source = dir.filePath(QStringLiteral("clip.mp4"));
+            frame.origin.sourceBytes = 123456;
+            frame.origin.frameSize = QSize(1280, 720);
+            frame.origin.frameIndex = 30 * i;
+            frame.origin.timestampMs = 1000.0 * i;
+            frame.origin.samplingRule = QStringLiteral("every 1 s");
+            frame.detections = {Detection{0, QStringLiteral("person"), 0.9f, QRectF(100, 100, 50, 120)},
+                                Detection{2, QStringLiteral("car"), 0.8f, QRectF(400 + 10 * i, 300, 200, 100)}};
+            items.append(frame);
+        }
+        items[2].detections[1].trackId = 7; // kept as the person set it
+        ExportItem photo = sampleItems(dir.path()).first();
+        items.append(photo);
+
+        const QString file = dir.filePath(QStringLiteral("out/coco.json"));
+        QString error;
+        QVERIFY2(exportCoco(items, modelClasses(), file, &error), qPrintable(error));
+        const QList<ExportItem> back = readCoco(file, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(back.size(), 4);
+        for (int i = 0; i < 3; ++i) {
+            QCOMPARE(back.at(i).origin, items.at(i).origin);
+            QCOMPARE(back.at(i).detections.size(), 2);
+        }
+        QVERIFY(back.at(3).origin.isPhoto());
+        QCOMPARE(back.at(3).detections.first().trackId, 0); // photos get no track ids
+        // The person keeps one id across the frames; the car keeps its own until the corrected
+        // box, which keeps the id the person gave it.
+        const int person = back.at(0).detections.at(0).trackId;
+        const int car = back.at(0).detections.at(1).trackId;
+        QVERIFY(person > 0 && car > 0 && person != car);
+        QCOMPARE(back.at(1).detections.at(0).trackId, person);
+        QCOMPARE(back.at(2).detections.at(0).trackId, person);
+        QCOMPARE(back.at(1).detections.at(1).trackId, car);
+        QCOMPARE(back.at(2).detections.at(1).trackId, 7);
+        // The file itself carries what COCO tools and scripts read.
+        QFile json(file);
+        QVERIFY(json.open(QIODevice::ReadOnly));
+        const QJsonObject root = QJsonDocument::fromJson(json.readAll()).object();
+        const QJsonObject image = root.value(QStringLiteral("images")).toArray().at(1).toObject();
+        QCOMPARE(image.value(QStringLiteral("frame_index")).toInt(), 30);
+        QCOMPARE(image.value(QStringLiteral("timestamp_ms")).toDouble(), 1000.0);
+        QCOMPARE(image.value(QStringLiteral("video")).toObject().value(QStringLiteral("path")).toString(),
+                 items.at(0).origin.source);
+        QVERIFY(root.value(QStringLiteral("annotations")).toArray().at(0).toObject().contains(QStringLiteral("track_id")));
+    }
+
+    void mot_stillObjectKeepsOneIdAcrossFrames()
+    {
+        QTemporaryDir dir;
+        QList<ExportItem> items;
+        // Given out of order: the sequence follows the frame indices.
+        for (const int i : {2, 0, 3, 1}) {
+            ExportItem frame;
+            frame.imagePath = dir.filePath(QStringLiteral("frames/clip_f%1.jpg").arg(10 * i, 6, 10, QLatin1Char('0')));
+            frame.width = 640;
+            frame.height = 360;
+            frame.origin.kind = ImageOrigin::Kind::VideoFrame;
+            frame.origin.source = QStringLiteral("/videos/clip.mp4");
+            frame.origin.frameIndex = 10 * i;
+            frame.origin.timestampMs = 10 * i * 1000.0 / 30.0;
+            // Two people side by side that do not move, and a dog that appears in frame 20 only.
+            frame.detections = {Detection{0, QStringLiteral("person"), 0.9f, QRectF(10, 10, 50, 100)},
+                                Detection{0, QStringLiteral("person"), 0.8f, QRectF(200, 12, 48, 98)}};
+            if (i == 2)
+                frame.detections.append(Detection{16, QStringLiteral("dog"), 0.7f, QRectF(300, 200, 60, 40)});
+            items.append(frame);
+        }
+        QString error;
+        QCOMPARE(exportMot(items, {}, dir.filePath(QStringLiteral("mot")), &error), 1);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        const QList<MotRow> rows = readMot(dir.filePath(QStringLiteral("mot/clip/gt/gt.txt")), &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(rows.size(), 9);
+        QHash<int, QSet<qint64>> framesOfId;
+        QHash<int, QRectF> boxOfId;
+        for (const MotRow &row : rows) {
+            framesOfId[row.id].insert(row.frame);
+            if (boxOfId.contains(row.id))
+                QVERIFY(TrackAssigner::iou(boxOfId.value(row.id), row.box) > 0.9); // one id, one place
+            boxOfId.insert(row.id, row.box);
+        }
+        QCOMPARE(framesOfId.size(), 3); // two people and the dog
+        int fullTracks = 0;
+        for (auto it = framesOfId.cbegin(); it != framesOfId.cend(); ++it)
+            fullTracks += it.value() == QSet<qint64>{1, 11, 21, 31} ? 1 : 0;
+        QCOMPARE(fullTracks, 2);
+        QCOMPARE(rows.first().frame, qint64(1)); // MOT counts frames from 1
+        QVERIFY(QFileInfo::exists(dir.filePath(QStringLiteral("mot/clip/seqinfo.ini"))));
+    }
+
+    void yoloAndVoc_writeTheFrameFilesTheyReference()
+    {
+        QTemporaryDir dir;
+        ExportItem frame;
+        frame.imagePath = dir.filePath(QStringLiteral("out/frames/clip_f000030.jpg"));
+        QVERIFY(test::writeFile(frame.imagePath, QByteArray("jpeg bytes")));
+        frame.width = 64;
+        frame.height = 48;
+        frame.origin.kind = ImageOrigin::Kind::VideoFrame;
+        frame.origin.source = dir.filePath(QStringLiteral("clip.mp4"));
+        frame.origin.frameIndex = 30;
+        frame.detections = {Detection{0, QStringLiteral("person"), 0.9f, QRectF(1, 2, 10, 20)}};
+        QString error;
+        QVERIFY2(exportYolo({frame}, {QStringLiteral("person")}, dir.filePath(QStringLiteral("yolo")), &error),
+                 qPrintable(error));
+        QCOMPARE(test::readFile(dir.filePath(QStringLiteral("yolo/clip_f000030.jpg"))), QByteArray("jpeg bytes"));
+        QVERIFY(QFileInfo::exists(dir.filePath(QStringLiteral("yolo/clip_f000030.txt"))));
+        QVERIFY2(exportVoc({frame}, dir.filePath(QStringLiteral("voc")), &error), qPrintable(error));
+        QCOMPARE(test::readFile(dir.filePath(QStringLiteral("voc/clip_f000030.jpg"))), QByteArray("jpeg bytes"));
+        const QList<ExportItem> back = readVoc(dir.filePath(QStringLiteral("voc")), &error);
+        QCOMPARE(back.size(), 1);
+        QCOMPARE(QFileInfo(back.first().imagePath).absoluteFilePath(),
+                 QFileInfo(dir.filePath(QStringLiteral("voc/clip_f000030.jpg"))).absoluteFilePath());
+        // A photo stays where it is: only frames, which live in an output folder, are copied.
+        ExportItem photo = frame;
+        photo.origin = ImageOrigin::photo();
+        photo.imagePath = dir.filePath(QStringLiteral("photos/p.jpg"));
+        QVERIFY2(exportYolo({photo}, {QStringLiteral("person")}, dir.filePath(QStringLiteral("yolo2")), &error),
+                 qPrintable(error));
+        QVERIFY(!QFileInfo::exists(dir.filePath(QStringLiteral("yolo2/p.jpg"))));
     }
 };
 

@@ -1,0 +1,126 @@
+#include "videofeed.h"
+
+#include <QLoggingCategory>
+#include <QtConcurrent/QtConcurrentRun>
+
+Q_LOGGING_CATEGORY(lcVideoFeed, "edgelens.inputs.videofeed", QtInfoMsg)
+
+namespace edgelens {
+
+VideoFeed::VideoFeed(const ScannedImage &video, const FrameExtractor::Options &options, QObject *parent)
+    : QObject(parent)
+    , m_extractor(std::make_shared<FrameExtractor>(video, options))
+{
+    connect(&m_watcher, &QFutureWatcher<Step>::finished, this, &VideoFeed::stepFinished);
+}
+
+VideoFeed::~VideoFeed()
+{
+    m_cancelled = true;
+    m_watcher.disconnect(this);
+    m_watcher.waitForFinished();
+}
+
+bool VideoFeed::open(QString *error)
+{
+    return m_extractor->open(error);
+}
+
+SourceProperties VideoFeed::properties() const
+{
+    return m_extractor->properties();
+}
+
+qint64 VideoFeed::estimatedCount() const
+{
+    return m_extractor->estimatedCount();
+}
+
+const ScannedImage &VideoFeed::video() const
+{
+    return m_extractor->video();
+}
+
+void VideoFeed::start()
+{
+    if (m_started)
+        return;
+    m_started = true;
+    extractMore();
+}
+
+ScannedImage VideoFeed::takeFrame()
+{
+    if (m_ready.empty())
+        return {};
+    ScannedImage frame = std::move(m_ready.front());
+    m_ready.pop_front();
+    extractMore();
+    return frame;
+}
+
+void VideoFeed::cancel()
+{
+    if (m_finished)
+        return;
+    m_cancelled = true;
+    if (!m_running)
+        finish(true, QString());
+}
+
+void VideoFeed::extractMore()
+{
+    if (!m_started || m_running || m_finished || m_cancelled || int(m_ready.size()) >= m_lookAhead)
+        return;
+    m_running = true;
+    // The extractor is shared so a task still running when the feed goes away has its object.
+    m_watcher.setFuture(QtConcurrent::run([extractor = m_extractor] {
+        Step out;
+        out.step = extractor->next(&out.frame, &out.error);
+        out.variable = extractor->variableFrameRate();
+        out.decoded = extractor->framesDecoded();
+        return out;
+    }));
+}
+
+void VideoFeed::stepFinished()
+{
+    m_running = false;
+    const Step out = m_watcher.result();
+    m_decoded = out.decoded;
+    if (out.variable && !m_variable) {
+        m_variable = true;
+        emit variableFrameRateFound();
+    }
+    switch (out.step) {
+    case FrameExtractor::Step::Frame:
+        ++m_kept;
+        m_ready.push_back(out.frame);
+        if (m_cancelled) {
+            finish(true, QString());
+            emit frameReady();
+            return;
+        }
+        extractMore();
+        emit frameReady();
+        return;
+    case FrameExtractor::Step::End:
+        finish(true, QString());
+        return;
+    case FrameExtractor::Step::Error:
+        qCWarning(lcVideoFeed).noquote() << out.error;
+        finish(false, out.error);
+        return;
+    }
+}
+
+void VideoFeed::finish(bool ok, const QString &error)
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_error = error;
+    emit finished(ok, error);
+}
+
+} // namespace edgelens

@@ -1,0 +1,62 @@
+#pragma once
+
+#include "inputs/framesource.h"
+
+#include <memory>
+
+namespace cv {
+class VideoCapture;
+}
+
+namespace edgelens {
+
+// A video file decoded in order with OpenCV's videoio and its FFmpeg backend (MP4/H.264, MKV,
+// MOV, AVI/MJPEG, WebM: what Debian's FFmpeg reads). Never seeks: seeking lands on the nearest
+// key frame on many files, so frame N would not be frame N. Each frame's timestamp is the
+// decoder's (CAP_PROP_POS_MSEC after each grab: the frame's best-effort presentation time
+// from the stream's start), right also for variable-frame-rate files.
+//
+// A file that ends well before the frame count its container announces is reported as
+// truncated or damaged (Read::Error) after the last frame that did decode, so everything
+// before the damage is kept. Holds one decoded frame; not thread-safe (one thread at a time).
+class VideoFileSource final : public FrameSource
+{
+public:
+    explicit VideoFileSource(const QString &path);
+    ~VideoFileSource() override;
+
+    QString name() const override;
+    bool open(QString *error) override;
+    SourceProperties properties() const override;
+    Read next(SourceFrame *frame, Pixels pixels, QString *error) override;
+    bool retrieve(SourceFrame *frame, QString *error) override;
+    void close() override;
+
+    // Frame durations seen so far differ (beyond the timestamps' rounding): index / fps is not
+    // the frame's time. Known for sure only once the file was read to its end.
+    bool variableFrameRate() const override { return m_variable; }
+    qint64 framesDecoded() const { return m_index + 1; }
+    // Frames the backend gave no timestamp (the last few of a file): timed one frame after the one before.
+    qint64 framesWithoutTimestamp() const { return m_untimed; }
+
+    // Suffixes of the video files EdgeLens looks for in folders (lower case, no dot).
+    static QStringList supportedSuffixes();
+    static bool isSupportedVideo(const QString &fileName);
+    // Opens the file only to read its properties (for the count a sampling rule will give).
+    static bool probe(const QString &path, SourceProperties *properties, QString *error);
+
+private:
+    QString m_path;
+    std::unique_ptr<cv::VideoCapture> m_capture;
+    SourceProperties m_properties;
+    qint64 m_index = -1;
+    double m_lastTimestampMs = -1;
+    double m_minDeltaMs = -1;
+    double m_maxDeltaMs = -1;
+    double m_lastDeltaMs = -1;
+    qint64 m_untimed = 0;
+    bool m_variable = false;
+    bool m_ended = false;
+};
+
+} // namespace edgelens

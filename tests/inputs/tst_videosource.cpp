@@ -1,0 +1,314 @@
+// The video source layer against ffprobe: clips made at run time with ffmpeg (testvideos.h),
+// decoded in order by VideoFileSource, sampled by FrameSampler, written by FrameExtractor.
+
+#include "inputs/frameextractor.h"
+#include "inputs/framesampler.h"
+#include "inputs/imagescanner.h"
+#include "inputs/samplingrule.h"
+#include "inputs/videofilesource.h"
+
+#include "testdata.h"
+#include "testvideos.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+
+using namespace edgelens;
+using namespace edgelens::test;
+
+namespace {
+
+QStringList cocoImages(int count)
+{
+    QStringList images;
+    const QString dir = sharedPath(QStringLiteral("data/coco128-train/images"));
+    const QStringList names = QDir(dir).entryList({QStringLiteral("*.jpg")}, QDir::Files, QDir::Name);
+    for (int i = 0; i < count && i < names.size(); ++i)
+        images.append(QDir(dir).filePath(names.at(i)));
+    return images;
+}
+
+struct Decoded
+{
+    QList<qint64> indices;
+    QList<double> timestamps;
+    FrameSource::Read last = FrameSource::Read::Error;
+    QString error;
+    bool variable = false;
+};
+
+Decoded decodeAll(const QString &file)
+{
+    Decoded out;
+    VideoFileSource source(file);
+    if (!source.open(&out.error))
+        return out;
+    SourceFrame frame;
+    for (;;) {
+        out.last = source.next(&frame, FrameSource::Pixels::WithoutImage, &out.error);
+        if (out.last != FrameSource::Read::Frame)
+            break;
+        out.indices.append(frame.index);
+        out.timestamps.append(frame.timestampMs);
+    }
+    out.variable = source.variableFrameRate();
+    return out;
+}
+
+ScannedImage scanned(const QString &path)
+{
+    ScannedImage image;
+    image.absolutePath = path;
+    image.relativePath = QFileInfo(path).fileName();
+    return image;
+}
+
+} // namespace
+
+class TestVideoSource : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase()
+    {
+        EDGELENS_REQUIRE(haveFfmpeg(), "ffmpeg and ffprobe (packaging/install-deps.sh) make the test videos");
+        EDGELENS_REQUIRE_SHARED("data/coco128-train/images");
+        QVERIFY(m_dir.isValid());
+        QString error;
+        // Four photos, each held 15 frames at 30 fps: 60 frames, 2 s, 1280x720 like a camera's.
+        m_slideshow = m_dir.filePath(QStringLiteral("slideshow.mp4"));
+        QVERIFY2(makeSlideshow(m_slideshow, cocoImages(4), 15, QSize(1280, 720), 30, &error), qPrintable(error));
+        m_vfr = m_dir.filePath(QStringLiteral("pause.mp4"));
+        QVERIFY2(makeVariableFrameRate(m_vfr, 2.0, 30, 29, 1.5, QSize(320, 240), &error), qPrintable(error));
+        m_scenes = m_dir.filePath(QStringLiteral("scenes.mp4"));
+        QVERIFY2(makeSceneCuts(m_scenes, 3, 3.0, 10, QSize(320, 240), &error), qPrintable(error));
+    }
+
+    void constantRate_indicesAndTimestampsEqualFfprobe()
+    {
+        QString error;
+        const QList<ProbedFrame> probed = probeFrames(m_slideshow, &error);
+        QVERIFY2(!probed.isEmpty(), qPrintable(error));
+        QCOMPARE(probed.size(), 60);
+        const Decoded decoded = decodeAll(m_slideshow);
+        QCOMPARE(decoded.last, FrameSource::Read::End);
+        QCOMPARE(decoded.indices.size(), probed.size());
+        for (int i = 0; i < probed.size(); ++i) {
+            QCOMPARE(decoded.indices.at(i), probed.at(i).index);
+            QVERIFY2(std::abs(decoded.timestamps.at(i) - probed.at(i).timestampMs) < 0.01,
+                     qPrintable(QStringLiteral("frame %1: %2 ms, ffprobe %3 ms")
+                                    .arg(i)
+                                    .arg(decoded.timestamps.at(i))
+                                    .arg(probed.at(i).timestampMs)));
+        }
+        QVERIFY(!decoded.variable);
+    }
+
+    void variableRate_timestampsEqualFfprobeAndAreNoted()
+    {
+        QString error;
+        const QList<ProbedFrame> probed = probeFrames(m_vfr, &error);
+        QVERIFY2(!probed.isEmpty(), qPrintable(error));
+        const Decoded decoded = decodeAll(m_vfr);
+        QCOMPARE(decoded.last, FrameSource::Read::End);
+        QCOMPARE(decoded.indices.size(), probed.size());
+        for (int i = 0; i < probed.size(); ++i) {
+            QCOMPARE(decoded.indices.at(i), probed.at(i).index);
+            QVERIFY2(std::abs(decoded.timestamps.at(i) - probed.at(i).timestampMs) < 0.01,
+                     qPrintable(QStringLiteral("frame %1: %2 ms, ffprobe %3 ms")
+                                    .arg(i)
+                                    .arg(decoded.timestamps.at(i))
+                                    .arg(probed.at(i).timestampMs)));
+        }
+        // The pause: frame 30 comes 1.5 s after its place at 30 fps; index / fps would say 1000 ms.
+        QVERIFY(decoded.timestamps.at(30) > 2400);
+        QVERIFY(decoded.variable);
+    }
+
+    void everyNFrames_keepsMultiplesOfN()
+    {
+        FrameSampler sampler(SamplingRule::everyNFrames(7));
+        QList<qint64> kept;
+        for (qint64 i = 0; i < 30; ++i) {
+            SourceFrame frame;
+            frame.index = i;
+            frame.timestampMs = i * 100.0 / 3.0;
+            if (sampler.decide(frame) == FrameSampler::Verdict::Keep)
+                kept.append(i);
+        }
+        QCOMPARE(kept, (QList<qint64>{0, 7, 14, 21, 28}));
+    }
+
+    void everySeconds_followsDecoderTimeAcrossAPause()
+    {
+        // At 30 fps with a 1.5 s pause after frame 29: targets 0, 1000, 2000, 3000 ms.
+        const Decoded decoded = decodeAll(m_vfr);
+        QVERIFY(!decoded.indices.isEmpty());
+        FrameSampler sampler(SamplingRule::everySecondsRule(1.0));
+        QList<double> keptTimes;
+        for (int i = 0; i < decoded.indices.size(); ++i) {
+            SourceFrame frame;
+            frame.index = decoded.indices.at(i);
+            frame.timestampMs = decoded.timestamps.at(i);
+            if (sampler.decide(frame) == FrameSampler::Verdict::Keep)
+                keptTimes.append(frame.timestampMs);
+        }
+        QVERIFY(!keptTimes.isEmpty());
+        QCOMPARE(keptTimes.first(), 0.0);
+        // The frame after the pause (at 2.5 s) is the one for both the 1 s and 2 s targets:
+        // kept once, not twice.
+        for (int i = 1; i < keptTimes.size(); ++i)
+            QVERIFY2(std::floor(keptTimes.at(i) / 1000.0) > std::floor(keptTimes.at(i - 1) / 1000.0),
+                     qPrintable(QString::number(keptTimes.at(i))));
+        QCOMPARE(keptTimes.size(), 3); // 0 ms, ~966 ms (frame 29), 2500 ms (frame 30); the clip ends at 3.47 s
+    }
+
+    void timeRange_limitsAndStops()
+    {
+        SamplingRule rule = SamplingRule::everyNFrames(2);
+        rule.startMs = 500;
+        rule.endMs = 1000;
+        FrameSampler sampler(rule);
+        QList<qint64> kept;
+        bool stopped = false;
+        for (qint64 i = 0; i < 60 && !stopped; ++i) {
+            SourceFrame frame;
+            frame.index = i;
+            frame.timestampMs = i * 100.0 / 3.0;
+            const FrameSampler::Verdict verdict = sampler.decide(frame);
+            if (verdict == FrameSampler::Verdict::Keep)
+                kept.append(i);
+            stopped = verdict == FrameSampler::Verdict::Stop;
+        }
+        QVERIFY(stopped);
+        QCOMPARE(kept, (QList<qint64>{15, 17, 19, 21, 23, 25, 27, 29}));
+        SourceProperties properties;
+        properties.fps = 30;
+        properties.frameCount = 60;
+        QCOMPARE(rule.estimatedCount(properties), qint64(kept.size()));
+    }
+
+    void sceneChanges_findTheCuts()
+    {
+        QTemporaryDir out;
+        FrameExtractor::Options options;
+        options.rule = SamplingRule::sceneChanges();
+        options.framesDir = out.path();
+        FrameExtractor extractor(scanned(m_scenes), options);
+        QString error;
+        QVERIFY2(extractor.open(&error), qPrintable(error));
+        QList<qint64> kept;
+        ScannedImage frame;
+        FrameExtractor::Step step;
+        while ((step = extractor.next(&frame, &error)) == FrameExtractor::Step::Frame)
+            kept.append(frame.origin.frameIndex);
+        QCOMPARE(step, FrameExtractor::Step::End);
+        // 10 fps, a cut every 3 s: the first frame and the first frame of each new shot.
+        QCOMPARE(kept, (QList<qint64>{0, 30, 60}));
+        QCOMPARE(extractor.framesDecoded(), qint64(90));
+    }
+
+    void extractor_writesNamedFramesWithTheirOrigin()
+    {
+        QTemporaryDir out;
+        FrameExtractor::Options options;
+        options.rule = SamplingRule::everyNFrames(15);
+        options.framesDir = FrameExtractor::framesDirFor(out.path(), scanned(m_slideshow));
+        FrameExtractor extractor(scanned(m_slideshow), options);
+        QString error;
+        QVERIFY2(extractor.open(&error), qPrintable(error));
+        QCOMPARE(extractor.estimatedCount(), qint64(4));
+        QList<ScannedImage> frames;
+        ScannedImage frame;
+        while (extractor.next(&frame, &error) == FrameExtractor::Step::Frame)
+            frames.append(frame);
+        QCOMPARE(frames.size(), 4);
+        const QList<ProbedFrame> probed = probeFrames(m_slideshow, &error);
+        QCOMPARE(probed.size(), 60);
+        for (int i = 0; i < frames.size(); ++i) {
+            const ScannedImage &f = frames.at(i);
+            const qint64 index = 15 * i;
+            QCOMPARE(f.relativePath, QStringLiteral("slideshow_f%1.jpg").arg(index, 6, 10, QLatin1Char('0')));
+            QCOMPARE(QFileInfo(f.absolutePath).dir().dirName(), FrameExtractor::framesFolderName());
+            QVERIFY(QFileInfo(f.absolutePath).size() > 1000);
+            QCOMPARE(f.origin.kind, ImageOrigin::Kind::VideoFrame);
+            QCOMPARE(f.origin.frameIndex, index);
+            QVERIFY(std::abs(f.origin.timestampMs - probed.at(int(index)).timestampMs) < 0.01);
+            QCOMPARE(f.origin.frameSize, QSize(1280, 720));
+            QCOMPARE(f.origin.sourceBytes, QFileInfo(m_slideshow).size());
+            QCOMPARE(f.origin.samplingRule, QStringLiteral("every 15 frames"));
+            // What a sidecar records reads back the same.
+            QJsonObject json;
+            f.origin.writeTo(json);
+            QCOMPARE(ImageOrigin::fromJson(json), f.origin);
+            QCOMPARE(json.value(QStringLiteral("frame_index")).toInt(), int(index));
+        }
+        QJsonObject photo;
+        ImageOrigin::photo().writeTo(photo);
+        QVERIFY(photo.isEmpty());
+    }
+
+    void truncatedFile_failsClearlyAfterKeepingEarlierFrames()
+    {
+        const QString truncated = m_dir.filePath(QStringLiteral("truncated.mp4"));
+        QString error;
+        QVERIFY2(truncateCopy(m_slideshow, truncated, 0.6, &error), qPrintable(error));
+        QTemporaryDir out;
+        FrameExtractor::Options options;
+        options.rule = SamplingRule::everyNFrames(1);
+        options.framesDir = out.path();
+        FrameExtractor extractor(scanned(truncated), options);
+        QVERIFY2(extractor.open(&error), qPrintable(error));
+        ScannedImage frame;
+        FrameExtractor::Step step;
+        int kept = 0;
+        while ((step = extractor.next(&frame, &error)) == FrameExtractor::Step::Frame)
+            ++kept;
+        QCOMPARE(step, FrameExtractor::Step::Error);
+        QVERIFY2(error.contains(QStringLiteral("truncated or damaged")), qPrintable(error));
+        QVERIFY2(kept > 0 && kept < 60, qPrintable(QString::number(kept)));
+        QCOMPARE(int(filesUnder(out.path(), {QStringLiteral("*.jpg")}).size()), kept);
+    }
+
+    void notAVideo_isRefusedWithAReason()
+    {
+        const QString bogus = m_dir.filePath(QStringLiteral("bogus.mp4"));
+        QVERIFY(writeFile(bogus, QByteArray(4096, 'x')));
+        VideoFileSource source(bogus);
+        QString error;
+        QVERIFY(!source.open(&error));
+        QVERIFY2(error.contains(QStringLiteral("cannot be opened as a video")), qPrintable(error));
+        SourceFrame frame;
+        QCOMPARE(source.next(&frame, FrameSource::Pixels::WithImage, &error), FrameSource::Read::Error);
+        source.close();
+        source.close();
+    }
+
+    void scanner_listsVideosApartFromImages()
+    {
+        QTemporaryDir in;
+        QVERIFY(QDir().mkpath(in.filePath(QStringLiteral("sub"))));
+        QVERIFY(QFile::copy(m_slideshow, in.filePath(QStringLiteral("sub/clip.mp4"))));
+        QVERIFY(writeFile(in.filePath(QStringLiteral("a.jpg")), readFile(cocoImages(1).value(0))));
+        const ScanResult scan = ImageScanner().scan({in.path()});
+        QCOMPARE(scan.images.size(), 1);
+        QCOMPARE(scan.videos.size(), 1);
+        QCOMPARE(scan.videos.first().relativePath, QStringLiteral("sub/clip.mp4"));
+        QVERIFY(scan.skipped.isEmpty());
+    }
+
+private:
+    QTemporaryDir m_dir;
+    QString m_slideshow;
+    QString m_vfr;
+    QString m_scenes;
+};
+
+QTEST_GUILESS_MAIN(TestVideoSource)
+#include "tst_videosource.moc"
