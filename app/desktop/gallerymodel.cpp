@@ -238,7 +238,7 @@ QList<int> GalleryModel::addPaths(const QStringList &paths)
             qCWarning(lcGalleryModel) << "not an existing file, skipped:" << p;
             continue;
         }
-        images.append({canonical, info.size(), info.lastModified(), QString(), -1});
+        images.append({canonical, info.size(), info.lastModified(), QString(), -1, {}});
     }
     return addImages(images);
 }

@@ -1,6 +1,7 @@
 #include "imagecollector.h"
 
 #include "inputs/imagescanner.h"
+#include "inputs/videofilesource.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -60,14 +61,15 @@ void ImageCollector::scan(const QStringList &paths, const QStringList &excludedF
             return;
         if (!force && batch.images.size() < kBatchSize && sinceFlush.elapsed() < kBatchMs)
             return;
-        if (batch.images.isEmpty() && batch.skipped == 0 && batch.missing.isEmpty() && batch.skippedOutputFolders == 0)
+        if (batch.images.isEmpty() && batch.videos.isEmpty() && batch.skipped == 0 && batch.missing.isEmpty() && batch.skippedOutputFolders == 0)
             return;
         stop = !onBatch(batch);
         batch = Batch();
         sinceFlush.restart();
     };
     const auto addFile = [&](const QFileInfo &info) {
-        if (!isSupportedImage(info.fileName())) {
+        const bool video = VideoFileSource::isSupportedVideo(info.fileName());
+        if (!video && !isSupportedImage(info.fileName())) {
             ++batch.skipped;
             return;
         }
@@ -75,7 +77,11 @@ void ImageCollector::scan(const QStringList &paths, const QStringList &excludedF
         if (canonical.isEmpty() || seen.contains(canonical))
             return;
         seen.insert(canonical);
-        batch.images.append({canonical, info.size(), info.lastModified(), QString(), -1});
+        if (video) {
+            batch.videos.append(canonical);
+            return;
+        }
+        batch.images.append({canonical, info.size(), info.lastModified(), QString(), -1, {}});
     };
 
     for (const QString &given : paths) {
@@ -134,6 +140,7 @@ void ImageCollector::collect(const QStringList &paths)
     if (m_running == 0) {
         m_found = 0;
         m_skipped = 0;
+        m_videos = 0;
         m_skippedOutputFolders = 0;
         m_missing.clear();
         m_cancelFlag = std::make_shared<std::atomic_bool>(false);
@@ -149,8 +156,11 @@ void ImageCollector::collect(const QStringList &paths)
             m_skippedOutputFolders += batch.skippedOutputFolders;
             m_missing += batch.missing;
             m_found += int(batch.images.size());
+            m_videos += int(batch.videos.size());
             if (!batch.images.isEmpty())
                 emit imagesFound(batch.images);
+            if (!batch.videos.isEmpty())
+                emit videosFound(batch.videos);
         }
     });
     connect(watcher, &QFutureWatcher<Batch>::finished, this, [this, watcher] {

@@ -28,7 +28,8 @@ public:
     struct Batch
     {
         QList<GalleryModel::NewImage> images;
-        int skipped = 0;       // files that are not supported images
+        QStringList videos;    // canonical paths of video files: sampled into frames, not sent as they are
+        int skipped = 0;       // files that are neither supported images nor videos
         QStringList missing;   // given paths that do not exist
         int skippedOutputFolders = 0; // EdgeLens output folders met while recursing (not scanned)
     };
@@ -41,6 +42,7 @@ public:
     bool isBusy() const { return m_running > 0; }
     // Output folders (the marker file, or an excluded name) skipped by the last collect.
     int skippedOutputFolders() const { return m_skippedOutputFolders; }
+    int videosFoundCount() const { return m_videos; } // by the last collect
     void cancel();
 
     // Folder names skipped while recursing (output folders would otherwise feed results
@@ -56,6 +58,7 @@ public:
 
 signals:
     void imagesFound(const QList<edgelens::GalleryModel::NewImage> &images);
+    void videosFound(const QStringList &canonicalPaths);
     void finished(int found, int skipped, const QStringList &missing);
 
 private:
@@ -63,6 +66,7 @@ private:
     QStringList m_excluded{QStringLiteral("inferenced")};
     int m_found = 0;
     int m_skipped = 0;
+    int m_videos = 0;
     int m_skippedOutputFolders = 0;
     QStringList m_missing;
     std::shared_ptr<std::atomic_bool> m_cancelFlag;

@@ -12,6 +12,7 @@
 #include "gallerymodel.h"
 #include "galleryview.h"
 #include "imagecollector.h"
+#include "inputs/videofilesource.h"
 #include "live/livewindow.h"
 #include "mainwindowparts.h"
 #include "processingqueue.h"
@@ -25,6 +26,7 @@
 #include "widgets/detailview.h"
 #include "widgets/icons.h"
 #include "widgets/settingsdialog.h"
+#include "widgets/videosamplingdialog.h"
 
 #include <QAction>
 #include <QApplication>
@@ -155,6 +157,98 @@ MainWindow::~MainWindow()
         disconnect(sender, nullptr, this, nullptr);
 }
 
+void MainWindow::connectVideos()
+{
+    ProcessingQueue *queue = m_parts->queue();
+    connect(queue, &ProcessingQueue::videoStarted, this, [this](const QString &video, qint64 estimated) {
+        m_proxy->setGroupInfo(video, estimated, m_proxy->groupSummary(video).note);
+        m_parts->status()->showMessage(estimated >= 0 ? tr("Sampling %1: about %n frame(s).", nullptr, int(estimated))
+                                                            .arg(QFileInfo(video).fileName())
+                                                      : tr("Sampling %1.").arg(QFileInfo(video).fileName()),
+                                       6000);
+    });
+    connect(queue, &ProcessingQueue::videoVariableFrameRate, this, [this](const QString &video) {
+        m_proxy->setGroupInfo(video, m_proxy->groupSummary(video).expected,
+                              tr("variable frame rate: frame times are the decoder's"));
+    });
+    connect(queue, &ProcessingQueue::videoFinished, this,
+            [this](const QString &video, qint64 kept, const QString &error) {
+                // Now the count is known, not estimated.
+                m_proxy->setGroupInfo(video, kept, m_proxy->groupSummary(video).note);
+                if (!error.isEmpty())
+                    m_parts->status()->showError(tr("%1: %2 (the %n frame(s) before are kept)", nullptr, int(kept))
+                                                     .arg(QFileInfo(video).fileName(), error));
+                checkAllDone();
+            });
+}
+
+void MainWindow::queueVideos(const QStringList &canonicalPaths)
+{
+    m_pendingVideos += canonicalPaths;
+    askNextVideo();
+}
+
+void MainWindow::askNextVideo()
+{
+    while (!m_askingVideo && !m_pendingVideos.isEmpty()) {
+        const QString path = m_pendingVideos.takeFirst();
+        if (m_ruleForRemaining) {
+            startVideo(path, *m_ruleForRemaining);
+            continue;
+        }
+        m_askingVideo = true;
+        struct Probe
+        {
+            bool ok = false;
+            SourceProperties properties;
+            QString error;
+        };
+        // Opening a container reads its header, and a network share may take a while.
+        auto *watcher = new QFutureWatcher<Probe>(this);
+        connect(watcher, &QFutureWatcher<Probe>::finished, this, [this, watcher, path] {
+            watcher->deleteLater();
+            const Probe probe = watcher->result();
+            if (!probe.ok) {
+                m_parts->status()->showError(tr("Cannot read %1 as a video: %2").arg(QFileInfo(path).fileName(), probe.error));
+                m_askingVideo = false;
+                askNextVideo();
+                checkAllDone();
+                return;
+            }
+            auto *dialog = new VideoSamplingDialog(path, probe.properties, SamplingRule(), int(m_pendingVideos.size()), this);
+            dialog->setAttribute(Qt::WA_DeleteOnClose);
+            connect(dialog, &QDialog::finished, this, [this, dialog, path](int result) {
+                if (result == QDialog::Accepted) {
+                    if (dialog->applyToRemaining())
+                        m_ruleForRemaining = dialog->rule();
+                    startVideo(path, dialog->rule());
+                }
+                m_askingVideo = false;
+                askNextVideo();
+                checkAllDone();
+            });
+            dialog->open();
+        });
+        watcher->setFuture(QtConcurrent::run([path] {
+            Probe probe;
+            probe.ok = VideoFileSource::probe(path, &probe.properties, &probe.error);
+            return probe;
+        }));
+    }
+    if (m_pendingVideos.isEmpty() && !m_askingVideo)
+        m_ruleForRemaining.reset(); // a later drop is asked again
+}
+
+void MainWindow::startVideo(const QString &path, const SamplingRule &rule)
+{
+    m_parts->status()->clearLastError();
+    m_parts->target()->ensureReady();
+    QString error;
+    if (!m_parts->queue()->enqueueVideo(path, rule, &error))
+        m_parts->status()->showError(tr("Cannot sample %1: %2").arg(QFileInfo(path).fileName(), error));
+    updateActions();
+}
+
 void MainWindow::createGallery()
 {
     m_model = new GalleryModel(this);
@@ -197,6 +291,8 @@ void MainWindow::connectParts()
         enqueueNew(paths);
     });
     connect(p.collector(), &ImageCollector::finished, this, &MainWindow::handleCollectFinished);
+    connect(p.collector(), &ImageCollector::videosFound, this, &MainWindow::queueVideos);
+    connectVideos();
 
     connect(p.queue(), &ProcessingQueue::progressChanged, this, &MainWindow::updateProgress);
     connect(p.queue(), &ProcessingQueue::idle, this, &MainWindow::checkAllDone);
@@ -393,6 +489,8 @@ void MainWindow::handleCollectFinished(int found, int skipped, const QStringList
 {
     QStringList parts;
     parts << tr("%n image(s) found", nullptr, found);
+    if (m_parts->collector()->videosFoundCount() > 0)
+        parts << tr("%n video(s) found", nullptr, m_parts->collector()->videosFoundCount());
     if (skipped > 0)
         parts << tr("%n other file(s) skipped", nullptr, skipped);
     if (m_parts->collector()->skippedOutputFolders() > 0)
@@ -496,8 +594,13 @@ void MainWindow::addImages()
     QStringList patterns;
     for (const QString &s : ImageCollector::supportedSuffixes())
         patterns << QStringLiteral("*.") + s;
+    QStringList videoPatterns;
+    for (const QString &s : VideoFileSource::supportedSuffixes())
+        videoPatterns << QStringLiteral("*.") + s;
     const QStringList files = QFileDialog::getOpenFileNames(this, tr("Add Images"), start,
-        tr("Images (%1);;All files (*)").arg(patterns.join(QLatin1Char(' '))));
+        tr("Images and videos (%1);;Images (%2);;Videos (%3);;All files (*)")
+            .arg((patterns + videoPatterns).join(QLatin1Char(' ')), patterns.join(QLatin1Char(' ')),
+                 videoPatterns.join(QLatin1Char(' '))));
     if (files.isEmpty())
         return;
     rememberLastFolder(QFileInfo(files.first()).absolutePath());
@@ -740,7 +843,7 @@ void MainWindow::checkAllDone()
 {
     updateProgress();
     m_parts->status()->updateConnectionStatus();
-    if (m_parts->collector()->isBusy() || m_parts->queue()->isBusy())
+    if (m_parts->collector()->isBusy() || m_parts->queue()->isBusy() || m_askingVideo || !m_pendingVideos.isEmpty())
         return;
     emit allDone();
     if (m_quitWhenDoneArmed) {

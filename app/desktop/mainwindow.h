@@ -10,6 +10,7 @@
 // mainwindowactions.cpp).
 
 #include "appoptions.h"
+#include "inputs/samplingrule.h"
 #include "widgets/appsettings.h"
 
 #include <QHash>
@@ -19,6 +20,7 @@
 #include <QPointer>
 
 #include <memory>
+#include <optional>
 
 class QAction;
 class QMimeData;
@@ -137,6 +139,12 @@ private:
     void arrangeToolBars();
 
     void handleItemFinished(const QString &path, bool ok);
+    // Videos: each is probed off the GUI thread, then its sampling is asked (one dialog at a
+    // time, in the order found) and it runs; its frames join the gallery as a group.
+    void queueVideos(const QStringList &canonicalPaths);
+    void askNextVideo();
+    void startVideo(const QString &path, const SamplingRule &rule);
+    void connectVideos();
     void handleSessionRestored(const QStringList &queuedAgain, const QString &message);
     void handleCollectFinished(int found, int skipped, const QStringList &missing);
     void updateProgress();
@@ -158,6 +166,9 @@ private:
     ThumbnailCache *m_thumbnails = nullptr;
     std::unique_ptr<MainWindowParts> m_parts; // made after the widgets it uses, gone before them
     QHash<QString, double> m_serverModelDefaults; // what the server said about its models
+    QStringList m_pendingVideos;                   // found, sampling not asked yet
+    bool m_askingVideo = false;                    // probing one or its dialog is open
+    std::optional<SamplingRule> m_ruleForRemaining; // "the same for the others" was ticked
 
     QToolButton *m_exportButton = nullptr;
     QAction *m_addImagesAction = nullptr;

@@ -3,6 +3,7 @@
 // what the user would: the gallery, the status bar and the files on disk.
 
 #include "testdata.h"
+#include "testvideos.h"
 #include "flakyserver.h"
 
 #include "appoptions.h"
@@ -20,6 +21,7 @@
 #include "processingqueue.h"
 #include "widgets/appsettings.h"
 #include "widgets/detailview.h"
+#include "widgets/videosamplingdialog.h"
 
 #include <QAction>
 #include <QApplication>
@@ -33,6 +35,8 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
+#include <QRadioButton>
+#include <QSpinBox>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -613,7 +617,7 @@ private slots:
             image.fill(QColor(index * 4, 90, 120));
             const QString path = dir.filePath(QStringLiteral("clip_f%1.jpg").arg(index, 6, 10, QLatin1Char('0')));
             QVERIFY(image.save(path));
-            frames.append({path, QFileInfo(path).size(), QFileInfo(path).lastModified(), video, index});
+            frames.append({path, QFileInfo(path).size(), QFileInfo(path).lastModified(), video, index, {}});
         }
         QCOMPARE(window.galleryModel()->addImages(frames).size(), 3); // as frames are not sent here, nothing is
         GalleryView *view = window.galleryView();
@@ -659,6 +663,64 @@ private slots:
         QVERIFY(remove);
         remove->trigger();
         QCOMPARE(window.galleryModel()->rowCount(), 0);
+    }
+
+    void droppedVideo_isSampledIntoAGroupOfNamedFrames()
+    {
+        EDGELENS_REQUIRE(test::haveFfmpeg(), "ffmpeg and ffprobe (Debian package ffmpeg) make the test video");
+        QTemporaryDir dir;
+        // Three slides of ten frames each at 10 fps: sampling every 10 frames keeps 0, 10 and 20.
+        QStringList slides;
+        for (const QColor &colour : {QColor(Qt::darkRed), QColor(Qt::darkGreen), QColor(Qt::darkBlue)}) {
+            QImage image(160, 90, QImage::Format_RGB32);
+            image.fill(colour);
+            slides << dir.filePath(QStringLiteral("slide%1.png").arg(slides.size()));
+            QVERIFY(image.save(slides.last()));
+        }
+        const QString video = dir.filePath(QStringLiteral("clip.mp4"));
+        QString error;
+        QVERIFY2(test::makeSlideshow(video, slides, 10, QSize(320, 180), 10, &error), qPrintable(error));
+        FlakyServer server;
+        QVERIFY(server.listen());
+        MainWindow window(remoteSettings(server.port(), AppSettings::Protocol::V2, dir));
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.addPaths({video});
+
+        // Asked before it runs, with the count the choice gives.
+        VideoSamplingDialog *dialog = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = window.findChild<VideoSamplingDialog *>()) != nullptr, 20000);
+        QVERIFY2(dialog->countText().contains(QStringLiteral("3 frames")), qPrintable(dialog->countText())); // 1 a second
+        dialog->findChild<QRadioButton *>(QStringLiteral("everyFrames"))->setChecked(true);
+        dialog->findChild<QSpinBox *>(QStringLiteral("frames"))->setValue(15);
+        QVERIFY2(dialog->countText().startsWith(QStringLiteral("2 frames")), qPrintable(dialog->countText()));
+        dialog->findChild<QSpinBox *>(QStringLiteral("frames"))->setValue(10);
+        QVERIFY2(dialog->countText().startsWith(QStringLiteral("3 frames")), qPrintable(dialog->countText()));
+        dialog->accept();
+
+        GalleryModel *model = window.galleryModel();
+        QTRY_VERIFY_WITH_TIMEOUT(model->count(GalleryItem::Status::Done) == 3 && !window.parts().queue()->isBusy(), 60000);
+        QCOMPARE(model->rowCount(), 3);
+        const QString canonicalVideo = QFileInfo(video).canonicalFilePath();
+        QStringList names;
+        QList<qint64> indices;
+        for (int row = 0; row < model->rowCount(); ++row) {
+            QCOMPARE(model->item(row).group, canonicalVideo);
+            names << model->item(row).fileName;
+            indices << model->item(row).groupOrder;
+        }
+        std::sort(names.begin(), names.end());
+        std::sort(indices.begin(), indices.end());
+        QCOMPARE(names, (QStringList{QStringLiteral("clip_f000000.jpg"), QStringLiteral("clip_f000010.jpg"),
+                                     QStringLiteral("clip_f000020.jpg")}));
+        QCOMPARE(indices, (QList<qint64>{0, 10, 20}));
+        GalleryFilterProxy *proxy = window.galleryProxy();
+        QVERIFY(proxy->index(0, 0).data(GalleryFilterProxy::GroupLeadRole).toBool());
+        QCOMPARE(proxy->index(0, 0).data(Qt::DisplayRole).toString(), QStringLiteral("clip_f000000.jpg"));
+        const GalleryFilterProxy::GroupSummary summary = proxy->groupSummary(canonicalVideo);
+        QCOMPARE(summary.items, 3);
+        QCOMPARE(summary.done, 3);
+        QCOMPARE(summary.expected, 3);
     }
 
     void selectedCell_textStaysReadable()

@@ -5,6 +5,8 @@
 
 #include <QHeaderView>
 
+#include <algorithm>
+
 namespace edgelens {
 
 DetectionList::DetectionList(QWidget *parent)
@@ -13,7 +15,8 @@ DetectionList::DetectionList(QWidget *parent)
     setObjectName(QStringLiteral("detectionList"));
     setRootIsDecorated(false);
     setUniformRowHeights(true);
-    setHeaderLabels({tr("Label"), tr("Confidence"), tr("Box (x, y  w\u00d7h)")});
+    setHeaderLabels({tr("Label"), tr("Confidence"), tr("Box (x, y  w\u00d7h)"), tr("Track")});
+    setColumnHidden(kTrackColumn, true);
     header()->setSectionResizeMode(QHeaderView::ResizeToContents);
     setSelectionMode(QAbstractItemView::SingleSelection);
 }
@@ -31,6 +34,8 @@ void DetectionList::setDetections(const QList<Detection> &detections)
 {
     const QSignalBlocker blocker(this);
     clear();
+    setColumnHidden(kTrackColumn, std::none_of(detections.cbegin(), detections.cend(),
+                                               [](const Detection &d) { return d.trackId > 0; }));
     for (int i = 0; i < detections.size(); ++i) {
         const Detection &detection = detections.at(i);
         auto *item = new QTreeWidgetItem(this);
@@ -38,6 +43,8 @@ void DetectionList::setDetections(const QList<Detection> &detections)
         item->setText(1, QString::number(detection.confidence, 'f', 3));
         item->setTextAlignment(1, Qt::AlignRight | Qt::AlignVCenter);
         item->setText(2, boxText(detection.box));
+        if (detection.trackId > 0) // the same object across a video's frames
+            item->setText(kTrackColumn, QStringLiteral("#%1").arg(detection.trackId));
         item->setData(0, Qt::UserRole, i);
         // The server's markup colours, so a row matches its box in both panes.
         item->setData(0, Qt::DecorationRole, MarkupStyle::color(Annotation::colorId(detection)));

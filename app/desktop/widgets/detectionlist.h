@@ -8,7 +8,8 @@
 namespace edgelens {
 
 // The detail view's table of boxes: one row per box of the annotation, in its order (row i is
-// box i), with its label, confidence and geometry in the image's pixels. Rows of boxes below
+// box i), with its label, confidence, geometry in the image's pixels and, for a frame of a
+// video, the id of the object it follows across frames. Rows of boxes below
 // the confidence threshold are hidden, not removed, so indices stay those of the annotation.
 class DetectionList final : public QTreeWidget
 {
@@ -26,6 +27,8 @@ public:
 
     // "12, 40  100×80": how a box reads in the list.
     static QString boxText(const QRectF &box);
+
+    static constexpr int kTrackColumn = 3; // "#3": shown when a box has a track id (frames of a video)
 };
 
 } // namespace edgelens
