@@ -5,6 +5,7 @@
 #include "photogenerator.h"
 #include "poolbench.h"
 #include "transferaccuracy.h"
+#include "videobench.h"
 #include "detector/detector.h"
 #include "models/modelcatalog.h"
 #include "net/serverconfig.h"
@@ -116,6 +117,20 @@ int main(int argc, char *argv[])
                        "12 MP in memory, scored sent whole and as the client's reduced copy, with the first model; "
                        "--count limits the images (default 128)."));
     parser.addOption(transferAccuracyOption);
+    const QCommandLineOption videoOption(
+        QStringLiteral("video"),
+        QStringLiteral("Video mode: a slideshow of the --map-images photos (ffmpeg, one a second, 1920x1080, 30 fps) "
+                       "through edgelens-cli and the embedded server, sampled every --video-every frames, beside the "
+                       "same frames as JPEG files: frames/s, images/s, peak memory, mAP of frames and photos. "
+                       "Files go to DIR."),
+        QStringLiteral("DIR"));
+    const QCommandLineOption videoSecondsOption(QStringLiteral("video-seconds"),
+                                                QStringLiteral("Video mode: length in seconds (default 60)."),
+                                                QStringLiteral("s"), QStringLiteral("60"));
+    const QCommandLineOption videoEveryOption(QStringLiteral("video-every"),
+                                              QStringLiteral("Video mode: keep every Nth frame (default 10)."),
+                                              QStringLiteral("n"), QStringLiteral("10"));
+    parser.addOptions({videoOption, videoSecondsOption, videoEveryOption});
     parser.addOptions({modelsOption, imagesOption, secondsOption, countOption, workersOption, threadsOption,
                        backendOption, withMapOption, mapImagesOption, mapAnnotationsOption, noServerOption,
                        markdownOption, poolOption});
@@ -172,6 +187,22 @@ int main(int argc, char *argv[])
     options.mapAnnotations = parser.value(mapAnnotationsOption);
     options.withServer = !parser.isSet(noServerOption);
     options.markdown = parser.isSet(markdownOption);
+
+    if (parser.isSet(videoOption)) {
+        VideoBenchOptions video;
+        video.workDir = parser.value(videoOption);
+        video.imagesDir = parser.value(mapImagesOption);
+        video.annotations = parser.value(mapAnnotationsOption);
+        video.cli = QCoreApplication::applicationDirPath() + QStringLiteral("/edgelens-cli");
+        video.model = parser.isSet(modelsOption) ? parser.value(modelsOption).section(QLatin1Char(','), 0, 0) : QString();
+        video.seconds = parser.value(videoSecondsOption).toInt(&ok);
+        if (!ok || video.seconds < 1 || video.seconds > 128)
+            return usageError(QStringLiteral("--video-seconds: expected a whole number from 1 to 128 (one photo each)"));
+        video.every = parser.value(videoEveryOption).toInt(&ok);
+        if (!ok || video.every < 1)
+            return usageError(QStringLiteral("--video-every: expected a whole number above 0"));
+        return VideoBench::run(video);
+    }
 
     const ModelCatalog catalog;
     if (parser.isSet(modelsOption)) {

@@ -46,7 +46,7 @@ public:
         QDateTime modified;
         QString group;         // GalleryItem::group
         qint64 groupOrder = -1;
-        ImageOrigin origin;    // a photo unless set
+        ImageOrigin origin{};  // a photo unless set
     };
 
     explicit GalleryModel(QObject *parent = nullptr);

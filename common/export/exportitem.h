@@ -21,7 +21,7 @@ struct ExportItem
     int width = 0;
     int height = 0;
     QList<Detection> detections;
-    ImageOrigin origin;
+    ImageOrigin origin{};
 };
 
 // Called by a writer before each image it writes (done of total); returning false stops the

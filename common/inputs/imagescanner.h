@@ -12,7 +12,7 @@ struct ScannedImage
 {
     QString absolutePath; // clean absolute path of the input file
     QString relativePath; // path below the folder it was found in ("sub/a.jpg"); the file name for a file argument
-    ImageOrigin origin;   // a photo, or the video frame this image file was extracted from
+    ImageOrigin origin{}; // a photo, or the video frame this image file was extracted from
 };
 
 struct ScanResult

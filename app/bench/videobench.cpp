@@ -1,0 +1,242 @@
+#include "videobench.h"
+
+#include "eval/cocoevaluator.h"
+#include "eval/cocojsonreader.h"
+#include "eval/predictionreader.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QHash>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QThread>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace edgelens {
+
+namespace {
+
+struct CliRun
+{
+    bool ok = false;
+    int exitCode = -1;
+    int items = 0;
+    double perSecond = 0;
+    qint64 peakKb = 0; // VmHWM: the process's peak resident set
+    QString err;
+};
+
+qint64 peakResidentKb(qint64 pid)
+{
+    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
+    }
+    return -1;
+}
+
+// Runs the CLI to its end, reading its peak memory while it runs (the high-water mark only
+// grows, so the last reading before it exits is the peak up to then).
+CliRun runCli(const QString &cli, const QStringList &arguments)
+{
+    CliRun run;
+    QProcess process;
+    process.start(cli, arguments);
+    if (!process.waitForStarted(10000)) {
+        run.err = cli + QStringLiteral(": cannot start");
+        return run;
+    }
+    const qint64 pid = process.processId();
+    while (!process.waitForFinished(50))
+        run.peakKb = std::max(run.peakKb, peakResidentKb(pid));
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    run.err = QString::fromLocal8Bit(process.readAllStandardError());
+    const QString out = QString::fromLocal8Bit(process.readAllStandardOutput());
+    // The CLI's closing line: "N images, F failed, X images/s".
+    const QRegularExpressionMatch m =
+        QRegularExpression(QStringLiteral("(\\d+) images, (\\d+) failed, ([0-9.]+) images/s")).match(out);
+    run.ok = m.hasMatch() && run.exitCode == 0;
+    if (m.hasMatch()) {
+        run.items = m.captured(1).toInt();
+        run.perSecond = m.captured(3).toDouble();
+    }
+    return run;
+}
+
+bool ffmpeg(const QStringList &arguments, QString *error)
+{
+    QProcess process;
+    process.start(QStringLiteral("ffmpeg"),
+                  QStringList{QStringLiteral("-hide_banner"), QStringLiteral("-loglevel"), QStringLiteral("error"),
+                              QStringLiteral("-y")}
+                      + arguments);
+    if (!process.waitForStarted(10000) || !process.waitForFinished(-1) || process.exitCode() != 0) {
+        *error = QStringLiteral("ffmpeg failed: ") + QString::fromLocal8Bit(process.readAllStandardError()).right(2000);
+        return false;
+    }
+    return true;
+}
+
+// One photo a second, letterboxed into size: frame k shows photo k / fps.
+bool makeSlideshow(const QStringList &photos, const VideoBenchOptions &o, const QString &file, QString *error)
+{
+    QStringList arguments;
+    QString graph;
+    for (int i = 0; i < photos.size(); ++i) {
+        arguments += {QStringLiteral("-loop"), QStringLiteral("1"), QStringLiteral("-framerate"), QString::number(o.fps),
+                      QStringLiteral("-i"), photos.at(i)};
+        graph += QStringLiteral("[%1:v]scale=%2:%3:force_original_aspect_ratio=decrease,pad=%2:%3:(ow-iw)/2:(oh-ih)/2,"
+                                "setsar=1,format=yuv420p,trim=end_frame=%4,setpts=PTS-STARTPTS[v%1];")
+                     .arg(i)
+                     .arg(o.size.width())
+                     .arg(o.size.height())
+                     .arg(o.fps);
+    }
+    for (int i = 0; i < photos.size(); ++i)
+        graph += QStringLiteral("[v%1]").arg(i);
+    graph += QStringLiteral("concat=n=%1:v=1:a=0[out]").arg(photos.size());
+    arguments += {QStringLiteral("-filter_complex"), graph, QStringLiteral("-map"), QStringLiteral("[out]"),
+                  QStringLiteral("-r"), QString::number(o.fps), QStringLiteral("-c:v"), QStringLiteral("libx264"),
+                  QStringLiteral("-preset"), QStringLiteral("veryfast"), QStringLiteral("-pix_fmt"),
+                  QStringLiteral("yuv420p"), QStringLiteral("-movflags"), QStringLiteral("+faststart"), file};
+    return ffmpeg(arguments, error);
+}
+
+QRectF toFrame(const QRectF &box, const QSize &photo, const QSize &frame)
+{
+    const double scale = std::min(double(frame.width()) / photo.width(), double(frame.height()) / photo.height());
+    const double dx = (frame.width() - photo.width() * scale) / 2.0;
+    const double dy = (frame.height() - photo.height() * scale) / 2.0;
+    return QRectF(box.x() * scale + dx, box.y() * scale + dy, box.width() * scale, box.height() * scale);
+}
+
+// Detections of a sidecar in the ground truth's class numbering (by label).
+QList<Detection> predictions(const QString &sidecar, const QHash<QString, int> &classOf)
+{
+    QString error;
+    const auto result = PredictionReader::readFile(sidecar, &error);
+    QList<Detection> out;
+    if (!result)
+        return out;
+    for (Detection d : result->detections) {
+        if (!classOf.contains(d.label))
+            continue;
+        d.classId = classOf.value(d.label);
+        out.append(d);
+    }
+    return out;
+}
+
+void printRun(const char *what, const CliRun &run, const char *unit)
+{
+    std::printf("  %-34s %5d %-7s %7.2f %s/s   peak RSS %6.0f MB%s\n", what, run.items, unit, run.perSecond, unit,
+                run.peakKb / 1024.0, run.ok ? "" : "   (FAILED: see stderr)");
+    if (!run.ok)
+        std::fprintf(stderr, "%s\n", qPrintable(run.err.right(3000)));
+}
+
+} // namespace
+
+int VideoBench::run(const VideoBenchOptions &o)
+{
+    QString error;
+    const auto truth = CocoJsonReader::read(o.annotations, &error);
+    if (!truth) {
+        std::fprintf(stderr, "edgelens-bench: %s\n", qPrintable(error));
+        return 1;
+    }
+    QHash<QString, const GroundTruthImage *> truthOf;
+    for (const GroundTruthImage &image : truth->images)
+        truthOf.insert(QFileInfo(image.fileName).fileName(), &image);
+    QHash<QString, int> classOf;
+    for (int i = 0; i < truth->classNames.size(); ++i)
+        classOf.insert(truth->classNames.at(i), i);
+
+    QStringList photos;
+    const QDir imagesDir(o.imagesDir);
+    for (const QString &name : imagesDir.entryList({QStringLiteral("*.jpg")}, QDir::Files, QDir::Name)) {
+        if (photos.size() < o.seconds && truthOf.contains(name))
+            photos.append(imagesDir.filePath(name));
+    }
+    if (photos.size() < o.seconds) {
+        std::fprintf(stderr, "edgelens-bench: %s holds %d annotated photos, %d needed\n", qPrintable(o.imagesDir),
+                     int(photos.size()), o.seconds);
+        return 1;
+    }
+    QDir work(o.workDir);
+    work.mkpath(QStringLiteral("."));
+    const QString video = work.filePath(QStringLiteral("slideshow.mp4"));
+    std::printf("video: %d s of %d photos at %dx%d, %d fps (H.264), sampled every %d frames\n", o.seconds,
+                int(photos.size()), o.size.width(), o.size.height(), o.fps, o.every);
+    std::fflush(stdout);
+    QElapsedTimer encode;
+    encode.start();
+    if (!makeSlideshow(photos, o, video, &error)) {
+        std::fprintf(stderr, "edgelens-bench: %s\n", qPrintable(error));
+        return 1;
+    }
+    std::printf("  made with ffmpeg in %.1f s (%.1f MB)\n", encode.elapsed() / 1000.0,
+                QFileInfo(video).size() / 1048576.0);
+
+    QStringList common{QStringLiteral("--json"), QStringLiteral("--quiet")};
+    if (!o.model.isEmpty())
+        common << QStringLiteral("--model") << o.model;
+    const QString videoOut = work.filePath(QStringLiteral("video-out"));
+    const QString framesOut = work.filePath(QStringLiteral("frames-out"));
+    const QString photosOut = work.filePath(QStringLiteral("photos-out"));
+    for (const QString &dir : {videoOut, framesOut, photosOut})
+        QDir(dir).removeRecursively();
+    const CliRun fromVideo = runCli(o.cli, QStringList{video, QStringLiteral("--every-frames"), QString::number(o.every),
+                                                       QStringLiteral("--output"), videoOut}
+                                               + common);
+    const CliRun fromFiles = runCli(o.cli, QStringList{QDir(videoOut).filePath(QStringLiteral("frames")),
+                                                       QStringLiteral("--output"), framesOut}
+                                               + common);
+    const CliRun fromPhotos = runCli(o.cli, photos + QStringList{QStringLiteral("--output"), photosOut} + common);
+    std::printf("edgelens-cli, embedded server (%s):\n", o.model.isEmpty() ? "default model" : qPrintable(o.model));
+    printRun("video, decoded and sampled", fromVideo, "frames");
+    printRun("the same frames as JPEG files", fromFiles, "images");
+    printRun("the photos", fromPhotos, "images");
+    if (fromFiles.perSecond > 0)
+        std::printf("  frames/s / images/s = %.2f\n", fromVideo.perSecond / fromFiles.perSecond);
+
+    // Accuracy: each sampled frame scored against its photo's ground truth, mapped into the frame.
+    CocoEvaluator frames(truth->classNames);
+    CocoEvaluator originals(truth->classNames);
+    const int framesPerPhoto = o.fps; // one photo a second
+    for (qint64 index = 0; index < qint64(photos.size()) * framesPerPhoto; index += o.every) {
+        const QString photo = photos.at(int(index / framesPerPhoto));
+        const GroundTruthImage *gt = truthOf.value(QFileInfo(photo).fileName());
+        QList<GroundTruthBox> mapped = gt->boxes;
+        for (GroundTruthBox &box : mapped) {
+            const double scale = std::min(double(o.size.width()) / gt->width, double(o.size.height()) / gt->height);
+            box.box = toFrame(box.box, QSize(gt->width, gt->height), o.size);
+            if (box.area >= 0)
+                box.area *= scale * scale;
+        }
+        const QString sidecar = QDir(videoOut).filePath(
+            QStringLiteral("slideshow_f%1.json").arg(index, 6, 10, QLatin1Char('0')));
+        frames.addImage(mapped, predictions(sidecar, classOf));
+    }
+    for (const QString &photo : std::as_const(photos)) {
+        const GroundTruthImage *gt = truthOf.value(QFileInfo(photo).fileName());
+        originals.addImage(gt->boxes, predictions(QDir(photosOut).filePath(QFileInfo(photo).completeBaseName()
+                                                                            + QStringLiteral(".json")),
+                                                  classOf));
+    }
+    const EvalSummary onFrames = frames.evaluate();
+    const EvalSummary onPhotos = originals.evaluate();
+    std::printf("accuracy (COCO mAP@[.5:.95] / AP50):\n");
+    std::printf("  slideshow frames   %.3f / %.3f  (%d frames)\n", onFrames.map, onFrames.ap50, onFrames.imageCount);
+    std::printf("  the photos         %.3f / %.3f  (%d photos)\n", onPhotos.map, onPhotos.ap50, onPhotos.imageCount);
+    return fromVideo.ok && fromFiles.ok && fromPhotos.ok ? 0 : 1;
+}
+
+} // namespace edgelens
