@@ -94,7 +94,8 @@ int main(int argc, char *argv[])
     if (config->announce) {
         QString why;
         if (!announcer.start(server, &why))
-            std::printf("not announced on the network: %s\n", qPrintable(why));
+            // A log line, not output: stdout's first line stays "listening on" for scripts.
+            std::fprintf(stderr, "not announced on the network: %s\n", qPrintable(why));
     }
     // Scripts and tests wait for this exact line before connecting (the HTTP port is printed first).
     std::printf("listening on %s\n", qPrintable(server.listenAddress()));

@@ -217,7 +217,8 @@ private slots:
         QVERIFY2(noAvahi.start({QStringLiteral("--host"), QStringLiteral("0.0.0.0")},
                                {{QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), QStringLiteral("unix:path=/nonexistent/bus")}}),
                  qPrintable(noAvahi.diagnostics()));
-        QVERIFY2(noAvahi.out().contains(QLatin1String("not announced on the network: no mDNS:")), qPrintable(noAvahi.out()));
+        QVERIFY2(QTest::qWaitFor([&] { return noAvahi.log().contains(QLatin1String("not announced on the network: no mDNS:")); }, 10000),
+                 qPrintable(noAvahi.diagnostics()));
         // Announced where it listens: one address is its interface; loopback is nowhere.
         ServerProcess oneAddress;
         oneAddress.setCommandPrefix(prefix);
@@ -225,8 +226,8 @@ private slots:
         ServerProcess loopback;
         loopback.setCommandPrefix(prefix);
         QVERIFY2(loopback.start({}), qPrintable(loopback.diagnostics())); // 127.0.0.1
-        QVERIFY2(loopback.out().contains(QLatin1String("not announced on the network: listening on loopback only")),
-                 qPrintable(loopback.out()));
+        QVERIFY2(QTest::qWaitFor([&] { return loopback.log().contains(QLatin1String("not announced on the network: listening on loopback only")); }, 10000),
+                 qPrintable(loopback.diagnostics()));
         QVERIFY2(QTest::qWaitFor([&] { return oneAddress.log().contains(QLatin1String("announced as")); }, 10000),
                  qPrintable(oneAddress.diagnostics()));
 
