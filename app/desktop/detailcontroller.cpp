@@ -182,12 +182,17 @@ void DetailController::updateFramePosition(int row)
     }
     const QList<int> frames = framesOf(it.group);
     const qsizetype at = frames.indexOf(row);
-    m_detail->setFramePosition(tr("%1, frame %2 (%3 of %4 sampled)")
-                                   .arg(QFileInfo(it.group).fileName())
-                                   .arg(it.groupOrder)
-                                   .arg(at + 1)
-                                   .arg(frames.size()),
-                               at > 0, at >= 0 && at + 1 < frames.size());
+    QString caption = tr("%1, frame %2 (%3 of %4 sampled)")
+                          .arg(QFileInfo(it.group).fileName())
+                          .arg(it.groupOrder)
+                          .arg(at + 1)
+                          .arg(frames.size());
+    // The decoder's time of the frame; on a variable-frame-rate file it is not index / fps.
+    if (it.origin.timestampMs >= 0)
+        caption += tr(" at %1 s").arg(it.origin.timestampMs / 1000.0, 0, 'f', 3);
+    if (it.origin.variableFrameRate)
+        caption += tr(" \u00b7 variable frame rate: times are the decoder's");
+    m_detail->setFramePosition(caption, at > 0, at >= 0 && at + 1 < frames.size());
 }
 
 void DetailController::step(int delta)

@@ -721,6 +721,12 @@ private slots:
         QCOMPARE(summary.items, 3);
         QCOMPARE(summary.done, 3);
         QCOMPARE(summary.expected, 3);
+        // The detail view says where the frame is, with the decoder's time of it.
+        window.parts().details()->show(proxy->index(1, 0));
+        DetailView *detail = window.parts().details()->view();
+        QVERIFY(detail);
+        QCOMPARE(detail->framePosition(), QStringLiteral("clip.mp4, frame 10 (2 of 3 sampled) at 1.000 s"));
+        detail->close();
     }
 
     void selectedCell_textStaysReadable()
