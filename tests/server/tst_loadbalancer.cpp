@@ -17,6 +17,8 @@
 
 #include <QDeadlineTimer>
 #include <QDir>
+#include "deployexample.h"
+
 #include <QFile>
 #include <QHash>
 #include <QProcess>
@@ -58,26 +60,17 @@ bool requireCi()
 // have what this replaces.
 QString deployExample(const QString &language, quint16 listenPort, quint16 first, quint16 second, QString *error)
 {
-    QFile docs(QStringLiteral(EDGELENS_SOURCE_DIR "/docs/DEPLOY.md"));
-    if (!docs.open(QIODevice::ReadOnly)) {
-        *error = QStringLiteral("cannot read %1").arg(docs.fileName());
+    // The first ```language block: an empty marker matches any.
+    const QString body = test::deployBlock(language, QString(), error);
+    if (body.isEmpty())
         return {};
-    }
-    const QString text = QString::fromUtf8(docs.readAll());
-    const QRegularExpression block(QStringLiteral("```%1\n(.*?)```").arg(language),
-                                   QRegularExpression::DotMatchesEverythingOption);
-    const QRegularExpressionMatch match = block.match(text);
-    if (!match.hasMatch()) {
-        *error = QStringLiteral("docs/DEPLOY.md has no ```%1 block").arg(language);
-        return {};
-    }
     QStringList lines;
     int listens = 0;
     int servers = 0;
     // nginx: `listen 6000;`, `server 192.0.2.11:6000 ...`; HAProxy: `bind :6000`, `server pi1 192.0.2.11:6000 ...`.
     static const QRegularExpression listen(QStringLiteral(R"(^(\s*(?:listen|bind)\s+):?6000\b)"));
     static const QRegularExpression server(QStringLiteral(R"(^(\s*server\s+(?:[A-Za-z]\S*\s+)?)192\.0\.2\.(\d+):6000\b)"));
-    for (const QString &line : match.captured(1).split(QLatin1Char('\n'))) {
+    for (const QString &line : body.split(QLatin1Char('\n'))) {
         QString out = line;
         const QRegularExpressionMatch bound = listen.match(line);
         const QRegularExpressionMatch device = server.match(line);
