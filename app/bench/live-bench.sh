@@ -55,5 +55,5 @@ model=$(grep -m1 -oE 'model [^ ]+' "$work/server.err" | head -1 || true)
 echo "stream: $url ($size @ $fps fps, x264 zerolatency)"
 echo "device: edgelens-server --workers 1 --threads 1 on 127.0.0.1:$port ${model:+($model)}"
 echo "load before: $(uptime)"
-"$build/bin/edgelens-livebench" --source "$url" --host "127.0.0.1:$port" --seconds "$seconds" "${@:2}"
+${BENCH_WRAP:-} "$build/bin/edgelens-livebench" --source "$url" --host "127.0.0.1:$port" --seconds "$seconds" "${@:2}"
 echo "load after: $(uptime)"
