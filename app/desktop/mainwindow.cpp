@@ -12,7 +12,6 @@
 #include "gallerymodel.h"
 #include "galleryview.h"
 #include "imagecollector.h"
-#include "inputs/videofilesource.h"
 #include "live/livewindow.h"
 #include "mainwindowparts.h"
 #include "processingqueue.h"
@@ -26,20 +25,14 @@
 #include "widgets/detailview.h"
 #include "widgets/icons.h"
 #include "widgets/settingsdialog.h"
-#include "widgets/videosamplingdialog.h"
 
 #include <QAction>
 #include <QApplication>
-#include <QClipboard>
 #include <QCloseEvent>
 #include <QDesktopServices>
 #include <QDir>
-#include <QDragEnterEvent>
-#include <QDropEvent>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QFutureWatcher>
-#include <QGuiApplication>
 #include <QIcon>
 #include <QItemSelectionModel>
 #include <QJsonArray>
@@ -47,11 +40,9 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QMimeData>
 #include <QScreen>
 #include <QSettings>
 #include <QShowEvent>
-#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTimer>
 #include <QToolBar>
@@ -73,35 +64,6 @@ const QSize kBaseThumb(160, 120);
 constexpr int kMinZoom = -2;
 constexpr int kMaxZoom = 4;
 
-QStringList pathsFromMime(const QMimeData *mime)
-{
-    QStringList paths;
-    if (!mime)
-        return paths;
-    if (mime->hasUrls()) {
-        const QList<QUrl> urls = mime->urls();
-        for (const QUrl &url : urls) {
-            if (url.isLocalFile())
-                paths.append(url.toLocalFile());
-        }
-        if (!paths.isEmpty())
-            return paths;
-    }
-    if (mime->hasText()) {
-        // A pasted list of paths: one per line, as file managers and terminals copy them.
-        const QStringList lines = mime->text().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-        for (QString line : lines) {
-            line = line.trimmed();
-            if (line.size() >= 2 && line.startsWith(QLatin1Char('"')) && line.endsWith(QLatin1Char('"')))
-                line = line.mid(1, line.size() - 2);
-            if (line.startsWith(QLatin1String("file:")))
-                line = QUrl(line).toLocalFile();
-            if (!line.isEmpty() && QFileInfo::exists(line))
-                paths.append(line);
-        }
-    }
-    return paths;
-}
 
 } // namespace
 
@@ -155,98 +117,6 @@ MainWindow::~MainWindow()
     const QObject *gallery[] = {m_model, m_proxy, m_thumbnails, m_view, m_view->selectionModel(), m_filterBar};
     for (const QObject *sender : gallery)
         disconnect(sender, nullptr, this, nullptr);
-}
-
-void MainWindow::connectVideos()
-{
-    ProcessingQueue *queue = m_parts->queue();
-    connect(queue, &ProcessingQueue::videoStarted, this, [this](const QString &video, qint64 estimated) {
-        m_proxy->setGroupInfo(video, estimated, m_proxy->groupSummary(video).note);
-        m_parts->status()->showMessage(estimated >= 0 ? tr("Sampling %1: about %n frame(s).", nullptr, int(estimated))
-                                                            .arg(QFileInfo(video).fileName())
-                                                      : tr("Sampling %1.").arg(QFileInfo(video).fileName()),
-                                       6000);
-    });
-    connect(queue, &ProcessingQueue::videoVariableFrameRate, this, [this](const QString &video) {
-        m_proxy->setGroupInfo(video, m_proxy->groupSummary(video).expected,
-                              tr("variable frame rate: frame times are the decoder's"));
-    });
-    connect(queue, &ProcessingQueue::videoFinished, this,
-            [this](const QString &video, qint64 kept, const QString &error) {
-                // Now the count is known, not estimated.
-                m_proxy->setGroupInfo(video, kept, m_proxy->groupSummary(video).note);
-                if (!error.isEmpty())
-                    m_parts->status()->showError(tr("%1: %2 (the %n frame(s) before are kept)", nullptr, int(kept))
-                                                     .arg(QFileInfo(video).fileName(), error));
-                checkAllDone();
-            });
-}
-
-void MainWindow::queueVideos(const QStringList &canonicalPaths)
-{
-    m_pendingVideos += canonicalPaths;
-    askNextVideo();
-}
-
-void MainWindow::askNextVideo()
-{
-    while (!m_askingVideo && !m_pendingVideos.isEmpty()) {
-        const QString path = m_pendingVideos.takeFirst();
-        if (m_ruleForRemaining) {
-            startVideo(path, *m_ruleForRemaining);
-            continue;
-        }
-        m_askingVideo = true;
-        struct Probe
-        {
-            bool ok = false;
-            SourceProperties properties;
-            QString error;
-        };
-        // Opening a container reads its header, and a network share may take a while.
-        auto *watcher = new QFutureWatcher<Probe>(this);
-        connect(watcher, &QFutureWatcher<Probe>::finished, this, [this, watcher, path] {
-            watcher->deleteLater();
-            const Probe probe = watcher->result();
-            if (!probe.ok) {
-                m_parts->status()->showError(tr("Cannot read %1 as a video: %2").arg(QFileInfo(path).fileName(), probe.error));
-                m_askingVideo = false;
-                askNextVideo();
-                checkAllDone();
-                return;
-            }
-            auto *dialog = new VideoSamplingDialog(path, probe.properties, SamplingRule(), int(m_pendingVideos.size()), this);
-            dialog->setAttribute(Qt::WA_DeleteOnClose);
-            connect(dialog, &QDialog::finished, this, [this, dialog, path](int result) {
-                if (result == QDialog::Accepted) {
-                    if (dialog->applyToRemaining())
-                        m_ruleForRemaining = dialog->rule();
-                    startVideo(path, dialog->rule());
-                }
-                m_askingVideo = false;
-                askNextVideo();
-                checkAllDone();
-            });
-            dialog->open();
-        });
-        watcher->setFuture(QtConcurrent::run([path] {
-            Probe probe;
-            probe.ok = VideoFileSource::probe(path, &probe.properties, &probe.error);
-            return probe;
-        }));
-    }
-    if (m_pendingVideos.isEmpty() && !m_askingVideo)
-        m_ruleForRemaining.reset(); // a later drop is asked again
-}
-
-void MainWindow::startVideo(const QString &path, const SamplingRule &rule)
-{
-    m_parts->status()->clearLastError();
-    m_parts->target()->ensureReady();
-    QString error;
-    if (!m_parts->queue()->enqueueVideo(path, rule, &error))
-        m_parts->status()->showError(tr("Cannot sample %1: %2").arg(QFileInfo(path).fileName(), error));
-    updateActions();
 }
 
 void MainWindow::createGallery()
@@ -454,84 +324,6 @@ void MainWindow::openResults(const QString &folder)
     watcher->setFuture(QtConcurrent::run(&ResultsFolder::scan, folder));
 }
 
-void MainWindow::addPaths(const QStringList &input)
-{
-    // An output folder dropped or named is opened for review, not sent again.
-    QStringList paths;
-    for (const QString &path : input) {
-        if (ResultsFolder::looksLikeOutputFolder(path))
-            openResults(path);
-        else
-            paths << path;
-    }
-    if (paths.isEmpty())
-        return;
-    m_parts->status()->showMessage(tr("Looking for images…"));
-    m_parts->collector()->collect(paths);
-    updateActions();
-}
-
-bool MainWindow::addMimeData(const QMimeData *mime)
-{
-    const QStringList paths = pathsFromMime(mime);
-    if (paths.isEmpty())
-        return false;
-    addPaths(paths);
-    return true;
-}
-
-bool MainWindow::isCollecting() const
-{
-    return m_parts->collector()->isBusy();
-}
-
-void MainWindow::handleCollectFinished(int found, int skipped, const QStringList &missing)
-{
-    QStringList parts;
-    parts << tr("%n image(s) found", nullptr, found);
-    if (m_parts->collector()->videosFoundCount() > 0)
-        parts << tr("%n video(s) found", nullptr, m_parts->collector()->videosFoundCount());
-    if (skipped > 0)
-        parts << tr("%n other file(s) skipped", nullptr, skipped);
-    if (m_parts->collector()->skippedOutputFolders() > 0)
-        parts << tr("%n EdgeLens output folder(s) skipped", nullptr, m_parts->collector()->skippedOutputFolders());
-    if (!missing.isEmpty())
-        parts << tr("%n path(s) not found", nullptr, int(missing.size()));
-    m_parts->status()->showMessage(parts.join(QStringLiteral(", ")), 8000);
-    if (!missing.isEmpty())
-        qCWarning(lcMainWindow) << "not found:" << missing;
-    updateActions();
-    checkAllDone();
-}
-
-void MainWindow::dragEnterEvent(QDragEnterEvent *event)
-{
-    if (!pathsFromMime(event->mimeData()).isEmpty()) {
-        event->acceptProposedAction();
-        m_view->setDropHighlight(true);
-    }
-}
-
-void MainWindow::dragLeaveEvent(QDragLeaveEvent *event)
-{
-    m_view->setDropHighlight(false);
-    QMainWindow::dragLeaveEvent(event);
-}
-
-void MainWindow::dragMoveEvent(QDragMoveEvent *event)
-{
-    event->acceptProposedAction();
-}
-
-void MainWindow::dropEvent(QDropEvent *event)
-{
-    m_view->setDropHighlight(false);
-    if (addMimeData(event->mimeData()))
-        event->acceptProposedAction();
-    else
-        m_parts->status()->showMessage(tr("Nothing to add: drop image files or folders."), 5000);
-}
-
 void MainWindow::closeEvent(QCloseEvent *event)
 {
     if (m_parts->queue()->isBusy() && !m_quitWhenDoneArmed && !m_quitConfirmed && isVisible()) {
@@ -584,55 +376,6 @@ void MainWindow::resizeEvent(QResizeEvent *event)
 {
     QMainWindow::resizeEvent(event);
     arrangeToolBars();
-}
-
-void MainWindow::addImages()
-{
-    QString start = m_settings.lastFolder;
-    if (start.isEmpty() || !QFileInfo(start).isDir())
-        start = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
-    QStringList patterns;
-    for (const QString &s : ImageCollector::supportedSuffixes())
-        patterns << QStringLiteral("*.") + s;
-    QStringList videoPatterns;
-    for (const QString &s : VideoFileSource::supportedSuffixes())
-        videoPatterns << QStringLiteral("*.") + s;
-    const QStringList files = QFileDialog::getOpenFileNames(this, tr("Add Images"), start,
-        tr("Images and videos (%1);;Images (%2);;Videos (%3);;All files (*)")
-            .arg((patterns + videoPatterns).join(QLatin1Char(' ')), patterns.join(QLatin1Char(' ')),
-                 videoPatterns.join(QLatin1Char(' '))));
-    if (files.isEmpty())
-        return;
-    rememberLastFolder(QFileInfo(files.first()).absolutePath());
-    addPaths(files);
-}
-
-void MainWindow::rememberLastFolder(const QString &folder)
-{
-    // Only this one value is stored: m_settings may hold command-line overrides that must
-    // not become the saved defaults.
-    m_settings.lastFolder = folder;
-    AppSettings stored = AppSettings::load();
-    stored.lastFolder = folder;
-    stored.save();
-}
-
-void MainWindow::addFolder()
-{
-    QString start = m_settings.lastFolder;
-    if (start.isEmpty() || !QFileInfo(start).isDir())
-        start = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Add Folder"), start);
-    if (dir.isEmpty())
-        return;
-    rememberLastFolder(dir);
-    addPaths({dir});
-}
-
-void MainWindow::pasteFromClipboard()
-{
-    if (!addMimeData(QGuiApplication::clipboard()->mimeData()))
-        m_parts->status()->showMessage(tr("The clipboard holds no paths of existing files or folders."), 5000);
 }
 
 QList<int> MainWindow::selectedSourceRows() const
