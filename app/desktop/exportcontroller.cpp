@@ -64,7 +64,8 @@ std::optional<ExportController::ExportJob> ExportController::prepareExport(const
                                        : tr("There are no processed images to export yet.");
         return std::nullopt;
     }
-    if (format != QLatin1String("coco") && format != QLatin1String("yolo") && format != QLatin1String("voc")) {
+    if (format != QLatin1String("coco") && format != QLatin1String("yolo") && format != QLatin1String("voc")
+        && format != QLatin1String("mot")) {
         *message = tr("Export failed: %1").arg(tr("unknown format %1").arg(format));
         return std::nullopt;
     }
@@ -77,6 +78,8 @@ ExportController::ExportOutcome ExportController::writeExport(const ExportJob &j
     bool ok = false;
     if (job.format == QLatin1String("coco"))
         ok = exportCoco(job.items, job.classNames, job.target, &error, progress);
+    else if (job.format == QLatin1String("mot"))
+        ok = writeMot(job, &error);
     else if (job.format == QLatin1String("yolo"))
         ok = exportYolo(job.items, job.classNames, job.target, &error, false, progress);
     else
@@ -94,6 +97,14 @@ ExportController::ExportOutcome ExportController::writeExport(const ExportJob &j
     if (job.notReviewed > 0)
         outcome.message += QLatin1Char(' ') + tr("%n image(s) not reviewed yet were left out.", nullptr, job.notReviewed);
     return outcome;
+}
+
+bool ExportController::writeMot(const ExportJob &job, QString *error)
+{
+    const int sequences = exportMot(job.items, job.classNames, job.target, error);
+    if (sequences == 0)
+        *error = tr("none of the images is a frame of a video");
+    return sequences > 0;
 }
 
 bool ExportController::exportDetectionsTo(const QList<int> &rows, const QString &format, const QString &target,
@@ -158,9 +169,10 @@ void ExportController::exportDetections(const QList<int> &rows, const QString &f
         target = QFileDialog::getSaveFileName(m_dialogParent, tr("Export COCO JSON"),
                                               QDir(start).filePath(QStringLiteral("detections.json")), tr("COCO JSON (*.json)"));
     } else {
-        target = QFileDialog::getExistingDirectory(m_dialogParent,
-                                                   format == QLatin1String("yolo") ? tr("Export YOLO Labels To") : tr("Export Pascal VOC To"),
-                                                   start);
+        const QString title = format == QLatin1String("yolo") ? tr("Export YOLO Labels To")
+            : format == QLatin1String("mot")                    ? tr("Export MOTChallenge Tracks To")
+                                                                : tr("Export Pascal VOC To");
+        target = QFileDialog::getExistingDirectory(m_dialogParent, title, start);
     }
     if (target.isEmpty())
         return;

@@ -1,7 +1,7 @@
 #pragma once
 
 // File ▸ Export Detections and File ▸ Copy Marked-up Images: turns gallery rows into COCO
-// JSON, YOLO txt (+ classes.txt) or Pascal VOC files, or copies the saved results to a
+// JSON, YOLO txt (+ classes.txt), Pascal VOC or MOTChallenge (a video's tracks) files, or copies the saved results to a
 // folder. The files are written on a worker thread (QtConcurrent), never the GUI thread: a
 // YOLO or VOC export of thousands of images writes thousands of files, and the window keeps
 // answering meanwhile, with progress and Cancel. The *To() functions do the work without
@@ -36,7 +36,8 @@ public:
     ExportController(GalleryModel *model, QWidget *dialogParent);
     ~ExportController() override;
 
-    // format: "coco" (target = file), "yolo" or "voc" (target = folder); rows of the model.
+    // format: "coco" (target = file), "yolo", "voc" or "mot" (target = folder; MOTChallenge
+    // gt.txt per video, frames of videos only); rows of the model.
     // Only finished images with detection data are written. *message says what happened.
     // Writes in the calling thread and returns when done (scripting, tests).
     bool exportDetectionsTo(const QList<int> &rows, const QString &format, const QString &target, QString *message) const;
@@ -84,6 +85,7 @@ private:
                                            QString *message) const;
     // Writes the files; any thread.
     static ExportOutcome writeExport(const ExportJob &job, const ExportProgress &progress);
+    static bool writeMot(const ExportJob &job, QString *error);
     QStringList savedResults(const QList<int> &rows) const;
 
     GalleryModel *m_model;

@@ -172,6 +172,11 @@ void GalleryFilterProxy::setGroupInfo(const QString &group, qint64 expected, con
     refreshGroupCells();
 }
 
+QString GalleryFilterProxy::variableFrameRateNote()
+{
+    return tr("variable frame rate: frame times are the decoder's");
+}
+
 GalleryFilterProxy::GroupSummary GalleryFilterProxy::groupSummary(const QString &group) const
 {
     GroupSummary summary;
@@ -184,9 +189,11 @@ GalleryFilterProxy::GroupSummary GalleryFilterProxy::groupSummary(const QString 
     const auto *model = qobject_cast<const GalleryModel *>(sourceModel());
     if (!model)
         return summary;
+    bool variableFrameRate = false;
     for (int row : groups().value(group).rows) {
         const GalleryItem &it = model->item(row);
         ++summary.items;
+        variableFrameRate = variableFrameRate || it.origin.variableFrameRate;
         if (it.status == GalleryItem::Status::Done) {
             ++summary.done;
             if (it.hasDetectionData)
@@ -195,6 +202,10 @@ GalleryFilterProxy::GroupSummary GalleryFilterProxy::groupSummary(const QString 
             ++summary.failed;
         }
     }
+    // Frames that say so themselves (reopened results, a restored session) need no one to
+    // have watched their video being sampled.
+    if (summary.note.isEmpty() && variableFrameRate)
+        summary.note = variableFrameRateNote();
     return summary;
 }
 

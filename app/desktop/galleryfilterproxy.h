@@ -53,6 +53,8 @@ public:
     // What the app knows of a group beyond its items: how many there will be, a note.
     void setGroupInfo(const QString &group, qint64 expected, const QString &note);
     GroupSummary groupSummary(const QString &group) const;
+    // The note of a group whose frames' times are not index / fps.
+    static QString variableFrameRateNote();
     // The source rows a cell stands for: all of its group's when it is a collapsed group's cell.
     QList<int> sourceRowsOf(const QModelIndex &proxyIndex) const;
 

@@ -72,7 +72,7 @@ public:
     bool isCollecting() const;
     bool isSessionRestored() const; // true at once without a session file
     void saveSession();
-    // File > Export without the dialogs: format "coco" (target = file), "yolo" or "voc"
+    // File > Export without the dialogs: format "coco" (target = file), "yolo", "voc" or "mot"
     // (target = folder), for the selected images (all when fewer than two are selected).
     // *message says what happened, for the status bar or an error box.
     bool exportDetectionsTo(const QString &format, const QString &target, QString *message);
@@ -176,6 +176,7 @@ private:
     QAction *m_exportCocoAction = nullptr;
     QAction *m_exportYoloAction = nullptr;
     QAction *m_exportVocAction = nullptr;
+    QAction *m_exportMotAction = nullptr;
     QAction *m_copyImagesAction = nullptr;
     QAction *m_openOutputAction = nullptr;
     QAction *m_quitAction = nullptr;

@@ -62,9 +62,9 @@ void MainWindow::createActions()
 
     // Shortcuts must work wherever focus is, including the filter combo boxes.
     const QList<QAction *> all{m_addImagesAction, m_addFolderAction, m_exportCocoAction, m_exportYoloAction, m_exportVocAction,
-                               m_copyImagesAction, m_openOutputAction, m_quitAction, m_pasteAction, m_selectAllAction,
-                               m_removeAction, m_clearAction, m_zoomInAction, m_zoomOutAction, m_startPauseAction,
-                               m_cancelAction, m_retryAction, m_settingsAction, m_aboutAction};
+                               m_exportMotAction, m_copyImagesAction, m_openOutputAction, m_quitAction, m_pasteAction,
+                               m_selectAllAction, m_removeAction, m_clearAction, m_zoomInAction, m_zoomOutAction,
+                               m_startPauseAction, m_cancelAction, m_retryAction, m_settingsAction, m_aboutAction};
     for (QAction *a : all)
         a->setShortcutContext(Qt::WindowShortcut);
 }
@@ -91,6 +91,10 @@ void MainWindow::createFileActions()
     m_exportVocAction = new QAction(tr("Export Detections as Pascal &VOC…"), this);
     m_exportVocAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_V));
     connect(m_exportVocAction, &QAction::triggered, this, [this] { m_parts->exporter()->exportDetections(exportRows(), QStringLiteral("voc"), m_settings.lastFolder); });
+    m_exportMotAction = new QAction(tr("Export Video Tracks as &MOTChallenge…"), this);
+    m_exportMotAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
+    m_exportMotAction->setToolTip(tr("A gt.txt per video: each object under one id across its sampled frames"));
+    connect(m_exportMotAction, &QAction::triggered, this, [this] { m_parts->exporter()->exportDetections(exportRows(), QStringLiteral("mot"), m_settings.lastFolder); });
     m_copyImagesAction = new QAction(tr("Copy &Marked-up Images To…"), this);
     m_copyImagesAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
     connect(m_copyImagesAction, &QAction::triggered, this, [this] { m_parts->exporter()->copyMarkedUpImages(exportRows(), m_settings.lastFolder); });
@@ -236,6 +240,7 @@ void MainWindow::createMenus()
     exportMenu->addAction(m_exportCocoAction);
     exportMenu->addAction(m_exportYoloAction);
     exportMenu->addAction(m_exportVocAction);
+    exportMenu->addAction(m_exportMotAction);
     exportMenu->addSeparator();
     exportMenu->addAction(m_reviewedOnlyAction);
     file->addAction(m_copyImagesAction);
@@ -291,6 +296,7 @@ void MainWindow::createToolBar()
     exportMenu->addAction(m_exportCocoAction);
     exportMenu->addAction(m_exportYoloAction);
     exportMenu->addAction(m_exportVocAction);
+    exportMenu->addAction(m_exportMotAction);
     exportMenu->addSeparator();
     exportMenu->addAction(m_copyImagesAction);
     exportButton->setMenu(exportMenu);
@@ -383,6 +389,7 @@ void MainWindow::updateActions()
     m_exportCocoAction->setEnabled(anyDone);
     m_exportYoloAction->setEnabled(anyDone);
     m_exportVocAction->setEnabled(anyDone);
+    m_exportMotAction->setEnabled(anyDone);
     m_copyImagesAction->setEnabled(anyDone);
     m_openOutputAction->setEnabled(anyDone);
     m_exportButton->setEnabled(anyDone);

@@ -29,8 +29,7 @@ void MainWindow::connectVideos()
                                        6000);
     });
     connect(queue, &ProcessingQueue::videoVariableFrameRate, this, [this](const QString &video) {
-        m_proxy->setGroupInfo(video, m_proxy->groupSummary(video).expected,
-                              tr("variable frame rate: frame times are the decoder's"));
+        m_proxy->setGroupInfo(video, m_proxy->groupSummary(video).expected, GalleryFilterProxy::variableFrameRateNote());
     });
     connect(queue, &ProcessingQueue::videoFinished, this,
             [this](const QString &video, qint64 kept, const QString &error) {

@@ -11,6 +11,8 @@
 #include <QLoggingCategory>
 #include <QSet>
 
+#include <algorithm>
+
 Q_LOGGING_CATEGORY(lcResultsFolder, "edgelens.app.resultsfolder")
 
 namespace edgelens {
@@ -89,13 +91,18 @@ ResultsFolder::Scan ResultsFolder::scan(const QString &dir)
 
         const QString original = object.value(QStringLiteral("image")).toString();
         const QFileInfo originalInfo(original);
+        // A video's frames were written into the output folder too (frames/<stem>_f<index>.jpg):
+        // they are originals, not marked-up images without data.
+        const QString originalCanonical = originalInfo.canonicalFilePath();
+        if (!originalCanonical.isEmpty())
+            claimedImages.insert(originalCanonical);
         if (!originalInfo.isFile()) {
             out.movedOriginals << QStringLiteral("%1: %2").arg(QDir(dir).relativeFilePath(jsonPath),
                                                                QDir::toNativeSeparators(original));
             continue;
         }
         GalleryItem it;
-        it.path = originalInfo.canonicalFilePath();
+        it.path = originalCanonical;
         it.fileName = originalInfo.fileName();
         it.fileSize = originalInfo.size();
         it.modified = originalInfo.lastModified();
@@ -105,6 +112,12 @@ ResultsFolder::Scan ResultsFolder::scan(const QString &dir)
         it.hasDetectionData = sidecar::readAnnotation(object, &it.result, &it.annotation);
         it.device = object.value(QStringLiteral("device")).toString();
         it.finished = sidecarInfo.lastModified();
+        it.origin = ImageOrigin::fromJson(object);
+        // Grouped as a fresh run groups them (ProcessingQueue): by the video, in frame order.
+        if (it.origin.kind == ImageOrigin::Kind::VideoFrame && !it.origin.source.isEmpty()) {
+            it.group = it.origin.source;
+            it.groupOrder = it.origin.frameIndex;
+        }
         it.refreshLabels();
         out.items.append(std::move(it));
         ++out.pairs;
@@ -127,6 +140,13 @@ ResultsFolder::Scan ResultsFolder::scan(const QString &dir)
         out.items.append(std::move(it));
         ++out.resultsOnly;
     }
+    // The folder's listing order is the file system's: photos by path, a video's frames
+    // together in frame-index order, so the gallery adds them as a run would.
+    const auto key = [](const GalleryItem &it) { return it.group.isEmpty() ? it.path : it.group; };
+    std::stable_sort(out.items.begin(), out.items.end(), [&key](const GalleryItem &a, const GalleryItem &b) {
+        const int byKey = QString::compare(key(a), key(b));
+        return byKey != 0 ? byKey < 0 : a.groupOrder < b.groupOrder;
+    });
     qCInfo(lcResultsFolder) << dir << ":" << out.pairs << "pairs," << out.resultsOnly << "results only,"
                             << out.movedOriginals.size() << "originals missing";
     return out;

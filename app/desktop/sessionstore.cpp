@@ -61,6 +61,10 @@ QJsonObject SessionStore::toJson(const QList<GalleryItem> &items)
         };
         if (!it.error.isEmpty() && it.status != GalleryItem::Status::Done)
             o.insert(QStringLiteral("error"), it.error);
+        // A frame's origin (video, frame_index, timestamp_ms...: the sidecar's keys, which no
+        // key of the session uses), so a restored frame steps through its video and exports
+        // its place in it.
+        it.origin.writeTo(o);
         if (!it.group.isEmpty()) {
             o.insert(QStringLiteral("group"), it.group);
             o.insert(QStringLiteral("group_order"), it.groupOrder);
@@ -114,6 +118,7 @@ QList<GalleryItem> SessionStore::fromJson(const QJsonObject &object, int *droppe
         it.modified = info.lastModified();
         it.status = statusFromKey(o.value(QStringLiteral("status")).toString());
         it.error = o.value(QStringLiteral("error")).toString();
+        it.origin = ImageOrigin::fromJson(o);
         it.group = o.value(QStringLiteral("group")).toString();
         it.groupOrder = o.value(QStringLiteral("group_order")).toInteger(-1);
         if (it.status == GalleryItem::Status::Done) {

@@ -59,6 +59,11 @@ QList<GalleryModel::NewImage> framesOf(const QString &dir, const QString &video,
         frame.path = writeImage(dir, QStringLiteral("%1_f%2.jpg").arg(QFileInfo(video).completeBaseName()).arg(index, 6, 10, QLatin1Char('0')));
         frame.group = video;
         frame.groupOrder = index;
+        frame.origin.kind = ImageOrigin::Kind::VideoFrame;
+        frame.origin.source = video;
+        frame.origin.frameIndex = index;
+        frame.origin.timestampMs = index * 100.0 / 3.0;
+        frame.origin.samplingRule = QStringLiteral("every 30 frames");
         frames.append(frame);
     }
     return frames;
@@ -358,7 +363,9 @@ private slots:
                         dir.filePath(QStringLiteral("out/a.jpg")), QString());
         model.setStatus(1, GalleryItem::Status::Processing);
         model.setStatus(2, GalleryItem::Status::Failed, QStringLiteral("timeout"));
-        model.addImages(framesOf(dir.path(), dir.filePath(QStringLiteral("clip.mp4")), {30}));
+        QList<GalleryModel::NewImage> frames = framesOf(dir.path(), dir.filePath(QStringLiteral("clip.mp4")), {30});
+        frames.first().origin.variableFrameRate = true;
+        model.addImages(frames);
         const QString file = dir.filePath(QStringLiteral("session.json"));
         QString error;
         QVERIFY2(SessionStore::save(model.items(), file, &error), qPrintable(error));
@@ -369,6 +376,9 @@ private slots:
         QCOMPARE(dropped, 0);
         QCOMPARE(back.at(3).group, dir.filePath(QStringLiteral("clip.mp4"))); // still a frame of its video
         QCOMPARE(back.at(3).groupOrder, 30);
+        QCOMPARE(back.at(3).origin, model.item(3).origin); // index, decoder time, rule: for exports and stepping
+        QCOMPARE(back.at(3).origin.frameIndex, 30);
+        QCOMPARE(back.at(0).origin, ImageOrigin::photo());
         QCOMPARE(back.at(0).status, GalleryItem::Status::Done);
         QCOMPARE(back.at(0).result.detections.size(), 2);
         QCOMPARE(back.at(0).labelSummary, QStringLiteral("2 dog"));
@@ -380,6 +390,10 @@ private slots:
         QCOMPARE(restored.addItems(back).size(), 4);
         QCOMPARE(restored.allLabels(), QStringList{QStringLiteral("dog")});
         QCOMPARE(restored.count(GalleryItem::Status::Done), 1);
+        // The group's note comes from its frames, with no sampling run to announce it.
+        GalleryFilterProxy proxy;
+        proxy.setSourceModel(&restored);
+        QCOMPARE(proxy.groupSummary(dir.filePath(QStringLiteral("clip.mp4"))).note, GalleryFilterProxy::variableFrameRateNote());
     }
 
     void loadCorruptSession_givesEmptyListAndReason()

@@ -6,6 +6,7 @@
 #include "fakedetectionserver.h"
 #include "processrunner.h"
 #include "testdata.h"
+#include "testvideos.h"
 
 #include "annotationsaver.h"
 #include "appoptions.h"
@@ -26,6 +27,7 @@
 
 #include <QApplication>
 #include <QDir>
+#include <QDirIterator>
 #include <QFile>
 #include <QGraphicsPixmapItem>
 #include <QJsonArray>
@@ -33,6 +35,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLineEdit>
+#include <QMap>
+#include <QSet>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -88,6 +92,17 @@ bool sameBoxes(const QList<Detection> &a, const QList<Detection> &b, double tole
             return false;
     }
     return true;
+}
+
+// Settings that send to a device counting what it receives (opening results must send nothing).
+AppSettings countedDeviceSettings(const test::FakeDetectionServer &device, const QString &outputDir)
+{
+    AppSettings settings;
+    settings.target = AppSettings::Target::Remote;
+    settings.host = QStringLiteral("127.0.0.1");
+    settings.port = device.serverPort();
+    settings.outputDir = outputDir;
+    return settings;
 }
 
 } // namespace
@@ -360,11 +375,7 @@ private slots:
         // The app points at a device that counts what it is sent.
         test::FakeDetectionServer device(test::FakeDetectionServer::Mode::V2);
         QVERIFY(device.listenOnLoopback());
-        AppSettings settings;
-        settings.target = AppSettings::Target::Remote;
-        settings.host = QStringLiteral("127.0.0.1");
-        settings.port = device.serverPort();
-        settings.outputDir = dir.filePath(QStringLiteral("app-out"));
+        const AppSettings settings = countedDeviceSettings(device, dir.filePath(QStringLiteral("app-out")));
         AppOptions options;
         options.noSession = true;
         MainWindow window(settings, options);
@@ -418,6 +429,168 @@ private slots:
         QVERIFY2(noData->text().contains(QStringLiteral("No detection data")), qPrintable(noData->text()));
         QTest::qWait(300);
         QCOMPARE(device.imagesReceived(), 0);
+    }
+
+    void openResults_ofAVideosFrames_regroupsThemWithTheirOriginsAndCorrections()
+    {
+        EDGELENS_REQUIRE(test::haveFfmpeg(), "ffmpeg and ffprobe (Debian package ffmpeg) make the test video");
+        QTemporaryDir dir;
+        // The same photo for frames 0-19 (the players do not move), another from frame 20.
+        const QString soccer = QDir(samplesDir()).filePath(QStringLiteral("soccer.jpg"));
+        const QString video = dir.filePath(QStringLiteral("clip.mp4"));
+        QString error;
+        QVERIFY2(test::makeSlideshow(video, {soccer, soccer, QDir(samplesDir()).filePath(QStringLiteral("example_05.jpg"))},
+                                     10, QSize(640, 360), 10, &error),
+                 qPrintable(error));
+        const QString out = dir.filePath(QStringLiteral("cli-out"));
+        const test::ProcessRun cli = test::runProcess(test::executablePath(QStringLiteral("edgelens-cli")),
+                                                      {video, QStringLiteral("--every-frames"), QStringLiteral("10"),
+                                                       QStringLiteral("--embedded"), QStringLiteral("--json"),
+                                                       QStringLiteral("--output"), out});
+        QVERIFY2(cli.exitCode == 0, qPrintable(cli.err));
+        // What the run wrote is the reference: frame index -> its sidecar.
+        QMap<qint64, QJsonObject> sidecars;
+        QDirIterator jsons(out, {QStringLiteral("*.json")}, QDir::Files, QDirIterator::Subdirectories);
+        while (jsons.hasNext()) {
+            const QJsonObject sidecar = readJson(jsons.next());
+            if (sidecar.contains(QStringLiteral("frame_index")))
+                sidecars.insert(sidecar.value(QStringLiteral("frame_index")).toInteger(), sidecar);
+        }
+        QCOMPARE(sidecars.keys(), (QList<qint64>{0, 10, 20}));
+        const QString group = ImageOrigin::fromJson(sidecars.first()).source;
+        QVERIFY(!group.isEmpty());
+
+        test::FakeDetectionServer device(test::FakeDetectionServer::Mode::V2);
+        QVERIFY(device.listenOnLoopback());
+        const AppSettings settings = countedDeviceSettings(device, dir.filePath(QStringLiteral("app-out")));
+        AppOptions options;
+        options.sessionFile = dir.filePath(QStringLiteral("session.json"));
+        const auto checkFrames = [&](const MainWindow &window) {
+            const GalleryModel *model = window.galleryModel();
+            const GalleryFilterProxy *proxy = window.galleryProxy();
+            QCOMPARE(model->rowCount(), 3);
+            QCOMPARE(proxy->rowCount(), 3);
+            for (int i = 0; i < proxy->rowCount(); ++i) { // one group, in frame order
+                const GalleryItem &it = model->item(proxy->mapToSource(proxy->index(i, 0)).row());
+                const QJsonObject &sidecar = sidecars.value(qint64(i) * 10);
+                QCOMPARE(it.group, group);
+                QCOMPARE(it.groupOrder, qint64(i) * 10);
+                QCOMPARE(it.origin, ImageOrigin::fromJson(sidecar));
+                QCOMPARE(it.path, QFileInfo(sidecar.value(QStringLiteral("image")).toString()).canonicalFilePath());
+                QCOMPARE(proxy->index(i, 0).data(GalleryFilterProxy::GroupLeadRole).toBool(), i == 0);
+            }
+            QCOMPARE(proxy->groupSummary(group).items, 3);
+            QCOMPARE(proxy->groupSummary(group).done, 3);
+        };
+
+        QString correctedPath;
+        {
+            MainWindow window(settings, options);
+            window.show();
+            QTRY_VERIFY_WITH_TIMEOUT(window.isSessionRestored(), 10000);
+            QSignalSpy opened(&window, &MainWindow::resultsOpened);
+            window.openResults(out);
+            QVERIFY(opened.wait(30000));
+            QCOMPARE(opened.first().at(0).toInt(), 3); // pairs
+            // The frames folder holds the originals, not marked-up images without data.
+            QCOMPARE(opened.first().at(1).toInt(), 0);
+            checkFrames(window);
+            if (QTest::currentTestFailed())
+                return;
+            GalleryModel *model = window.galleryModel();
+            GalleryFilterProxy *proxy = window.galleryProxy();
+            proxy->setGroupCollapsed(group, true);
+            QCOMPARE(proxy->rowCount(), 1);
+            QCOMPARE(proxy->sourceRowsOf(proxy->index(0, 0)).size(), 3);
+            proxy->setGroupCollapsed(group, false);
+
+            // The detail view steps through the video's frames.
+            DetailView *view = openDetail(window);
+            QVERIFY(view);
+            QVERIFY2(view->framePosition().startsWith(QStringLiteral("clip.mp4, frame 0 (1 of 3 sampled)")),
+                     qPrintable(view->framePosition()));
+            window.parts().details()->stepFrame(+1);
+            QVERIFY2(view->framePosition().startsWith(QStringLiteral("clip.mp4, frame 10 (2 of 3 sampled)")),
+                     qPrintable(view->framePosition()));
+            correctedPath = view->originalPath();
+            const int row = model->rowOfPath(correctedPath);
+            QCOMPARE(model->item(row).groupOrder, qint64(10));
+
+            // A correction lands in the frame's sidecar, which keeps the frame's origin.
+            GalleryItem it = model->item(row);
+            QVERIFY2(!it.annotation.accepted().isEmpty(), qPrintable(it.labelSummary));
+            Annotation corrected = it.annotation;
+            for (Detection &d : corrected.boxes) {
+                if (Annotation::passes(d, corrected.threshold)) {
+                    d.label = QStringLiteral("referee");
+                    break;
+                }
+            }
+            corrected.edited = true;
+            model->setAnnotation(row, it.result, corrected);
+            waitForSaves(window);
+            const QJsonObject saved = readJson(model->item(row).sidecarPath);
+            QVERIFY(saved.value(QStringLiteral("edited")).toBool());
+            QCOMPARE(ImageOrigin::fromJson(saved), model->item(row).origin);
+
+            // Exports know the frames: COCO with index and track ids, MOT with one id per player.
+            QString message;
+            const QString coco = dir.filePath(QStringLiteral("export/coco.json"));
+            QVERIFY2(window.exportDetectionsTo(QStringLiteral("coco"), coco, &message), qPrintable(message));
+            const QList<ExportItem> back = readCoco(coco, &error);
+            QVERIFY2(error.isEmpty(), qPrintable(error));
+            QCOMPARE(back.size(), 3);
+            QStringList referees;
+            for (const ExportItem &item : back) {
+                QCOMPARE(item.origin.kind, ImageOrigin::Kind::VideoFrame);
+                QVERIFY(item.origin.frameIndex == 0 || item.origin.frameIndex == 10 || item.origin.frameIndex == 20);
+                QVERIFY(!item.detections.isEmpty());
+                for (const Detection &d : item.detections) {
+                    QVERIFY(d.trackId > 0);
+                    if (d.label == QLatin1String("referee"))
+                        referees << QString::number(item.origin.frameIndex);
+                }
+            }
+            QCOMPARE(referees, QStringList{QStringLiteral("10")});
+            const QString mot = dir.filePath(QStringLiteral("export/mot"));
+            QVERIFY2(window.exportDetectionsTo(QStringLiteral("mot"), mot, &message), qPrintable(message));
+            const QList<MotRow> rows = readMot(QDir(mot).filePath(QStringLiteral("clip/gt/gt.txt")), &error);
+            QVERIFY2(!rows.isEmpty(), qPrintable(error));
+            QSet<int> idsAt1;
+            QSet<int> idsAt11;
+            for (const MotRow &r : rows) {
+                QVERIFY(r.frame == 1 || r.frame == 11 || r.frame == 21); // MOT counts from 1
+                if (r.frame == 1)
+                    idsAt1.insert(r.id);
+                else if (r.frame == 11)
+                    idsAt11.insert(r.id);
+            }
+            QVERIFY(idsAt1.intersects(idsAt11)); // players that did not move kept their ids
+            QVERIFY(!window.parts().queue()->isBusy());
+            QCOMPARE(device.imagesReceived(), 0); // reading results sends nothing
+            window.saveSession();
+        }
+        // A restart: the session brings the group, the origins and the correction back.
+        {
+            MainWindow window(settings, options);
+            QTRY_VERIFY_WITH_TIMEOUT(window.isSessionRestored(), 10000);
+            checkFrames(window);
+            const int row = window.galleryModel()->rowOfPath(correctedPath);
+            QVERIFY(row >= 0);
+            QVERIFY(window.galleryModel()->item(row).annotation.edited);
+            QVERIFY(window.galleryModel()->item(row).labels.contains(QStringLiteral("referee")));
+        }
+        // Opened again without the session: the correction comes from the sidecar.
+        options.sessionFile.clear();
+        options.noSession = true;
+        MainWindow window(settings, options);
+        QSignalSpy opened(&window, &MainWindow::resultsOpened);
+        window.openResults(out);
+        QVERIFY(opened.wait(30000));
+        checkFrames(window);
+        const int row = window.galleryModel()->rowOfPath(correctedPath);
+        QVERIFY(row >= 0);
+        QVERIFY(window.galleryModel()->item(row).labels.contains(QStringLiteral("referee")));
     }
 };
 
