@@ -206,7 +206,22 @@ int BenchRunner::run()
     }
     // Process-wide, like the server's --threads: every figure below runs with it.
     cv::setNumThreads(m_options.threads);
+    printHeader();
 
+    const PipelineBench pipeline(m_images, m_options.backend);
+    std::optional<PipelineFigures> baseline;
+    std::optional<ServerFigures> detailed;
+    if (printModelTable(pipeline, &baseline, &detailed) == 0)
+        return 1;
+    if (detailed && baseline)
+        printServerTable(pipeline, *baseline, *detailed);
+    m_out << '\n';
+    printMachine(QStringLiteral("at end"));
+    return 0;
+}
+
+void BenchRunner::printHeader()
+{
     const QString measure = m_options.count > 0 ? QStringLiteral("%1 images").arg(m_options.count)
                                                 : QStringLiteral("%1 s").arg(m_options.seconds);
     const QString cpu = valueOf(readText(QStringLiteral("/proc/cpuinfo")), QStringLiteral("model name"));
@@ -225,9 +240,13 @@ int BenchRunner::run()
           << cv::getNumThreads() << " OpenCV threads\n";
     printMachine(QStringLiteral("at start"));
     m_out << '\n';
+}
 
-    // 1. A summary row per model.
-    const PipelineBench pipeline(m_images, m_options.backend);
+// 1. A summary row per model. Returns how many were measured; the first model's figures
+// (in-process and behind the server) go to *baseline and *detailed for the server table.
+int BenchRunner::printModelTable(const PipelineBench &pipeline, std::optional<PipelineFigures> *baseline,
+                                 std::optional<ServerFigures> *detailed)
+{
     const TextTable table({{QStringLiteral("model"), 20, true},
                            {QStringLiteral("input"), 7, true},
                            {QStringLiteral("mAP@[.5:.95]"), 0, false},
@@ -242,8 +261,6 @@ int BenchRunner::run()
           << "images/s v2 x4: the server over 127.0.0.1, 4 v2 clients.\n\n"
           << table.header() << Qt::flush;
 
-    std::optional<PipelineFigures> baseline;
-    std::optional<ServerFigures> detailed;
     int measured = 0;
     for (qsizetype i = 0; i < m_options.models.size(); ++i) {
         const ModelManifest &manifest = m_options.models.at(i);
@@ -265,8 +282,8 @@ int BenchRunner::run()
                 m_err << "edgelens-bench: the server did not start for " << manifest.name << ": " << error << '\n';
         }
         if (first) {
-            baseline = figures;
-            detailed = server;
+            *baseline = figures;
+            *detailed = server;
         }
         m_out << table.row({manifest.name,
                             QStringLiteral("%1x%2").arg(manifest.inputWidth).arg(manifest.inputHeight),
@@ -277,51 +294,49 @@ int BenchRunner::run()
                             server ? fixed(server->v24.imagesPerSecond) : QStringLiteral("-")})
               << Qt::flush;
     }
-    if (measured == 0)
-        return 1;
+    return measured;
+}
 
-    // 2. The first model behind the server against the detector alone.
-    if (detailed && baseline) {
-        const ModelManifest &served = m_options.models.first();
-        const int workers = m_options.workers;
-        QString error;
-        double baselineW = 0;
-        if (workers > 1) {
-            if (const auto figures = pipeline.run(served, workers, m_options.seconds, m_options.count, &error))
-                baselineW = figures->imagesPerSecond;
-        }
-        m_out << "\nServer on " << detailed->listenAddress << ", " << served.name << ", " << workers
-              << " workers; detector-only: " << fixed(baseline->imagesPerSecond) << " images/s on 1 thread";
-        if (baselineW > 0)
-            m_out << ", " << fixed(baselineW) << " on " << workers << " threads";
-        m_out << "\n\n";
-        const TextTable server({{QStringLiteral("protocol"), 8, true},
-                                {QStringLiteral("clients"), 0, false},
-                                {QStringLiteral("images/s"), 0, false},
-                                {QStringLiteral("median ms"), 0, false},
-                                {QStringLiteral("p95 ms"), 0, false},
-                                {QStringLiteral("vs 1 thread"), 0, false},
-                                {QStringLiteral("vs %1 threads").arg(workers), 0, false},
-                                {QStringLiteral("failed"), 0, false}},
-                               m_options.markdown);
-        m_out << server.header();
-        const std::pair<const char *, const LoadFigures *> rows[] = {
-            {"legacy", &detailed->legacy1}, {"legacy", &detailed->legacy4}, {"v2", &detailed->v21}, {"v2", &detailed->v24}};
-        for (const auto &[protocol, figures] : rows) {
-            m_out << server.row({QLatin1String(protocol), QString::number(figures->clients),
-                                 fixed(figures->imagesPerSecond), fixed(figures->medianMs), fixed(figures->p95Ms),
-                                 ratio(figures->imagesPerSecond, baseline->imagesPerSecond),
-                                 baselineW > 0 ? ratio(figures->imagesPerSecond, baselineW) : QStringLiteral("-"),
-                                 figures->failed > 0 ? QStringLiteral("%1 (%2)").arg(figures->failed).arg(figures->firstError)
-                                                     : QStringLiteral("0")})
-                  << Qt::flush;
-        }
-        if (detailed->latencyRounds > 0)
-            printLatency(*detailed, served.name);
+// 2. The first model behind the server against the detector alone.
+void BenchRunner::printServerTable(const PipelineBench &pipeline, const PipelineFigures &baseline,
+                                   const ServerFigures &detailed)
+{
+    const ModelManifest &served = m_options.models.first();
+    const int workers = m_options.workers;
+    QString error;
+    double baselineW = 0;
+    if (workers > 1) {
+        if (const auto figures = pipeline.run(served, workers, m_options.seconds, m_options.count, &error))
+            baselineW = figures->imagesPerSecond;
     }
-    m_out << '\n';
-    printMachine(QStringLiteral("at end"));
-    return 0;
+    m_out << "\nServer on " << detailed.listenAddress << ", " << served.name << ", " << workers
+          << " workers; detector-only: " << fixed(baseline.imagesPerSecond) << " images/s on 1 thread";
+    if (baselineW > 0)
+        m_out << ", " << fixed(baselineW) << " on " << workers << " threads";
+    m_out << "\n\n";
+    const TextTable server({{QStringLiteral("protocol"), 8, true},
+                            {QStringLiteral("clients"), 0, false},
+                            {QStringLiteral("images/s"), 0, false},
+                            {QStringLiteral("median ms"), 0, false},
+                            {QStringLiteral("p95 ms"), 0, false},
+                            {QStringLiteral("vs 1 thread"), 0, false},
+                            {QStringLiteral("vs %1 threads").arg(workers), 0, false},
+                            {QStringLiteral("failed"), 0, false}},
+                           m_options.markdown);
+    m_out << server.header();
+    const std::pair<const char *, const LoadFigures *> rows[] = {
+        {"legacy", &detailed.legacy1}, {"legacy", &detailed.legacy4}, {"v2", &detailed.v21}, {"v2", &detailed.v24}};
+    for (const auto &[protocol, figures] : rows) {
+        m_out << server.row({QLatin1String(protocol), QString::number(figures->clients),
+                             fixed(figures->imagesPerSecond), fixed(figures->medianMs), fixed(figures->p95Ms),
+                             ratio(figures->imagesPerSecond, baseline.imagesPerSecond),
+                             baselineW > 0 ? ratio(figures->imagesPerSecond, baselineW) : QStringLiteral("-"),
+                             figures->failed > 0 ? QStringLiteral("%1 (%2)").arg(figures->failed).arg(figures->firstError)
+                                                 : QStringLiteral("0")})
+              << Qt::flush;
+    }
+    if (detailed.latencyRounds > 0)
+        printLatency(detailed, served.name);
 }
 
 } // namespace edgelens

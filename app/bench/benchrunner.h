@@ -11,6 +11,8 @@ namespace edgelens {
 
 class DetectionServer;
 class ServerBench;
+class PipelineBench;
+struct PipelineFigures;
 
 struct BenchOptions
 {
@@ -47,6 +49,10 @@ private:
     struct ServerFigures;
 
     void printMachine(const QString &when);
+    void printHeader();
+    int printModelTable(const PipelineBench &pipeline, std::optional<PipelineFigures> *baseline,
+                        std::optional<ServerFigures> *detailed);
+    void printServerTable(const PipelineBench &pipeline, const PipelineFigures &baseline, const ServerFigures &detailed);
     bool loadImages();
     std::optional<ServerFigures> measureServer(const ModelManifest &manifest, bool detailed, QString *error);
     void measureLatency(DetectionServer &server, ServerBench &bench, ServerFigures *figures);

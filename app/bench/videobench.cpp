@@ -166,81 +166,86 @@ void printRun(const char *what, const CliRun &run, const char *unit)
         std::fprintf(stderr, "%s\n", qPrintable(run.err.right(3000)));
 }
 
-} // namespace
-
-int VideoBench::run(const VideoBenchOptions &o)
+// The dataset's ground truth, looked up by file name and by label.
+struct Truth
 {
-    QString error;
-    const auto truth = CocoJsonReader::read(o.annotations, &error);
-    if (!truth) {
-        std::fprintf(stderr, "edgelens-bench: %s\n", qPrintable(error));
-        return 1;
-    }
-    QHash<QString, const GroundTruthImage *> truthOf;
-    for (const GroundTruthImage &image : truth->images)
-        truthOf.insert(QFileInfo(image.fileName).fileName(), &image);
+    GroundTruthSet set;
+    QHash<QString, const GroundTruthImage *> byFileName;
     QHash<QString, int> classOf;
-    for (int i = 0; i < truth->classNames.size(); ++i)
-        classOf.insert(truth->classNames.at(i), i);
+};
 
-    QStringList photos;
-    const QDir imagesDir(o.imagesDir);
-    for (const QString &name : imagesDir.entryList({QStringLiteral("*.jpg")}, QDir::Files, QDir::Name)) {
-        if (photos.size() < o.seconds && truthOf.contains(name))
-            photos.append(imagesDir.filePath(name));
+std::optional<Truth> loadTruth(const QString &annotations, QString *error)
+{
+    auto set = CocoJsonReader::read(annotations, error);
+    if (!set)
+        return std::nullopt;
+    std::optional<Truth> truth(Truth{std::move(*set), {}, {}});
+    for (const GroundTruthImage &image : truth->set.images)
+        truth->byFileName.insert(QFileInfo(image.fileName).fileName(), &image);
+    for (int i = 0; i < truth->set.classNames.size(); ++i)
+        truth->classOf.insert(truth->set.classNames.at(i), i);
+    return truth;
+}
+
+// Where each of the four runs reads and writes, under the work folder.
+struct Runs
+{
+    explicit Runs(const QDir &work)
+        : video(work.filePath(QStringLiteral("slideshow.mp4")))
+        , videoOut(work.filePath(QStringLiteral("video-out")))
+        , framesOut(work.filePath(QStringLiteral("frames-out")))
+        , photosOut(work.filePath(QStringLiteral("photos-out")))
+        , framedPhotos(work.filePath(QStringLiteral("framed-photos")))
+        , framedOut(work.filePath(QStringLiteral("framed-out")))
+    {
     }
-    if (photos.size() < o.seconds) {
-        std::fprintf(stderr, "edgelens-bench: %s holds %d annotated photos, %d needed\n", qPrintable(o.imagesDir),
-                     int(photos.size()), o.seconds);
-        return 1;
-    }
-    QDir work(o.workDir);
-    work.mkpath(QStringLiteral("."));
-    const QString video = work.filePath(QStringLiteral("slideshow.mp4"));
+    QString video, videoOut, framesOut, photosOut, framedPhotos, framedOut;
+    CliRun fromVideo, fromFiles, fromPhotos, fromFramed;
+};
+
+// The inputs: the slideshow and the framed photos, made afresh.
+bool makeInputs(const QStringList &photos, const VideoBenchOptions &o, Runs &runs, QString *error)
+{
     std::printf("video: %d s of %d photos at %dx%d, %d fps (H.264), sampled every %d frames\n", o.seconds,
                 int(photos.size()), o.size.width(), o.size.height(), o.fps, o.every);
     std::fflush(stdout);
     QElapsedTimer encode;
     encode.start();
-    if (!makeSlideshow(photos, o, video, &error)) {
-        std::fprintf(stderr, "edgelens-bench: %s\n", qPrintable(error));
-        return 1;
-    }
+    if (!makeSlideshow(photos, o, runs.video, error))
+        return false;
     std::printf("  made with ffmpeg in %.1f s (%.1f MB)\n", encode.elapsed() / 1000.0,
-                QFileInfo(video).size() / 1048576.0);
+                QFileInfo(runs.video).size() / 1048576.0);
+    for (const QString &dir : {runs.videoOut, runs.framesOut, runs.photosOut, runs.framedPhotos, runs.framedOut})
+        QDir(dir).removeRecursively();
+    return makeFramedPhotos(photos, o.size, runs.framedPhotos, error);
+}
 
+void runAll(const QStringList &photos, const VideoBenchOptions &o, Runs &runs)
+{
     QStringList common{QStringLiteral("--json"), QStringLiteral("--quiet")};
     if (!o.model.isEmpty())
         common << QStringLiteral("--model") << o.model;
-    const QString videoOut = work.filePath(QStringLiteral("video-out"));
-    const QString framesOut = work.filePath(QStringLiteral("frames-out"));
-    const QString photosOut = work.filePath(QStringLiteral("photos-out"));
-    const QString framedPhotos = work.filePath(QStringLiteral("framed-photos"));
-    const QString framedOut = work.filePath(QStringLiteral("framed-out"));
-    for (const QString &dir : {videoOut, framesOut, photosOut, framedPhotos, framedOut})
-        QDir(dir).removeRecursively();
-    if (!makeFramedPhotos(photos, o.size, framedPhotos, &error)) {
-        std::fprintf(stderr, "edgelens-bench: %s\n", qPrintable(error));
-        return 1;
-    }
-    const CliRun fromVideo = runCli(o.cli, QStringList{video, QStringLiteral("--every-frames"), QString::number(o.every),
-                                                       QStringLiteral("--output"), videoOut}
-                                               + common);
-    const CliRun fromFiles = runCli(o.cli, QStringList{QDir(videoOut).filePath(QStringLiteral("frames")),
-                                                       QStringLiteral("--output"), framesOut}
-                                               + common);
-    const CliRun fromPhotos = runCli(o.cli, photos + QStringList{QStringLiteral("--output"), photosOut} + common);
-    const CliRun fromFramed = runCli(o.cli, QStringList{framedPhotos, QStringLiteral("--output"), framedOut} + common);
+    runs.fromVideo = runCli(o.cli, QStringList{runs.video, QStringLiteral("--every-frames"), QString::number(o.every),
+                                               QStringLiteral("--output"), runs.videoOut}
+                                       + common);
+    runs.fromFiles = runCli(o.cli, QStringList{QDir(runs.videoOut).filePath(QStringLiteral("frames")),
+                                               QStringLiteral("--output"), runs.framesOut}
+                                       + common);
+    runs.fromPhotos = runCli(o.cli, photos + QStringList{QStringLiteral("--output"), runs.photosOut} + common);
+    runs.fromFramed = runCli(o.cli, QStringList{runs.framedPhotos, QStringLiteral("--output"), runs.framedOut} + common);
     std::printf("edgelens-cli, embedded server (%s):\n", o.model.isEmpty() ? "default model" : qPrintable(o.model));
-    printRun("video, decoded and sampled", fromVideo, "frames");
-    printRun("the same frames as JPEG files", fromFiles, "images");
-    printRun("the photos", fromPhotos, "images");
-    printRun("the photos framed as in the video", fromFramed, "images");
-    if (fromFiles.perSecond > 0)
-        std::printf("  frames/s / images/s = %.2f\n", fromVideo.perSecond / fromFiles.perSecond);
+    printRun("video, decoded and sampled", runs.fromVideo, "frames");
+    printRun("the same frames as JPEG files", runs.fromFiles, "images");
+    printRun("the photos", runs.fromPhotos, "images");
+    printRun("the photos framed as in the video", runs.fromFramed, "images");
+    if (runs.fromFiles.perSecond > 0)
+        std::printf("  frames/s / images/s = %.2f\n", runs.fromVideo.perSecond / runs.fromFiles.perSecond);
+}
 
-    // Accuracy: each sampled frame scored against its photo's ground truth, mapped into the
-    // frame; the framed photos against the same mapped truth; the photos against their own.
+// Each sampled frame scored against its photo's ground truth, mapped into the frame; the
+// framed photos against the same mapped truth; the photos against their own.
+void printAccuracy(const QStringList &photos, const VideoBenchOptions &o, const Truth &truth, const Runs &runs)
+{
     const auto truthInFrame = [&](const GroundTruthImage *gt) {
         QList<GroundTruthBox> mapped = gt->boxes;
         const double scale = std::min(double(o.size.width()) / gt->width, double(o.size.height()) / gt->height);
@@ -251,32 +256,65 @@ int VideoBench::run(const VideoBenchOptions &o)
         }
         return mapped;
     };
-    CocoEvaluator frames(truth->classNames);
-    CocoEvaluator originals(truth->classNames);
-    CocoEvaluator framed(truth->classNames);
+    CocoEvaluator frames(truth.set.classNames);
+    CocoEvaluator originals(truth.set.classNames);
+    CocoEvaluator framed(truth.set.classNames);
     const int framesPerPhoto = o.fps; // one photo a second
     for (qint64 index = 0; index < qint64(photos.size()) * framesPerPhoto; index += o.every) {
         const QString photo = photos.at(int(index / framesPerPhoto));
-        const QString sidecar = QDir(videoOut).filePath(
+        const QString sidecar = QDir(runs.videoOut).filePath(
             QStringLiteral("slideshow_f%1.json").arg(index, 6, 10, QLatin1Char('0')));
-        frames.addImage(truthInFrame(truthOf.value(QFileInfo(photo).fileName())), predictions(sidecar, classOf));
+        frames.addImage(truthInFrame(truth.byFileName.value(QFileInfo(photo).fileName())),
+                        predictions(sidecar, truth.classOf));
     }
-    for (const QString &photo : std::as_const(photos)) {
-        const GroundTruthImage *gt = truthOf.value(QFileInfo(photo).fileName());
+    for (const QString &photo : photos) {
+        const GroundTruthImage *gt = truth.byFileName.value(QFileInfo(photo).fileName());
         const QString sidecarName = QFileInfo(photo).completeBaseName() + QStringLiteral(".json");
-        originals.addImage(gt->boxes, predictions(QDir(photosOut).filePath(sidecarName), classOf));
-        framed.addImage(truthInFrame(gt), predictions(QDir(framedOut).filePath(sidecarName), classOf));
+        originals.addImage(gt->boxes, predictions(QDir(runs.photosOut).filePath(sidecarName), truth.classOf));
+        framed.addImage(truthInFrame(gt), predictions(QDir(runs.framedOut).filePath(sidecarName), truth.classOf));
     }
     const EvalSummary onFrames = frames.evaluate();
+    const EvalSummary onFramed = framed.evaluate();
     const EvalSummary onPhotos = originals.evaluate();
     std::printf("accuracy (COCO mAP@[.5:.95] / AP50):\n");
     std::printf("  slideshow frames   %.3f / %.3f  (%d frames)\n", onFrames.map, onFrames.ap50, onFrames.imageCount);
-    const EvalSummary onFramed = framed.evaluate();
     std::printf("  framed photos      %.3f / %.3f  (%d photos, lossless PNG: the frames without H.264)\n", onFramed.map,
                 onFramed.ap50, onFramed.imageCount);
     std::printf("  the photos         %.3f / %.3f  (%d photos as they are)\n", onPhotos.map, onPhotos.ap50,
                 onPhotos.imageCount);
-    return fromVideo.ok && fromFiles.ok && fromPhotos.ok && fromFramed.ok ? 0 : 1;
+}
+
+} // namespace
+
+int VideoBench::run(const VideoBenchOptions &o)
+{
+    QString error;
+    const std::optional<Truth> truth = loadTruth(o.annotations, &error);
+    if (!truth) {
+        std::fprintf(stderr, "edgelens-bench: %s\n", qPrintable(error));
+        return 1;
+    }
+    QStringList photos;
+    const QDir imagesDir(o.imagesDir);
+    for (const QString &name : imagesDir.entryList({QStringLiteral("*.jpg")}, QDir::Files, QDir::Name)) {
+        if (photos.size() < o.seconds && truth->byFileName.contains(name))
+            photos.append(imagesDir.filePath(name));
+    }
+    if (photos.size() < o.seconds) {
+        std::fprintf(stderr, "edgelens-bench: %s holds %d annotated photos, %d needed\n", qPrintable(o.imagesDir),
+                     int(photos.size()), o.seconds);
+        return 1;
+    }
+    QDir work(o.workDir);
+    work.mkpath(QStringLiteral("."));
+    Runs runs(work);
+    if (!makeInputs(photos, o, runs, &error)) {
+        std::fprintf(stderr, "edgelens-bench: %s\n", qPrintable(error));
+        return 1;
+    }
+    runAll(photos, o, runs);
+    printAccuracy(photos, o, *truth, runs);
+    return runs.fromVideo.ok && runs.fromFiles.ok && runs.fromPhotos.ok && runs.fromFramed.ok ? 0 : 1;
 }
 
 } // namespace edgelens

@@ -348,6 +348,23 @@ std::optional<ModelManifest> ModelCatalog::find(const QString &nameOrPath) const
     return std::nullopt;
 }
 
+std::optional<ModelManifest> ModelCatalog::findComplete(const QString &nameOrPath, QString *error) const
+{
+    const std::optional<ModelManifest> manifest = nameOrPath.isEmpty() ? defaultModel() : find(nameOrPath);
+    if (!manifest) {
+        *error = (nameOrPath.isEmpty() ? QStringLiteral("no usable model found")
+                                       : QStringLiteral("unknown model \"%1\"").arg(nameOrPath))
+            + QLatin1Char('\n') + describeSearch();
+        return std::nullopt;
+    }
+    if (!manifest->isComplete()) {
+        *error = QStringLiteral("model %1 is missing %2 (try `edgelens-cli models download %1`)")
+                     .arg(manifest->name, manifest->missingFiles().join(QStringLiteral(", ")));
+        return std::nullopt;
+    }
+    return manifest;
+}
+
 std::optional<ModelManifest> ModelCatalog::defaultModel() const
 {
     for (const ModelManifest &m : explicitModels()) {

@@ -44,6 +44,10 @@ public:
     // fallback (fallback = true) if its files exist, else nothing (show describeSearch()).
     std::optional<ModelManifest> defaultModel() const;
     QList<ModelManifest> explicitModels() const; // what the explicit paths named, in order
+    // What a command that runs a model wants: the model of that name or path (empty: the
+    // default) with all its files, or nothing and *error saying which it is and what to do
+    // (unknown: where it looked; incomplete: the missing files and the download command).
+    std::optional<ModelManifest> findComplete(const QString &nameOrPath, QString *error) const;
 
     QStringList searchedLocations() const; // the roots, in search order, as absolute paths
     QString describeSearch() const;        // a "no model found" help text

@@ -37,6 +37,16 @@ const char *kUserManifest = R"({
     "class_names": ["background-free", "aeroplane"]
 })";
 
+// A catalog that searches only folder (and the cascades): no shared or installed models.
+ModelCatalog::Options onlyIn(const QString &folder)
+{
+    qputenv("EDGELENS_MODEL_PATH", QFile::encodeName(folder));
+    qputenv("EDGELENS_NO_SHARED_MODELS", "1");
+    ModelCatalog::Options options;
+    options.useInstalledFolder = false;
+    return options;
+}
+
 } // namespace
 
 class TestModelCatalog : public QObject
@@ -64,10 +74,7 @@ private Q_SLOTS:
         EDGELENS_REQUIRE(QFileInfo::exists(QStringLiteral("/usr/share/opencv4/haarcascades/haarcascade_fullbody.xml")),
                          QStringLiteral("Debian's opencv-data package is not installed"));
         QTemporaryDir empty;
-        qputenv("EDGELENS_MODEL_PATH", QFile::encodeName(empty.path()));
-        qputenv("EDGELENS_NO_SHARED_MODELS", "1");
-        ModelCatalog::Options options;
-        options.useInstalledFolder = false;
+        const ModelCatalog::Options options = onlyIn(empty.path());
         const ModelCatalog catalog(options);
         const auto model = catalog.defaultModel();
         QVERIFY(model);
@@ -102,6 +109,27 @@ private Q_SLOTS:
             const auto m = catalog.find(name);
             QVERIFY2(m && m->isComplete(), qPrintable(name));
         }
+    }
+
+    void findComplete_namesWhatIsWrongAndHowToFixIt()
+    {
+        QTemporaryDir empty;
+        const ModelCatalog::Options options = onlyIn(empty.path());
+        const ModelCatalog catalog(options);
+        QString error;
+        QVERIFY(!catalog.findComplete(QStringLiteral("no-such-model"), &error));
+        QVERIFY2(error.startsWith(QStringLiteral("unknown model \"no-such-model\"")), qPrintable(error));
+        QVERIFY2(error.contains(QDir::cleanPath(empty.path())), qPrintable(error)); // where it looked
+        error.clear();
+        QVERIFY(!catalog.findComplete(QStringLiteral("picodet-s-320"), &error)); // known, weights absent
+        QVERIFY2(error.contains(QStringLiteral("picodet-s-320 is missing picodet_s_320_coco.onnx")), qPrintable(error));
+        QVERIFY2(error.contains(QStringLiteral("edgelens-cli models download picodet-s-320")), qPrintable(error));
+
+        touch(QDir(empty.path()).filePath(QStringLiteral("picodet_s_320_coco.onnx")));
+        const ModelCatalog found(options);
+        const auto model = found.findComplete(QStringLiteral("picodet-s-320"), &error);
+        QVERIFY2(model, qPrintable(error));
+        QVERIFY(model->isComplete());
     }
 
     void modelPathFolders_areSearchedInOrderBeforeSharedFolder()
