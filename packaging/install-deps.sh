@@ -39,6 +39,10 @@ packages=(
     gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly ffmpeg
     # FFmpeg's log callback (libavutil), so its messages reach our log with credentials masked
     libavutil-dev
+    # Video files are read with FFmpeg's libraries directly (common/inputs/videodecoder.cpp:
+    # frames nobody keeps are not decoded, which OpenCV's videoio cannot be told), and frame
+    # files are JPEG-encoded from BGR by TurboJPEG (no byte-by-byte channel swap)
+    libavformat-dev libavcodec-dev libswscale-dev libturbojpeg0-dev
 )
 # Node.js and npm run an existing DeepStack client library (installed from npm into a temporary
 # folder) against the server's HTTP API in the tests. A Node.js from elsewhere (with its own npm)

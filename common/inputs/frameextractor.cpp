@@ -1,5 +1,6 @@
 #include "frameextractor.h"
 
+#include "inputs/bgrjpegencoder.h"
 #include "inputs/videofilesource.h"
 
 #include <QDir>
@@ -25,6 +26,7 @@ FrameExtractor::FrameExtractor(const ScannedImage &video, const Options &options
     , m_options(options)
     , m_source(std::move(source))
     , m_sampler(options.rule)
+    , m_jpeg(std::make_unique<BgrJpegEncoder>())
 {
 }
 
@@ -57,6 +59,17 @@ bool FrameExtractor::open(QString *error)
     }
     if (!m_source->open(error))
         return false;
+    if (!m_sampler.needsPixels()) {
+        // The same rule over the same frames in the same order decides ahead of decoding, so
+        // the source need not decode what this extractor's sampler will skip.
+        auto planner = std::make_shared<FrameSampler>(m_options.rule);
+        m_source->setKeepFilter([planner](qint64 index, double timestampMs) {
+            SourceFrame frame;
+            frame.index = index;
+            frame.timestampMs = timestampMs;
+            return planner->decide(frame) == FrameSampler::Verdict::Keep;
+        });
+    }
     const SourceProperties properties = m_source->properties();
     m_template.kind = properties.isFile ? ImageOrigin::Kind::VideoFrame : ImageOrigin::Kind::LiveFrame;
     m_template.source = m_video.absolutePath;
@@ -81,19 +94,24 @@ bool FrameExtractor::variableFrameRate() const
     return m_source->variableFrameRate();
 }
 
-bool FrameExtractor::writeFrame(const cv::Mat &image, const QString &path, QString *error) const
+bool FrameExtractor::writeFrame(const cv::Mat &image, const QString &path, QString *error)
 {
-    std::vector<uchar> bytes;
-    std::vector<int> params;
-    if (m_options.suffix == QLatin1String("jpg"))
-        params = {cv::IMWRITE_JPEG_QUALITY, m_options.jpegQuality};
+    QByteArray bytes;
+    QString why;
     bool encoded = false;
-    try {
-        encoded = cv::imencode('.' + m_options.suffix.toStdString(), image, bytes, params);
-    } catch (const cv::Exception &e) {
-        qCWarning(lcExtractor) << "encoding a frame failed" << e.what();
+    if (m_options.suffix == QLatin1String("jpg")) {
+        encoded = m_jpeg->encode(image, m_options.jpegQuality, &bytes, &why);
+    } else {
+        std::vector<uchar> png;
+        try {
+            encoded = cv::imencode(".png", image, png);
+        } catch (const cv::Exception &e) {
+            why = QString::fromLocal8Bit(e.what());
+        }
+        bytes = QByteArray(reinterpret_cast<const char *>(png.data()), qsizetype(png.size()));
     }
     if (!encoded) {
+        qCWarning(lcExtractor) << "encoding a frame failed" << why;
         if (error)
             *error = QStringLiteral("%1: the frame could not be encoded").arg(path);
         return false;
@@ -106,7 +124,7 @@ bool FrameExtractor::writeFrame(const cv::Mat &image, const QString &path, QStri
     // Atomic: a frame file is either whole or absent, also when the run is killed.
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly)
-        || file.write(reinterpret_cast<const char *>(bytes.data()), qint64(bytes.size())) != qint64(bytes.size())
+        || file.write(bytes) != qint64(bytes.size())
         || !file.commit()) {
         if (error)
             *error = QStringLiteral("%1: cannot write: %2").arg(path, file.errorString());

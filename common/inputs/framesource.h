@@ -11,16 +11,21 @@
 // - next() returns frames in the source's order with a frame index that only grows (a live
 //   source keeps counting across reconnects and skips the indices of frames it dropped) and
 //   the decoder's timestamp of that frame; never an index / fps estimate.
-// - next(WithoutImage) may skip the pixel conversion: the frame is still decoded and counted
-//   (sampling "every N frames" only pays for the frames it keeps).
+// - next(WithoutImage) may skip the pixel conversion: the frame is still counted and timed
+//   (sampling "every N frames" only pays for the frames it keeps). A source told which frames
+//   will be kept (setKeepFilter) may also skip decoding the others where nothing refers to
+//   them; it hands them out all the same, without pixels.
 // - A live source's next() waits at most its read timeout and answers Stalled rather than
 //   blocking for ever; End is for a file that ended. Error carries a message for people.
 // - Memory is bounded: an implementation holds at most a few frames, whatever the length.
 
 #include <QSize>
+#include <QtGlobal>
 #include <QString>
 
 #include <opencv2/core/mat.hpp>
+
+#include <functional>
 
 namespace edgelens {
 
@@ -60,6 +65,12 @@ public:
     // to keep it came after). A source that always delivers pixels has nothing to add.
     virtual bool retrieve(SourceFrame *frame, QString *error);
     virtual void close() = 0;
+    // Whether the frame with this index and time will be kept (asked once per frame, in the
+    // source's order, before next() hands it out). Frames it refuses may come without pixels
+    // and retrieve() may fail for them. Set after open(), before the first next(). A source
+    // that decodes everything anyway ignores it.
+    using KeepFilter = std::function<bool(qint64 index, double timestampMs)>;
+    virtual void setKeepFilter(KeepFilter keep) { (void)keep; }
     // Frame durations seen so far differ: a frame's time is not index / fps (files only; a
     // live source's frames carry their own times anyway).
     virtual bool variableFrameRate() const { return false; }

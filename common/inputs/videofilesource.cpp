@@ -1,10 +1,9 @@
 #include "videofilesource.h"
 
-#include <QElapsedTimer>
+#include "inputs/videodecoder.h"
+
 #include <QFileInfo>
 #include <QLoggingCategory>
-
-#include <opencv2/videoio.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -14,18 +13,6 @@ Q_LOGGING_CATEGORY(lcVideoFile, "edgelens.inputs.videofile", QtInfoMsg)
 namespace edgelens {
 
 namespace {
-
-QString fourccText(double value)
-{
-    const auto code = static_cast<quint32>(value);
-    QString text;
-    for (int i = 0; i < 4; ++i) {
-        const char c = char((code >> (8 * i)) & 0xff);
-        if (c > 32 && c < 127)
-            text.append(QLatin1Char(c));
-    }
-    return text;
-}
 
 qint64 steadyNs()
 {
@@ -81,39 +68,25 @@ bool VideoFileSource::open(QString *error)
             *error = QStringLiteral("%1: no such file, or not readable").arg(m_path);
         return false;
     }
-    // FFmpeg only: other backends (GStreamer) index frames and time them differently.
-    m_capture = std::make_unique<cv::VideoCapture>();
-    bool opened = false;
-    try {
-        opened = m_capture->open(QFile::encodeName(m_path).toStdString(), cv::CAP_FFMPEG);
-    } catch (const cv::Exception &e) {
-        qCWarning(lcVideoFile) << "OpenCV refused" << m_path << e.what();
-    }
-    if (!opened) {
-        m_capture.reset();
-        if (error)
-            *error = QStringLiteral("%1: cannot be opened as a video (not a video, a codec FFmpeg lacks, or a damaged "
-                                    "or truncated file whose index is missing)")
-                         .arg(m_path);
+    m_decoder = std::make_unique<VideoDecoder>(m_path);
+    if (!m_decoder->open(error)) {
+        m_decoder.reset();
         return false;
     }
+    const VideoDecoder::Info &decoded = m_decoder->info();
     m_properties = SourceProperties();
-    m_properties.size = QSize(int(m_capture->get(cv::CAP_PROP_FRAME_WIDTH)), int(m_capture->get(cv::CAP_PROP_FRAME_HEIGHT)));
-    m_properties.fps = m_capture->get(cv::CAP_PROP_FPS);
-    const double count = m_capture->get(cv::CAP_PROP_FRAME_COUNT);
-    m_properties.frameCount = count > 0 ? qint64(std::llround(count)) : -1;
+    m_properties.size = decoded.size;
+    m_properties.fps = decoded.fps;
+    m_properties.frameCount = decoded.frameCount;
     if (m_properties.fps > 0 && m_properties.frameCount > 0)
         m_properties.durationMs = m_properties.frameCount * 1000.0 / m_properties.fps;
     m_properties.isFile = true;
     m_properties.isReconnectable = false;
-    m_properties.codec = fourccText(m_capture->get(cv::CAP_PROP_FOURCC));
-    if (m_properties.size.isEmpty()) {
-        close();
-        if (error)
-            *error = QStringLiteral("%1: the video has no picture size (no video stream?)").arg(m_path);
-        return false;
-    }
+    m_properties.codec = decoded.codec;
+    m_decoder->setFilter(m_keep);
     m_index = -1;
+    m_handedOut = 0;
+    m_hasPicture = false;
     m_lastTimestampMs = -1;
     m_minDeltaMs = m_maxDeltaMs = -1;
     m_lastDeltaMs = -1;
@@ -125,54 +98,77 @@ bool VideoFileSource::open(QString *error)
     return true;
 }
 
+void VideoFileSource::setKeepFilter(KeepFilter keep)
+{
+    m_keep = std::move(keep);
+    if (m_decoder)
+        m_decoder->setFilter(m_keep);
+}
+
 SourceProperties VideoFileSource::properties() const
 {
     return m_properties;
 }
 
+VideoFileSource::DecodeCounts VideoFileSource::decodeCounts() const
+{
+    DecodeCounts counts;
+    if (m_decoder) {
+        const VideoDecoder::Counters &c = m_decoder->counters();
+        counts.packetsDecoded = c.packetsSent;
+        counts.framesDecoded = c.framesDecoded;
+        counts.framesNotDecoded = c.framesSkipped;
+        counts.framesConverted = c.framesConverted;
+    }
+    return counts;
+}
+
 FrameSource::Read VideoFileSource::next(SourceFrame *frame, Pixels pixels, QString *error)
 {
-    if (!m_capture) {
+    if (!m_decoder) {
         if (error)
             *error = QStringLiteral("%1: not open").arg(m_path);
         return Read::Error;
     }
     if (m_ended)
         return Read::End;
-    bool grabbed = false;
-    try {
-        grabbed = m_capture->grab();
-    } catch (const cv::Exception &e) {
-        qCWarning(lcVideoFile) << "decoding failed in" << m_path << e.what();
-    }
-    if (!grabbed) {
+    VideoDecoder::Frame decoded;
+    const VideoDecoder::Result result = m_decoder->next(&decoded, error);
+    if (result == VideoDecoder::Result::Error) {
         m_ended = true;
-        const qint64 decoded = m_index + 1;
+        return Read::Error;
+    }
+    if (result == VideoDecoder::Result::End) {
+        m_ended = true;
         const qint64 announced = m_properties.frameCount;
         // The container's count is exact for MP4/MOV and an estimate from the duration
         // elsewhere: a short tail is rounding, a file that stops well before is damaged.
-        if (announced > 0 && decoded < announced - std::max<qint64>(2, announced / 50)) {
+        if (announced > 0 && m_handedOut < announced - std::max<qint64>(2, announced / 50)) {
             if (error)
                 *error = QStringLiteral("%1: the video ends after frame %2 of the %3 it announces: the file is "
                                         "truncated or damaged (the frames before the damage are kept)")
                              .arg(m_path)
-                             .arg(decoded)
+                             .arg(m_handedOut)
                              .arg(announced);
             return Read::Error;
         }
         return Read::End;
     }
-    ++m_index;
-    double timestampMs = m_capture->get(cv::CAP_PROP_POS_MSEC);
-    // OpenCV 4.6's FFmpeg backend loses the time of the frames it drains from the decoder at
-    // the end of the file (the decoder's delay, two frames with x264's defaults): they come
-    // back as 0. Presentation times only grow, so such a frame is timed one frame duration
-    // after the previous one (exact for the constant rate files end with; counted, and logged).
-    if (m_index > 0 && !(timestampMs > m_lastTimestampMs)) {
+    ++m_handedOut;
+    m_index = decoded.index;
+    m_hasPicture = decoded.hasPicture;
+    double timestampMs = decoded.timestampMs;
+    // Only a file whose packets carry no times can have frames the decoder gives no time
+    // either. Presentation times only grow, so such a frame is timed one frame duration after
+    // the previous one (counted, and logged).
+    if (m_lastTimestampMs >= 0 && !(timestampMs > m_lastTimestampMs)) {
         const double step = m_lastDeltaMs > 0 ? m_lastDeltaMs : (m_properties.fps > 0 ? 1000.0 / m_properties.fps : 1.0);
-        qCDebug(lcVideoFile) << "frame" << m_index << "of" << m_path << "came without a timestamp; timed"
+        qCDebug(lcVideoFile) << "frame" << m_index << "of" << m_path << "came without a usable timestamp; timed"
                              << step << "ms after the previous one";
         timestampMs = m_lastTimestampMs + step;
+        ++m_untimed;
+    } else if (m_lastTimestampMs < 0 && timestampMs < 0) {
+        timestampMs = 0;
         ++m_untimed;
     } else if (m_lastTimestampMs >= 0) {
         m_lastDeltaMs = timestampMs - m_lastTimestampMs;
@@ -192,7 +188,8 @@ FrameSource::Read VideoFileSource::next(SourceFrame *frame, Pixels pixels, QStri
     frame->timestampMs = timestampMs;
     frame->captureSteadyNs = steadyNs();
     frame->image.release();
-    if (pixels == Pixels::WithImage && !retrieve(frame, error))
+    // A frame the keep filter refused has no pixels to give: it comes without them.
+    if (pixels == Pixels::WithImage && m_hasPicture && !retrieve(frame, error))
         return Read::Error;
     return Read::Frame;
 }
@@ -201,18 +198,21 @@ bool VideoFileSource::retrieve(SourceFrame *frame, QString *error)
 {
     if (!frame->image.empty())
         return true;
-    bool retrieved = false;
-    if (m_capture && !m_ended) {
-        try {
-            retrieved = m_capture->retrieve(frame->image);
-        } catch (const cv::Exception &e) {
-            qCWarning(lcVideoFile) << "converting a frame failed in" << m_path << e.what();
-        }
+    if (!m_decoder || m_ended || frame->index != m_index) {
+        if (error)
+            *error = QStringLiteral("%1: frame %2 is not the frame decoded last").arg(m_path).arg(frame->index);
+        return false;
     }
-    if (!retrieved || frame->image.empty()) {
+    if (!m_hasPicture) {
+        if (error)
+            *error = QStringLiteral("%1: frame %2 was not decoded (the keep filter refused it)").arg(m_path).arg(frame->index);
+        return false;
+    }
+    QString why;
+    if (!m_decoder->toBgr(&frame->image, &why)) {
         m_ended = true;
         if (error)
-            *error = QStringLiteral("%1: frame %2 could not be decoded: the file is damaged").arg(m_path).arg(frame->index);
+            *error = QStringLiteral("%1: frame %2 could not be converted: %3").arg(m_path).arg(frame->index).arg(why);
         return false;
     }
     return true;
@@ -220,9 +220,9 @@ bool VideoFileSource::retrieve(SourceFrame *frame, QString *error)
 
 void VideoFileSource::close()
 {
-    if (m_capture) {
-        m_capture->release();
-        m_capture.reset();
+    if (m_decoder) {
+        m_decoder->close();
+        m_decoder.reset();
     }
 }
 

@@ -4,17 +4,16 @@
 
 #include <memory>
 
-namespace cv {
-class VideoCapture;
-}
-
 namespace edgelens {
 
-// A video file decoded in order with OpenCV's videoio and its FFmpeg backend (MP4/H.264, MKV,
-// MOV, AVI/MJPEG, WebM: what Debian's FFmpeg reads). Never seeks: seeking lands on the nearest
-// key frame on many files, so frame N would not be frame N. Each frame's timestamp is the
-// decoder's (CAP_PROP_POS_MSEC after each grab: the frame's best-effort presentation time
-// from the stream's start), right also for variable-frame-rate files.
+class VideoDecoder;
+
+// A video file decoded in order with FFmpeg's libavformat and libavcodec (MP4/H.264, MKV, MOV,
+// AVI/MJPEG, WebM: what Debian's FFmpeg reads; VideoDecoder). Never seeks: seeking lands on
+// the nearest key frame on many files, so frame N would not be frame N. Frames are numbered in
+// presentation order and each carries its presentation time from the stream's start, right
+// also for variable-frame-rate files. Given a keep filter, frames it refuses are handed out
+// without pixels and, where no other frame refers to them, without being decoded.
 //
 // A file that ends well before the frame count its container announces is reported as
 // truncated or damaged (Read::Error) after the last frame that did decode, so everything
@@ -31,13 +30,25 @@ public:
     Read next(SourceFrame *frame, Pixels pixels, QString *error) override;
     bool retrieve(SourceFrame *frame, QString *error) override;
     void close() override;
+    void setKeepFilter(KeepFilter keep) override;
 
     // Frame durations seen so far differ (beyond the timestamps' rounding): index / fps is not
     // the frame's time. Known for sure only once the file was read to its end.
     bool variableFrameRate() const override { return m_variable; }
-    qint64 framesDecoded() const { return m_index + 1; }
-    // Frames the backend gave no timestamp (the last few of a file): timed one frame after the one before.
+    // Frames handed out so far (decoded or not).
+    qint64 framesDecoded() const { return m_handedOut; }
+    // Frames the decoder gave no timestamp (only files whose packets carry no times): timed
+    // one frame after the one before.
     qint64 framesWithoutTimestamp() const { return m_untimed; }
+    // What the decoder did: packets decoded, frames skipped, frames converted (for benches).
+    struct DecodeCounts
+    {
+        qint64 packetsDecoded = 0;
+        qint64 framesDecoded = 0;
+        qint64 framesNotDecoded = 0;
+        qint64 framesConverted = 0;
+    };
+    DecodeCounts decodeCounts() const;
 
     // Suffixes of the video files EdgeLens looks for in folders (lower case, no dot).
     static QStringList supportedSuffixes();
@@ -47,9 +58,12 @@ public:
 
 private:
     QString m_path;
-    std::unique_ptr<cv::VideoCapture> m_capture;
+    std::unique_ptr<VideoDecoder> m_decoder;
+    KeepFilter m_keep;
     SourceProperties m_properties;
     qint64 m_index = -1;
+    qint64 m_handedOut = 0;
+    bool m_hasPicture = false;
     double m_lastTimestampMs = -1;
     double m_minDeltaMs = -1;
     double m_maxDeltaMs = -1;

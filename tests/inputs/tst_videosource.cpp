@@ -16,6 +16,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
 #include <cmath>
 
 using namespace edgelens;
@@ -58,6 +61,17 @@ Decoded decodeAll(const QString &file)
     }
     out.variable = source.variableFrameRate();
     return out;
+}
+
+double meanDifference(const cv::Mat &a, const QByteArray &bgr)
+{
+    const cv::Mat b(a.rows, a.cols, CV_8UC3, const_cast<char *>(bgr.constData()));
+    if (a.type() != CV_8UC3 || qsizetype(a.total() * 3) != bgr.size())
+        return 255;
+    cv::Mat diff;
+    cv::absdiff(a, b, diff);
+    const cv::Scalar mean = cv::mean(diff);
+    return (mean[0] + mean[1] + mean[2]) / 3;
 }
 
 ScannedImage scanned(const QString &path)
@@ -226,8 +240,27 @@ private slots:
         QCOMPARE(extractor.estimatedCount(), qint64(4));
         QList<ScannedImage> frames;
         ScannedImage frame;
-        while (extractor.next(&frame, &error) == FrameExtractor::Step::Frame)
+        cv::Mat pixels;
+        while (extractor.next(&frame, &error, &pixels) == FrameExtractor::Step::Frame) {
             frames.append(frame);
+            // A standard baseline JPEG (SOF0, no progressive SOF2) of the decoded pixels, as
+            // close to them as OpenCV's own encoder at the same quality gets.
+            const QByteArray jpeg = readFile(frame.absolutePath);
+            QVERIFY(jpeg.startsWith("\xff\xd8") && jpeg.endsWith("\xff\xd9"));
+            QVERIFY(jpeg.contains("\xff\xc0") && !jpeg.contains("\xff\xc2"));
+            const cv::Mat written = cv::imdecode(cv::Mat(1, int(jpeg.size()), CV_8UC1, const_cast<char *>(jpeg.constData())),
+                                                 cv::IMREAD_COLOR);
+            std::vector<uchar> opencvBytes;
+            QVERIFY(cv::imencode(".jpg", pixels, opencvBytes, {cv::IMWRITE_JPEG_QUALITY, 95}));
+            const cv::Mat opencv = cv::imdecode(opencvBytes, cv::IMREAD_COLOR);
+            QCOMPARE(written.size(), pixels.size());
+            cv::Mat diff;
+            cv::absdiff(written, opencv, diff);
+            const cv::Scalar encoders = cv::mean(diff);
+            QVERIFY2(encoders[0] < 0.5 && encoders[1] < 0.5 && encoders[2] < 0.5,
+                     qPrintable(QStringLiteral("%1 %2 %3").arg(encoders[0]).arg(encoders[1]).arg(encoders[2])));
+            QVERIFY(std::abs(double(jpeg.size()) - double(opencvBytes.size())) < 0.05 * double(opencvBytes.size()));
+        }
         QCOMPARE(frames.size(), 4);
         const QList<ProbedFrame> probed = probeFrames(m_slideshow, &error);
         QCOMPARE(probed.size(), 60);
@@ -252,6 +285,113 @@ private slots:
         QJsonObject photo;
         ImageOrigin::photo().writeTo(photo);
         QVERIFY(photo.isEmpty());
+    }
+
+    void sampledFrames_areFfmpegsFramesOfTheirIndex_data()
+    {
+        QTest::addColumn<QString>("fileName");
+        QTest::addColumn<QStringList>("encoding");
+        QTest::addColumn<QString>("decoding"); // what the source may skip
+        const QStringList h264{QStringLiteral("-c:v"), QStringLiteral("libx264"), QStringLiteral("-preset"),
+                               QStringLiteral("veryfast"), QStringLiteral("-bf"), QStringLiteral("3"),
+                               QStringLiteral("-pix_fmt"), QStringLiteral("yuv420p")};
+        // Packets carry presentation times, frames come reordered: B-frames nobody keeps and
+        // nothing refers to are not decoded.
+        QTest::newRow("H.264 with B-frames in MP4") << QStringLiteral("bframes.mp4") << h264 << QStringLiteral("skips");
+        QTest::newRow("H.264 with B-frames in MKV") << QStringLiteral("bframes.mkv") << h264 << QStringLiteral("skips");
+        // AVI gives B-frame packets no presentation time: every frame is decoded, in the
+        // decoder's order.
+        QTest::newRow("H.264 with B-frames in AVI") << QStringLiteral("bframes.avi") << h264 << QStringLiteral("all");
+        // Every frame stands alone: only the kept frames are decoded.
+        QTest::newRow("MJPEG in AVI") << QStringLiteral("mjpeg.avi")
+                                      << QStringList{QStringLiteral("-c:v"), QStringLiteral("mjpeg"), QStringLiteral("-q:v"),
+                                                     QStringLiteral("3")}
+                                      << QStringLiteral("kept");
+    }
+
+    // Frame numbers come from the packets before decoding and B-frames are reordered: a wrong
+    // number would pair a frame's index with another frame's picture.
+    void sampledFrames_areFfmpegsFramesOfTheirIndex()
+    {
+        QFETCH(QString, fileName);
+        QFETCH(QStringList, encoding);
+        QFETCH(QString, decoding);
+        const QSize size(160, 96);
+        const QString file = m_dir.filePath(fileName);
+        QString error;
+        QVERIFY2(makePattern(file, 3.0, 30, size, encoding, &error), qPrintable(error));
+        if (decoding != QLatin1String("kept"))
+            QVERIFY2(probeReorderDelay(file, &error) > 0, "the clip must have reordered frames");
+        const QList<ProbedFrame> probed = probeFrames(file, &error);
+        QCOMPARE(probed.size(), 90);
+        const QList<QByteArray> reference = ffmpegFramesBgr(file, size, &error);
+        QCOMPARE(reference.size(), probed.size());
+
+        // Every frame, decoded and numbered one by one, against ffprobe and ffmpeg.
+        {
+            VideoFileSource source(file);
+            QVERIFY2(source.open(&error), qPrintable(error));
+            SourceFrame frame;
+            int count = 0;
+            while (source.next(&frame, FrameSource::Pixels::WithImage, &error) == FrameSource::Read::Frame) {
+                QCOMPARE(frame.index, qint64(count));
+                // A frame ffprobe has no time for is timed one frame after the one before.
+                if (probed.at(count).timestampMs >= 0)
+                    QVERIFY(std::abs(frame.timestampMs - probed.at(count).timestampMs) < 0.01);
+                QVERIFY2(meanDifference(frame.image, reference.at(count)) < 1.0, qPrintable(QString::number(count)));
+                ++count;
+            }
+            QCOMPARE(count, probed.size());
+        }
+
+        // Every 7th frame from 0.2 s on, as the extractor asks for it (the source told what is kept).
+        SamplingRule rule = SamplingRule::everyNFrames(7);
+        rule.startMs = 200;
+        QList<qint64> expected;
+        FrameSampler expectation(rule);
+        double lastMs = 0;
+        for (const ProbedFrame &p : probed) {
+            SourceFrame f;
+            f.index = p.index;
+            f.timestampMs = lastMs = p.timestampMs >= 0 ? p.timestampMs : lastMs + 1000.0 / 30;
+            if (expectation.decide(f) == FrameSampler::Verdict::Keep)
+                expected.append(p.index);
+        }
+        QVERIFY(!expected.isEmpty() && expected.first() > 0); // 6, or 4 in AVI: its times lag two frames
+        QTemporaryDir out;
+        FrameExtractor::Options options;
+        options.rule = rule;
+        options.framesDir = out.path();
+        auto source = std::make_unique<VideoFileSource>(file);
+        VideoFileSource *decoder = source.get();
+        FrameExtractor extractor(scanned(file), options, std::move(source));
+        QVERIFY2(extractor.open(&error), qPrintable(error));
+        QList<qint64> kept;
+        ScannedImage frame;
+        cv::Mat pixels;
+        FrameExtractor::Step step;
+        while ((step = extractor.next(&frame, &error, &pixels)) == FrameExtractor::Step::Frame) {
+            const qint64 index = frame.origin.frameIndex;
+            kept.append(index);
+            if (probed.at(int(index)).timestampMs >= 0)
+                QVERIFY(std::abs(frame.origin.timestampMs - probed.at(int(index)).timestampMs) < 0.01);
+            const double own = meanDifference(pixels, reference.at(int(index)));
+            QVERIFY2(own < 1.0, qPrintable(QStringLiteral("frame %1 differs from ffmpeg's by %2").arg(index).arg(own)));
+            // The neighbours differ: the check above would see a picture one frame off.
+            QVERIFY(meanDifference(pixels, reference.at(int(index) - 1)) > own + 1.0);
+            QVERIFY(meanDifference(pixels, reference.at(int(index) + 1)) > own + 1.0);
+        }
+        QCOMPARE(step, FrameExtractor::Step::End);
+        QCOMPARE(kept, expected);
+        const VideoFileSource::DecodeCounts counts = decoder->decodeCounts();
+        QCOMPARE(counts.framesConverted, qint64(kept.size()));
+        if (decoding == QLatin1String("skips"))
+            QVERIFY2(counts.framesDecoded < probed.size() && counts.framesNotDecoded > 0,
+                     qPrintable(QStringLiteral("%1 of %2 decoded").arg(counts.framesDecoded).arg(probed.size())));
+        else if (decoding == QLatin1String("kept"))
+            QCOMPARE(counts.packetsDecoded, qint64(kept.size()));
+        else
+            QCOMPARE(counts.framesDecoded, qint64(probed.size()));
     }
 
     void truncatedFile_failsClearlyAfterKeepingEarlierFrames()

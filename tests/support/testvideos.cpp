@@ -130,6 +130,45 @@ bool makeSceneCuts(const QString &file, int scenes, double sceneSeconds, int fps
     return ffmpeg(arguments, error);
 }
 
+bool makePattern(const QString &file, double seconds, int fps, const QSize &size, const QStringList &encoding,
+                 QString *error)
+{
+    QStringList arguments{QStringLiteral("-f"), QStringLiteral("lavfi"), QStringLiteral("-i"),
+                          QStringLiteral("testsrc2=size=%1:rate=%2:duration=%3").arg(sizeText(size)).arg(fps).arg(seconds)};
+    arguments += encoding;
+    arguments += file;
+    return ffmpeg(arguments, error);
+}
+
+int probeReorderDelay(const QString &file, QString *error)
+{
+    QByteArray out;
+    if (!runTool(QStringLiteral("ffprobe"),
+                 {QStringLiteral("-v"), QStringLiteral("error"), QStringLiteral("-select_streams"), QStringLiteral("v:0"),
+                  QStringLiteral("-show_entries"), QStringLiteral("stream=has_b_frames"), QStringLiteral("-of"),
+                  QStringLiteral("csv=p=0"), file},
+                 &out, error))
+        return -1;
+    return QString::fromLatin1(out).trimmed().toInt();
+}
+
+QList<QByteArray> ffmpegFramesBgr(const QString &file, const QSize &size, QString *error)
+{
+    QByteArray out;
+    if (!runTool(QStringLiteral("ffmpeg"),
+                 {QStringLiteral("-hide_banner"), QStringLiteral("-loglevel"), QStringLiteral("error"),
+                  QStringLiteral("-i"), file, QStringLiteral("-map"), QStringLiteral("0:v:0"), QStringLiteral("-fps_mode"),
+                  QStringLiteral("passthrough"), QStringLiteral("-f"), QStringLiteral("rawvideo"),
+                  QStringLiteral("-pix_fmt"), QStringLiteral("bgr24"), QStringLiteral("-")},
+                 &out, error))
+        return {};
+    const int frameBytes = size.width() * size.height() * 3;
+    QList<QByteArray> frames;
+    for (int offset = 0; frameBytes > 0 && offset + frameBytes <= out.size(); offset += frameBytes)
+        frames.append(out.mid(offset, frameBytes));
+    return frames;
+}
+
 bool truncateCopy(const QString &source, const QString &file, double fraction, QString *error)
 {
     QFile in(source);
@@ -172,7 +211,8 @@ QList<ProbedFrame> probeFrames(const QString &file, QString *error)
             continue;
         ProbedFrame frame;
         frame.index = frames.size();
-        frame.timestampMs = (text.toDouble() - startSeconds) * 1000.0;
+        // "N/A": the decoder gave the frame no time (the last frames of an AVI with B-frames).
+        frame.timestampMs = text == QLatin1String("N/A") ? -1 : (text.toDouble() - startSeconds) * 1000.0;
         frames.append(frame);
     }
     return frames;

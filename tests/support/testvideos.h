@@ -26,13 +26,22 @@ bool makeVariableFrameRate(const QString &file, double seconds, int fps, int pau
 // `scenes` shots of sceneSeconds each from different ffmpeg test sources (moving pattern,
 // colour bars, a zooming fractal...), cut hard from one to the next. H.264 in MP4.
 bool makeSceneCuts(const QString &file, int scenes, double sceneSeconds, int fps, const QSize &size, QString *error);
+// seconds of ffmpeg's moving test pattern (every frame differs from the next) at fps and size,
+// encoded with `encoding` (ffmpeg output options: codec, B-frames...) into file.
+bool makePattern(const QString &file, double seconds, int fps, const QSize &size, const QStringList &encoding,
+                 QString *error);
+// ffmpeg's reorder delay for the file's video (has_b_frames: > 0 when frames come reordered).
+int probeReorderDelay(const QString &file, QString *error);
+// Every video frame of the file in presentation order as ffmpeg decodes it, each as packed
+// 8-bit BGR of width x height (frames neither dropped nor repeated).
+QList<QByteArray> ffmpegFramesBgr(const QString &file, const QSize &size, QString *error);
 // A copy of source holding only its first `fraction` of bytes.
 bool truncateCopy(const QString &source, const QString &file, double fraction, QString *error);
 
 struct ProbedFrame
 {
     qint64 index = -1;
-    double timestampMs = -1; // best-effort presentation time minus the stream's start time
+    double timestampMs = -1; // best-effort presentation time minus the stream's start time; -1: none
 };
 // Every video frame of the file in presentation order, as ffprobe decodes it.
 QList<ProbedFrame> probeFrames(const QString &file, QString *error);
