@@ -183,7 +183,10 @@ void MainWindow::connectParts()
             detail->reloadResultImage();
     });
     connect(p.client(), &DetectionClient::serverInfoReceived, this,
-            [this](quint64, const QJsonObject &info, double) { learnModelDefaults(info); });
+            [this](quint64, const QJsonObject &info, double, const QString &device) {
+                learnModelDefaults(info);
+                m_lastServerInfo = {info, m_model->deviceDisplayName(device)};
+            });
 }
 
 bool MainWindow::isSessionRestored() const
@@ -453,6 +456,7 @@ void MainWindow::retryFailed()
 void MainWindow::openSettings()
 {
     SettingsDialog dialog(m_settings, this);
+    dialog.showMeasuredTimes(m_lastServerInfo.first, m_lastServerInfo.second);
     if (dialog.exec() == QDialog::Accepted) {
         m_parts->trust()->addAnnouncedFingerprints(dialog.announcedFingerprints());
         changeSettings(dialog.settings());

@@ -17,6 +17,7 @@
 #include <QIcon>
 #include <QJsonObject>
 #include <QMainWindow>
+#include <QPair>
 #include <QPointer>
 
 #include <memory>
@@ -166,6 +167,7 @@ private:
     ThumbnailCache *m_thumbnails = nullptr;
     std::unique_ptr<MainWindowParts> m_parts; // made after the widgets it uses, gone before them
     QHash<QString, double> m_serverModelDefaults; // what the server said about its models
+    QPair<QJsonObject, QString> m_lastServerInfo; // a device's last server-info, its name: the settings show its timings
     QStringList m_pendingVideos;                   // found, sampling not asked yet
     bool m_askingVideo = false;                    // probing one or its dialog is open
     std::optional<SamplingRule> m_ruleForRemaining; // "the same for the others" was ticked

@@ -8,6 +8,7 @@
 #include "client/detectionclient.h"
 #include "client/knowndevices.h"
 #include "widgets/devicetrustdialog.h"
+#include "widgets/tokenstore.h"
 
 #include "fakedetectionserver.h"
 #include "isolateduserstate.h"
@@ -20,6 +21,8 @@
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -594,7 +597,13 @@ private slots:
             QVERIFY(!dialog.settings().token.has_value());
             dialog.accept();
         }
-        QTest::qWait(200);
+        // A write the dialog started would be ahead of this read: QtKeychain runs its jobs one
+        // at a time in the order they were started, so the read answers after any such write.
+        TokenStore after;
+        QSignalSpy loaded(&after, &TokenStore::loaded);
+        after.read();
+        QVERIFY(loaded.wait(10000));
+        QCOMPARE(loaded.first().at(0).toString(), QStringLiteral("keep-me"));
         QCOMPARE(QSettings(QStringLiteral("EdgeLens"), QStringLiteral("EdgeLens")).value(QStringLiteral("connection/token")).toString(),
                  QStringLiteral("keep-me"));
     }
@@ -659,6 +668,50 @@ private slots:
         QCOMPARE(server.infoRequests(), 1);
         // The button is usable again for a second test.
         QVERIFY(child<QPushButton>(&dialog, "testConnectionButton")->isEnabled());
+    }
+
+    // Issue 16: a model is chosen by evidence. Beside input size and mAP (the manifest's), the
+    // time one image took on the device, as its server-info says (measured_ms).
+    void modelList_showsTheDevicesMeasuredTimeBesideSizeAndAccuracy()
+    {
+        EDGELENS_REQUIRE_SHARED(QStringLiteral("models/picodet-s-320/picodet_s_320_coco.onnx"));
+        const auto modelEntry = [](const QString &name, double measuredMs) {
+            QJsonObject entry{{QStringLiteral("name"), name}, {QStringLiteral("input_width"), 320},
+                              {QStringLiteral("input_height"), 320}};
+            if (measuredMs >= 0)
+                entry.insert(QStringLiteral("measured_ms"), measuredMs);
+            return entry;
+        };
+        test::FakeDetectionServer server(test::FakeDetectionServer::Mode::V2);
+        server.setInfo(QJsonObject{
+            {QStringLiteral("software"), QStringLiteral("EdgeLens Server")},
+            {QStringLiteral("protocol_version"), 2},
+            // nanodet-m-320 without a time: a cascade or an older server sends none.
+            {QStringLiteral("models"), QJsonArray{modelEntry(QStringLiteral("picodet-s-320"), 36.2),
+                                                  modelEntry(QStringLiteral("nanodet-m-320"), -1)}},
+        });
+        QVERIFY(server.listenOnLoopback());
+        SettingsDialog dialog(remoteSettings(server.serverPort()));
+        auto *model = child<QComboBox>(&dialog, "model");
+        const auto textOf = [model](const char *name) { return model->itemText(model->findData(QLatin1String(name))); };
+        QVERIFY2(!textOf("picodet-s-320").contains(QStringLiteral("ms per image")), qPrintable(textOf("picodet-s-320")));
+        model->setCurrentIndex(model->findData(QStringLiteral("nanodet-m-320")));
+
+        // What the app passes from the last server-info its devices sent.
+        dialog.showMeasuredTimes(QJsonObject{{QStringLiteral("models"), QJsonArray{modelEntry(QStringLiteral("picodet-s-320"), 120.0)}}},
+                                 QStringLiteral("this computer"));
+        QVERIFY2(textOf("picodet-s-320").endsWith(QStringLiteral("120.0 ms per image on this computer")),
+                 qPrintable(textOf("picodet-s-320")));
+
+        // Testing a device shows that device's own figures.
+        const auto [ok, message] = runConnectionTest(dialog);
+        QVERIFY2(ok, qPrintable(message));
+        const QString pico = textOf("picodet-s-320");
+        QVERIFY2(pico.contains(QStringLiteral("320x320")) && pico.contains(QStringLiteral("mAP 0.383"))
+                     && pico.endsWith(QStringLiteral("36.2 ms per image on 127.0.0.1:%1").arg(server.serverPort())),
+                 qPrintable(pico));
+        QVERIFY2(!textOf("nanodet-m-320").contains(QStringLiteral("ms per image")), qPrintable(textOf("nanodet-m-320")));
+        QCOMPARE(dialog.settings().model, QStringLiteral("nanodet-m-320")); // the choice stays
     }
 
     void testConnection_legacyServer_saysLegacy()

@@ -84,6 +84,7 @@ void ConnectionTester::start(const AppSettings &settings)
     DeviceSpec spec = device.toSpec();
     spec.enabled = true;
     m_deviceKey = spec.key();
+    m_deviceName = device.name();
     m_client->setDevices({spec});
     m_client->setTimeout(settings.timeoutMs);
     if (m_tls) {
@@ -148,6 +149,7 @@ void ConnectionTester::handleServerInfo(quint64 id, const QJsonObject &info, dou
 {
     if (id != m_requestId)
         return;
+    Q_EMIT serverInfoReceived(info, m_deviceName);
     finish(true, QStringLiteral("Connected to %1 \u00b7 round trip %2 ms (%3 ms including connect)%4")
                      .arg(describeServerInfo(info), milliseconds(roundTripMs), milliseconds(m_clock.nsecsElapsed() / 1e6),
                           tlsSummary()));

@@ -3,6 +3,7 @@
 #include "widgets/appsettings.h"
 
 #include <QElapsedTimer>
+#include <QJsonObject>
 #include <QObject>
 #include <QPointer>
 #include <QString>
@@ -44,6 +45,8 @@ public:
 Q_SIGNALS:
     void finished(bool ok, const QString &message);
     void trustQuestion(const QString &deviceKey, const QString &deviceName, const QString &fingerprint);
+    // A v2 device's server-info, before finished(): what it serves and how fast (measured_ms).
+    void serverInfoReceived(const QJsonObject &info, const QString &deviceName);
 
 private:
     void handleServerInfo(quint64 id, const QJsonObject &info, double roundTripMs);
@@ -59,6 +62,7 @@ private:
     bool m_forcedV2 = false;
     bool m_tls = false;
     QString m_deviceKey;
+    QString m_deviceName;
     QString m_trustedNow; // fingerprint the user trusted during this test
     QElapsedTimer m_clock; // since start(), so the user also sees what connecting costs
 };

@@ -17,6 +17,7 @@
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLoggingCategory>
@@ -99,6 +100,7 @@ SettingsDialog::SettingsDialog(const AppSettings &current, QWidget *parent)
     loadFrom(current);
 
     connect(m_tester, &ConnectionTester::finished, this, &SettingsDialog::showTestResult);
+    connect(m_tester, &ConnectionTester::serverInfoReceived, this, &SettingsDialog::showMeasuredTimes);
     // Testing a new TLS device asks the same question processing would; the answer is remembered.
     connect(m_tester, &ConnectionTester::trustQuestion, this,
             [this](const QString &key, const QString &name, const QString &fingerprint) {
@@ -387,6 +389,39 @@ void SettingsDialog::setModelChoices(const QList<ModelChoice> &choices)
     validate();
 }
 
+void SettingsDialog::showMeasuredTimes(const QJsonObject &serverInfo, const QString &device)
+{
+    bool changed = false;
+    const QJsonArray models = serverInfo.value(QStringLiteral("models")).toArray();
+    for (const QJsonValue &value : models) {
+        const QJsonObject model = value.toObject();
+        const QJsonValue ms = model.value(QStringLiteral("measured_ms")); // absent for cascades and older servers
+        if (!ms.isDouble() || ms.toDouble() < 0)
+            continue;
+        const QString name = model.value(QStringLiteral("name")).toString();
+        for (ModelChoice &choice : m_modelChoices) {
+            if (choice.name != name)
+                continue;
+            choice.measuredMs = ms.toDouble();
+            choice.measuredOn = device;
+            changed = true;
+        }
+    }
+    if (changed)
+        populateModels(m_model->currentData().toString());
+}
+
+QString SettingsDialog::choiceText(const ModelChoice &choice)
+{
+    QString text = choice.summary.isEmpty() ? choice.name : choice.summary;
+    if (choice.measuredMs >= 0) {
+        // Beside input size and accuracy: the evidence to choose a model by, from the device itself.
+        text += choice.measuredOn.isEmpty() ? tr(" \u00b7 %1 ms per image").arg(choice.measuredMs, 0, 'f', 1)
+                                            : tr(" \u00b7 %1 ms per image on %2").arg(choice.measuredMs, 0, 'f', 1).arg(choice.measuredOn);
+    }
+    return text;
+}
+
 void SettingsDialog::populateModels(const QString &selected)
 {
     const QSignalBlocker blocker(m_model);
@@ -395,7 +430,7 @@ void SettingsDialog::populateModels(const QString &selected)
                                                   : tr("Default model (%1)").arg(m_defaultModelName),
                      QString());
     for (const ModelChoice &choice : std::as_const(m_modelChoices)) {
-        m_model->addItem(choice.summary.isEmpty() ? choice.name : choice.summary, choice.name);
+        m_model->addItem(choiceText(choice), choice.name);
         if (!choice.usable)
             m_model->setItemData(m_model->count() - 1, tr("Some files of this model are missing."), Qt::ToolTipRole);
     }

@@ -4,6 +4,7 @@
 
 #include <QDialog>
 #include <QHash>
+#include <QJsonObject>
 #include <QList>
 #include <QString>
 
@@ -46,6 +47,10 @@ public:
         // when unknown.
         double defaultConfidence = -1.0;
         double defaultNmsIou = -1.0;
+        // What one image took on a device (server-info's measured_ms), and which device; < 0:
+        // no device said.
+        double measuredMs = -1.0;
+        QString measuredOn{};
     };
 
     explicit SettingsDialog(const AppSettings &current, QWidget *parent = nullptr);
@@ -57,6 +62,13 @@ public:
     // Models the embedded server can run, filled from ModelCatalog on construction; the app
     // may replace the list (e.g. after a download).
     void setModelChoices(const QList<ModelChoice> &choices);
+
+    // A device's server-info (its name for people): each model it measured shows its time per
+    // image beside input size and accuracy. The app passes the last info its devices sent;
+    // Test Connection passes the tested device's.
+    void showMeasuredTimes(const QJsonObject &serverInfo, const QString &device);
+    // The text the model list shows for a choice.
+    static QString choiceText(const ModelChoice &choice);
 
     bool isValid() const;
     QStringList validationErrors() const; // the red texts currently shown
