@@ -3,6 +3,7 @@
 // must land in the JSON sidecar and the exports, survive a restart, and survive processing
 // the image again.
 
+#include "clientoutcomes.h"
 #include "fakedetectionserver.h"
 #include "processrunner.h"
 #include "testdata.h"
@@ -195,8 +196,10 @@ private slots:
         view->setConfidenceThreshold(std::floor(lowest * 100) / 100); // the slider's steps
         QCOMPARE(view->visibleBoxCount(), int(it.result.detections.size()));
         QVERIFY(view->visibleBoxCount() > shownBefore);
-        // Nothing was sent again: the boxes were already here.
-        QTest::qWait(300);
+        // Nothing was sent again: the boxes were already here. Sending would have queued the
+        // image at once (the queue busy); once nothing is in flight, no answer can still come.
+        QVERIFY(!window.parts().queue()->isBusy());
+        QTRY_VERIFY_WITH_TIMEOUT(test::nothingInFlight(*window.parts().client()), 20000);
         QCOMPARE(answers.count(), 1);
         QVERIFY(!window.parts().queue()->isBusy());
         // And what the slider revealed is what is saved now.
@@ -403,9 +406,11 @@ private slots:
         QString message;
         QVERIFY2(window.exportDetectionsTo(QStringLiteral("coco"), dir.filePath(QStringLiteral("coco.json")), &message),
                  qPrintable(message));
-        QTest::qWait(500);
-        QCOMPARE(device.imagesReceived(), 0);
+        // Nothing queued and nothing on its way to the device (server info included): its
+        // count is final.
         QVERIFY(!window.parts().queue()->isBusy());
+        QTRY_VERIFY_WITH_TIMEOUT(test::nothingInFlight(*window.parts().client()), 20000);
+        QCOMPARE(device.imagesReceived(), 0);
 
         // The tutorial's inferenced/ folder: marked-up JPEGs only, dropped on the window.
         const QString inferenced = dir.filePath(QStringLiteral("tutorial/inferenced"));
@@ -427,7 +432,8 @@ private slots:
         auto *noData = view->findChild<QLabel *>(QStringLiteral("noDataLabel"));
         QVERIFY(noData->isVisibleTo(view));
         QVERIFY2(noData->text().contains(QStringLiteral("No detection data")), qPrintable(noData->text()));
-        QTest::qWait(300);
+        QVERIFY(!window.parts().queue()->isBusy());
+        QTRY_VERIFY_WITH_TIMEOUT(test::nothingInFlight(*window.parts().client()), 20000);
         QCOMPARE(device.imagesReceived(), 0);
     }
 
@@ -567,6 +573,7 @@ private slots:
             }
             QVERIFY(idsAt1.intersects(idsAt11)); // players that did not move kept their ids
             QVERIFY(!window.parts().queue()->isBusy());
+            QTRY_VERIFY_WITH_TIMEOUT(test::nothingInFlight(*window.parts().client()), 20000);
             QCOMPARE(device.imagesReceived(), 0); // reading results sends nothing
             window.saveSession();
         }

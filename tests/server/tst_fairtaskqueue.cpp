@@ -2,12 +2,33 @@
 
 #include "net/fairtaskqueue.h"
 
+#include <QFile>
 #include <QTest>
 #include <QThread>
 
 #include <atomic>
 
+#include <sys/types.h>
+#include <unistd.h>
+
 using namespace edgelens;
+
+namespace {
+
+// A thread of this process as the kernel sees it: 'R' running, 'S' asleep (waiting on a futex,
+// for one), ... ('?' when it cannot be read).
+char threadState(pid_t tid)
+{
+    QFile stat(QStringLiteral("/proc/self/task/%1/stat").arg(tid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return '?';
+    // "tid (comm) S ...": the state follows the last ')' (a thread's name may hold one).
+    const QByteArray line = stat.readAll();
+    const int close = line.lastIndexOf(')');
+    return close >= 0 && close + 2 < line.size() ? line.at(close + 2) : '?';
+}
+
+} // namespace
 
 class TestFairTaskQueue : public QObject
 {
@@ -71,11 +92,15 @@ private slots:
     {
         FairTaskQueue queue;
         std::atomic<bool> woke{false};
+        std::atomic<pid_t> workerTid{0};
         QThread *worker = QThread::create([&] {
+            workerTid = ::gettid();
             woke = !queue.pop().has_value();
         });
         worker->start();
-        QTest::qWait(50);
+        // close() must wake a worker already asleep in pop(), not one that has yet to get there:
+        // the worker's next step after saying who it is is pop(), where it sleeps (state S).
+        QTRY_VERIFY_WITH_TIMEOUT(workerTid != 0 && threadState(workerTid) == 'S', 10000);
         queue.close();
         QVERIFY(worker->wait(5000));
         delete worker;
