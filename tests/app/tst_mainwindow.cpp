@@ -727,6 +727,22 @@ private slots:
         QVERIFY(detail);
         QCOMPARE(detail->framePosition(), QStringLiteral("clip.mp4, frame 10 (2 of 3 sampled) at 1.000 s"));
         detail->close();
+
+        // The output opens again as the run made it: the same group, frames and origins.
+        MainWindow reopened(remoteSettings(server.port(), AppSettings::Protocol::V2, dir));
+        QSignalSpy opened(&reopened, &MainWindow::resultsOpened);
+        reopened.openResults(dir.filePath(QStringLiteral("out")));
+        QVERIFY(opened.wait(30000));
+        QCOMPARE(opened.first().at(0).toInt(), 3); // pairs
+        QCOMPARE(opened.first().at(1).toInt(), 0); // the frame files are originals, not results
+        for (const GalleryItem &made : model->items()) {
+            const int row = reopened.galleryModel()->rowOfPath(made.path);
+            QVERIFY2(row >= 0, qPrintable(made.path));
+            const GalleryItem &back = reopened.galleryModel()->item(row);
+            QCOMPARE(back.group, made.group);
+            QCOMPARE(back.groupOrder, made.groupOrder);
+            QCOMPARE(back.origin, made.origin);
+        }
     }
 
     void selectedCell_textStaysReadable()
