@@ -2,6 +2,7 @@
 // Prints numbers for people (docs/EVAL.md explains them); it is not a test and asserts nothing.
 
 #include "benchrunner.h"
+#include "decodebench.h"
 #include "photogenerator.h"
 #include "poolbench.h"
 #include "transferaccuracy.h"
@@ -68,6 +69,11 @@ void addBenchOptions(QCommandLineParser &parser)
                         "same frames as JPEG files: frames/s, images/s, peak memory, mAP of frames, of the photos "
                         "framed as the video frames them, and of the photos. Files go to DIR."),
          QStringLiteral("DIR")},
+        {QStringLiteral("decode"),
+         QStringLiteral("Decode mode: only decode VIDEO, keeping every --video-every frames as JPEG files (no "
+                        "detector), as edgelens does, with every frame decoded, and as OpenCV's videoio + imencode: "
+                        "frames decoded and kept, wall and CPU seconds, kept frames/s."),
+         QStringLiteral("VIDEO")},
         {QStringLiteral("video-seconds"), QStringLiteral("Video mode: length in seconds (default 60)."),
          QStringLiteral("s"), QStringLiteral("60")},
         {QStringLiteral("video-every"), QStringLiteral("Video mode: keep every Nth frame (default 10)."),
@@ -255,6 +261,13 @@ int main(int argc, char *argv[])
         return makePhotos(parser, options);
     if (parser.isSet(QStringLiteral("video")))
         return runVideo(parser, options);
+    if (parser.isSet(QStringLiteral("decode"))) {
+        bool ok = false;
+        const int every = parser.value(QStringLiteral("video-every")).toInt(&ok);
+        if (!ok || every < 1)
+            return usageError(QStringLiteral("--video-every: expected a whole number above 0"));
+        return DecodeBench::run(parser.value(QStringLiteral("decode")), every);
+    }
     options.models = chosenModels(parser);
     if (options.models.isEmpty())
         return 1;

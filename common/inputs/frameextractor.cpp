@@ -59,6 +59,8 @@ bool FrameExtractor::open(QString *error)
     }
     if (!m_source->open(error))
         return false;
+    // Scene changes look at every frame, through the source's own small grey copy if it has one.
+    m_sourceSignatures = m_sampler.needsPixels() && m_source->setSignatureSize(FrameSampler::signatureSize());
     if (!m_sampler.needsPixels()) {
         // The same rule over the same frames in the same order decides ahead of decoding, so
         // the source need not decode what this extractor's sampler will skip.
@@ -137,8 +139,8 @@ FrameExtractor::Step FrameExtractor::next(ScannedImage *frame, QString *error, c
 {
     if (m_done)
         return Step::End;
-    const FrameSource::Pixels mode = m_sampler.needsPixels() ? FrameSource::Pixels::WithImage
-                                                             : FrameSource::Pixels::WithoutImage;
+    const FrameSource::Pixels mode = m_sampler.needsPixels() && !m_sourceSignatures ? FrameSource::Pixels::WithImage
+                                                                                      : FrameSource::Pixels::WithoutImage;
     SourceFrame decoded;
     for (;;) {
         const FrameSource::Read read = m_source->next(&decoded, mode, error);

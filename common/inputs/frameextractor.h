@@ -68,6 +68,7 @@ private:
     ImageOrigin m_template; // what every frame's origin shares
     qint64 m_decoded = 0;
     qint64 m_kept = 0;
+    bool m_sourceSignatures = false; // the source reduces frames for the scene measure itself
     bool m_done = false;
 };
 

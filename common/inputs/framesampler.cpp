@@ -18,7 +18,7 @@ cv::Mat FrameSampler::signature(const cv::Mat &bgr)
     cv::Mat grey;
     cv::Mat small;
     // Area averaging first: the signature is the picture's layout, not its noise.
-    cv::resize(bgr, small, cv::Size(64, 36), 0, 0, cv::INTER_AREA);
+    cv::resize(bgr, small, signatureSize(), 0, 0, cv::INTER_AREA);
     if (small.channels() == 3)
         cv::cvtColor(small, grey, cv::COLOR_BGR2GRAY);
     else
@@ -59,7 +59,9 @@ FrameSampler::Verdict FrameSampler::decide(const SourceFrame &frame)
     }
     case SamplingRule::Mode::SceneChanges: {
         // Every frame feeds the measure, also before the range: a cut right at its start counts.
-        const cv::Mat current = frame.image.empty() ? cv::Mat() : signature(frame.image);
+        const cv::Mat current = !frame.signature.empty() ? frame.signature
+                              : frame.image.empty()      ? cv::Mat()
+                                                         : signature(frame.image);
         const bool first = m_previousSignature.empty();
         m_lastDifference = first ? 0 : difference(m_previousSignature, current);
         m_previousSignature = current;

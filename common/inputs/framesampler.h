@@ -19,13 +19,15 @@ public:
 
     // Whether the frame needs its pixels for the decision (scene changes) before keep().
     bool needsPixels() const { return m_rule.needsPixels(); }
-    // frame.image must be set when needsPixels(). Frames after a Stop are not looked at.
+    // frame.signature, else frame.image, must be set when needsPixels(). Frames after a Stop
+    // are not looked at.
     Verdict decide(const SourceFrame &frame);
 
     // The scene measure between the last two frames looked at (0 before the second).
     double lastDifference() const { return m_lastDifference; }
     // The measure itself: mean absolute difference of two frames reduced to 64 x 36 grey.
     static cv::Mat signature(const cv::Mat &bgr);
+    static cv::Size signatureSize() { return cv::Size(64, 36); }
     static double difference(const cv::Mat &signatureA, const cv::Mat &signatureB);
 
 private:

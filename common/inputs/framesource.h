@@ -46,6 +46,8 @@ struct SourceFrame
     qint64 index = -1;       // 0-based, in decode order
     double timestampMs = -1; // the decoder's presentation time from the stream's start
     qint64 captureSteadyNs = 0; // monotonic clock when the frame was taken from the source
+    cv::Mat signature;       // the frame reduced to small grey (FrameSampler::signature), when
+                             // the source was asked for it (setSignatureSize); else empty
 };
 
 class FrameSource
@@ -71,6 +73,10 @@ public:
     // that decodes everything anyway ignores it.
     using KeepFilter = std::function<bool(qint64 index, double timestampMs)>;
     virtual void setKeepFilter(KeepFilter keep) { (void)keep; }
+    // A source that can reduce a frame to grey of this size more cheaply than from its BGR
+    // pixels (a decoder's luma plane) says yes and fills SourceFrame::signature for every frame
+    // from then on, also WithoutImage. Scene-change sampling then needs no BGR frame but the kept ones.
+    virtual bool setSignatureSize(const cv::Size &size) { (void)size; return false; }
     // Frame durations seen so far differ: a frame's time is not index / fps (files only; a
     // live source's frames carry their own times anyway).
     virtual bool variableFrameRate() const { return false; }

@@ -4,7 +4,9 @@
 #include <QLoggingCategory>
 
 #include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 extern "C" {
@@ -222,6 +224,7 @@ bool VideoDecoder::readPacket(QString *error)
     av_packet_move_ref(slot->packet, m_packet);
     slot->pts = slot->packet->pts;
     m_decodeOrder.push_back(slot);
+    m_counters.mostPacketsQueued = std::max(m_counters.mostPacketsQueued, qint64(m_decodeOrder.size()));
     switch (m_mode) {
     case Mode::Undecided:
         if (m_decodeOrder.size() >= std::size_t(kReorderWindow))
@@ -446,6 +449,10 @@ VideoDecoder::Result VideoDecoder::nextByPackets(Frame *frame, QString *error)
             m_presentation.pop_front();
             continue;
         }
+        // Nobody wants it. The decoder still gets the packets read so far, so a long stretch
+        // of frames nobody keeps (a late --from) does not pile up packets.
+        if (!drainQueued(slot->pts, error))
+            return Result::Error;
         m_presentation.pop_front();
         ++m_counters.framesSkipped;
         frame->index = slot->index;
@@ -453,6 +460,23 @@ VideoDecoder::Result VideoDecoder::nextByPackets(Frame *frame, QString *error)
         frame->hasPicture = false;
         return Result::Frame;
     }
+}
+
+bool VideoDecoder::drainQueued(qint64 handedOutPts, QString *error)
+{
+    while (m_decodeOrder.size() > std::size_t(kMaxQueued) && !m_decoderDrained) {
+        if (m_frameHeld) {
+            const qint64 pts = m_frame->pts != AV_NOPTS_VALUE ? m_frame->pts : m_frame->best_effort_timestamp;
+            if (pts > handedOutPts)
+                return true; // a frame still to come (perhaps wanted): it waits for its turn
+            av_frame_unref(m_frame);
+            m_frameHeld = false;
+            continue;
+        }
+        if (pullFrame(error) == Pull::Failed)
+            return false;
+    }
+    return true;
 }
 
 VideoDecoder::Result VideoDecoder::nextByFrames(Frame *frame, QString *error)
@@ -499,6 +523,14 @@ bool VideoDecoder::rotateUpright(cv::Mat *image) const
 
 bool VideoDecoder::toBgr(cv::Mat *bgr, QString *error)
 {
+    if (!convertToBgr(bgr, error))
+        return false;
+    ++m_counters.framesConverted;
+    return true;
+}
+
+bool VideoDecoder::convertToBgr(cv::Mat *bgr, QString *error)
+{
     if (!m_currentValid || m_current->width <= 0 || m_current->height <= 0) {
         if (error)
             *error = QStringLiteral("%1: the frame was not decoded").arg(m_path);
@@ -544,7 +576,44 @@ bool VideoDecoder::toBgr(cv::Mat *bgr, QString *error)
     sws_scale(m_bgrScaler, m_current->data, m_current->linesize, 0, height, planes, strides);
     rotateUpright(&out);
     *bgr = out;
-    ++m_counters.framesConverted;
+    return true;
+}
+
+bool VideoDecoder::toGrey(const cv::Size &size, cv::Mat *grey, QString *error)
+{
+    if (!m_currentValid || m_current->width <= 0 || m_current->height <= 0) {
+        if (error)
+            *error = QStringLiteral("%1: the frame was not decoded").arg(m_path);
+        return false;
+    }
+    const AVPixFmtDescriptor *descriptor = av_pix_fmt_desc_get(AVPixelFormat(m_current->format));
+    const bool lumaPlane = descriptor && !(descriptor->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL))
+        && !(descriptor->flags & AV_PIX_FMT_FLAG_HWACCEL) && descriptor->nb_components >= 1
+        && descriptor->comp[0].plane == 0 && descriptor->comp[0].step == 1 && descriptor->comp[0].depth == 8
+        && descriptor->comp[0].shift == 0;
+    const cv::Size stored = m_info.rotation % 180 ? cv::Size(size.height, size.width) : size;
+    cv::Mat small;
+    if (lumaPlane) {
+        const cv::Mat luma(m_current->height, m_current->width, CV_8UC1, m_current->data[0],
+                           std::size_t(m_current->linesize[0]));
+        cv::resize(luma, small, stored, 0, 0, cv::INTER_AREA);
+        const bool fullRange = m_current->color_range == AVCOL_RANGE_JPEG
+            || QByteArray(descriptor->name).startsWith("yuvj");
+        // Video luma spans 16..235: the grey of its BGR conversion spans 0..255. BT.601's grey
+        // weights applied to its own RGB give back luma exactly (but for clipping).
+        if (!fullRange)
+            small.convertTo(small, CV_8U, 255.0 / 219.0, -16.0 * 255.0 / 219.0);
+    } else {
+        cv::Mat bgr;
+        if (!convertToBgr(&bgr, error))
+            return false;
+        cv::resize(bgr, small, size, 0, 0, cv::INTER_AREA);
+        cv::cvtColor(small, small, cv::COLOR_BGR2GRAY);
+        *grey = small;
+        return true;
+    }
+    rotateUpright(&small);
+    *grey = small;
     return true;
 }
 

@@ -81,6 +81,10 @@ public:
     Result next(Frame *frame, QString *error);
     // The picture of the frame next() gave last (when it has one), upright, as 8-bit BGR.
     bool toBgr(cv::Mat *bgr, QString *error);
+    // The same picture reduced to grey of `size` (upright), area-averaged, full range: what
+    // reducing toBgr()'s picture and converting it to grey gives, within rounding, but made
+    // from the luma plane without converting the frame.
+    bool toGrey(const cv::Size &size, cv::Mat *grey, QString *error);
     void close();
 
     // For measurements and logs: packets given to the decoder, frames it decoded, frames whose
@@ -92,10 +96,13 @@ public:
         qint64 framesSkipped = 0;
         qint64 framesConverted = 0;
         qint64 framesLost = 0; // wanted, sent, but the decoder gave no picture for them (damage)
+        qint64 mostPacketsQueued = 0; // read and not yet decoded, at most (memory stays bounded)
     };
     const Counters &counters() const { return m_counters; }
 
     static constexpr int kReorderWindow = 32;
+    // Packets read ahead of the decoder at most while frames nobody wants are handed out.
+    static constexpr int kMaxQueued = 2 * kReorderWindow;
 
 private:
     struct Slot; // one packet and the frame it carries
@@ -110,7 +117,9 @@ private:
     Pull pullFrame(QString *error);
     Result nextByPackets(Frame *frame, QString *error);
     Result nextByFrames(Frame *frame, QString *error);
+    bool drainQueued(qint64 handedOutPts, QString *error);
     double toMs(qint64 pts) const;
+    bool convertToBgr(cv::Mat *bgr, QString *error);
     bool rotateUpright(cv::Mat *image) const;
 
     QString m_path;

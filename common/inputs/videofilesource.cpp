@@ -105,6 +105,12 @@ void VideoFileSource::setKeepFilter(KeepFilter keep)
         m_decoder->setFilter(m_keep);
 }
 
+bool VideoFileSource::setSignatureSize(const cv::Size &size)
+{
+    m_signatureSize = size;
+    return true;
+}
+
 SourceProperties VideoFileSource::properties() const
 {
     return m_properties;
@@ -119,6 +125,7 @@ VideoFileSource::DecodeCounts VideoFileSource::decodeCounts() const
         counts.framesDecoded = c.framesDecoded;
         counts.framesNotDecoded = c.framesSkipped;
         counts.framesConverted = c.framesConverted;
+        counts.mostPacketsQueued = c.mostPacketsQueued;
     }
     return counts;
 }
@@ -188,6 +195,11 @@ FrameSource::Read VideoFileSource::next(SourceFrame *frame, Pixels pixels, QStri
     frame->timestampMs = timestampMs;
     frame->captureSteadyNs = steadyNs();
     frame->image.release();
+    frame->signature.release();
+    if (!m_signatureSize.empty() && m_hasPicture && !m_decoder->toGrey(m_signatureSize, &frame->signature, error)) {
+        m_ended = true;
+        return Read::Error;
+    }
     // A frame the keep filter refused has no pixels to give: it comes without them.
     if (pixels == Pixels::WithImage && m_hasPicture && !retrieve(frame, error))
         return Read::Error;

@@ -31,6 +31,7 @@ public:
     bool retrieve(SourceFrame *frame, QString *error) override;
     void close() override;
     void setKeepFilter(KeepFilter keep) override;
+    bool setSignatureSize(const cv::Size &size) override; // from the luma plane: yes
 
     // Frame durations seen so far differ (beyond the timestamps' rounding): index / fps is not
     // the frame's time. Known for sure only once the file was read to its end.
@@ -47,6 +48,7 @@ public:
         qint64 framesDecoded = 0;
         qint64 framesNotDecoded = 0;
         qint64 framesConverted = 0;
+        qint64 mostPacketsQueued = 0; // read ahead of the decoder, at most
     };
     DecodeCounts decodeCounts() const;
 
@@ -64,6 +66,7 @@ private:
     qint64 m_index = -1;
     qint64 m_handedOut = 0;
     bool m_hasPicture = false;
+    cv::Size m_signatureSize;
     double m_lastTimestampMs = -1;
     double m_minDeltaMs = -1;
     double m_maxDeltaMs = -1;

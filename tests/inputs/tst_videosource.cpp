@@ -5,6 +5,7 @@
 #include "inputs/framesampler.h"
 #include "inputs/imagescanner.h"
 #include "inputs/samplingrule.h"
+#include "inputs/videodecoder.h"
 #include "inputs/videofilesource.h"
 
 #include "testdata.h"
@@ -80,6 +81,36 @@ ScannedImage scanned(const QString &path)
     image.absolutePath = path;
     image.relativePath = QFileInfo(path).fileName();
     return image;
+}
+
+// The frames a FrameExtractor keeps from `file` under `rule`, and what its decoder did.
+struct Extraction
+{
+    QList<qint64> kept;
+    FrameExtractor::Step last = FrameExtractor::Step::Error;
+    QString error;
+    qint64 framesSeen = 0;
+    VideoFileSource::DecodeCounts counts;
+};
+
+Extraction extract(const QString &file, const SamplingRule &rule)
+{
+    Extraction out;
+    QTemporaryDir dir;
+    FrameExtractor::Options options;
+    options.rule = rule;
+    options.framesDir = dir.path();
+    auto source = std::make_unique<VideoFileSource>(file);
+    VideoFileSource *decoder = source.get();
+    FrameExtractor extractor(scanned(file), options, std::move(source));
+    if (!extractor.open(&out.error))
+        return out;
+    ScannedImage frame;
+    while ((out.last = extractor.next(&frame, &out.error)) == FrameExtractor::Step::Frame)
+        out.kept.append(frame.origin.frameIndex);
+    out.framesSeen = extractor.framesDecoded();
+    out.counts = decoder->decodeCounts();
+    return out;
 }
 
 } // namespace
@@ -210,22 +241,32 @@ private slots:
 
     void sceneChanges_findTheCuts()
     {
-        QTemporaryDir out;
-        FrameExtractor::Options options;
-        options.rule = SamplingRule::sceneChanges();
-        options.framesDir = out.path();
-        FrameExtractor extractor(scanned(m_scenes), options);
-        QString error;
-        QVERIFY2(extractor.open(&error), qPrintable(error));
-        QList<qint64> kept;
-        ScannedImage frame;
-        FrameExtractor::Step step;
-        while ((step = extractor.next(&frame, &error)) == FrameExtractor::Step::Frame)
-            kept.append(frame.origin.frameIndex);
-        QCOMPARE(step, FrameExtractor::Step::End);
+        const Extraction extraction = extract(m_scenes, SamplingRule::sceneChanges());
+        QCOMPARE(extraction.last, FrameExtractor::Step::End);
         // 10 fps, a cut every 3 s: the first frame and the first frame of each new shot.
-        QCOMPARE(kept, (QList<qint64>{0, 30, 60}));
-        QCOMPARE(extractor.framesDecoded(), qint64(90));
+        QCOMPARE(extraction.kept, (QList<qint64>{0, 30, 60}));
+        QCOMPARE(extraction.framesSeen, qint64(90));
+        // The measure came from the decoder's small grey copies: only kept frames became BGR.
+        QCOMPARE(extraction.counts.framesConverted, qint64(extraction.kept.size()));
+    }
+
+    // The decoder's small grey copy (from the luma plane) is the measure's own reduction of
+    // the BGR frame, within rounding: thresholds mean the same either way.
+    void sceneSignature_fromTheDecoderEqualsTheOneFromPixels()
+    {
+        VideoFileSource source(m_scenes);
+        QString error;
+        QVERIFY2(source.open(&error), qPrintable(error));
+        QVERIFY(source.setSignatureSize(FrameSampler::signatureSize()));
+        SourceFrame frame;
+        int count = 0;
+        while (source.next(&frame, FrameSource::Pixels::WithImage, &error) == FrameSource::Read::Frame) {
+            QCOMPARE(frame.signature.size(), FrameSampler::signatureSize());
+            const double difference = FrameSampler::difference(frame.signature, FrameSampler::signature(frame.image));
+            QVERIFY2(difference < 1.5, qPrintable(QStringLiteral("frame %1: %2").arg(frame.index).arg(difference)));
+            ++count;
+        }
+        QCOMPARE(count, 90);
     }
 
     void extractor_writesNamedFramesWithTheirOrigin()
@@ -392,6 +433,48 @@ private slots:
             QCOMPARE(counts.packetsDecoded, qint64(kept.size()));
         else
             QCOMPARE(counts.framesDecoded, qint64(probed.size()));
+    }
+
+    // Frames nobody keeps are handed out without decoding, but the packets read meanwhile
+    // still go to the decoder: a late start does not hold the video's packets in memory.
+    void lateStart_holdsABoundedNumberOfPackets()
+    {
+        SamplingRule rule = SamplingRule::everyNFrames(1);
+        rule.startMs = 8500; // the last 5 of 90 frames at 10 fps
+        const Extraction extraction = extract(m_scenes, rule);
+        QCOMPARE(extraction.last, FrameExtractor::Step::End);
+        QCOMPARE(extraction.kept, (QList<qint64>{85, 86, 87, 88, 89}));
+        QVERIFY2(extraction.counts.mostPacketsQueued <= VideoDecoder::kMaxQueued + 1,
+                 qPrintable(QString::number(extraction.counts.mostPacketsQueued)));
+        QVERIFY(extraction.counts.framesNotDecoded > 0);
+    }
+
+    // A phone's portrait video is stored landscape with a display matrix saying "turn it": its
+    // frames come upright, as ffmpeg and players show them.
+    void rotatedVideo_framesComeUpright()
+    {
+        const QString file = m_dir.filePath(QStringLiteral("portrait.mp4"));
+        QString error;
+        QVERIFY2(makePattern(file, 1.0, 30, QSize(160, 96),
+                             {QStringLiteral("-c:v"), QStringLiteral("libx264"), QStringLiteral("-preset"),
+                              QStringLiteral("veryfast"), QStringLiteral("-pix_fmt"), QStringLiteral("yuv420p"),
+                              QStringLiteral("-movflags"), QStringLiteral("+faststart")},
+                             &error),
+                 qPrintable(error));
+        QVERIFY2(setMp4Rotation90(file, &error), qPrintable(error));
+        const QList<QByteArray> reference = ffmpegFramesBgr(file, QSize(96, 160), &error);
+        QCOMPARE(reference.size(), 30);
+        VideoFileSource source(file);
+        QVERIFY2(source.open(&error), qPrintable(error));
+        QCOMPARE(source.properties().size, QSize(96, 160));
+        SourceFrame frame;
+        int count = 0;
+        while (source.next(&frame, FrameSource::Pixels::WithImage, &error) == FrameSource::Read::Frame) {
+            QCOMPARE(frame.image.cols, 96);
+            QVERIFY2(meanDifference(frame.image, reference.at(count)) < 1.0, qPrintable(QString::number(count)));
+            ++count;
+        }
+        QCOMPARE(count, reference.size());
     }
 
     void truncatedFile_failsClearlyAfterKeepingEarlierFrames()

@@ -140,6 +140,38 @@ bool makePattern(const QString &file, double seconds, int fps, const QSize &size
     return ffmpeg(arguments, error);
 }
 
+bool setMp4Rotation90(const QString &file, QString *error)
+{
+    QFile f(file);
+    if (!f.open(QIODevice::ReadWrite)) {
+        if (error)
+            *error = file + QStringLiteral(": cannot open");
+        return false;
+    }
+    QByteArray bytes = f.readAll();
+    const qsizetype box = bytes.indexOf("tkhd");
+    if (box < 4 || box + 4 + 52 + 36 > bytes.size()) {
+        if (error)
+            *error = file + QStringLiteral(": no track header");
+        return false;
+    }
+    // Version 0 or 1 of the box: 32- or 64-bit times before the matrix (ISO 14496-12, 8.3.2).
+    const qsizetype content = box + 4;
+    const qsizetype matrix = content + (bytes.at(content) == 1 ? 52 : 40);
+    const qint32 values[9] = {0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000};
+    for (int i = 0; i < 9; ++i) {
+        const quint32 v = quint32(values[i]);
+        for (int b = 0; b < 4; ++b)
+            bytes[matrix + 4 * i + b] = char((v >> (24 - 8 * b)) & 0xff);
+    }
+    if (!f.seek(0) || f.write(bytes) != bytes.size()) {
+        if (error)
+            *error = file + QStringLiteral(": cannot write");
+        return false;
+    }
+    return true;
+}
+
 int probeReorderDelay(const QString &file, QString *error)
 {
     QByteArray out;

@@ -30,6 +30,9 @@ bool makeSceneCuts(const QString &file, int scenes, double sceneSeconds, int fps
 // encoded with `encoding` (ffmpeg output options: codec, B-frames...) into file.
 bool makePattern(const QString &file, double seconds, int fps, const QSize &size, const QStringList &encoding,
                  QString *error);
+// Sets the display matrix of an MP4's first track (its tkhd box) to "turn 90 degrees clockwise
+// to show", as phones write portrait videos (ffmpeg 5.1 has no option for it).
+bool setMp4Rotation90(const QString &file, QString *error);
 // ffmpeg's reorder delay for the file's video (has_b_frames: > 0 when frames come reordered).
 int probeReorderDelay(const QString &file, QString *error);
 // Every video frame of the file in presentation order as ffmpeg decodes it, each as packed
