@@ -241,9 +241,34 @@ bool VideoDecoder::readPacket(QString *error)
     return true;
 }
 
+namespace {
+
+// Codecs whose packets each carry exactly one frame that is shown, as libavformat hands them
+// out (VP9 packs its hidden frames with a shown one; H.264 and HEVC in these containers carry
+// whole frames). Elsewhere a packet may hold a frame that is never shown (VP8's alternate
+// reference in some files) or half a frame, and numbering packets would number frames wrongly.
+bool oneShownFramePerPacket(const AVCodecParameters *parameters)
+{
+    if (parameters->field_order != AV_FIELD_UNKNOWN && parameters->field_order != AV_FIELD_PROGRESSIVE)
+        return false; // interlaced: fields may come as packets of their own
+    switch (parameters->codec_id) {
+    case AV_CODEC_ID_H264:
+    case AV_CODEC_ID_HEVC:
+    case AV_CODEC_ID_VP9:
+    case AV_CODEC_ID_AV1:
+    case AV_CODEC_ID_MJPEG:
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
 void VideoDecoder::decideMode()
 {
-    bool timed = !(m_format->iformat->flags & AVFMT_NOTIMESTAMPS) && !m_decodeOrder.empty();
+    bool timed = !(m_format->iformat->flags & AVFMT_NOTIMESTAMPS) && !m_decodeOrder.empty()
+        && oneShownFramePerPacket(m_format->streams[m_stream]->codecpar);
     for (const SlotPtr &slot : m_decodeOrder) {
         if (slot->pts == AV_NOPTS_VALUE && !(slot->packet->flags & AV_PKT_FLAG_DISCARD))
             timed = false;
@@ -251,8 +276,8 @@ void VideoDecoder::decideMode()
     m_mode = timed ? Mode::ByPackets : Mode::ByFrames;
     m_info.timedByPackets = timed;
     if (!timed)
-        qCInfo(lcVideoDecoder).noquote() << m_path
-                                         << "has packets without presentation times: every frame is decoded";
+        qCInfo(lcVideoDecoder).noquote() << m_path << "is decoded frame by frame (its packets carry no presentation "
+                                                      "times, or may not each carry one shown frame)";
     for (const SlotPtr &slot : m_decodeOrder) {
         if (timed)
             assign(slot);
