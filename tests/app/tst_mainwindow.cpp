@@ -4,9 +4,11 @@
 
 #include "testdata.h"
 #include "testvideos.h"
+#include "fakedetectionserver.h"
 #include "flakyserver.h"
 
 #include "appoptions.h"
+#include "client/detectionclient.h"
 #include "embeddedserver.h"
 #include "englishplurals.h"
 #include "exportcontroller.h"
@@ -21,6 +23,7 @@
 #include "processingqueue.h"
 #include "widgets/appsettings.h"
 #include "widgets/detailview.h"
+#include "widgets/settingsdialog.h"
 #include "widgets/videosamplingdialog.h"
 
 #include <QAction>
@@ -29,6 +32,7 @@
 #include <QDir>
 #include <QDropEvent>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMenuBar>
@@ -743,6 +747,46 @@ private slots:
             QCOMPARE(back.groupOrder, made.groupOrder);
             QCOMPARE(back.origin, made.origin);
         }
+    }
+
+    // Issue 16: the model list in Settings shows what one image took on the device, from the
+    // server-info the window received (not only after a Test Connection in the dialog).
+    void settings_showTheDevicesMeasuredTimePerImage()
+    {
+        test::FakeDetectionServer device(test::FakeDetectionServer::Mode::V2);
+        device.setInfo(QJsonObject{
+            {QStringLiteral("protocol_version"), 2},
+            {QStringLiteral("models"), QJsonArray{QJsonObject{{QStringLiteral("name"), QStringLiteral("picodet-s-320")},
+                                                              {QStringLiteral("default"), true},
+                                                              {QStringLiteral("measured_ms"), 42.5}}}},
+        });
+        QVERIFY(device.listenOnLoopback());
+        QTemporaryDir dir;
+        MainWindow window(remoteSettings(device.serverPort(), AppSettings::Protocol::V2, dir));
+        QSignalSpy info(window.parts().client(), &DetectionClient::serverInfoReceived);
+        window.show();
+        QVERIFY(info.count() > 0 || info.wait(20000));
+
+        QAction *settings = nullptr;
+        for (QAction *a : window.findChildren<QAction *>()) {
+            if (a->shortcut() == QKeySequence(Qt::CTRL | Qt::Key_Comma))
+                settings = a;
+        }
+        QVERIFY(settings);
+        QString shown;
+        auto *poll = new QTimer(&window);
+        connect(poll, &QTimer::timeout, &window, [&window, &shown, poll] {
+            auto *dialog = window.findChild<SettingsDialog *>();
+            if (!dialog || !dialog->isVisible())
+                return;
+            poll->stop();
+            auto *model = dialog->findChild<QComboBox *>(QStringLiteral("model"));
+            shown = model->itemText(model->findData(QStringLiteral("picodet-s-320")));
+            dialog->reject();
+        });
+        poll->start(20);
+        settings->trigger(); // returns when the dialog closes
+        QVERIFY2(shown.contains(QStringLiteral("42.5 ms per image on ")), qPrintable(shown));
     }
 
     void selectedCell_textStaysReadable()
