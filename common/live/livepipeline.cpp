@@ -6,6 +6,7 @@
 #include "protocol/protocol.h"
 
 #include <QDateTime>
+#include <QFutureWatcher>
 #include <QLoggingCategory>
 #include <QtConcurrent>
 
@@ -199,13 +200,20 @@ void LivePipeline::send(LiveFrame frame)
     const QSize input = m_models.input();
     const double multiple = m_options.inputMultiple;
     const int quality = m_options.jpegQuality;
-    // Reducing and encoding a 720p frame takes milliseconds: off the GUI thread.
-    QtConcurrent::run([image, input, multiple, quality] { return ReducedFrame::make(image, input, multiple, quality); })
-        .then(this, [this, sequence, generation](ReducedFrame prepared) {
-            if (generation != m_runGeneration)
-                return;
-            submitPrepared(sequence, std::move(prepared));
-        });
+    // Reducing and encoding a 720p frame takes milliseconds: off the GUI thread. A watcher, a
+    // child of this pipeline, brings the result back: destroying it (with the pipeline) while
+    // the work runs detaches it under the future's lock. QFuture::then(this, ...) in Qt 6.4
+    // checks a QPointer to this pipeline on the worker thread and then posts an event to it,
+    // which races with the pipeline being destroyed here meanwhile (a bench ends each phase so).
+    auto *watcher = new QFutureWatcher<ReducedFrame>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, sequence, generation] {
+        watcher->deleteLater();
+        if (generation != m_runGeneration)
+            return;
+        submitPrepared(sequence, watcher->result());
+    });
+    watcher->setFuture(QtConcurrent::run(
+        [image, input, multiple, quality] { return ReducedFrame::make(image, input, multiple, quality); }));
 }
 
 void LivePipeline::submitPrepared(quint64 sequence, ReducedFrame prepared)

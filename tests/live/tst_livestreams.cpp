@@ -9,9 +9,12 @@
 #include "net/detectionserver.h"
 #include "net/serverconfig.h"
 
+#include "clientoutcomes.h"
 #include "livestreamprocess.h"
+#include "livestreamspec.h"
 #include "testdata.h"
 #include "testnetwork.h"
+#include "threadpoolhold.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
@@ -20,6 +23,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThreadPool>
 
 #include <memory>
 
@@ -31,15 +35,6 @@ namespace {
 // Small frames keep the encoder's share of the two CI cores low.
 const QStringList kSmall{QStringLiteral("--size"), QStringLiteral("320x180"), QStringLiteral("--fps"),
                          QStringLiteral("15")};
-
-StreamSpec specFor(const QString &text)
-{
-    QString error;
-    const std::optional<StreamSpec> spec = StreamSpec::parse(text, &error);
-    if (!spec)
-        qFatal("bad source %s: %s", qPrintable(text), qPrintable(error));
-    return *spec;
-}
 
 // Every state the source went through, in order.
 struct StateLog
@@ -85,7 +80,7 @@ class TestLiveStreams : public QObject
     {
         LiveStreamProcess stream;
         QVERIFY2(stream.start(kind, port, extra), qPrintable(stream.diagnostics()));
-        StreamSource source(specFor(stream.url()));
+        StreamSource source(test::liveSpec(stream.url()));
         StateLog log;
         log.attach(&source);
         Taker taker;
@@ -139,7 +134,7 @@ private slots:
     {
         LiveStreamProcess stream;
         QVERIFY2(stream.start(QStringLiteral("rtsp"), 0, kSmall), qPrintable(stream.diagnostics()));
-        StreamSpec spec = specFor(stream.url());
+        StreamSpec spec = test::liveSpec(stream.url());
         spec.rtspTransport = StreamSpec::RtspTransport::Udp;
         StreamSource source(spec);
         Taker taker;
@@ -157,7 +152,7 @@ private slots:
         const QString path = dir.filePath(QStringLiteral("clip.mp4"));
         QString diagnostics;
         QVERIFY2(LiveStreamProcess::writeFile(path, 1, kSmall, &diagnostics), qPrintable(diagnostics));
-        StreamSource source(specFor(path));
+        StreamSource source(test::liveSpec(path));
         StateLog log;
         log.attach(&source);
         Taker taker;
@@ -182,7 +177,7 @@ private slots:
         }
         QVERIFY(!log.has(StreamSource::State::Reconnecting));
 
-        StreamSpec once = specFor(path);
+        StreamSpec once = test::liveSpec(path);
         once.loop = false;
         StreamSource single(once);
         StateLog singleLog;
@@ -197,7 +192,7 @@ private slots:
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("notes.mp4"));
         QVERIFY(test::writeFile(path, QByteArray(4096, 'x')));
-        StreamSource source(specFor(path));
+        StreamSource source(test::liveSpec(path));
         StateLog log;
         log.attach(&source);
         source.start();
@@ -215,8 +210,8 @@ private slots:
         QVERIFY2(LiveStreamProcess::writeFile(path, 1, kSmall, &diagnostics), qPrintable(diagnostics));
         LiveStreamProcess stream;
         QVERIFY2(stream.start(QStringLiteral("rtsp"), 0, kSmall), qPrintable(stream.diagnostics()));
-        const StreamSpec file = specFor(path);
-        const StreamSpec rtsp = specFor(stream.url());
+        const StreamSpec file = test::liveSpec(path);
+        const StreamSpec rtsp = test::liveSpec(stream.url());
         QRandomGenerator random(17);
         int closedWhileLive = 0;
         for (int i = 0; i < 100; ++i) {
@@ -273,7 +268,7 @@ private slots:
         DetectionClient client;
         client.setMaxInFlight(2);
         client.setDevices(specs);
-        StreamSource source(specFor(stream.url()));
+        StreamSource source(test::liveSpec(stream.url()));
         LivePipeline::Options options;
         options.maxInFlight = 2 * devices;
         LivePipeline pipeline(&client, &source, options);
@@ -312,6 +307,50 @@ private slots:
         QVERIFY(figures.latencyP95Ms >= figures.latencyP50Ms);
         if (devices > 1)
             QCOMPARE(answeredBy.size(), devices);
+    }
+
+    // A pipeline destroyed while its frames are being reduced on the thread pool (as a window
+    // closes, or a bench ends a phase): the work finishing later reaches nothing of it and
+    // sends nothing. Half the rounds hold the pool so the work is certainly pending
+    // at the destruction; the others destroy it at whatever moment (sanitizer stage).
+    void pipeline_destroyedWhileFramesArePrepared_sendsNothingLater()
+    {
+        LiveStreamProcess stream;
+        QVERIFY2(stream.start(QStringLiteral("rtsp"), 0, kSmall), qPrintable(stream.diagnostics()));
+        ServerConfig config = ServerConfig::embedded();
+        config.modelPaths = {QStringLiteral("nanodet-m-320")};
+        config.workers = 1;
+        DetectionServer server;
+        QString error;
+        QVERIFY2(server.start(config, &error), qPrintable(error));
+        DeviceSpec device;
+        device.host = QStringLiteral("127.0.0.1");
+        device.port = server.serverPort();
+        device.protocol = DetectionClient::Protocol::V2;
+        DetectionClient client;
+        client.setDevices({device});
+        StreamSource source(test::liveSpec(stream.url()));
+        source.start();
+        QTRY_VERIFY_WITH_TIMEOUT(source.state() == StreamSource::State::Live, 20000);
+        LivePipeline::Options options;
+        options.pace = false;
+        for (int round = 0; round < 20; ++round) {
+            auto pipeline = std::make_unique<LivePipeline>(&client, &source, options);
+            std::unique_ptr<test::ThreadPoolHold> hold;
+            if (round % 2 == 0)
+                hold = std::make_unique<test::ThreadPoolHold>();
+            pipeline->start();
+            QTRY_VERIFY_WITH_TIMEOUT(pipeline->figures().inFlight > 0, 20000);
+            pipeline.reset();
+            if (hold)
+                hold->release();
+            QThreadPool::globalInstance()->waitForDone();
+            QCoreApplication::sendPostedEvents();
+            QCoreApplication::processEvents();
+            // Its requests were cancelled and no late preparation was submitted.
+            QVERIFY2(test::nothingInFlight(client), qPrintable(QStringLiteral("round %1").arg(round)));
+        }
+        source.close();
     }
 };
 
