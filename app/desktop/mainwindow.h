@@ -35,6 +35,7 @@ class GalleryFilterBar;
 class GalleryFilterProxy;
 class GalleryModel;
 class GalleryView;
+struct ImageOrigin;
 class LiveWindow;
 class MainWindowParts;
 class RecentStreams;
@@ -130,6 +131,7 @@ private:
     void openOutputFolder();
     void openStream(); // File > Open Stream…
     void openLiveFromOptions();
+    void addKeptFrame(const QString &path, const ImageOrigin &origin); // a live frame kept (mainwindowlive.cpp)
     void showAbout();
     void showShortcuts();
     void applyThresholdPolicy();

@@ -4,6 +4,7 @@
 
 #include "mainwindow.h"
 
+#include "gallerymodel.h"
 #include "live/livewindow.h"
 #include "live/openstreamdialog.h"
 #include "live/recentstreams.h"
@@ -11,6 +12,7 @@
 #include "mainwindowparts.h"
 #include "targetcontroller.h"
 
+#include <QFileInfo>
 #include <QMessageBox>
 #include <QStatusBar>
 
@@ -55,12 +57,33 @@ LiveWindow *MainWindow::openLive(const StreamSpec &spec)
     m_parts->target()->ensureReady();
     auto *live = new LiveWindow(m_parts->client(), spec, SnapshotWriter::defaultFolder(), this);
     m_live = live;
-    connect(live, &LiveWindow::frameKept, this, [this](const QString &path) { addPaths({path}); });
+    connect(live, &LiveWindow::frameKept, this, &MainWindow::addKeptFrame);
     connect(live, &LiveWindow::statusChanged, this,
             [this](const QString &text) { statusBar()->showMessage(text, kLiveStatusMs); });
     live->show();
     live->start();
     return live;
+}
+
+void MainWindow::addKeptFrame(const QString &path, const ImageOrigin &origin)
+{
+    // Like a photo, but it keeps its origin (the stream, frame index and time) for its sidecar
+    // and exports, and the frames of one stream stay together in the gallery.
+    const QFileInfo file(path);
+    GalleryModel::NewImage image;
+    image.path = file.canonicalFilePath();
+    if (image.path.isEmpty())
+        return; // removed meanwhile
+    image.size = file.size();
+    image.modified = file.lastModified();
+    image.origin = origin;
+    image.group = origin.source;
+    image.groupOrder = origin.frameIndex;
+    const QList<int> rows = m_model->addImages({image});
+    QStringList paths;
+    for (int row : rows)
+        paths.append(m_model->item(row).path);
+    enqueueNew(paths);
 }
 
 } // namespace edgelens

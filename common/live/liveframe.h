@@ -18,6 +18,7 @@ struct LiveFrame
     bool stamped = false;    // capturedMs came from the frame's FrameStamp
     qint64 arrivedMs = 0;    // wall-clock ms since the epoch it was decoded here
     double positionMs = -1;  // file sources: its timestamp in the file; else -1
+    qint64 steadyNs = 0;     // steady clock when it was captured here (time since the source started)
 
     bool isValid() const { return !image.empty(); }
 };

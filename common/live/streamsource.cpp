@@ -96,9 +96,12 @@ QString StreamSource::stateName(State state)
 
 void StreamSource::start()
 {
-    if (m_thread.joinable() || m_stop.load())
+    std::lock_guard<std::mutex> lock(m_threadMutex);
+    if (m_stop.load() || m_started.load())
         return;
     FfmpegLog::install();
+    m_startedAt = Clock::now(); // before m_started: the thread and next() only read it after
+    m_started.store(true);
     m_thread = std::thread([this] { run(); });
 }
 
@@ -109,10 +112,127 @@ void StreamSource::close()
         m_stop.store(true);
     }
     m_wake.notify_all();
+    wakeReaders();
+    std::lock_guard<std::mutex> lock(m_threadMutex);
     if (m_thread.joinable())
         m_thread.join();
     if (m_state.load() != State::Closed && m_state.load() != State::Idle)
         m_state.store(State::Closed);
+}
+
+void StreamSource::wakeReaders()
+{
+    // Taking the lock orders this after a reader's check of its condition, or before it: a
+    // reader between the two cannot miss the notification.
+    { std::lock_guard<std::mutex> lock(m_slotMutex); }
+    m_frameReady.notify_all();
+}
+
+bool StreamSource::finishedLocked() const
+{
+    const State state = m_state.load();
+    return m_stop.load() || state == State::Ended || state == State::Failed;
+}
+
+bool StreamSource::open(QString *error)
+{
+    start();
+    const int limitMs = m_options.openTimeoutMs + m_options.readTimeoutMs;
+    QString why;
+    {
+        std::unique_lock<std::mutex> lock(m_slotMutex);
+        // The first frame tells the size (properties()); a source that never gives one fails.
+        m_frameReady.wait_for(lock, std::chrono::milliseconds(limitMs),
+                              [this] { return m_size.isValid() || finishedLocked(); });
+        if (m_size.isValid() && !m_stop.load())
+            return true;
+        if (m_stop.load())
+            why = QStringLiteral("closed");
+        else if (finishedLocked())
+            why = m_lastMessage;
+        else
+            why = QStringLiteral("no frame within %1 ms (%2: %3)")
+                      .arg(limitMs)
+                      .arg(stateName(m_state.load()), m_lastMessage);
+    }
+    if (error)
+        *error = QStringLiteral("%1: %2").arg(name(), why);
+    close(); // no capture thread left behind a failed open()
+    return false;
+}
+
+SourceProperties StreamSource::properties() const
+{
+    SourceProperties properties;
+    properties.isFile = false; // played in real time, frames dropped when not taken: a live source
+    properties.isReconnectable = m_spec.isReconnectable();
+    std::lock_guard<std::mutex> lock(m_slotMutex);
+    properties.size = m_size;
+    properties.fps = m_fps;
+    properties.codec = m_codec;
+    return properties;
+}
+
+FrameSource::Read StreamSource::next(SourceFrame *frame, Pixels, QString *error)
+{
+    // A live frame is decoded to pixels anyway: WithoutImage saves nothing here.
+    if (!m_started.load()) {
+        if (error)
+            *error = QStringLiteral("%1: next() before open()").arg(name());
+        return Read::Error;
+    }
+    LiveFrame taken;
+    {
+        std::unique_lock<std::mutex> lock(m_slotMutex);
+        const bool woken = m_frameReady.wait_for(lock, std::chrono::milliseconds(m_options.readTimeoutMs),
+                                                 [this] { return m_fresh || finishedLocked(); });
+        if (m_stop.load())
+            return Read::End; // closed, also from another thread while this waited
+        if (!m_fresh) {
+            const State state = m_state.load();
+            if (!woken) {
+                if (error)
+                    *error = QStringLiteral("%1: no frame within %2 ms (%3)")
+                                 .arg(name())
+                                 .arg(m_options.readTimeoutMs)
+                                 .arg(stateName(state));
+                return Read::Stalled;
+            }
+            if (state == State::Ended)
+                return Read::End;
+            if (error)
+                *error = QStringLiteral("%1: %2").arg(name(), m_lastMessage);
+            return Read::Error;
+        }
+        taken = std::move(m_latest);
+        m_latest = LiveFrame();
+        m_fresh = false;
+        m_notifyPending = false;
+    }
+    frame->image = std::move(taken.image);
+    frame->index = qint64(taken.sequence) - 1;
+    frame->timestampMs = timestampMs(taken);
+    frame->captureSteadyNs = taken.steadyNs;
+    return Read::Frame;
+}
+
+double StreamSource::timestampMs(const LiveFrame &frame) const
+{
+    const qint64 startedNs =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(m_startedAt.time_since_epoch()).count();
+    return double(frame.steadyNs - startedNs) / 1e6;
+}
+
+ImageOrigin StreamSource::originOf(const LiveFrame &frame, const QString &chosenBy) const
+{
+    ImageOrigin origin;
+    origin.kind = ImageOrigin::Kind::LiveFrame;
+    origin.source = m_spec.display();
+    origin.frameSize = QSize(frame.image.cols, frame.image.rows);
+    origin.frameIndex = qint64(frame.sequence) - 1;
+    origin.timestampMs = timestampMs(frame);
+    origin.samplingRule = chosenBy;
+    return origin;
 }
 
 bool StreamSource::takeLatest(LiveFrame *frame)
@@ -143,8 +263,13 @@ void StreamSource::setState(State state, const QString &message)
 {
     if (closing())
         return; // nobody listens any more; close() reports Closed
-    m_state.store(state);
     const QString masked = StreamSpec::maskCredentials(message);
+    {
+        std::lock_guard<std::mutex> lock(m_slotMutex);
+        m_state.store(state);
+        m_lastMessage = masked;
+    }
+    m_frameReady.notify_all(); // next() ends on Ended / Failed
     qCInfo(lcStream).noquote() << m_spec.display() << stateName(state) << masked;
     QMetaObject::invokeMethod(
         this, [this, state, masked] { Q_EMIT stateChanged(state, masked); }, Qt::QueuedConnection);
@@ -190,10 +315,22 @@ bool StreamSource::open(cv::VideoCapture &capture, QString *why)
                                                       : QStringLiteral("could not open the stream");
         return false;
     }
+    const int fourcc = int(capture.get(cv::CAP_PROP_FOURCC));
     std::lock_guard<std::mutex> lock(m_slotMutex);
     m_fps = capture.get(cv::CAP_PROP_FPS);
     if (!(m_fps > 0 && m_fps < 1000))
         m_fps = 0;
+    m_codec = QString::fromStdString(capture.getBackendName());
+    if (fourcc > 0) {
+        QString text;
+        for (int shift = 0; shift < 32; shift += 8) {
+            const char c = char((fourcc >> shift) & 0xFF);
+            if (c > ' ' && c < 127)
+                text += QLatin1Char(c);
+        }
+        if (!text.isEmpty())
+            m_codec = text;
+    }
     return true;
 }
 
@@ -211,6 +348,7 @@ void StreamSource::store(LiveFrame frame)
         notify = !m_notifyPending;
         m_notifyPending = true;
     }
+    m_frameReady.notify_all();
     if (notify)
         QMetaObject::invokeMethod(this, [this] { Q_EMIT frameAvailable(); }, Qt::QueuedConnection);
 }
@@ -261,6 +399,7 @@ void StreamSource::readLoop(cv::VideoCapture &capture, bool *delivered, QString 
             *delivered = true;
             setState(State::Live, QStringLiteral("%1x%2").arg(image.cols).arg(image.rows));
         }
+        frame.steadyNs = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
         frame.sequence = ++m_sequence;
         frame.connection = m_connection;
         if (const std::optional<qint64> stamp = FrameStamp::read(image)) {

@@ -23,6 +23,8 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QImage>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStatusBar>
@@ -178,7 +180,23 @@ private slots:
             QVERIFY2(item.labels.contains(QStringLiteral("person")), qPrintable(item.labelSummary));
             QVERIFY(QFile::exists(item.resultPath));
             QVERIFY(item.resultPath.startsWith(settings.outputDir));
+            // Where it came from, as a video frame records its video: the stream (masked),
+            // the frame index and time, and what kept it; in the item and in its sidecar.
+            QCOMPARE(item.origin.kind, ImageOrigin::Kind::LiveFrame);
+            QCOMPARE(item.origin.source, spec->display());
+            QVERIFY(item.origin.frameIndex >= 0);
+            QVERIFY(item.origin.timestampMs >= 0);
+            QCOMPARE(item.origin.frameSize, QSize(640, 360));
+            QCOMPARE(item.origin.samplingRule.startsWith(QStringLiteral("capture rule: person")), path == capture);
+            QFile sidecar(item.sidecarPath);
+            QVERIFY2(sidecar.open(QIODevice::ReadOnly), qPrintable(item.sidecarPath));
+            const QJsonObject json = QJsonDocument::fromJson(sidecar.readAll()).object();
+            QCOMPARE(json.value(QStringLiteral("stream")).toObject().value(QStringLiteral("path")).toString(),
+                     spec->display());
+            QCOMPARE(qint64(json.value(QStringLiteral("frame_index")).toDouble(-1)), item.origin.frameIndex);
+            QVERIFY(json.contains(QStringLiteral("timestamp_ms")));
         }
+        QCOMPARE(kept.at(0).at(1).value<ImageOrigin>().samplingRule, QStringLiteral("snapshot"));
         QString message;
         const QString coco = dir.filePath(QStringLiteral("export/coco.json"));
         QVERIFY2(window.exportDetectionsTo(QStringLiteral("coco"), coco, &message), qPrintable(message));
@@ -189,6 +207,8 @@ private slots:
         for (const ExportItem &e : back) {
             QCOMPARE(e.width, 640);
             QVERIFY(!e.detections.isEmpty());
+            QCOMPARE(e.origin.kind, ImageOrigin::Kind::LiveFrame);
+            QCOMPARE(e.origin.source, spec->display());
         }
     }
 };

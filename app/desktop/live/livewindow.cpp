@@ -142,16 +142,21 @@ void LiveWindow::handleResult(const LiveResult &result)
     if (!result.detected)
         return;
     QStringList matched;
-    if (m_rule.offer(result.detections, result.frame.arrivedMs, &matched))
-        keep(result, QStringLiteral("capture-") + matched.join(QLatin1Char('+')));
+    if (m_rule.offer(result.detections, result.frame.arrivedMs, &matched)) {
+        const QStringList labels = m_rule.labels();
+        keep(result, QStringLiteral("capture-") + matched.join(QLatin1Char('+')),
+             QStringLiteral("capture rule: %1, at most one every %2 s")
+                 .arg(labels.isEmpty() ? QStringLiteral("any detection") : labels.join(QStringLiteral(", ")))
+                 .arg(double(m_rule.minIntervalMs()) / 1000.0));
+    }
 }
 
 QString LiveWindow::snapshot()
 {
-    return keep(m_view->current(), QStringLiteral("snapshot"));
+    return keep(m_view->current(), QStringLiteral("snapshot"), QStringLiteral("snapshot"));
 }
 
-QString LiveWindow::keep(const LiveResult &result, const QString &kind)
+QString LiveWindow::keep(const LiveResult &result, const QString &kind, const QString &chosenBy)
 {
     QString error;
     const QString path = SnapshotWriter::write(result.frame.image, m_snapshotFolder, kind,
@@ -161,7 +166,7 @@ QString LiveWindow::keep(const LiveResult &result, const QString &kind)
         return {};
     }
     qCInfo(lcLiveWindow).noquote() << "kept frame" << result.frame.sequence << "as" << path;
-    Q_EMIT frameKept(path);
+    Q_EMIT frameKept(path, m_source->originOf(result.frame, chosenBy));
     return path;
 }
 

@@ -48,7 +48,9 @@ public:
     QString statusText() const;
 
 Q_SIGNALS:
-    void frameKept(const QString &path); // a snapshot or a capture, written; for the gallery
+    // A snapshot or a capture, written; for the gallery, with where it came from (a live frame
+    // of the masked source: its index, time, and what kept it), which its sidecar records.
+    void frameKept(const QString &path, const edgelens::ImageOrigin &origin);
     void statusChanged(const QString &text);
 
 protected:
@@ -57,7 +59,7 @@ protected:
 private:
     void buildPipeline(LivePipeline::Display display);
     void handleResult(const LiveResult &result);
-    QString keep(const LiveResult &result, const QString &kind);
+    QString keep(const LiveResult &result, const QString &kind, const QString &chosenBy);
     void applyRuleControls();
 
     DetectionClient *m_client;
