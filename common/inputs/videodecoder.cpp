@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -40,6 +41,11 @@ QString avError(int code)
     char text[AV_ERROR_MAX_STRING_SIZE] = {};
     av_strerror(code, text, sizeof text);
     return QString::fromUtf8(text);
+}
+
+qint64 framePts(const AVFrame *frame)
+{
+    return frame->pts != AV_NOPTS_VALUE ? frame->pts : frame->best_effort_timestamp;
 }
 
 QString codecText(const AVCodecParameters *parameters)
@@ -183,6 +189,7 @@ void VideoDecoder::close()
     m_demuxEnded = false;
     m_flushSent = false;
     m_decoderDrained = false;
+    m_firstShownKnown = false;
     m_decodeErrors = 0;
     m_counters = Counters();
 }
@@ -295,6 +302,7 @@ void VideoDecoder::assign(const SlotPtr &slot)
     if (slot->packet->flags & AV_PKT_FLAG_DISCARD) {
         slot->numbered = true;
         slot->shown = false;
+        ++m_counters.framesNeverShown;
         return;
     }
     if (slot->pts == AV_NOPTS_VALUE) {
@@ -314,6 +322,7 @@ void VideoDecoder::assign(const SlotPtr &slot)
                                             << "ms that comes out of order; it is skipped";
         slot->numbered = true;
         slot->shown = false;
+        ++m_counters.framesNeverShown;
         return;
     }
     m_unnumbered.emplace(slot->pts, slot);
@@ -321,6 +330,8 @@ void VideoDecoder::assign(const SlotPtr &slot)
 
 void VideoDecoder::releaseHeld(bool all)
 {
+    if (!m_firstShownKnown)
+        return; // which of the first packets the decoder shows is not known yet
     while (!m_unnumbered.empty() && (all || m_unnumbered.size() > std::size_t(kReorderWindow))) {
         const auto first = m_unnumbered.begin();
         const SlotPtr slot = first->second;
@@ -340,7 +351,7 @@ bool VideoDecoder::sendNext(QString *error)
     for (;;) {
         if (!m_decodeOrder.empty()) {
             const SlotPtr slot = m_decodeOrder.front();
-            if (!slot->numbered) {
+            if (!slot->numbered && m_firstShownKnown) {
                 // Its number (and so whether anyone wants it) is known once enough packets are read.
                 if (!readPacket(error) && !m_demuxEnded)
                     return false;
@@ -389,6 +400,8 @@ VideoDecoder::Pull VideoDecoder::pullFrame(QString *error)
     if (ret == 0) {
         m_frameHeld = true;
         ++m_counters.framesDecoded;
+        if (!m_firstShownKnown)
+            firstShown(framePts(m_frame));
         return Pull::Got;
     }
     if (ret == AVERROR(EAGAIN)) {
@@ -430,9 +443,34 @@ VideoDecoder::Result VideoDecoder::next(Frame *frame, QString *error)
     return m_mode == Mode::ByPackets ? nextByPackets(frame, error) : nextByFrames(frame, error);
 }
 
+void VideoDecoder::firstShown(qint64 pts)
+{
+    // A stream that starts inside an open group of pictures (cut without re-encoding) begins
+    // with frames referring to what was cut away: the decoder drops them, so they are no
+    // frames of this video. Everything before the first frame it shows is one of them.
+    m_firstShownKnown = true;
+    while (!m_unnumbered.empty() && m_unnumbered.begin()->first < pts) {
+        const SlotPtr slot = m_unnumbered.begin()->second;
+        m_unnumbered.erase(m_unnumbered.begin());
+        slot->numbered = true;
+        slot->shown = false;
+        ++m_counters.framesNeverShown;
+    }
+    releaseHeld(m_demuxEnded);
+}
+
 VideoDecoder::Result VideoDecoder::nextByPackets(Frame *frame, QString *error)
 {
     for (;;) {
+        if (!m_firstShownKnown) {
+            // Until the decoder shows its first frame, every packet is decoded.
+            const Pull pull = pullFrame(error);
+            if (pull == Pull::Failed)
+                return Result::Error;
+            if (pull == Pull::Drained)
+                firstShown(std::numeric_limits<qint64>::max()); // it showed nothing
+            continue;
+        }
         if (m_presentation.empty()) {
             if (m_demuxEnded && m_unnumbered.empty())
                 return Result::End;
@@ -448,7 +486,7 @@ VideoDecoder::Result VideoDecoder::nextByPackets(Frame *frame, QString *error)
             if (pull == Pull::NeedInput)
                 continue;
             if (pull == Pull::Got) {
-                const qint64 pts = m_frame->pts != AV_NOPTS_VALUE ? m_frame->pts : m_frame->best_effort_timestamp;
+                const qint64 pts = framePts(m_frame);
                 if (pts < slot->pts || (m_frame->flags & AV_FRAME_FLAG_DISCARD)) {
                     av_frame_unref(m_frame); // a frame handed out already, or one never shown
                     m_frameHeld = false;
@@ -491,7 +529,7 @@ bool VideoDecoder::drainQueued(qint64 handedOutPts, QString *error)
 {
     while (m_decodeOrder.size() > std::size_t(kMaxQueued) && !m_decoderDrained) {
         if (m_frameHeld) {
-            const qint64 pts = m_frame->pts != AV_NOPTS_VALUE ? m_frame->pts : m_frame->best_effort_timestamp;
+            const qint64 pts = framePts(m_frame);
             if (pts > handedOutPts)
                 return true; // a frame still to come (perhaps wanted): it waits for its turn
             av_frame_unref(m_frame);

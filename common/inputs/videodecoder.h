@@ -15,13 +15,17 @@
 // (skip_frame = AVDISCARD_NONREF for that packet, with a single decoding thread, so the
 // setting applies to exactly that packet; an intra-only codec's packet is not sent at all).
 // Reference frames are decoded but not converted. Only a wanted frame is converted to BGR.
+// Every packet is decoded until the decoder shows its first frame: a stream cut inside an open
+// group of pictures starts with frames it drops, and those are no frames of the video. This
+// numbering is used where each packet carries one shown frame (progressive H.264, HEVC, VP9,
+// AV1, MJPEG); packets an edit list marks as outside the video are decoded, never numbered.
 //
-// A container whose packets carry no presentation times (AVI with B-frames, some MPEG
-// program streams) is decoded frame by frame instead: every frame decoded, numbered in the
-// order the decoder gives them, timed by the decoder's best-effort timestamp (what OpenCV's
-// videoio did for every file).
+// Other codecs, and containers whose packets carry no presentation times (AVI with B-frames,
+// some MPEG program streams), are decoded frame by frame instead: every frame decoded,
+// numbered in the order the decoder gives them, timed by the decoder's best-effort timestamp
+// (what OpenCV's videoio did for every file).
 //
-// Not thread-safe: one thread at a time. Holds the reorder window's packets and one frame.
+// Not thread-safe: one thread at a time. Holds at most kMaxQueued packets and two frames.
 
 #include <QSize>
 #include <QString>
@@ -97,6 +101,9 @@ public:
         qint64 framesConverted = 0;
         qint64 framesLost = 0; // wanted, sent, but the decoder gave no picture for them (damage)
         qint64 mostPacketsQueued = 0; // read and not yet decoded, at most (memory stays bounded)
+        qint64 framesNeverShown = 0;  // packets the container marks as outside the video (an edit
+                                      // list's lead-in) or out of order: in the container's count,
+                                      // never a frame
     };
     const Counters &counters() const { return m_counters; }
 
@@ -118,6 +125,7 @@ private:
     Result nextByPackets(Frame *frame, QString *error);
     Result nextByFrames(Frame *frame, QString *error);
     bool drainQueued(qint64 handedOutPts, QString *error);
+    void firstShown(qint64 pts);
     double toMs(qint64 pts) const;
     bool convertToBgr(cv::Mat *bgr, QString *error);
     bool rotateUpright(cv::Mat *image) const;
@@ -152,6 +160,7 @@ private:
     bool m_demuxEnded = false;
     bool m_flushSent = false;
     bool m_decoderDrained = false;
+    bool m_firstShownKnown = false; // the decoder showed its first frame (or nothing at all)
     double m_lastTimestampMs = -1;
     int m_decodeErrors = 0;
     Counters m_counters;

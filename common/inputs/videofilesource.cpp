@@ -147,9 +147,12 @@ FrameSource::Read VideoFileSource::next(SourceFrame *frame, Pixels pixels, QStri
     }
     if (result == VideoDecoder::Result::End) {
         m_ended = true;
-        const qint64 announced = m_properties.frameCount;
         // The container's count is exact for MP4/MOV and an estimate from the duration
-        // elsewhere: a short tail is rounding, a file that stops well before is damaged.
+        // elsewhere: a short tail is rounding, a file that stops well before is damaged. An MP4
+        // cut without re-encoding counts the frames its edit list leaves out too.
+        const qint64 announced = m_properties.frameCount > 0
+            ? m_properties.frameCount - m_decoder->counters().framesNeverShown
+            : m_properties.frameCount;
         if (announced > 0 && m_handedOut < announced - std::max<qint64>(2, announced / 50)) {
             if (error)
                 *error = QStringLiteral("%1: the video ends after frame %2 of the %3 it announces: the file is "

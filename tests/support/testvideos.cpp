@@ -172,6 +172,15 @@ bool setMp4Rotation90(const QString &file, QString *error)
     return true;
 }
 
+bool cutCopy(const QString &source, const QString &file, double startSeconds, const QStringList &muxerOptions,
+             QString *error)
+{
+    return ffmpeg(QStringList{QStringLiteral("-ss"), QString::number(startSeconds), QStringLiteral("-i"), source,
+                              QStringLiteral("-c"), QStringLiteral("copy")}
+                      + muxerOptions + QStringList{file},
+                  error);
+}
+
 int probeReorderDelay(const QString &file, QString *error)
 {
     QByteArray out;

@@ -33,6 +33,12 @@ bool makePattern(const QString &file, double seconds, int fps, const QSize &size
 // Sets the display matrix of an MP4's first track (its tkhd box) to "turn 90 degrees clockwise
 // to show", as phones write portrait videos (ffmpeg 5.1 has no option for it).
 bool setMp4Rotation90(const QString &file, QString *error);
+// A copy of source from startSeconds on without re-encoding (-c copy): it starts at a key
+// frame before that time, with whatever frames that key frame's group carries.
+// muxerOptions go before the output (`-use_editlist 0`: an MP4 that keeps the frames before
+// the cut as frames of its own instead of marking them as outside the video).
+bool cutCopy(const QString &source, const QString &file, double startSeconds, const QStringList &muxerOptions,
+             QString *error);
 // ffmpeg's reorder delay for the file's video (has_b_frames: > 0 when frames come reordered).
 int probeReorderDelay(const QString &file, QString *error);
 // Every video frame of the file in presentation order as ffmpeg decodes it, each as packed
