@@ -1,5 +1,6 @@
 #include "detailcontroller.h"
 
+#include "export/trackassigner.h"
 #include "models/modelcatalog.h"
 #include "galleryfilterproxy.h"
 #include "gallerymodel.h"
@@ -25,6 +26,16 @@ const char kPathProperty[] = "edgelensPath";
 bool reviewable(const GalleryItem &it)
 {
     return it.status == GalleryItem::Status::Done && it.hasDetectionData;
+}
+
+// The model's classes (their ids kept), when the catalog knows the model.
+QStringList classNamesOf(const GalleryItem &it)
+{
+    if (!it.result.model.isEmpty()) {
+        if (const std::optional<ModelManifest> manifest = ModelCatalog().find(it.result.model))
+            return manifest->classNames;
+    }
+    return {};
 }
 } // namespace
 
@@ -103,17 +114,12 @@ void DetailController::showRow(int row)
     m_detail->setWindowTitle(tr("%1 – EdgeLens").arg(it.fileName));
     m_detail->setProperty(kPathProperty, it.path);
     // The picker offers the model's classes (their ids kept) and every label in the gallery.
-    QStringList classNames;
-    if (!it.result.model.isEmpty()) {
-        if (const std::optional<ModelManifest> manifest = ModelCatalog().find(it.result.model))
-            classNames = manifest->classNames;
-    }
-    m_detail->setLabelChoices(classNames, m_model->allLabels());
+    m_detail->setLabelChoices(classNamesOf(it), m_model->allLabels());
     m_detail->setNoDataText(it.resultsOnly
                                 ? tr("No detection data: this marked-up image was opened from an output folder "
                                      "without JSON sidecars, so there are no boxes to review or export.")
                                 : QString());
-    m_detail->showItem(it.path, it.resultPath, it.result, it.hasDetectionData, it.annotation);
+    m_detail->showItem(it.path, it.resultPath, it.result, it.hasDetectionData, annotationWithTrackIds(row));
     updateFramePosition(row);
     m_detail->show();
     m_detail->raise();
@@ -129,8 +135,37 @@ void DetailController::refresh(const QString &path)
     if (row < 0)
         return;
     const GalleryItem &it = m_model->item(row);
-    m_detail->showItem(it.path, it.resultPath, it.result, it.hasDetectionData, it.annotation);
+    m_detail->showItem(it.path, it.resultPath, it.result, it.hasDetectionData, annotationWithTrackIds(row));
     updateFramePosition(row);
+}
+
+Annotation DetailController::annotationWithTrackIds(int row) const
+{
+    const GalleryItem &shown = m_model->item(row);
+    Annotation annotation = shown.annotation;
+    if (shown.origin.isPhoto() || !reviewable(shown))
+        return annotation;
+    // What an export of the gallery gives (ExportController, TrackAssigner::assignVideoTracks
+    // over every finished item: ids are unique across videos), so the view and the files agree.
+    // Nothing is stored until a person changes the frame: then its boxes keep these ids.
+    QList<ExportItem> items;
+    int shownAt = -1;
+    for (int r = 0; r < m_model->rowCount(); ++r) {
+        const GalleryItem &it = m_model->item(r);
+        if (!reviewable(it))
+            continue;
+        if (r == row)
+            shownAt = int(items.size());
+        items.append(ExportItem{it.path, it.result.imageWidth, it.result.imageHeight, it.annotation.accepted(), it.origin});
+    }
+    TrackAssigner::assignVideoTracks(items, classNamesOf(shown));
+    const QList<Detection> &tracked = items.at(shownAt).detections;
+    qsizetype next = 0;
+    for (Detection &box : annotation.boxes) {
+        if (Annotation::passes(box, annotation.threshold) && next < tracked.size())
+            box.trackId = tracked.at(next++).trackId;
+    }
+    return annotation;
 }
 
 int DetailController::shownSourceRow() const

@@ -5,7 +5,10 @@
 // the next image not reviewed yet, copy the previous image's boxes), passes the user's
 // corrections to the gallery model (which has them saved), and follows the image when its
 // result arrives while the window is open. A frame of a video also steps to the frame before
-// or after it in the same video, whether the gallery shows them or not (a collapsed video).
+// or after it in the same video, whether the gallery shows them or not (a collapsed video),
+// and its boxes carry the track ids that follow an object across the video's frames.
+
+#include "results/annotation.h"
 
 #include <QCoreApplication>
 #include <QList>
@@ -56,6 +59,8 @@ private:
     void createView();
     QList<int> framesOf(const QString &group) const; // rows of the group in frame order
     void updateFramePosition(int row);
+    // A frame's boxes at or above the threshold with the track ids an export would give them.
+    Annotation annotationWithTrackIds(int row) const;
 
     GalleryModel *m_model;
     GalleryFilterProxy *m_proxy;

@@ -79,7 +79,7 @@ void TrackAssigner::assignVideoTracks(QList<ExportItem> &items, const QStringLis
 {
     // source -> (frame index, position in items)
     QMap<QString, std::vector<std::pair<qint64, int>>> videos;
-    int highest = 0;
+    int highest = 0; // of the ids boxes already have: new ids start above them
     for (int i = 0; i < items.size(); ++i) {
         for (const Detection &d : std::as_const(items.at(i).detections))
             highest = std::max(highest, d.trackId);
@@ -88,17 +88,44 @@ void TrackAssigner::assignVideoTracks(QList<ExportItem> &items, const QStringLis
     }
     for (auto it = videos.begin(); it != videos.end(); ++it) {
         std::sort(it->begin(), it->end());
+        // Tracks by overlap alone first, as if no box had an id. Then a track takes the id a
+        // box of it already has (a person's correction on frame 30 names the object on frame 0
+        // too, instead of the frames before it starting a track of their own); the other tracks
+        // get new ids, unique within the whole export so a video's ids never meet another's.
         TrackAssigner assigner(minIou, classNames);
-        // Ids are unique within the whole export, so a video's ids never meet another's.
-        assigner.reserveIds(highest);
+        std::vector<QList<Detection>> provisional;
+        provisional.reserve(it->size());
         for (const auto &[frameIndex, position] : *it) {
             Q_UNUSED(frameIndex)
-            assigner.assign(items[position].detections);
+            QList<Detection> boxes = items.at(position).detections;
+            for (Detection &d : boxes)
+                d.trackId = 0;
+            assigner.assign(boxes);
+            provisional.push_back(std::move(boxes));
         }
-        for (const auto &[frameIndex, position] : *it) {
-            Q_UNUSED(frameIndex)
-            for (const Detection &d : std::as_const(items.at(position).detections))
-                highest = std::max(highest, d.trackId);
+        QHash<int, int> finalId; // provisional track -> its id
+        for (size_t f = 0; f < it->size(); ++f) {
+            const QList<Detection> &kept = items.at((*it)[f].second).detections;
+            for (int b = 0; b < kept.size(); ++b) {
+                if (kept.at(b).trackId > 0 && !finalId.contains(provisional[f].at(b).trackId))
+                    finalId.insert(provisional[f].at(b).trackId, kept.at(b).trackId);
+            }
+        }
+        for (size_t f = 0; f < it->size(); ++f) {
+            QList<Detection> &boxes = items[(*it)[f].second].detections;
+            QSet<int> used; // one id per object in a frame: the ids kept here come first
+            for (const Detection &d : std::as_const(boxes))
+                used.insert(d.trackId);
+            for (int b = 0; b < boxes.size(); ++b) {
+                if (boxes.at(b).trackId > 0)
+                    continue;
+                const int track = provisional[f].at(b).trackId;
+                auto id = finalId.constFind(track);
+                if (id == finalId.cend())
+                    id = finalId.insert(track, ++highest);
+                boxes[b].trackId = used.contains(*id) ? ++highest : *id;
+                used.insert(boxes.at(b).trackId);
+            }
         }
     }
 }

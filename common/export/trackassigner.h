@@ -27,7 +27,9 @@ public:
     static double iou(const QRectF &a, const QRectF &b);
 
     // Every video's frames among items (grouped by origin.source, in frame-index order) get
-    // track ids; photos are left alone. Deterministic: the same items give the same ids.
+    // track ids; photos are left alone. Deterministic: the same items give the same ids. A box
+    // that has an id keeps it, and the boxes tracked with it by overlap, before and after it,
+    // take the same id; without any such box the ids are those assign() gives frame by frame.
     static void assignVideoTracks(QList<ExportItem> &items, const QStringList &classNames, double minIou = 0.3);
 
 private:

@@ -43,6 +43,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTreeWidget>
 #include <QUndoStack>
 
 using namespace edgelens;
@@ -522,22 +523,39 @@ private slots:
             const int row = model->rowOfPath(correctedPath);
             QCOMPARE(model->item(row).groupOrder, qint64(10));
 
-            // A correction lands in the frame's sidecar, which keeps the frame's origin.
-            GalleryItem it = model->item(row);
-            QVERIFY2(!it.annotation.accepted().isEmpty(), qPrintable(it.labelSummary));
-            Annotation corrected = it.annotation;
-            for (Detection &d : corrected.boxes) {
-                if (Annotation::passes(d, corrected.threshold)) {
-                    d.label = QStringLiteral("referee");
-                    break;
-                }
-            }
-            corrected.edited = true;
-            model->setAnnotation(row, it.result, corrected);
+            // The boxes show the ids that follow each player across the video's frames.
+            const QList<Detection> shownBoxes = view->annotation().accepted();
+            QVERIFY2(!shownBoxes.isEmpty(), qPrintable(model->item(row).labelSummary));
+            QList<int> shownIds;
+            for (const Detection &d : shownBoxes)
+                shownIds << d.trackId;
+            QVERIFY(!shownIds.contains(0));
+            auto *list = view->findChild<QTreeWidget *>(QStringLiteral("detectionList"));
+            QVERIFY(list);
+            QVERIFY(!list->isColumnHidden(3));
+            QCOMPARE(list->topLevelItem(0)->text(3), QStringLiteral("#%1").arg(shownBoxes.first().trackId));
+
+            // A person relabels a box: it keeps its id (a new label alone would start a new
+            // track), and the sidecar, which keeps the frame's origin, records both.
+            QWidget *viewport = view->originalView()->viewport();
+            QTest::keyClick(viewport, Qt::Key_Tab);
+            const int first = view->selectedDetection();
+            QVERIFY(first >= 0);
+            const int keptId = view->annotation().boxes.at(first).trackId;
+            QVERIFY(keptId > 0);
+            QTest::keyClick(viewport, Qt::Key_E);
+            QTRY_VERIFY(view->labelPicker());
+            QTest::keyClicks(view->labelPicker()->filterEdit(), QStringLiteral("referee"));
+            QTest::keyClick(view->labelPicker()->filterEdit(), Qt::Key_Return);
+            QCOMPARE(view->annotation().boxes.at(first).label, QStringLiteral("referee"));
             waitForSaves(window);
             const QJsonObject saved = readJson(model->item(row).sidecarPath);
             QVERIFY(saved.value(QStringLiteral("edited")).toBool());
             QCOMPARE(ImageOrigin::fromJson(saved), model->item(row).origin);
+            bool savedWithId = false;
+            for (const Detection &d : detectionsOf(saved.value(QStringLiteral("detections"))))
+                savedWithId = savedWithId || (d.label == QLatin1String("referee") && d.trackId == keptId);
+            QVERIFY(savedWithId);
 
             // Exports know the frames: COCO with index and track ids, MOT with one id per player.
             QString message;
@@ -551,11 +569,17 @@ private slots:
                 QCOMPARE(item.origin.kind, ImageOrigin::Kind::VideoFrame);
                 QVERIFY(item.origin.frameIndex == 0 || item.origin.frameIndex == 10 || item.origin.frameIndex == 20);
                 QVERIFY(!item.detections.isEmpty());
+                QList<int> ids;
                 for (const Detection &d : item.detections) {
                     QVERIFY(d.trackId > 0);
-                    if (d.label == QLatin1String("referee"))
+                    ids << d.trackId;
+                    if (d.label == QLatin1String("referee")) {
                         referees << QString::number(item.origin.frameIndex);
+                        QCOMPARE(d.trackId, keptId);
+                    }
                 }
+                if (item.origin.frameIndex == 10)
+                    QCOMPARE(ids, shownIds); // what the detail view showed
             }
             QCOMPARE(referees, QStringList{QStringLiteral("10")});
             const QString mot = dir.filePath(QStringLiteral("export/mot"));
