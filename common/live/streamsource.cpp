@@ -311,7 +311,7 @@ bool StreamSource::open(cv::VideoCapture &capture, QString *why)
         return false;
     }
     if (!capture.isOpened()) {
-        *why = m_spec.kind == StreamSpec::Kind::File ? QStringLiteral("the file cannot be decoded as video")
+        *why = m_spec.kind == StreamSpec::Kind::File ? QStringLiteral("the file is gone or cannot be decoded as video")
                                                       : QStringLiteral("could not open the stream");
         return false;
     }
@@ -425,7 +425,9 @@ void StreamSource::run()
         if (!open(capture, &why)) {
             if (closing())
                 break;
-            if (!m_spec.isReconnectable()) {
+            // A file that never opened is not a video; one that played and is gone now (moved
+            // away, being replaced) is waited for like a stream that went away.
+            if (!m_spec.isReconnectable() && !everDelivered) {
                 setState(State::Failed, why);
                 return;
             }

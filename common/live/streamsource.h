@@ -29,9 +29,9 @@ namespace edgelens {
 //
 // A stalled source is noticed by a read timeout (readTimeoutMs, a few seconds, instead of
 // FFmpeg's 30 s), a vanished one by its read failing; both go to Reconnecting and are opened
-// again with ReconnectPolicy's capped backoff until they deliver frames again. A file has no
-// one to reconnect to: it plays at its own timestamps and starts again at its end (loop), or
-// ends. close() (also from the destructor) stops the thread and waits for it, whatever it is
+// again with ReconnectPolicy's capped backoff until they deliver frames again. A file plays at
+// its own timestamps and starts again at its end (loop), or ends; a looping file that cannot be
+// opened again (moved away, being replaced) is waited for the same way until it is back. close() (also from the destructor) stops the thread and waits for it, whatever it is
 // doing: opening, reading, or waiting for the next attempt; a read in progress returns within
 // the read timeout at worst.
 //

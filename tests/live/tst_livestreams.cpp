@@ -17,6 +17,7 @@
 #include "threadpoolhold.h"
 
 #include <QDateTime>
+#include <QFile>
 #include <QElapsedTimer>
 #include <QRandomGenerator>
 #include <QSignalSpy>
@@ -68,11 +69,29 @@ struct Taker
     }
 };
 
+// A source started with its states and the frames it offers recorded.
+struct Watched
+{
+    StreamSource source;
+    StateLog log;
+    Taker taker;
+    explicit Watched(const StreamSpec &spec)
+        : source(spec)
+    {
+        log.attach(&source);
+        taker.attach(&source);
+        source.start();
+    }
+};
+
 } // namespace
 
 class TestLiveStreams : public QObject
 {
     Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QString m_clip; // 1 s, 15 stamped frames of 320x180
 
     // Stopping the stream shows "reconnecting" within 3 s, and a stream started again on the
     // same address is live again within 3 s of serving, frames numbered on across the gap.
@@ -80,12 +99,8 @@ class TestLiveStreams : public QObject
     {
         LiveStreamProcess stream;
         QVERIFY2(stream.start(kind, port, extra), qPrintable(stream.diagnostics()));
-        StreamSource source(test::liveSpec(stream.url()));
-        StateLog log;
-        log.attach(&source);
-        Taker taker;
-        taker.attach(&source);
-        source.start();
+        Watched watched(test::liveSpec(stream.url()));
+        auto &[source, log, taker] = watched;
         QTRY_VERIFY2_WITH_TIMEOUT(taker.frames.size() >= 5, qPrintable(log.messages.join(QLatin1Char('\n'))), 20000);
         QCOMPARE(source.state(), StreamSource::State::Live);
         for (const LiveFrame &frame : std::as_const(taker.frames)) {
@@ -113,6 +128,10 @@ private slots:
         QStandardPaths::setTestModeEnabled(true);
         EDGELENS_REQUIRE(LiveStreamProcess::missingTools().isEmpty(), LiveStreamProcess::missingTools());
         EDGELENS_REQUIRE_SHARED("data/samples/soccer.jpg");
+        QVERIFY(m_dir.isValid());
+        m_clip = m_dir.filePath(QStringLiteral("clip.mp4"));
+        QString diagnostics;
+        QVERIFY2(LiveStreamProcess::writeFile(m_clip, 1, kSmall, &diagnostics), qPrintable(diagnostics));
     }
 
     void rtsp_stopShowsReconnecting_restartResumes()
@@ -148,16 +167,9 @@ private slots:
     // ends when asked to play once; the same source as a stream, without reconnects.
     void file_playsInRealTime_andLoops()
     {
-        QTemporaryDir dir;
-        const QString path = dir.filePath(QStringLiteral("clip.mp4"));
-        QString diagnostics;
-        QVERIFY2(LiveStreamProcess::writeFile(path, 1, kSmall, &diagnostics), qPrintable(diagnostics));
-        StreamSource source(test::liveSpec(path));
-        StateLog log;
-        log.attach(&source);
-        Taker taker;
-        taker.attach(&source);
-        source.start();
+        const QString path = m_clip;
+        Watched watched(test::liveSpec(path));
+        auto &[source, log, taker] = watched;
         // 15 frames a pass: the second pass comes from a second opening of the file.
         QTRY_VERIFY_WITH_TIMEOUT(!taker.frames.isEmpty() && taker.frames.last().connection >= 2, 20000);
         source.close();
@@ -187,6 +199,31 @@ private slots:
         QCOMPARE(single.framesDecoded(), quint64(15));
     }
 
+    // The file source works as the streams do: a file that goes away while it plays (moved, as a
+    // recorder rotates it) shows "reconnecting" within 3 s (the rest of its 1 s pass at most),
+    // and plays again within 3 s of being back, frames numbered on.
+    void file_goneWhilePlaying_showsReconnecting_backResumes()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("clip.mp4"));
+        const QString away = dir.filePath(QStringLiteral("away.mp4"));
+        QVERIFY(QFile::copy(m_clip, path));
+        Watched watched(test::liveSpec(path));
+        auto &[source, log, taker] = watched;
+        QTRY_VERIFY_WITH_TIMEOUT(taker.frames.size() >= 5, 20000);
+        QVERIFY(QFile::rename(path, away));
+        QTRY_VERIFY_WITH_TIMEOUT(log.has(StreamSource::State::Reconnecting), 3000);
+        QVERIFY2(log.messages.last().contains(QStringLiteral("gone")), qPrintable(log.messages.last()));
+        const quint64 before = taker.frames.last().sequence;
+        QVERIFY(QFile::rename(away, path));
+        const int framesBefore = int(taker.frames.size());
+        QTRY_VERIFY_WITH_TIMEOUT(source.state() == StreamSource::State::Live && taker.frames.size() > framesBefore,
+                                 3000);
+        QVERIFY(taker.frames.last().sequence > before);
+        QVERIFY(taker.frames.last().connection > taker.frames.first().connection);
+        QVERIFY(!log.has(StreamSource::State::Failed));
+    }
+
     void file_thatIsNotAVideo_fails()
     {
         QTemporaryDir dir;
@@ -204,13 +241,9 @@ private slots:
     // (also under the sanitizers: tests/sanitizers/run.sh -R tst_livestreams).
     void close_midRead_100Times()
     {
-        QTemporaryDir dir;
-        const QString path = dir.filePath(QStringLiteral("clip.mp4"));
-        QString diagnostics;
-        QVERIFY2(LiveStreamProcess::writeFile(path, 1, kSmall, &diagnostics), qPrintable(diagnostics));
         LiveStreamProcess stream;
         QVERIFY2(stream.start(QStringLiteral("rtsp"), 0, kSmall), qPrintable(stream.diagnostics()));
-        const StreamSpec file = test::liveSpec(path);
+        const StreamSpec file = test::liveSpec(m_clip);
         const StreamSpec rtsp = test::liveSpec(stream.url());
         QRandomGenerator random(17);
         int closedWhileLive = 0;
