@@ -500,6 +500,7 @@ VideoDecoder::Result VideoDecoder::nextByPackets(Frame *frame, QString *error)
                     m_presentation.pop_front();
                     frame->index = slot->index;
                     frame->timestampMs = slot->timestampMs;
+                    frame->timed = true;
                     frame->hasPicture = true;
                     return Result::Frame;
                 }
@@ -520,6 +521,7 @@ VideoDecoder::Result VideoDecoder::nextByPackets(Frame *frame, QString *error)
         ++m_counters.framesSkipped;
         frame->index = slot->index;
         frame->timestampMs = slot->timestampMs;
+        frame->timed = true;
         frame->hasPicture = false;
         return Result::Frame;
     }
@@ -558,7 +560,8 @@ VideoDecoder::Result VideoDecoder::nextByFrames(Frame *frame, QString *error)
         m_frameHeld = false;
         m_currentValid = true;
         frame->index = m_nextIndex++;
-        frame->timestampMs = pts != AV_NOPTS_VALUE ? toMs(pts) : -1;
+        frame->timed = pts != AV_NOPTS_VALUE;
+        frame->timestampMs = frame->timed ? toMs(pts) : -1;
         frame->hasPicture = true;
         if (m_filter)
             m_filter(frame->index, frame->timestampMs); // keeps a stateful filter in step

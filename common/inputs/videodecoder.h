@@ -65,7 +65,8 @@ public:
     struct Frame
     {
         qint64 index = -1;
-        double timestampMs = -1; // presentation time from the stream's start; -1: the decoder gave none
+        double timestampMs = -1; // presentation time from the stream's start (may be negative)
+        bool timed = false;      // false: the decoder gave the frame no time
         bool hasPicture = false; // decoded: toBgr() works until the next call of next()
     };
 

@@ -168,22 +168,21 @@ FrameSource::Read VideoFileSource::next(SourceFrame *frame, Pixels pixels, QStri
     m_index = decoded.index;
     m_hasPicture = decoded.hasPicture;
     double timestampMs = decoded.timestampMs;
-    // Only a file whose packets carry no times can have frames the decoder gives no time
-    // either. Presentation times only grow, so such a frame is timed one frame duration after
-    // the previous one (counted, and logged).
-    if (m_lastTimestampMs >= 0 && !(timestampMs > m_lastTimestampMs)) {
+    const bool first = m_handedOut == 1;
+    // Only frames decoded frame by frame can come without a time (the last ones of an AVI with
+    // B-frames) or out of step. Presentation times only grow, so such a frame is timed one
+    // frame duration after the previous one (counted, and logged). Frames numbered by their
+    // packets always have strictly growing times, which stay exactly as the keep filter saw them.
+    if (!decoded.timed || (!first && !(timestampMs > m_lastTimestampMs))) {
         const double step = m_lastDeltaMs > 0 ? m_lastDeltaMs : (m_properties.fps > 0 ? 1000.0 / m_properties.fps : 1.0);
         qCDebug(lcVideoFile) << "frame" << m_index << "of" << m_path << "came without a usable timestamp; timed"
                              << step << "ms after the previous one";
-        timestampMs = m_lastTimestampMs + step;
+        timestampMs = first ? 0.0 : m_lastTimestampMs + step;
         ++m_untimed;
-    } else if (m_lastTimestampMs < 0 && timestampMs < 0) {
-        timestampMs = 0;
-        ++m_untimed;
-    } else if (m_lastTimestampMs >= 0) {
+    } else if (!first) {
         m_lastDeltaMs = timestampMs - m_lastTimestampMs;
     }
-    if (m_lastTimestampMs >= 0) {
+    if (!first) {
         const double delta = timestampMs - m_lastTimestampMs;
         m_minDeltaMs = m_minDeltaMs < 0 ? delta : std::min(m_minDeltaMs, delta);
         m_maxDeltaMs = std::max(m_maxDeltaMs, delta);
