@@ -113,8 +113,9 @@ ResultsFolder::Scan ResultsFolder::scan(const QString &dir)
         it.device = object.value(QStringLiteral("device")).toString();
         it.finished = sidecarInfo.lastModified();
         it.origin = ImageOrigin::fromJson(object);
-        // Grouped as a fresh run groups them (ProcessingQueue): by the video, in frame order.
-        if (it.origin.kind == ImageOrigin::Kind::VideoFrame && !it.origin.source.isEmpty()) {
+        // Grouped as a run groups them (a video's frames, a stream's kept frames): by their
+        // source, in frame order.
+        if (!it.origin.isPhoto() && !it.origin.source.isEmpty()) {
             it.group = it.origin.source;
             it.groupOrder = it.origin.frameIndex;
         }

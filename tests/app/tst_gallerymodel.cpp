@@ -6,11 +6,14 @@
 #include "galleryfilterproxy.h"
 #include "gallerymodel.h"
 #include "imagecollector.h"
+#include "resultsfolder.h"
 #include "sessionstore.h"
 
 #include <QDir>
 #include <QFile>
 #include <QImage>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -394,6 +397,54 @@ private slots:
         GalleryFilterProxy proxy;
         proxy.setSourceModel(&restored);
         QCOMPARE(proxy.groupSummary(dir.filePath(QStringLiteral("clip.mp4"))).note, GalleryFilterProxy::variableFrameRateNote());
+    }
+
+    // Open Results on a folder a run left: frames of a video and of a live stream come back
+    // grouped as the run grouped them, in frame order, with their origins; their frame files
+    // (the originals, in the output folder) are not results without data.
+    void resultsFolder_groupsFramesByTheirSource()
+    {
+        QTemporaryDir dir;
+        const QString out = dir.filePath(QStringLiteral("out"));
+        const auto writeSidecar = [&out](const QString &name, const QString &image, const ImageOrigin &origin) {
+            writeImage(out, name + QStringLiteral(".jpg")); // its marked-up result
+            QJsonObject sidecar = toJson(resultWith({det(QStringLiteral("dog"))}));
+            sidecar.insert(QStringLiteral("image"), image);
+            origin.writeTo(sidecar);
+            QFile file(QDir(out).filePath(name + QStringLiteral(".json")));
+            return file.open(QIODevice::WriteOnly) && file.write(QJsonDocument(sidecar).toJson()) > 0;
+        };
+        QVERIFY(writeSidecar(QStringLiteral("photo"), writeImage(dir.path(), QStringLiteral("in/photo.jpg")),
+                             ImageOrigin::photo()));
+        ImageOrigin frame;
+        frame.kind = ImageOrigin::Kind::VideoFrame;
+        frame.source = dir.filePath(QStringLiteral("in/clip.mp4"));
+        for (int index : {20, 0, 10}) { // written in no particular order
+            frame.frameIndex = index;
+            frame.timestampMs = index * 100.0;
+            const QString name = ImageOrigin::frameFileName(QStringLiteral("clip"), index, QStringLiteral("jpg"));
+            QVERIFY(writeSidecar(QFileInfo(name).completeBaseName(), writeImage(out, QStringLiteral("frames/") + name), frame));
+        }
+        ImageOrigin live = frame;
+        live.kind = ImageOrigin::Kind::LiveFrame;
+        live.source = QStringLiteral("rtsp://camera.local/stream");
+        live.frameIndex = 7;
+        QVERIFY(writeSidecar(QStringLiteral("snapshot"), writeImage(out, QStringLiteral("kept/snapshot_f7.jpg")), live));
+
+        const ResultsFolder::Scan scan = ResultsFolder::scan(out);
+        QCOMPARE(scan.pairs, 5);
+        QCOMPARE(scan.resultsOnly, 0);
+        QStringList groups;
+        QList<qint64> order;
+        for (const GalleryItem &it : scan.items) {
+            groups << it.group;
+            order << it.groupOrder;
+            QCOMPARE(it.group, it.origin.source); // empty for the photo
+        }
+        QCOMPARE(groups, (QStringList{frame.source, frame.source, frame.source, QString(), live.source}));
+        QCOMPARE(order, (QList<qint64>{0, 10, 20, -1, 7}));
+        QCOMPARE(scan.items.at(1).origin.timestampMs, 1000.0);
+        QCOMPARE(scan.items.at(4).origin.kind, ImageOrigin::Kind::LiveFrame);
     }
 
     void loadCorruptSession_givesEmptyListAndReason()
