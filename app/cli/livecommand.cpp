@@ -1,12 +1,12 @@
 #include "livecommand.h"
 
 #include "console.h"
+#include "livearguments.h"
 #include "models/modelcatalog.h"
 #include "net/detectionserver.h"
 #include "net/serverconfig.h"
 #include "net/unixsignalwatcher.h"
 
-#include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QJsonArray>
@@ -71,169 +71,36 @@ LiveCommand::~LiveCommand()
 
 int LiveCommand::run(const QStringList &arguments)
 {
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Detects objects in a live source: a camera (/dev/video0, or 0), an RTSP stream (rtsp://...), an HTTP "
-        "MJPEG stream (http://...) or a video file played in real time. Without --host the frames go to a server "
-        "started inside this process. Credentials in the URL are never printed."));
-    parser.addHelpOption();
-    parser.addPositionalArgument(QStringLiteral("live"), QStringLiteral("The command."));
-    parser.addPositionalArgument(QStringLiteral("source"), QStringLiteral("Camera, stream URL or video file."),
-                                 QStringLiteral("SOURCE"));
-    const QCommandLineOption durationOption(QStringLiteral("duration"),
-                                            QStringLiteral("Seconds to run (default 0: until interrupted)."),
-                                            QStringLiteral("S"), QStringLiteral("0"));
-    const QCommandLineOption jsonOption(QStringLiteral("json-lines"),
-                                        QStringLiteral("One JSON line per detected frame on stdout, and a summary line."));
-    const QCommandLineOption hostOption(QStringLiteral("host"),
-                                        QStringLiteral("Device address, HOST or HOST:PORT; repeat it for a pool."),
-                                        QStringLiteral("host"));
-    const QCommandLineOption portOption(QStringLiteral("port"), QStringLiteral("Device port (default 6000)."),
-                                        QStringLiteral("port"), QString::number(protocol::kDefaultPort));
-    const QCommandLineOption modelOption(QStringLiteral("model"), QStringLiteral("Model name (see `models list`)."),
-                                         QStringLiteral("NAME"));
-    const QCommandLineOption confOption(QStringLiteral("conf"), QStringLiteral("Confidence threshold (default 0.5)."),
-                                        QStringLiteral("C"));
-    const QCommandLineOption tokenOption(QStringLiteral("token"),
-                                         QStringLiteral("Access token (default: $EDGELENS_TOKEN)."), QStringLiteral("T"));
-    const QCommandLineOption inFlightOption(QStringLiteral("max-in-flight"),
-                                            QStringLiteral("Frames out at once per device (default 2)."),
-                                            QStringLiteral("N"), QStringLiteral("2"));
-    const QCommandLineOption deadlineOption(QStringLiteral("deadline-ms"),
-                                            QStringLiteral("A device drops a frame no worker started within this "
-                                                           "(default 1000)."),
-                                            QStringLiteral("MS"), QStringLiteral("1000"));
-    const QCommandLineOption noDeadlineOption(QStringLiteral("no-deadline"), QStringLiteral("Send no deadline."));
-    const QCommandLineOption udpOption(QStringLiteral("rtsp-udp"), QStringLiteral("RTSP over UDP (default TCP)."));
-    const QCommandLineOption onceOption(QStringLiteral("once"),
-                                        QStringLiteral("A video file ends at its end instead of starting again."));
-    const QCommandLineOption newestOption(QStringLiteral("newest"),
-                                          QStringLiteral("Every decoded frame with the newest boxes and their age, "
-                                                         "instead of each detected frame with its own boxes."));
-    const QCommandLineOption quietOption(QStringLiteral("quiet"), QStringLiteral("Only errors and the summary."));
-    const QCommandLineOption verboseOption(QStringLiteral("verbose"),
-                                           QStringLiteral("Also show the embedded server's and the client's log."));
-    parser.addOptions({durationOption, jsonOption, hostOption, portOption, modelOption, confOption, tokenOption,
-                       inFlightOption, deadlineOption, noDeadlineOption, udpOption, onceOption, newestOption,
-                       quietOption, verboseOption});
-    parser.process(arguments);
-
-    auto usage = [](const QString &message) {
-        cli::printErr(QStringLiteral("edgelens-cli live: ") + message);
+    LiveArguments args;
+    const QString problem = args.parse(arguments);
+    if (!problem.isEmpty()) {
+        cli::printErr(QStringLiteral("edgelens-cli live: ") + problem);
         return int(UsageError);
-    };
-    const QStringList positional = parser.positionalArguments();
-    if (positional.size() != 2)
-        return usage(QStringLiteral("give one source; try `edgelens-cli live --help`"));
-    bool ok = false;
-    const double duration = parser.value(durationOption).toDouble(&ok);
-    if (!ok || duration < 0)
-        return usage(QStringLiteral("--duration must be a number of seconds (0: until interrupted)"));
-    const int perDevice = parser.value(inFlightOption).toInt(&ok);
-    if (!ok || perDevice < 1 || perDevice > 16)
-        return usage(QStringLiteral("--max-in-flight must be 1..16"));
-    const int deadline = parser.value(deadlineOption).toInt(&ok);
-    if (!ok || deadline < 1 || deadline > 3600000)
-        return usage(QStringLiteral("--deadline-ms must be 1..3600000"));
-    const uint port = parser.value(portOption).toUInt(&ok);
-    if (!ok || port == 0 || port > 65535)
-        return usage(QStringLiteral("--port must be 1..65535"));
-    LivePipeline::Options options;
-    if (parser.isSet(confOption)) {
-        options.detect.confidence = parser.value(confOption).toFloat(&ok);
-        if (!ok || options.detect.confidence < 0 || options.detect.confidence > 1)
-            return usage(QStringLiteral("--conf must be between 0 and 1"));
     }
-    QString error;
-    std::optional<StreamSpec> spec = StreamSpec::parse(positional.at(1), &error);
-    if (!spec)
-        return usage(error);
-    if (parser.isSet(udpOption))
-        spec->rtspTransport = StreamSpec::RtspTransport::Udp;
-    spec->loop = !parser.isSet(onceOption);
-    m_jsonLines = parser.isSet(jsonOption);
-    m_quiet = parser.isSet(quietOption);
-    ServerConfig::applyLogLevel(parser.isSet(verboseOption) ? QStringLiteral("info") : QStringLiteral("warning"),
-                                nullptr);
-    const QString token = parser.isSet(tokenOption) ? parser.value(tokenOption) : qEnvironmentVariable("EDGELENS_TOKEN");
-
-    QList<DeviceSpec> devices;
-    for (const QString &text : parser.values(hostOption)) {
-        const auto device = DeviceSpec::parse(text, quint16(port), &error);
-        if (!device)
-            return usage(QStringLiteral("--host ") + error);
-        devices.append(*device);
-    }
+    m_jsonLines = args.jsonLines;
+    m_quiet = args.quiet;
+    ServerConfig::applyLogLevel(args.verbose ? QStringLiteral("info") : QStringLiteral("warning"), nullptr);
+    QList<DeviceSpec> devices = args.devices;
     if (devices.isEmpty()) {
-        ServerConfig config = ServerConfig::embedded();
-        if (parser.isSet(modelOption))
-            config.modelPaths = {parser.value(modelOption)};
-        else if (const auto model = ModelCatalog().defaultModel())
-            config.modelPaths = {model->name};
-        config.token = token;
-        config.maxInFlightPerConnection = std::max(config.maxInFlightPerConnection, perDevice);
-        if (!m_quiet)
-            cli::printErr(QStringLiteral("starting the embedded server…"));
-        m_server = std::make_unique<DetectionServer>();
-        if (!m_server->start(config, &error)) {
-            cli::printErr(QStringLiteral("edgelens-cli live: ") + error.trimmed());
-            return m_server->startFailure() == DetectionServer::StartFailure::NoModel ? int(NoModel)
-                                                                                     : int(NothingDetected);
-        }
-        DeviceSpec local;
-        local.host = QStringLiteral("127.0.0.1");
-        local.port = m_server->serverPort();
-        local.label = DeviceSpec::embeddedLabel();
-        local.protocol = DetectionClient::Protocol::V2;
-        devices.append(local);
-    } else if (parser.isSet(modelOption)) {
-        options.detect.model = parser.value(modelOption);
+        int exitCode = 0;
+        const std::optional<DeviceSpec> local = startEmbeddedServer(args, &exitCode);
+        if (!local)
+            return exitCode;
+        devices.append(*local);
+    } else if (args.model) {
+        args.pipeline.detect.model = *args.model;
     }
-    m_client.setMaxInFlight(perDevice);
-    m_client.setToken(token);
+    m_client.setMaxInFlight(args.perDevice);
+    m_client.setToken(args.token);
     m_client.setTimeout(10000);
     m_client.setMaxRetries(1);
     m_client.setDevices(devices);
 
-    options.maxInFlight = perDevice * int(devices.size());
-    options.deadlineMs = parser.isSet(noDeadlineOption) ? -1 : deadline;
-    options.display = parser.isSet(newestOption) ? LivePipeline::Display::NewestFrame
-                                                 : LivePipeline::Display::DetectedFrame;
-    m_source = std::make_unique<StreamSource>(*spec);
+    LivePipeline::Options options = args.pipeline;
+    options.maxInFlight = args.perDevice * int(devices.size());
+    m_source = std::make_unique<StreamSource>(args.source);
     m_pipeline = std::make_unique<LivePipeline>(&m_client, m_source.get(), options);
-
-    connect(m_source.get(), &StreamSource::stateChanged, this,
-            [this](StreamSource::State state, const QString &message) {
-                const StreamSource::State previous = m_lastState;
-                m_lastState = state;
-                switch (state) {
-                case StreamSource::State::Reconnecting:
-                    cli::printErr(QStringLiteral("reconnecting: ") + message);
-                    break;
-                case StreamSource::State::Live:
-                    if (previous == StreamSource::State::Reconnecting)
-                        cli::printErr(QStringLiteral("live again: ") + message);
-                    else if (!m_quiet)
-                        cli::printErr(QStringLiteral("live: ") + message);
-                    break;
-                case StreamSource::State::Connecting:
-                    if (!m_quiet)
-                        cli::printErr(QStringLiteral("connecting: ") + message);
-                    break;
-                case StreamSource::State::Ended:
-                    if (!m_quiet)
-                        cli::printErr(QStringLiteral("ended: ") + message);
-                    finish();
-                    break;
-                case StreamSource::State::Failed:
-                    cli::printErr(QStringLiteral("edgelens-cli live: %1: %2").arg(m_source->spec().display(), message));
-                    finish();
-                    break;
-                case StreamSource::State::Idle:
-                case StreamSource::State::Closed:
-                    break;
-                }
-            });
+    connect(m_source.get(), &StreamSource::stateChanged, this, &LiveCommand::reportState);
     connect(m_pipeline.get(), &LivePipeline::frameReady, this, &LiveCommand::printFrame);
     connect(m_pipeline.get(), &LivePipeline::requestProblem, this, [this](const QString &reason) {
         if (!m_quiet)
@@ -246,15 +113,80 @@ int LiveCommand::run(const QStringList &arguments)
     }
     UnixSignalWatcher signalWatcher({SIGINT, SIGTERM});
     connect(&signalWatcher, &UnixSignalWatcher::signalReceived, this, &LiveCommand::finish);
-    if (duration > 0)
-        QTimer::singleShot(int(duration * 1000), this, &LiveCommand::finish);
+    if (args.durationSeconds > 0)
+        QTimer::singleShot(int(args.durationSeconds * 1000), this, &LiveCommand::finish);
 
     if (!m_quiet)
-        cli::printErr(QStringLiteral("live from %1 (%2)").arg(spec->display(), StreamSpec::kindName(spec->kind)));
+        cli::printErr(QStringLiteral("live from %1 (%2)")
+                          .arg(args.source.display(), StreamSpec::kindName(args.source.kind)));
     m_clock.start();
     m_pipeline->start();
     QCoreApplication::exec();
+    return summarize();
+}
 
+std::optional<DeviceSpec> LiveCommand::startEmbeddedServer(const LiveArguments &args, int *exitCode)
+{
+    ServerConfig config = ServerConfig::embedded();
+    if (args.model)
+        config.modelPaths = {*args.model};
+    else if (const auto model = ModelCatalog().defaultModel())
+        config.modelPaths = {model->name};
+    config.token = args.token;
+    config.maxInFlightPerConnection = std::max(config.maxInFlightPerConnection, args.perDevice);
+    if (!m_quiet)
+        cli::printErr(QStringLiteral("starting the embedded server…"));
+    m_server = std::make_unique<DetectionServer>();
+    QString error;
+    if (!m_server->start(config, &error)) {
+        cli::printErr(QStringLiteral("edgelens-cli live: ") + error.trimmed());
+        *exitCode = m_server->startFailure() == DetectionServer::StartFailure::NoModel ? int(NoModel)
+                                                                                      : int(NothingDetected);
+        return std::nullopt;
+    }
+    DeviceSpec local;
+    local.host = QStringLiteral("127.0.0.1");
+    local.port = m_server->serverPort();
+    local.label = DeviceSpec::embeddedLabel();
+    local.protocol = DetectionClient::Protocol::V2;
+    return local;
+}
+
+void LiveCommand::reportState(StreamSource::State state, const QString &message)
+{
+    const StreamSource::State previous = m_lastState;
+    m_lastState = state;
+    switch (state) {
+    case StreamSource::State::Reconnecting:
+        cli::printErr(QStringLiteral("reconnecting: ") + message);
+        break;
+    case StreamSource::State::Live:
+        if (previous == StreamSource::State::Reconnecting)
+            cli::printErr(QStringLiteral("live again: ") + message);
+        else if (!m_quiet)
+            cli::printErr(QStringLiteral("live: ") + message);
+        break;
+    case StreamSource::State::Connecting:
+        if (!m_quiet)
+            cli::printErr(QStringLiteral("connecting: ") + message);
+        break;
+    case StreamSource::State::Ended:
+        if (!m_quiet)
+            cli::printErr(QStringLiteral("ended: ") + message);
+        finish();
+        break;
+    case StreamSource::State::Failed:
+        cli::printErr(QStringLiteral("edgelens-cli live: %1: %2").arg(m_source->spec().display(), message));
+        finish();
+        break;
+    case StreamSource::State::Idle:
+    case StreamSource::State::Closed:
+        break;
+    }
+}
+
+int LiveCommand::summarize()
+{
     const LiveFigures figures = m_pipeline->figures();
     const double seconds = double(m_clock.elapsed()) / 1000.0;
     m_pipeline->stop();

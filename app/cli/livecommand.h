@@ -9,10 +9,12 @@
 #include <QStringList>
 
 #include <memory>
+#include <optional>
 
 namespace edgelens {
 
 class DetectionServer;
+struct LiveArguments;
 
 // `edgelens-cli live SOURCE`: a camera, an RTSP or HTTP MJPEG stream or a video file played in
 // real time, through a device (--host, repeatable: a pool) or a server started in this process
@@ -35,8 +37,12 @@ public:
     int run(const QStringList &arguments);
 
 private:
+    // The server in this process, when no --host was given; nullopt with *exitCode on failure.
+    std::optional<DeviceSpec> startEmbeddedServer(const LiveArguments &args, int *exitCode);
+    void reportState(StreamSource::State state, const QString &message); // on stderr
     void printFrame(const LiveResult &result);
     void finish();
+    int summarize(); // stops, prints the summary; the exit code
 
     std::unique_ptr<DetectionServer> m_server;
     DetectionClient m_client;
