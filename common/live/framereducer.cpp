@@ -19,11 +19,17 @@ ReducedFrame ReducedFrame::make(const cv::Mat &frame, const QSize &modelInput, d
     const QSize target = modelInput.isValid() ? ImageTransfer::reducedSize(original, modelInput, inputMultiple)
                                               : original;
     cv::Mat sent = frame;
-    if (target.isValid() && target != original)
-        cv::resize(frame, sent, cv::Size(target.width(), target.height()), 0, 0, cv::INTER_AREA);
     std::vector<uchar> bytes;
-    if (!cv::imencode(".jpg", sent, bytes, {cv::IMWRITE_JPEG_QUALITY, jpegQuality}))
+    // Runs on a pool thread: an OpenCV failure (out of memory, a frame it cannot encode) is an
+    // empty result the pipeline counts as failed, never an exception left in a future.
+    try {
+        if (target.isValid() && target != original)
+            cv::resize(frame, sent, cv::Size(target.width(), target.height()), 0, 0, cv::INTER_AREA);
+        if (!cv::imencode(".jpg", sent, bytes, {cv::IMWRITE_JPEG_QUALITY, jpegQuality}))
+            return out;
+    } catch (const cv::Exception &) {
         return out;
+    }
     out.jpeg = QByteArray(reinterpret_cast<const char *>(bytes.data()), qsizetype(bytes.size()));
     out.sentSize = QSize(sent.cols, sent.rows);
     out.scaleX = double(original.width()) / double(std::max(1, sent.cols));

@@ -17,9 +17,11 @@
 #include "threadpoolhold.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QFile>
 #include <QElapsedTimer>
 #include <QRandomGenerator>
+#include <QSet>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -27,6 +29,8 @@
 #include <QThreadPool>
 
 #include <memory>
+
+#include <unistd.h>
 
 using namespace edgelens;
 using test::LiveStreamProcess;
@@ -68,6 +72,33 @@ struct Taker
         });
     }
 };
+
+// UDP sockets this process holds: RTP over UDP opens a pair per stream, RTP interleaved in the
+// RTSP connection (TCP) none. Matches the socket inodes of /proc/self/fd in /proc/net/udp{,6}.
+int ownUdpSockets()
+{
+    QSet<QString> inodes;
+    const QDir fds(QStringLiteral("/proc/self/fd"));
+    for (const QString &name : fds.entryList(QDir::AllEntries | QDir::System | QDir::NoDotAndDotDot)) {
+        char target[256] = {};
+        const ssize_t n = ::readlink(QFile::encodeName(fds.filePath(name)).constData(), target, sizeof target - 1);
+        const QString link = QString::fromLatin1(target, n > 0 ? int(n) : 0);
+        if (link.startsWith(QLatin1String("socket:[")))
+            inodes.insert(link.mid(8).chopped(1));
+    }
+    int count = 0;
+    for (const QString &table : {QStringLiteral("/proc/self/net/udp"), QStringLiteral("/proc/self/net/udp6")}) {
+        QFile file(table);
+        if (!file.open(QIODevice::ReadOnly))
+            continue;
+        const QList<QByteArray> lines = file.readAll().split('\n');
+        for (qsizetype i = 1; i < lines.size(); ++i) {
+            const QList<QByteArray> fields = lines.at(i).simplified().split(' ');
+            count += fields.size() > 9 && inodes.contains(QString::fromLatin1(fields.at(9)));
+        }
+    }
+    return count;
+}
 
 // A source started with its states and the frames it offers recorded.
 struct Watched
@@ -155,12 +186,14 @@ private slots:
         QVERIFY2(stream.start(QStringLiteral("rtsp"), 0, kSmall), qPrintable(stream.diagnostics()));
         StreamSpec spec = test::liveSpec(stream.url());
         spec.rtspTransport = StreamSpec::RtspTransport::Udp;
+        const int udpBefore = ownUdpSockets();
         StreamSource source(spec);
         Taker taker;
         taker.attach(&source);
         source.start();
         QTRY_VERIFY_WITH_TIMEOUT(taker.frames.size() >= 5, 20000);
         QCOMPARE(source.frameSize(), QSize(320, 180));
+        QVERIFY2(ownUdpSockets() > udpBefore, "the frames came over RTP/UDP, not interleaved in the RTSP connection");
     }
 
     // A file plays at its own timestamps (never ahead of them), starts again at its end, or
