@@ -141,6 +141,21 @@ private slots:
         QVERIFY(!QFile::exists(QDir(target).filePath(QStringLiteral("classes.txt"))));
     }
 
+    void mot_ofPhotosOnly_saysItNeedsFramesOfAVideo()
+    {
+        const QString images = m_dir.filePath(QStringLiteral("images-mot"));
+        QVERIFY(QDir().mkpath(images));
+        QWidget window;
+        GalleryModel model;
+        const QList<int> rows = addDoneImages(model, images, 2);
+        ExportController exports(&model, &window);
+        QString message;
+        const QString target = m_dir.filePath(QStringLiteral("mot"));
+        QVERIFY(!exports.exportDetectionsTo(rows, QStringLiteral("mot"), target, &message));
+        QVERIFY2(message.contains(QStringLiteral("none of the images is a frame of a video")), qPrintable(message));
+        QVERIFY(QDir(target).isEmpty());
+    }
+
     void nothingToExport_isSaidAtOnce()
     {
         QWidget window;
