@@ -1,7 +1,7 @@
 #include "decodebench.h"
 
 #include "texttable.h"
-#include "inputs/bgrjpegencoder.h"
+#include "inputs/framejpegencoder.h"
 #include "inputs/frameextractor.h"
 #include "inputs/videofilesource.h"
 
@@ -58,7 +58,7 @@ Figures viaExtractor(const QString &video, int every, const QString &dir, bool d
     if (decodeAll) {
         // The same decoder and encoder, every frame decoded: a source that is never told.
         VideoFileSource source(video);
-        BgrJpegEncoder encoder;
+        FrameJpegEncoder encoder;
         if (!source.open(&figures.error))
             return figures;
         SourceFrame frame;
@@ -160,7 +160,7 @@ int DecodeBench::run(const QString &video, int every)
         QString name;
         std::function<Figures(const QString &)> run;
     } ways[] = {
-        {QStringLiteral("edgelens (skips unkept frames, TurboJPEG)"),
+        {QStringLiteral("edgelens (skips unkept frames, JPEG of planes)"),
          [&](const QString &d) { return viaExtractor(video, every, d, false); }},
         {QStringLiteral("same decoder, every frame decoded"),
          [&](const QString &d) { return viaExtractor(video, every, d, true); }},

@@ -1,6 +1,6 @@
 #include "frameextractor.h"
 
-#include "inputs/bgrjpegencoder.h"
+#include "inputs/framejpegencoder.h"
 #include "inputs/videofilesource.h"
 
 #include <QDir>
@@ -26,7 +26,7 @@ FrameExtractor::FrameExtractor(const ScannedImage &video, const Options &options
     , m_options(options)
     , m_source(std::move(source))
     , m_sampler(options.rule)
-    , m_jpeg(std::make_unique<BgrJpegEncoder>())
+    , m_jpeg(std::make_unique<FrameJpegEncoder>())
 {
 }
 
@@ -96,21 +96,29 @@ bool FrameExtractor::variableFrameRate() const
     return m_source->variableFrameRate();
 }
 
-bool FrameExtractor::writeFrame(const cv::Mat &image, const QString &path, QString *error)
+bool FrameExtractor::writeFrame(SourceFrame *decoded, const QString &path, QString *error)
 {
     QByteArray bytes;
     QString why;
     bool encoded = false;
-    if (m_options.suffix == QLatin1String("jpg")) {
-        encoded = m_jpeg->encode(image, m_options.jpegQuality, &bytes, &why);
-    } else {
-        std::vector<uchar> png;
-        try {
-            encoded = cv::imencode(".png", image, png);
-        } catch (const cv::Exception &e) {
-            why = QString::fromLocal8Bit(e.what());
+    const bool jpeg = m_options.suffix == QLatin1String("jpg");
+    // A decoder's own 4:2:0 planes are already a JPEG's colour layout: no BGR needed for the file.
+    if (jpeg)
+        encoded = m_source->retrieveJpeg(*decoded, m_options.jpegQuality, &bytes, &why);
+    if (!encoded && why.isEmpty()) {
+        if (!m_source->retrieve(decoded, error))
+            return false;
+        if (jpeg) {
+            encoded = m_jpeg->encode(decoded->image, m_options.jpegQuality, &bytes, &why);
+        } else {
+            std::vector<uchar> png;
+            try {
+                encoded = cv::imencode(".png", decoded->image, png);
+            } catch (const cv::Exception &e) {
+                why = QString::fromLocal8Bit(e.what());
+            }
+            bytes = QByteArray(reinterpret_cast<const char *>(png.data()), qsizetype(png.size()));
         }
-        bytes = QByteArray(reinterpret_cast<const char *>(png.data()), qsizetype(png.size()));
     }
     if (!encoded) {
         qCWarning(lcExtractor) << "encoding a frame failed" << why;
@@ -164,16 +172,12 @@ FrameExtractor::Step FrameExtractor::next(ScannedImage *frame, QString *error, c
         if (verdict == FrameSampler::Verdict::Keep)
             break;
     }
-    // Sampling by index or time decides without pixels: only a kept frame is converted.
-    if (!m_source->retrieve(&decoded, error)) {
-        m_done = true;
-        return Step::Error;
-    }
-    cv::Mat image = decoded.image;
+    // Sampling by index or time decides without pixels: only a kept frame is converted, and
+    // only when its file or the caller needs BGR.
     const QString stem = QFileInfo(m_video.relativePath).completeBaseName();
     const QString fileName = ImageOrigin::frameFileName(stem, decoded.index, m_options.suffix);
     const QString path = QDir(m_options.framesDir).filePath(fileName);
-    if (!writeFrame(image, path, error)) {
+    if (!writeFrame(&decoded, path, error) || (pixels && !m_source->retrieve(&decoded, error))) {
         m_done = true;
         return Step::Error;
     }
@@ -185,7 +189,7 @@ FrameExtractor::Step FrameExtractor::next(ScannedImage *frame, QString *error, c
     frame->origin.timestampMs = decoded.timestampMs;
     frame->origin.variableFrameRate = m_source->variableFrameRate();
     if (pixels)
-        *pixels = std::move(image);
+        *pixels = std::move(decoded.image);
     ++m_kept;
     return Step::Frame;
 }

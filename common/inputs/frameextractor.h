@@ -8,7 +8,7 @@
 
 namespace edgelens {
 
-class BgrJpegEncoder;
+class FrameJpegEncoder;
 class FrameSource;
 
 // Turns a video into the images EdgeLens processes: decodes it in order (a FrameSource), keeps
@@ -58,13 +58,13 @@ public:
     static QString framesFolderName(); // "frames"
 
 private:
-    bool writeFrame(const cv::Mat &image, const QString &path, QString *error);
+    bool writeFrame(SourceFrame *decoded, const QString &path, QString *error);
 
     ScannedImage m_video;
     Options m_options;
     std::unique_ptr<FrameSource> m_source;
     FrameSampler m_sampler;
-    std::unique_ptr<BgrJpegEncoder> m_jpeg;
+    std::unique_ptr<FrameJpegEncoder> m_jpeg;
     ImageOrigin m_template; // what every frame's origin shares
     qint64 m_decoded = 0;
     qint64 m_kept = 0;

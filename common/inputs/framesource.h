@@ -19,6 +19,7 @@
 //   blocking for ever; End is for a file that ended. Error carries a message for people.
 // - Memory is bounded: an implementation holds at most a few frames, whatever the length.
 
+#include <QByteArray>
 #include <QSize>
 #include <QtGlobal>
 #include <QString>
@@ -66,6 +67,14 @@ public:
     // The pixels of the frame next() returned last when it was asked WithoutImage (the decision
     // to keep it came after). A source that always delivers pixels has nothing to add.
     virtual bool retrieve(SourceFrame *frame, QString *error);
+    // The same frame written as a baseline JPEG at `quality`, when the source can do that more
+    // cheaply than from its BGR pixels (a decoder's own 4:2:0 planes). False with *error left
+    // empty: not offered, encode the pixels; false with a message: it failed.
+    virtual bool retrieveJpeg(const SourceFrame &frame, int quality, QByteArray *jpeg, QString *error)
+    {
+        (void)frame, (void)quality, (void)jpeg, (void)error;
+        return false;
+    }
     virtual void close() = 0;
     // Whether the frame with this index and time will be kept (asked once per frame, in the
     // source's order, before next() hands it out). Frames it refuses may come without pixels

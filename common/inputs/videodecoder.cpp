@@ -645,6 +645,20 @@ bool VideoDecoder::convertToBgr(cv::Mat *bgr, QString *error)
     return true;
 }
 
+bool VideoDecoder::yuv420Planes(cv::Mat *y, cv::Mat *cb, cv::Mat *cr, bool *fullRange) const
+{
+    if (!m_currentValid || m_info.rotation != 0
+        || (m_current->format != AV_PIX_FMT_YUV420P && m_current->format != AV_PIX_FMT_YUVJ420P))
+        return false;
+    const int width = m_current->width;
+    const int height = m_current->height;
+    *y = cv::Mat(height, width, CV_8UC1, m_current->data[0], std::size_t(m_current->linesize[0]));
+    *cb = cv::Mat((height + 1) / 2, (width + 1) / 2, CV_8UC1, m_current->data[1], std::size_t(m_current->linesize[1]));
+    *cr = cv::Mat((height + 1) / 2, (width + 1) / 2, CV_8UC1, m_current->data[2], std::size_t(m_current->linesize[2]));
+    *fullRange = m_current->format == AV_PIX_FMT_YUVJ420P || m_current->color_range == AVCOL_RANGE_JPEG;
+    return true;
+}
+
 bool VideoDecoder::toGrey(const cv::Size &size, cv::Mat *grey, QString *error)
 {
     if (!m_currentValid || m_current->width <= 0 || m_current->height <= 0) {

@@ -90,6 +90,9 @@ public:
     // reducing toBgr()'s picture and converting it to grey gives, within rounding, but made
     // from the luma plane without converting the frame.
     bool toGrey(const cv::Size &size, cv::Mat *grey, QString *error);
+    // The same picture's planes as the decoder holds them, when they are 8-bit 4:2:0 and need
+    // no turning (views, valid until the next call of next()); *fullRange: 0..255, not video's 16..235.
+    bool yuv420Planes(cv::Mat *y, cv::Mat *cb, cv::Mat *cr, bool *fullRange) const;
     void close();
 
     // For measurements and logs: packets given to the decoder, frames it decoded, frames whose

@@ -1,5 +1,6 @@
 #include "videofilesource.h"
 
+#include "inputs/framejpegencoder.h"
 #include "inputs/videodecoder.h"
 
 #include <QFileInfo>
@@ -227,6 +228,33 @@ bool VideoFileSource::retrieve(SourceFrame *frame, QString *error)
         m_ended = true;
         if (error)
             *error = QStringLiteral("%1: frame %2 could not be converted: %3").arg(m_path).arg(frame->index).arg(why);
+        return false;
+    }
+    return true;
+}
+
+bool VideoFileSource::retrieveJpeg(const SourceFrame &frame, int quality, QByteArray *jpeg, QString *error)
+{
+    cv::Mat planes[3];
+    bool fullRange = false;
+    if (!m_decoder || m_ended || frame.index != m_index || !m_hasPicture
+        || !m_decoder->yuv420Planes(&planes[0], &planes[1], &planes[2], &fullRange))
+        return false; // from the pixels, then
+    if (!fullRange) {
+        // Video's 16..235 (chroma 16..240) to JPEG's 0..255: the same colours a BGR conversion
+        // of the frame gives, as BT.601 both ways.
+        planes[0].convertTo(m_fullRange[0], CV_8U, 255.0 / 219.0, -16.0 * 255.0 / 219.0);
+        for (int i = 1; i < 3; ++i)
+            planes[i].convertTo(m_fullRange[i], CV_8U, 255.0 / 224.0, 128.0 - 128.0 * 255.0 / 224.0);
+        for (int i = 0; i < 3; ++i)
+            planes[i] = m_fullRange[i];
+    }
+    if (!m_jpeg)
+        m_jpeg = std::make_unique<FrameJpegEncoder>();
+    QString why;
+    if (!m_jpeg->encodeYuv420(planes[0], planes[1], planes[2], quality, jpeg, &why)) {
+        if (error)
+            *error = QStringLiteral("%1: frame %2 could not be encoded: %3").arg(m_path).arg(frame.index).arg(why);
         return false;
     }
     return true;

@@ -6,6 +6,7 @@
 
 namespace edgelens {
 
+class FrameJpegEncoder;
 class VideoDecoder;
 
 // A video file decoded in order with FFmpeg's libavformat and libavcodec (MP4/H.264, MKV, MOV,
@@ -29,6 +30,8 @@ public:
     SourceProperties properties() const override;
     Read next(SourceFrame *frame, Pixels pixels, QString *error) override;
     bool retrieve(SourceFrame *frame, QString *error) override;
+    // From the decoder's 4:2:0 planes (video range stretched to JPEG's), when it has them.
+    bool retrieveJpeg(const SourceFrame &frame, int quality, QByteArray *jpeg, QString *error) override;
     void close() override;
     void setKeepFilter(KeepFilter keep) override;
     bool setSignatureSize(const cv::Size &size) override; // from the luma plane: yes
@@ -61,6 +64,8 @@ public:
 private:
     QString m_path;
     std::unique_ptr<VideoDecoder> m_decoder;
+    std::unique_ptr<FrameJpegEncoder> m_jpeg;
+    cv::Mat m_fullRange[3]; // the planes stretched to full range, kept between frames
     KeepFilter m_keep;
     SourceProperties m_properties;
     qint64 m_index = -1;

@@ -246,8 +246,9 @@ private slots:
         // 10 fps, a cut every 3 s: the first frame and the first frame of each new shot.
         QCOMPARE(extraction.kept, (QList<qint64>{0, 30, 60}));
         QCOMPARE(extraction.framesSeen, qint64(90));
-        // The measure came from the decoder's small grey copies: only kept frames became BGR.
-        QCOMPARE(extraction.counts.framesConverted, qint64(extraction.kept.size()));
+        // The measure came from the decoder's small grey copies and the frame files from its
+        // planes: no frame became BGR.
+        QCOMPARE(extraction.counts.framesConverted, qint64(0));
     }
 
     // The decoder's small grey copy (from the luma plane) is the measure's own reduction of
@@ -295,12 +296,16 @@ private slots:
             QVERIFY(cv::imencode(".jpg", pixels, opencvBytes, {cv::IMWRITE_JPEG_QUALITY, 95}));
             const cv::Mat opencv = cv::imdecode(opencvBytes, cv::IMREAD_COLOR);
             QCOMPARE(written.size(), pixels.size());
-            cv::Mat diff;
-            cv::absdiff(written, opencv, diff);
-            const cv::Scalar encoders = cv::mean(diff);
-            QVERIFY2(encoders[0] < 0.5 && encoders[1] < 0.5 && encoders[2] < 0.5,
-                     qPrintable(QStringLiteral("%1 %2 %3").arg(encoders[0]).arg(encoders[1]).arg(encoders[2])));
-            QVERIFY(std::abs(double(jpeg.size()) - double(opencvBytes.size())) < 0.05 * double(opencvBytes.size()));
+            const auto meanError = [&pixels](const cv::Mat &decoded) {
+                cv::Mat diff;
+                cv::absdiff(decoded, pixels, diff);
+                const cv::Scalar mean = cv::mean(diff);
+                return (mean[0] + mean[1] + mean[2]) / 3;
+            };
+            const double ours = meanError(written);
+            const double opencvs = meanError(opencv);
+            QVERIFY2(ours < opencvs + 0.5, qPrintable(QStringLiteral("%1 vs OpenCV's %2").arg(ours).arg(opencvs)));
+            QVERIFY(std::abs(double(jpeg.size()) - double(opencvBytes.size())) < 0.15 * double(opencvBytes.size()));
         }
         QCOMPARE(frames.size(), 4);
         const QList<ProbedFrame> probed = probeFrames(m_slideshow, &error);
