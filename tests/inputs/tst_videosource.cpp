@@ -348,6 +348,13 @@ private slots:
         // AVI gives B-frame packets no presentation time: every frame is decoded, in the
         // decoder's order.
         QTest::newRow("H.264 with B-frames in AVI") << QStringLiteral("bframes.avi") << h264 << QStringLiteral("all");
+        QTest::newRow("HEVC with B-frames in MP4")
+            << QStringLiteral("bframes-hevc.mp4")
+            << QStringList{QStringLiteral("-c:v"), QStringLiteral("libx265"), QStringLiteral("-preset"),
+                           QStringLiteral("ultrafast"), QStringLiteral("-x265-params"),
+                           QStringLiteral("bframes=3:b-pyramid=1:log-level=error"), QStringLiteral("-pix_fmt"),
+                           QStringLiteral("yuv420p")}
+            << QStringLiteral("skips");
         // VP9's hidden frames travel inside the packet of a shown one: numbered by packets.
         QTest::newRow("VP9 in WebM") << QStringLiteral("vp9.webm")
                                      << QStringList{QStringLiteral("-c:v"), QStringLiteral("libvpx-vp9"),
