@@ -145,7 +145,7 @@ int DecodeBench::run(const QString &video, int every)
                .arg(properties.frameCount)
                .arg(properties.codec)
                .arg(every);
-    TextTable table({{QStringLiteral("way"), 44, true},
+    TextTable table({{QStringLiteral("way"), 48, true},
                      {QStringLiteral("decoded"), 8},
                      {QStringLiteral("kept"), 6},
                      {QStringLiteral("wall s"), 8},
