@@ -196,6 +196,65 @@ PreparedImage ImageTransfer::readAndPrepare(const QString &path, const TransferO
     return prepare(file.bytes, options);
 }
 
+PreparedImage ImageTransfer::prepareFromPixels(const cv::Mat &bgr, const QString &path, const TransferOptions &options)
+{
+    if (bgr.empty() || bgr.type() != CV_8UC3)
+        return readAndPrepare(path, options);
+    PreparedImage prepared;
+    prepared.originalSize = QSize(bgr.cols, bgr.rows);
+    prepared.sentSize = prepared.originalSize;
+    const bool mayReduce = !options.sendOriginal && !options.modelInput.isEmpty();
+    const QSize target = mayReduce ? reducedSize(prepared.originalSize, options.modelInput, options.inputMultiple)
+                                   : prepared.originalSize;
+    try {
+        cv::Mat sent;
+        if (target != prepared.originalSize) {
+            sent = shrink(bgr, target);
+            prepared.payload = encodeJpeg(sent, options.jpegQuality);
+            prepared.reduced = !prepared.payload.isEmpty();
+            prepared.sentSize = QSize(sent.cols, sent.rows);
+            prepared.scaleX = double(bgr.cols) / sent.cols;
+            prepared.scaleY = double(bgr.rows) / sent.rows;
+        }
+        if (options.resultMaxSide >= 0) {
+            const QSize size = resultSize(prepared.originalSize, options.resultMaxSide, false);
+            if (size == prepared.originalSize)
+                prepared.canvas = bgr;
+            else if (qint64(size.width()) * size.height() <= kMaxCanvasPixels)
+                cv::resize(bgr, prepared.canvas, cv::Size(size.width(), size.height()), 0, 0, cv::INTER_AREA);
+            if (qint64(prepared.canvas.cols) * prepared.canvas.rows > kMaxCanvasPixels)
+                prepared.canvas = cv::Mat(); // drawn from the file when the answer comes
+        }
+        if (!options.thumbnailBox.isEmpty()) {
+            QSize shown = prepared.originalSize;
+            if (shown.width() > options.thumbnailBox.width() || shown.height() > options.thumbnailBox.height())
+                shown = shown.scaled(options.thumbnailBox, Qt::KeepAspectRatio).expandedTo(QSize(1, 1));
+            // From the smallest image at hand that still fills what the thumbnail shows.
+            const bool sentHolds = !sent.empty() && sent.cols >= shown.width() && sent.rows >= shown.height();
+            prepared.thumbnail = thumbnailOfSize(sentHolds ? sent : bgr, shown);
+        }
+    } catch (const cv::Exception &e) {
+        qCWarning(lcTransfer).noquote() << "preparing from pixels failed, reading the file:"
+                                        << QString::fromStdString(e.what()).trimmed();
+        return readAndPrepare(path, options);
+    } catch (const std::bad_alloc &) {
+        qCWarning(lcTransfer) << "out of memory preparing from pixels, reading the file";
+        return readAndPrepare(path, options);
+    }
+    if (!prepared.reduced) {
+        // Nothing to gain from a copy: the file goes as it is, as a photo's would.
+        ImageFileReader::Result file = ImageFileReader::read(path);
+        if (!file.ok()) {
+            prepared.error = file.error;
+            return prepared;
+        }
+        prepared.payload = std::move(file.bytes);
+        prepared.sentSize = prepared.originalSize;
+        prepared.scaleX = prepared.scaleY = 1.0;
+    }
+    return prepared;
+}
+
 QList<Detection> ImageTransfer::toOriginal(const QList<Detection> &detections, const PreparedImage &prepared)
 {
     if (!prepared.reduced)

@@ -18,7 +18,10 @@ VideoFeed::~VideoFeed()
 {
     m_cancelled = true;
     m_watcher.disconnect(this);
-    m_watcher.waitForFinished();
+    // Only a step still running is waited for: a finished one's result was taken (its pixels
+    // moved out), and a future whose result was taken is not waited on again.
+    if (m_running)
+        m_watcher.waitForFinished();
 }
 
 bool VideoFeed::open(QString *error)
@@ -49,14 +52,16 @@ void VideoFeed::start()
     extractMore();
 }
 
-ScannedImage VideoFeed::takeFrame()
+ScannedImage VideoFeed::takeFrame(cv::Mat *pixels)
 {
     if (m_ready.empty())
         return {};
-    ScannedImage frame = std::move(m_ready.front());
+    Ready ready = std::move(m_ready.front());
     m_ready.pop_front();
+    if (pixels)
+        *pixels = std::move(ready.pixels);
     extractMore();
-    return frame;
+    return std::move(ready.frame);
 }
 
 void VideoFeed::cancel()
@@ -76,7 +81,7 @@ void VideoFeed::extractMore()
     // The extractor is shared so a task still running when the feed goes away has its object.
     m_watcher.setFuture(QtConcurrent::run([extractor = m_extractor] {
         Step out;
-        out.step = extractor->next(&out.frame, &out.error);
+        out.step = extractor->next(&out.frame, &out.error, &out.pixels);
         out.variable = extractor->variableFrameRate();
         out.decoded = extractor->framesDecoded();
         return out;
@@ -86,7 +91,7 @@ void VideoFeed::extractMore()
 void VideoFeed::stepFinished()
 {
     m_running = false;
-    const Step out = m_watcher.result();
+    Step out = m_watcher.future().takeResult(); // moved: the watcher keeps no copy of the pixels
     m_decoded = out.decoded;
     if (out.variable && !m_variable) {
         m_variable = true;
@@ -95,7 +100,7 @@ void VideoFeed::stepFinished()
     switch (out.step) {
     case FrameExtractor::Step::Frame:
         ++m_kept;
-        m_ready.push_back(out.frame);
+        m_ready.push_back(Ready{std::move(out.frame), std::move(out.pixels)});
         if (m_cancelled) {
             finish(true, QString());
             emit frameReady();

@@ -40,7 +40,10 @@ public:
 
     void start();
     bool hasFrame() const { return !m_ready.empty(); }
-    ScannedImage takeFrame(); // the oldest extracted frame; extraction goes on behind it
+    // The oldest extracted frame; extraction goes on behind it. *pixels (when given) gets its
+    // decoded BGR pixels (the frame file's content before JPEG), so the consumer need not read
+    // and decode the file again; without it they are dropped here.
+    ScannedImage takeFrame(cv::Mat *pixels = nullptr);
     // Stops after the frame being extracted; frames not taken stay on disk. finished() follows.
     void cancel();
 
@@ -62,6 +65,7 @@ private:
     {
         FrameExtractor::Step step = FrameExtractor::Step::End;
         ScannedImage frame;
+        cv::Mat pixels;
         QString error;
         bool variable = false;
         qint64 decoded = 0;
@@ -72,7 +76,12 @@ private:
 
     std::shared_ptr<FrameExtractor> m_extractor; // shared with the task running on the pool
     QFutureWatcher<Step> m_watcher;
-    std::deque<ScannedImage> m_ready;
+    struct Ready
+    {
+        ScannedImage frame;
+        cv::Mat pixels;
+    };
+    std::deque<Ready> m_ready; // at most lookAhead() frames, pixels included
     int m_lookAhead = 8;
     bool m_running = false;
     bool m_started = false;

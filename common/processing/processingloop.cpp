@@ -110,8 +110,7 @@ void ProcessingLoop::setSettings(const Settings &settings)
 {
     m_settings = settings;
     m_settings.window = std::max(1, settings.window);
-    for (VideoFeed *feed : m_feeds)
-        feed->setLookAhead(m_settings.window);
+
     pump();
 }
 
@@ -165,7 +164,8 @@ void ProcessingLoop::push(Item item, bool front)
 void ProcessingLoop::addFeed(VideoFeed *feed)
 {
     feed->setParent(this);
-    feed->setLookAhead(m_settings.window);
+    // Extraction runs one frame at a time: two ahead keep it busy while the link works.
+    feed->setLookAhead(kFramesWaiting);
     connect(feed, &VideoFeed::frameReady, this, &ProcessingLoop::pump);
     // Deferred: the feed is inside its own signal.
     connect(feed, &VideoFeed::finished, this, [this] { QTimer::singleShot(0, this, &ProcessingLoop::pump); });
@@ -183,14 +183,17 @@ void ProcessingLoop::pullFrames()
     std::vector<VideoFeed *> drained;
     for (auto it = m_feeds.begin(); it != m_feeds.end();) {
         VideoFeed *feed = *it;
-        while (feed->hasFrame() && qsizetype(m_queue.size()) < m_settings.window) {
-            ScannedImage frame = feed->takeFrame();
+        while (feed->hasFrame() && qsizetype(m_queue.size()) < m_settings.window
+               && framesWaiting() < kFramesWaiting) {
+            cv::Mat pixels;
+            ScannedImage frame = feed->takeFrame(&pixels);
             if (m_admitFrame && !m_admitFrame(frame))
                 continue;
             if (contains(frame.absolutePath))
                 continue;
             Item item;
             item.image = frame;
+            item.pixels = std::move(pixels);
             push(std::move(item), false);
             Q_EMIT frameQueued(feed, frame);
         }
@@ -206,6 +209,12 @@ void ProcessingLoop::pullFrames()
         Q_EMIT feedFinished(feed, feed->error());
         feed->deleteLater();
     }
+}
+
+int ProcessingLoop::framesWaiting() const
+{
+    // Called only while the queue is shorter than the window.
+    return int(std::count_if(m_queue.cbegin(), m_queue.cend(), [](const Item &i) { return !i.pixels.empty(); }));
 }
 
 void ProcessingLoop::pause()
@@ -435,6 +444,8 @@ void ProcessingLoop::startRead(Item item)
 {
     const QString path = item.image.absolutePath;
     const quint64 token = m_nextToken++;
+    // The pixels go to the preparation: held by one task, not by the open item.
+    cv::Mat pixels = std::exchange(item.pixels, cv::Mat());
     Open open;
     open.item = std::move(item);
     open.token = token;
@@ -454,10 +465,20 @@ void ProcessingLoop::startRead(Item item)
         readFinished(path, token, watcher->future().takeResult());
     });
     // Ahead of drawing and writing in the pool: a read feeds the link.
-    watcher->setFuture(QtConcurrent::task(&ImageTransfer::readAndPrepare)
-                           .withArguments(path, transfer)
-                           .withPriority(1)
-                           .spawn());
+    if (pixels.empty()) {
+        watcher->setFuture(QtConcurrent::task(&ImageTransfer::readAndPrepare)
+                               .withArguments(path, transfer)
+                               .withPriority(1)
+                               .spawn());
+    } else {
+        watcher->setFuture(QtConcurrent::task([pixels = std::move(pixels), path, transfer]() mutable {
+                               PreparedImage prepared = ImageTransfer::prepareFromPixels(pixels, path, transfer);
+                               pixels.release(); // the canvas keeps what it needs
+                               return prepared;
+                           })
+                               .withPriority(1)
+                               .spawn());
+    }
 }
 
 void ProcessingLoop::readFinished(const QString &path, quint64 token, PreparedImage prepared)

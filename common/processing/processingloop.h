@@ -16,6 +16,8 @@
 #include <QString>
 #include <QTimer>
 
+#include <opencv2/core/mat.hpp>
+
 #include <deque>
 #include <functional>
 #include <vector>
@@ -63,6 +65,10 @@ struct SavePlan
 // - Bounded: only settings().window items are read or in flight at once and as many more may
 //   be saving; the rest wait as paths (or, for frames, come from VideoFeeds only when the
 //   queue is short), so 10,000 queued images or a two-hour video cost nothing until their turn.
+// - A video's frames come with their decoded pixels (VideoFeed): the copy sent and the canvas
+//   the result is drawn on are made from them (ImageTransfer::prepareFromPixels), the frame
+//   file written beside is not read and decoded again. Only kFramesWaiting frames hold pixels
+//   in the feed and as many in the queue; a frame sent again after an outage reads its file.
 // - The server kind is asked first (server-info of every device): a v2 server gets reduced
 //   copies sized for the model (ImageTransfer, on worker threads), answers detections only and
 //   the result is drawn here on the original; a legacy server gets the file and its marked-up
@@ -79,6 +85,7 @@ class ProcessingLoop final : public QObject
 
 public:
     enum class ServerKind { Unknown, Asking, V2, Legacy };
+    static constexpr int kFramesWaiting = 2; // frames with pixels (1080p: 6 MB each) per feed, and queued
 
     struct Settings
     {
@@ -165,6 +172,7 @@ private:
     struct Item
     {
         ScannedImage image;
+        cv::Mat pixels;       // a video frame's decoded pixels until it is prepared; empty: read the file
         quint64 order = 0;    // enqueue order: requeued items keep their place among themselves
         int strikes = 0;      // failures while others got through (OutagePolicy)
         qint64 notBefore = 0; // on m_clock: a re-send waits until then
@@ -184,6 +192,7 @@ private:
 
     void pump();
     void pullFrames();
+    int framesWaiting() const; // queued frames that hold their pixels
     void push(Item item, bool front);
     void askServer();
     void handleServerInfo(quint64 id, const QJsonObject &info, const QString &device);

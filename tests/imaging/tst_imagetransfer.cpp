@@ -5,6 +5,7 @@
 #include "markup/annotator.h"
 #include "testimages.h"
 
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -302,6 +303,65 @@ private Q_SLOTS:
         QString error;
         QCOMPARE(ImageTransfer::renderMarkupOn(small.canvas, small.originalSize, server.detections, 90, QString(), &error),
                  server.jpeg);
+    }
+
+    void fromPixels_sameGeometryAsFromTheFile_fileOnlyReadWhenItGoesWhole()
+    {
+        // A 1920x1080 video frame with one white box, and its frame file as the extractor writes it.
+        const QRectF truth(600, 300, 400, 240);
+        cv::Mat frame(1080, 1920, CV_8UC3, cv::Scalar(30, 40, 50));
+        cv::rectangle(frame, cv::Rect(600, 300, 400, 240), cv::Scalar(255, 255, 255), cv::FILLED);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("clip_f000010.jpg"));
+        const QByteArray file = encodeJpeg(frame);
+        {
+            QFile out(path);
+            QVERIFY(out.open(QIODevice::WriteOnly) && out.write(file) == file.size());
+        }
+        TransferOptions options;
+        options.modelInput = QSize(160, 160); // 1080p for a 320 model goes whole: 2 x 320 > 1080 / 2
+        options.resultMaxSide = 2048;
+        options.thumbnailBox = QSize(160, 120);
+        const PreparedImage fromFile = ImageTransfer::prepare(file, options);
+        const PreparedImage fromPixels = ImageTransfer::prepareFromPixels(frame, path, options);
+        QVERIFY(fromPixels.error.isEmpty());
+        QVERIFY(fromPixels.reduced);
+        QCOMPARE(fromPixels.originalSize, fromFile.originalSize);
+        QCOMPARE(fromPixels.sentSize, fromFile.sentSize);
+        QCOMPARE(fromPixels.scaleX, fromFile.scaleX);
+        QCOMPARE(fromPixels.scaleY, fromFile.scaleY);
+        QCOMPARE(QSize(fromPixels.canvas.cols, fromPixels.canvas.rows), QSize(1920, 1080));
+        QCOMPARE(fromPixels.thumbnail.size(), fromFile.thumbnail.size());
+        // The copy sent shows the box where the original has it, once mapped back.
+        const cv::Mat sent = decode(fromPixels.payload);
+        QCOMPARE(QSize(sent.cols, sent.rows), fromPixels.sentSize);
+        const QRectF back = ImageTransfer::toOriginal({Detection{0, QStringLiteral("box"), 1.0f, brightBox(sent)}},
+                                                      fromPixels)
+                                .first()
+                                .box;
+        QVERIFY2(std::abs(back.x() - truth.x()) <= 4 && std::abs(back.width() - truth.width()) <= 8,
+                 qPrintable(QStringLiteral("%1 %2").arg(back.x()).arg(back.width())));
+
+        // Nothing gained by a copy (a model as large as the frame) or asked to send originals:
+        // the file goes as it is, read from disk; the canvas still comes from the pixels.
+        options.modelInput = QSize(1280, 1280);
+        PreparedImage whole = ImageTransfer::prepareFromPixels(frame, path, options);
+        QVERIFY(!whole.reduced);
+        QCOMPARE(whole.payload, file);
+        QCOMPARE(QSize(whole.canvas.cols, whole.canvas.rows), QSize(1920, 1080));
+        options.modelInput = QSize(160, 160);
+        options.sendOriginal = true;
+        whole = ImageTransfer::prepareFromPixels(frame, path, options);
+        QVERIFY(!whole.reduced);
+        QCOMPARE(whole.payload, file);
+        // A frame file gone meanwhile is a clear error when it has to be sent.
+        QVERIFY(QFile::remove(path));
+        QVERIFY(!ImageTransfer::prepareFromPixels(frame, path, options).error.isEmpty());
+        // A smaller result side gets a canvas of that size, from the pixels.
+        options.sendOriginal = false;
+        options.resultMaxSide = 960;
+        const PreparedImage smaller = ImageTransfer::prepareFromPixels(frame, path, options);
+        QCOMPARE(QSize(smaller.canvas.cols, smaller.canvas.rows), QSize(960, 540));
     }
 
     void thumbnail_fitsBoxKeepsAspectNeverEnlarges()

@@ -315,7 +315,7 @@ private Q_SLOTS:
     {
         EDGELENS_REQUIRE(test::haveFfmpeg(), "ffmpeg and ffprobe (Debian package ffmpeg)");
         FlakyServer server;
-        server.modelInput = QSize(320, 320);
+        server.modelInput = QSize(16, 16); // small enough for a reduced copy of a 160x96 frame
         QVERIFY(server.listen());
         Rig rig(server.port(), 2);
         const QString clip = rig.dir.filePath(QStringLiteral("clip.mp4"));
@@ -328,6 +328,15 @@ private Q_SLOTS:
         QVERIFY2(feed->open(&error), qPrintable(error));
         QSignalSpy frames(&rig.loop, &ProcessingLoop::frameQueued);
         QSignalSpy finished(&rig.loop, &ProcessingLoop::feedFinished);
+        // A frame comes with its decoded pixels: the copy sent and the result are made from
+        // them, so its file (written for the gallery and the exports) is not read again. Spoil
+        // each file as its frame joins: the frame must still be done.
+        QObject::connect(&rig.loop, &ProcessingLoop::frameQueued, &rig.loop,
+                         [](VideoFeed *, const ScannedImage &frame) {
+                             QFile file(frame.absolutePath);
+                             QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+                             file.write("not a JPEG any more");
+                         });
         rig.loop.setReady(true);
         rig.loop.addFeed(feed);
         QVERIFY(rig.loop.isBusy());
@@ -341,7 +350,10 @@ private Q_SLOTS:
             QVERIFY2(it->ok(), qPrintable(it->error));
             QVERIFY(QFileInfo(it.key()).fileName().startsWith(QStringLiteral("clip_f0000")));
             QCOMPARE(QImage(it->imagePath).size(), QSize(160, 96));
+            QVERIFY(it->drawnHere);
+            QCOMPARE(it->result.result.imageWidth, 160); // boxes in the frame's pixels
         }
+        QCOMPARE(server.lastImageSize, QSize(53, 32)); // the reduced copy, not the spoilt file
     }
 };
 
