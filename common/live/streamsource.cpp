@@ -11,7 +11,6 @@
 #include <opencv2/videoio.hpp>
 
 #include <chrono>
-#include <cstdlib>
 
 Q_LOGGING_CATEGORY(lcStream, "edgelens.live.source")
 
@@ -22,41 +21,48 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // OpenCV reads OPENCV_FFMPEG_CAPTURE_OPTIONS at every open (its only way to pass FFmpeg
-// options) and, when it is unset, asks for RTSP over TCP. UDP needs the variable set for the
-// one open: every open of ours that changes it holds this lock and puts the old value back.
-std::mutex &ffmpegOptionsMutex()
+// options) and, when it is unset, asks for RTSP over TCP. UDP needs the variable set for its one
+// open. Every RTSP open holds this guard's lock, so a TCP open of another source never reads
+// the UDP value meanwhile (opens wait for each other, each at most the open timeout), and the
+// variable is changed through Qt, whose own environment readers take Qt's lock too. Other
+// libraries' getenv() stays unguarded (glibc's environment is not thread-safe): UDP only.
+class RtspOpenGuard final
 {
-    static std::mutex mutex;
-    return mutex;
-}
-
-class ScopedCaptureOptions final
-{
-    Q_DISABLE_COPY_MOVE(ScopedCaptureOptions)
+    Q_DISABLE_COPY_MOVE(RtspOpenGuard)
 
 public:
-    explicit ScopedCaptureOptions(const char *options)
-        : m_lock(ffmpegOptionsMutex())
+    explicit RtspOpenGuard(bool udp)
+        : m_lock(mutex())
     {
-        static const char *const kName = "OPENCV_FFMPEG_CAPTURE_OPTIONS";
-        if (const char *old = std::getenv(kName)) {
-            m_hadOld = true;
-            m_old = old;
-        }
-        ::setenv(kName, options, 1);
+        if (!udp)
+            return;
+        m_changed = true;
+        m_hadOld = qEnvironmentVariableIsSet(kName);
+        m_old = qgetenv(kName);
+        qputenv(kName, QByteArrayLiteral("rtsp_transport;udp"));
     }
-    ~ScopedCaptureOptions()
+    ~RtspOpenGuard()
     {
+        if (!m_changed)
+            return;
         if (m_hadOld)
-            ::setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", m_old.c_str(), 1);
+            qputenv(kName, m_old);
         else
-            ::unsetenv("OPENCV_FFMPEG_CAPTURE_OPTIONS");
+            qunsetenv(kName);
     }
 
 private:
+    static constexpr const char *kName = "OPENCV_FFMPEG_CAPTURE_OPTIONS";
+    static std::mutex &mutex()
+    {
+        static std::mutex instance;
+        return instance;
+    }
+
     std::lock_guard<std::mutex> m_lock;
+    bool m_changed = false;
     bool m_hadOld = false;
-    std::string m_old;
+    QByteArray m_old;
 };
 
 } // namespace
@@ -291,14 +297,11 @@ bool StreamSource::open(cv::VideoCapture &capture, QString *why)
             // The V4L2 backend has its own select() timeout and takes no FFmpeg options.
             capture.open(m_spec.cameraIndex, cv::CAP_V4L2);
             break;
-        case StreamSpec::Kind::Rtsp:
-            if (m_spec.rtspTransport == StreamSpec::RtspTransport::Udp) {
-                ScopedCaptureOptions udp("rtsp_transport;udp");
-                capture.open(m_spec.url.toString(QUrl::FullyEncoded).toStdString(), cv::CAP_FFMPEG, timeouts);
-            } else {
-                capture.open(m_spec.url.toString(QUrl::FullyEncoded).toStdString(), cv::CAP_FFMPEG, timeouts);
-            }
+        case StreamSpec::Kind::Rtsp: {
+            const RtspOpenGuard guard(m_spec.rtspTransport == StreamSpec::RtspTransport::Udp);
+            capture.open(m_spec.url.toString(QUrl::FullyEncoded).toStdString(), cv::CAP_FFMPEG, timeouts);
             break;
+        }
         case StreamSpec::Kind::Http:
             capture.open(m_spec.url.toString(QUrl::FullyEncoded).toStdString(), cv::CAP_FFMPEG, timeouts);
             break;
