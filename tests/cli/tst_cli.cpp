@@ -1,11 +1,13 @@
 #include "client/detectionclient.h"
 
+#include "flakyserver.h"
 #include "httptestserver.h"
 #include "isolateduserstate.h"
 #include "legacytestserver.h"
 #include "processrunner.h"
 #include "testdata.h"
 
+#include <QColor>
 #include <QDir>
 #include <QFile>
 #include <QImage>
@@ -28,6 +30,7 @@ private Q_SLOTS:
     void folderStructure_isKeptInTheOutput();
     void remoteLegacyServer_autoFallsBack_andWritesImages();
     void connectionRefused_namesTheReason_exitsNonZero();
+    void deviceGoneForAWhile_imagesWaitAndAllGetDone();
     void unknownModel_printsWhereItLooked_exitsTwo();
     void noPaths_isAUsageError();
     void modelsList_showsTheSharedModelsFound();
@@ -177,6 +180,36 @@ void TestCli::connectionRefused_namesTheReason_exitsNonZero()
     QVERIFY2(run.err.contains(QStringLiteral("Connection refused: is the server running on 127.0.0.1:%1?").arg(port)),
              qPrintable(run.err));
     QVERIFY(!QFileInfo::exists(out + QStringLiteral("/soccer.jpg")));
+}
+
+void TestCli::deviceGoneForAWhile_imagesWaitAndAllGetDone()
+{
+    // The device answers two images, then goes away for longer than the client's reconnects
+    // last (--retries 1: two failed connections hand the images back), and comes back: the
+    // run waits through it (the one outage policy the app uses too) instead of failing them.
+    FlakyServer server;
+    server.outageAfterAnswers = 2;
+    server.outageConnections = 6;
+    QVERIFY(server.listen());
+    const QString in = m_dir.filePath(QStringLiteral("outage-in"));
+    QVERIFY(QDir().mkpath(in));
+    for (int i = 0; i < 6; ++i) {
+        QImage image(48, 32, QImage::Format_RGB32);
+        image.fill(QColor::fromHsv(i * 50, 200, 200));
+        QVERIFY(image.save(QDir(in).filePath(QStringLiteral("p%1.jpg").arg(i))));
+    }
+    const QString out = m_dir.filePath(QStringLiteral("outage-out"));
+    const ProcessRun run = runCli({QStringLiteral("--host"), QStringLiteral("127.0.0.1"), QStringLiteral("--port"),
+                                   QString::number(server.port()), QStringLiteral("--protocol"), QStringLiteral("v2"),
+                                   QStringLiteral("--retries"), QStringLiteral("1"), QStringLiteral("--concurrency"),
+                                   QStringLiteral("1"), QStringLiteral("--output"), out, in},
+                                  QString(), 90000);
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    QCOMPARE(server.cutInOutage, server.outageConnections); // the outage did happen, all of it
+    QVERIFY2(run.err.contains(QStringLiteral("connection lost")), qPrintable(run.err));
+    QVERIFY2(run.out.contains(QStringLiteral("6 images, 0 failed")), qPrintable(run.out));
+    for (int i = 0; i < 6; ++i)
+        QVERIFY(QFileInfo::exists(QDir(out).filePath(QStringLiteral("p%1.jpg").arg(i))));
 }
 
 void TestCli::unknownModel_printsWhereItLooked_exitsTwo()

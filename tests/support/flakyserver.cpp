@@ -56,6 +56,12 @@ void FlakyServer::handleNewConnection()
 {
     while (QTcpSocket *socket = m_server.nextPendingConnection()) {
         ++connections;
+        if (outageAfterAnswers > 0 && answered >= outageAfterAnswers && cutInOutage < outageConnections) {
+            ++cutInOutage;
+            socket->abort();
+            socket->deleteLater();
+            continue;
+        }
         auto peer = std::make_shared<Peer>();
         peer->reader = std::make_unique<protocol::FrameReader>(m_legacy ? protocol::FrameReader::Mode::Legacy
                                                                          : protocol::FrameReader::Mode::V2);
@@ -170,6 +176,16 @@ void FlakyServer::reply(QTcpSocket *socket, const QByteArray &bytes, bool cut, b
         ++answered;
         if (closeAfter)
             guard->disconnectFromHost();
+        if (outageAfterAnswers > 0 && answered == outageAfterAnswers) {
+            // The outage starts: what is connected now goes away too (after this reply).
+            guard->flush();
+            const QList<QTcpSocket *> connected = m_peers.keys();
+            m_peers.clear();
+            for (QTcpSocket *other : connected) {
+                other->disconnectFromHost();
+                other->deleteLater();
+            }
+        }
     };
     if (replyDelayMs > 0)
         QTimer::singleShot(replyDelayMs, this, send);

@@ -32,6 +32,12 @@ public:
     int detectRequests = 0;  // received, re-sends included
     int answered = 0;        // complete replies written
     int connections = 0;
+    // An outage a client must sit through, counted in its own attempts rather than in time:
+    // once outageAfterAnswers replies went out (0: never), every open connection is cut and
+    // the next outageConnections ones are cut as soon as they are accepted; then it serves again.
+    int outageAfterAnswers = 0;
+    int outageConnections = 0;
+    int cutInOutage = 0; // connections cut so far by the outage
     // Set: server-info names a default model with this input, and a detect request with
     // return_image false gets detections only, placed on the image it received: a "cat" over
     // its middle (0.8) and a "dog" in the top-left corner (0.15, below the app's threshold).
