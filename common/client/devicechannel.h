@@ -42,8 +42,12 @@ struct ChannelSettings
     int timeoutMs = 30000;
     int probeTimeoutMs = 1000;
     int maxRetries = 3;
-    int backoffInitialMs = 200;
-    int backoffMaxMs = 3000;
+    // How a lost device is probed again: the reconnect half of the one retry policy (the other
+    // half, what the processing loop does with requests handed back, is OutagePolicy's).
+    static constexpr int kDefaultBackoffInitialMs = 200;
+    static constexpr int kDefaultBackoffMaxMs = 3000;
+    int backoffInitialMs = kDefaultBackoffInitialMs;
+    int backoffMaxMs = kDefaultBackoffMaxMs;
     std::shared_ptr<SocketFactory> sockets;    // plain TCP
     std::shared_ptr<SocketFactory> tlsSockets; // devices with tls == true
     // How a channel starts its waits (the backoff before the next probe, the cool-down after a

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "client/devicechannel.h"
+
 #include <QString>
 
 #include <functional>
@@ -9,9 +11,9 @@ namespace edgelens {
 // The one answer to "the device went away" for every processing loop (the app's queue, the
 // CLI). Two layers, each doing one thing:
 //   - the client's channels reconnect: a device that drops or refuses is probed again after
-//     200 ms, doubling to 3 s (ChannelSettings::backoffInitialMs / backoffMaxMs), and requests
-//     wait in the client meanwhile; after a few failed probes in a row the client fails what
-//     it holds as retryable;
+//     200 ms, doubling to 3 s (ChannelSettings::kDefaultBackoffInitialMs / kDefaultBackoffMaxMs),
+//     and requests wait in the client meanwhile; after a few failed probes in a row the client
+//     fails what it holds as retryable;
 //   - this policy decides what the loop does with such a failure: while the outage is younger
 //     than its limit (60 s) the item goes back to the front of the loop and is sent again (the
 //     channel's backoff paces the next try, the loop does not wait on its own); once nothing has
@@ -31,7 +33,7 @@ class OutagePolicy final
 public:
     static constexpr int kDefaultLimitMs = 60000;
     static constexpr int kMaxStrikes = 4; // failures of one item while others got through
-    static constexpr int kMinResendMs = 200; // the channel's first backoff step
+    static constexpr int kMinResendMs = ChannelSettings::kDefaultBackoffInitialMs; // the channel's first step
 
     using Clock = std::function<qint64()>;
     explicit OutagePolicy(Clock clock = {});
