@@ -203,9 +203,16 @@ PreparedImage ImageTransfer::prepareFromPixels(const cv::Mat &bgr, const QString
     PreparedImage prepared;
     prepared.originalSize = QSize(bgr.cols, bgr.rows);
     prepared.sentSize = prepared.originalSize;
-    const bool mayReduce = !options.sendOriginal && !options.modelInput.isEmpty();
-    const QSize target = mayReduce ? reducedSize(prepared.originalSize, options.modelInput, options.inputMultiple)
-                                   : prepared.originalSize;
+    const bool mayReduce = !options.sendOriginal && !options.modelInput.isEmpty() && options.inputMultiple > 0;
+    // A file is reduced only when that saves half of each side: below that, decoding it here
+    // costs about what the device saves. The pixels are decoded already, so any copy smaller
+    // than the frame is worth it (a 1080p frame for a 320 model: 1138x640, about a third of the
+    // pixels for the device to decode, at the input multiple that scores like the whole image).
+    const double scale = options.inputMultiple
+        * std::max(double(options.modelInput.width()) / bgr.cols, double(options.modelInput.height()) / bgr.rows);
+    const QSize target = mayReduce && scale < 1.0
+        ? QSize(std::max(1, int(std::lround(bgr.cols * scale))), std::max(1, int(std::lround(bgr.rows * scale))))
+        : prepared.originalSize;
     try {
         cv::Mat sent;
         if (target != prepared.originalSize) {

@@ -61,7 +61,8 @@ public:
     // prepare() for an image already decoded (8-bit BGR, upright: a video frame), saved as the
     // file at path: the reduced copy, the canvas and the thumbnail come from the pixels, so the
     // file is not decoded again; it is read only when it goes as it is (not reduced, or
-    // sendOriginal). The canvas may share the pixels' memory (it is drawn on in place).
+    // sendOriginal). Unlike a file, any copy smaller than the image is made (no decode to pay
+    // for). The canvas may share the pixels' memory (it is drawn on in place).
     static PreparedImage prepareFromPixels(const cv::Mat &bgr, const QString &path, const TransferOptions &options);
 
     // The size a reduced copy of an `original`-sized image gets for `modelInput`; `original`

@@ -2,6 +2,7 @@
 
 #include <QLoggingCategory>
 #include <QtConcurrent/QtConcurrentRun>
+#include <QtConcurrent/qtconcurrenttask.h>
 
 Q_LOGGING_CATEGORY(lcVideoFeed, "edgelens.inputs.videofeed", QtInfoMsg)
 
@@ -79,13 +80,18 @@ void VideoFeed::extractMore()
         return;
     m_running = true;
     // The extractor is shared so a task still running when the feed goes away has its object.
-    m_watcher.setFuture(QtConcurrent::run([extractor = m_extractor] {
-        Step out;
-        out.step = extractor->next(&out.frame, &out.error, &out.pixels);
-        out.variable = extractor->variableFrameRate();
-        out.decoded = extractor->framesDecoded();
-        return out;
-    }));
+    // Decoding is the one step of a video that cannot run in parallel: it goes ahead of the
+    // pool's other work (reads at priority 1, drawing and writing at 0), so the frames that
+    // feed everything else never wait behind it.
+    m_watcher.setFuture(QtConcurrent::task([extractor = m_extractor] {
+                            Step out;
+                            out.step = extractor->next(&out.frame, &out.error, &out.pixels);
+                            out.variable = extractor->variableFrameRate();
+                            out.decoded = extractor->framesDecoded();
+                            return out;
+                        })
+                            .withPriority(2)
+                            .spawn());
 }
 
 void VideoFeed::stepFinished()

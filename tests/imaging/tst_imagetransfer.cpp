@@ -342,6 +342,16 @@ private Q_SLOTS:
         QVERIFY2(std::abs(back.x() - truth.x()) <= 4 && std::abs(back.width() - truth.width()) <= 8,
                  qPrintable(QStringLiteral("%1 %2").arg(back.x()).arg(back.width())));
 
+        // A 320 model: a file of the frame goes whole (a copy would not save half of each
+        // side, and decoding the file here costs about what the device saves), but the pixels
+        // are decoded already: the copy at twice the input is made.
+        options.modelInput = QSize(320, 320);
+        QVERIFY(!ImageTransfer::prepare(file, options).reduced);
+        const PreparedImage forThree = ImageTransfer::prepareFromPixels(frame, path, options);
+        QVERIFY(forThree.reduced);
+        QCOMPARE(forThree.sentSize, QSize(1138, 640));
+        QCOMPARE(forThree.originalSize, QSize(1920, 1080));
+
         // Nothing gained by a copy (a model as large as the frame) or asked to send originals:
         // the file goes as it is, read from disk; the canvas still comes from the pixels.
         options.modelInput = QSize(1280, 1280);
