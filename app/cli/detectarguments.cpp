@@ -92,7 +92,7 @@ void addOptions(QCommandLineParser &parser)
                        "0: original size. Legacy servers send their own marked-up image."),
         QStringLiteral("N"), QStringLiteral("2048")));
     parser.addOption(QCommandLineOption(QStringLiteral("every-frames"),
-                                               QStringLiteral("Videos: keep frames 0, N, 2N, ... (decode order)."),
+                                               QStringLiteral("Videos: keep frames 0, N, 2N, ... (in the order they are shown, as ffprobe numbers them)."),
                                                QStringLiteral("N")));
     parser.addOption(QCommandLineOption(QStringLiteral("every-seconds"),
                                                 QStringLiteral("Videos: keep one frame every T seconds of the "

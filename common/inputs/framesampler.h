@@ -7,7 +7,7 @@
 
 namespace edgelens {
 
-// Applies a SamplingRule to frames in decode order: says which frames to keep, and when the
+// Applies a SamplingRule to frames in the order they are shown: says which frames to keep, and when the
 // rest of the source need not be decoded any more (past the time range). One per run of a
 // source; frames must come in the order the source gave them.
 class FrameSampler final

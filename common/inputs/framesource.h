@@ -44,7 +44,7 @@ struct SourceProperties
 struct SourceFrame
 {
     cv::Mat image;           // 8-bit BGR; empty when asked for WithoutImage
-    qint64 index = -1;       // 0-based, in decode order
+    qint64 index = -1;       // 0-based, in the order frames are shown (ffprobe's numbering)
     double timestampMs = -1; // the decoder's presentation time from the stream's start
     qint64 captureSteadyNs = 0; // monotonic clock when the frame was taken from the source
     cv::Mat signature;       // the frame reduced to small grey (FrameSampler::signature), when

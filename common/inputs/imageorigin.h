@@ -24,7 +24,7 @@ struct ImageOrigin
     QString source;        // the video file (absolute) or the stream (credentials masked); empty for a photo
     qint64 sourceBytes = -1; // the video file's size, which tells two files of the same name apart
     QSize frameSize;       // the decoded frame's size
-    qint64 frameIndex = -1;  // 0-based index in decode order (every decoded frame counts)
+    qint64 frameIndex = -1;  // 0-based, in shown order; every frame counts, decoded or not
     double timestampMs = -1; // the decoder's presentation time of this frame, from the stream's start
     QString samplingRule;  // how the frame was chosen ("every 30 frames"), for people and scripts
     bool variableFrameRate = false; // the source's frame durations differ: index / fps is not its time

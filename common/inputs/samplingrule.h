@@ -16,7 +16,7 @@ namespace edgelens {
 struct SamplingRule
 {
     enum class Mode {
-        EveryNFrames,  // frames 0, N, 2N, ... (decode order)
+        EveryNFrames,  // frames 0, N, 2N, ... (shown order, ffprobe's numbering)
         EverySeconds,  // the first frame at or after start, start + T, start + 2T, ... (decoder time)
         SceneChanges,  // the first frame and every frame that differs from the one before by more than the threshold
     };
