@@ -112,27 +112,27 @@ def serve_rtsp(args, stop):
     Gst.init(None)
     maker = FrameMaker(args.width, args.height, args.background)
     period = 1.0 / args.fps
-    frame_bytes = args.width * args.height * 3
 
-    def pusher(appsrc, done):
-        next_time = time.monotonic()
-        while not done.is_set() and not stop.is_set():
-            frame = maker.next(now_ms())
-            buffer = Gst.Buffer.new_wrapped(frame.tobytes())
-            if appsrc.emit("push-buffer", buffer) != Gst.FlowReturn.OK:
-                break
-            next_time += period
-            delay = next_time - time.monotonic()
-            if delay > 0:
-                done.wait(delay)
-            else:
-                next_time = time.monotonic()  # fell behind: do not burst to catch up
-
+    # Frames are made when appsrc asks for one (need-data, from its own streaming thread), paced
+    # to the frame rate there. A thread pushing from media-configure on raced the media's
+    # preroll: a frame pushed during its brief PLAYING left about one stream in ten sending
+    # nothing at all to its first client.
     def on_configure(_factory, media):
-        appsrc = media.get_element().get_by_name("src")
-        done = threading.Event()
-        media.connect("unprepared", lambda *_: done.set())
-        threading.Thread(target=pusher, args=(appsrc, done), daemon=True).start()
+        pace = {"next": None}
+
+        def need_data(appsrc, _length):
+            now = time.monotonic()
+            due = pace["next"] if pace["next"] is not None else now
+            if due > now:
+                if stop.wait(due - now):
+                    return
+            elif now - due > period:
+                due = now  # fell behind: do not burst to catch up
+            pace["next"] = due + period
+            buffer = Gst.Buffer.new_wrapped(maker.next(now_ms()).tobytes())
+            appsrc.emit("push-buffer", buffer)
+
+        media.get_element().get_by_name("src").connect("need-data", need_data)
 
     caps = f"video/x-raw,format=BGR,width={args.width},height={args.height},framerate={args.fps}/1"
     # One slice per frame: with zerolatency's sliced threads, FFmpeg's RTSP client decodes the
@@ -164,7 +164,6 @@ def serve_rtsp(args, stop):
         return True
 
     GLib.timeout_add(100, check_stop)
-    del frame_bytes
     loop.run()
 
 
