@@ -172,6 +172,7 @@ void MainWindow::connectParts()
     connect(p.status(), &StatusPresenter::refreshed, this, &MainWindow::updateActions);
     connect(p.exporter(), &ExportController::statusMessage, p.status(), &StatusPresenter::showMessage);
     connect(p.session(), &SessionController::restored, this, &MainWindow::handleSessionRestored);
+    p.session()->setVideosInProgress([queue = p.queue()] { return queue->videosInProgress(); });
     connect(p.details(), &DetailController::message, this, [this](const QString &text) { m_parts->status()->showMessage(text, 6000); });
     connect(p.annotations(), &AnnotationSaver::failed, p.status(), &StatusPresenter::showError);
     connect(p.annotations(), &AnnotationSaver::saved, this, [this](const QString &path, const QString &resultPath) {
@@ -199,9 +200,12 @@ void MainWindow::saveSession()
     m_parts->session()->saveNow();
 }
 
-void MainWindow::handleSessionRestored(const QStringList &queuedAgain, const QString &message)
+void MainWindow::handleSessionRestored(const QStringList &queuedAgain, const VideoSamplings &videos,
+                                       const QString &message)
 {
     enqueueNew(queuedAgain);
+    for (const VideoSampling &video : videos)
+        startVideo(video.path, video.rule, video.resumeAfterIndex);
     if (!message.isEmpty())
         m_parts->status()->showMessage(message, 8000);
     updateEmptyText();

@@ -11,6 +11,7 @@
 
 #include "appoptions.h"
 #include "inputs/samplingrule.h"
+#include "videosampling.h"
 #include "widgets/appsettings.h"
 
 #include <QHash>
@@ -146,9 +147,9 @@ private:
     // time, in the order found) and it runs; its frames join the gallery as a group.
     void queueVideos(const QStringList &canonicalPaths);
     void askNextVideo();
-    void startVideo(const QString &path, const SamplingRule &rule);
+    void startVideo(const QString &path, const SamplingRule &rule, qint64 resumeAfterIndex = -1);
     void connectVideos();
-    void handleSessionRestored(const QStringList &queuedAgain, const QString &message);
+    void handleSessionRestored(const QStringList &queuedAgain, const VideoSamplings &videos, const QString &message);
     void handleCollectFinished(int found, int skipped, const QStringList &missing);
     void updateProgress();
     void updateActions();

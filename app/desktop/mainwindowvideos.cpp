@@ -99,12 +99,12 @@ void MainWindow::askNextVideo()
         m_ruleForRemaining.reset(); // a later drop is asked again
 }
 
-void MainWindow::startVideo(const QString &path, const SamplingRule &rule)
+void MainWindow::startVideo(const QString &path, const SamplingRule &rule, qint64 resumeAfterIndex)
 {
     m_parts->status()->clearLastError();
     m_parts->target()->ensureReady();
     QString error;
-    if (!m_parts->queue()->enqueueVideo(path, rule, &error))
+    if (!m_parts->queue()->enqueueVideo(path, rule, &error, resumeAfterIndex))
         m_parts->status()->showError(tr("Cannot sample %1: %2").arg(QFileInfo(path).fileName(), error));
     updateActions();
 }

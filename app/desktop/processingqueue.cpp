@@ -59,9 +59,12 @@ ProcessingQueue::ProcessingQueue(GalleryModel *model, DetectionClient *client, Q
                     m_thumbnails->provide(path, thumbnail, box);
             });
     connect(&m_loop, &ProcessingLoop::frameQueued, this, [this](VideoFeed *feed, const ScannedImage &frame) {
+        if (const auto it = m_videos.find(feed->video().absolutePath); it != m_videos.end())
+            it->resumeAfterIndex = qMax(it->resumeAfterIndex, frame.origin.frameIndex);
         emit videoFrameAdded(feed->video().absolutePath, frame.absolutePath);
     });
     connect(&m_loop, &ProcessingLoop::feedFinished, this, [this](VideoFeed *feed, const QString &error) {
+        m_videos.remove(feed->video().absolutePath);
         emit videoFinished(feed->video().absolutePath, feed->framesKept(), error);
     });
     connect(&m_loop, &ProcessingLoop::outageChanged, this, &ProcessingQueue::outageChanged);
@@ -208,13 +211,15 @@ qint64 ProcessingQueue::estimateFrames(const QString &videoPath, const SamplingR
     return rule.estimatedCount(properties);
 }
 
-bool ProcessingQueue::enqueueVideo(const QString &videoPath, const SamplingRule &rule, QString *error)
+bool ProcessingQueue::enqueueVideo(const QString &videoPath, const SamplingRule &rule, QString *error,
+                                   qint64 resumeAfterIndex)
 {
     syncSettings();
     const QFileInfo info(videoPath);
     const ScannedImage video{QDir::cleanPath(info.absoluteFilePath()), info.fileName(), {}};
     FrameExtractor::Options options;
     options.rule = rule;
+    options.resumeAfterIndex = resumeAfterIndex;
     const QString outputDir = outputDirectoryFor(video.absolutePath);
     options.framesDir = FrameExtractor::framesDirFor(outputDir, video);
     auto *feed = new VideoFeed(video, options, this);
@@ -228,10 +233,16 @@ bool ProcessingQueue::enqueueVideo(const QString &videoPath, const SamplingRule 
         qCWarning(lcQueue).noquote() << markError;
     connect(feed, &VideoFeed::variableFrameRateFound, this,
             [this, path = video.absolutePath] { emit videoVariableFrameRate(path); });
+    m_videos.insert(video.absolutePath, VideoSampling{video.absolutePath, rule, resumeAfterIndex});
     m_loop.addFeed(feed);
     emit videoStarted(video.absolutePath, feed->estimatedCount());
     feed->start();
     return true;
+}
+
+VideoSamplings ProcessingQueue::videosInProgress() const
+{
+    return m_videos.values();
 }
 
 bool ProcessingQueue::admitFrame(ScannedImage &frame)

@@ -13,7 +13,9 @@
 #include "processing/processingloop.h"
 #include "protocol/detection.h"
 #include "resultsaver.h"
+#include "videosampling.h"
 
+#include <QHash>
 #include <QObject>
 #include <QPointer>
 #include <QString>
@@ -68,7 +70,13 @@ public:
     // is added here, then videoFrameAdded). Frames are extracted only a few ahead of the work
     // (also while paused), so a long video costs no memory. False with *error when the file
     // cannot be opened as a video; otherwise videoStarted now and videoFinished at the end.
-    bool enqueueVideo(const QString &videoPath, const SamplingRule &rule, QString *error = nullptr);
+    // resumeAfterIndex continues a run the app quit in the middle of (VideoSampling): the
+    // frames up to it are already in the gallery and are not extracted again.
+    bool enqueueVideo(const QString &videoPath, const SamplingRule &rule, QString *error = nullptr,
+                      qint64 resumeAfterIndex = -1);
+    // The videos still being sampled, each with the last frame index the gallery got, for
+    // the session to continue them after a restart.
+    VideoSamplings videosInProgress() const;
     // The frames a rule will give a video, before running it; -1 when unknown (scene changes).
     static qint64 estimateFrames(const QString &videoPath, const SamplingRule &rule, QString *error = nullptr);
     int videosRunning() const { return m_loop.feedCount(); }
@@ -140,6 +148,7 @@ private:
     TransferSettings m_transfer;
     int m_maxInFlight = 4;
     ResultSaver m_saver;
+    QHash<QString, VideoSampling> m_videos; // by path: sampling, not finished
     ProcessingLoop m_loop; // last: its signals reach the members above
 };
 

@@ -6,7 +6,6 @@
 #include <QCoreApplication>
 #include <QFutureWatcher>
 #include <QLoggingCategory>
-#include <QPair>
 #include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -15,8 +14,13 @@ Q_LOGGING_CATEGORY(lcSessionController, "edgelens.app.sessioncontroller")
 namespace edgelens {
 
 namespace {
-using Loaded = QPair<QList<GalleryItem>, QString>;
-}
+struct Loaded
+{
+    QList<GalleryItem> items;
+    VideoSamplings videos;
+    QString message;
+};
+} // namespace
 
 SessionController::SessionController(GalleryModel *model, const QString &file, QObject *parent)
     : QObject(parent)
@@ -44,8 +48,8 @@ void SessionController::restore()
     auto *watcher = new QFutureWatcher<Loaded>(this);
     connect(watcher, &QFutureWatcher<Loaded>::finished, this, [this, watcher] {
         watcher->deleteLater();
-        const auto [items, message] = watcher->result();
-        const QList<int> rows = m_model->addItems(items);
+        const Loaded loaded = watcher->result();
+        const QList<int> rows = m_model->addItems(loaded.items);
         QStringList again;
         for (int row : rows) {
             if (m_model->item(row).status == GalleryItem::Status::Queued)
@@ -56,22 +60,28 @@ void SessionController::restore()
         connect(m_model, &GalleryModel::annotationChanged, this, &SessionController::scheduleSave);
         connect(m_model, &QAbstractItemModel::rowsRemoved, this, &SessionController::scheduleSave);
         connect(m_model, &QAbstractItemModel::modelReset, this, &SessionController::scheduleSave);
-        emit restored(again, message);
+        emit restored(again, loaded.videos, loaded.message);
     });
     watcher->setFuture(QtConcurrent::run([path] {
         int dropped = 0;
         QString error;
-        const QList<GalleryItem> items = SessionStore::load(path, &dropped, &error);
-        QString message;
+        Loaded loaded;
+        loaded.items = SessionStore::load(path, &dropped, &error, &loaded.videos);
         if (!error.isEmpty()) {
             qCWarning(lcSessionController) << "previous session not restored:" << error;
-            message = SessionController::tr("The previous session could not be restored: %1").arg(error);
-        } else if (!items.isEmpty()) {
-            message = SessionController::tr("Restored %n image(s) from the last session.", nullptr, int(items.size()));
-            if (dropped > 0)
-                message += QLatin1Char(' ') + SessionController::tr("%n image(s) no longer exist and were left out.", nullptr, dropped);
+            loaded.message = SessionController::tr("The previous session could not be restored: %1").arg(error);
+            return loaded;
         }
-        return qMakePair(items, message);
+        QStringList parts;
+        if (!loaded.items.isEmpty())
+            parts << SessionController::tr("Restored %n image(s) from the last session.", nullptr, int(loaded.items.size()));
+        if (dropped > 0)
+            parts << SessionController::tr("%n image(s) no longer exist and were left out.", nullptr, dropped);
+        if (!loaded.videos.isEmpty())
+            parts << SessionController::tr("Sampling of %n video(s) goes on after the last frame it reached.", nullptr,
+                                           int(loaded.videos.size()));
+        loaded.message = parts.join(QLatin1Char(' '));
+        return loaded;
     }));
 }
 
@@ -90,14 +100,20 @@ void SessionController::saveInBackground()
         return;
     }
     const QList<GalleryItem> items = m_model->items();
+    const VideoSamplings videos = videosInProgress();
     const QString path = m_file;
-    m_save = QtConcurrent::run([items, path] {
+    m_save = QtConcurrent::run([items, videos, path] {
         QString error;
-        const bool ok = SessionStore::save(items, path, &error);
+        const bool ok = SessionStore::save(items, path, &error, videos);
         if (!ok)
             qCWarning(lcSessionController) << "cannot save the session:" << error;
         return ok;
     });
+}
+
+VideoSamplings SessionController::videosInProgress() const
+{
+    return m_videos ? m_videos() : VideoSamplings();
 }
 
 void SessionController::saveNow()
@@ -107,7 +123,7 @@ void SessionController::saveNow()
     m_timer->stop();
     m_save.waitForFinished();
     QString error;
-    if (!SessionStore::save(m_model->items(), m_file, &error))
+    if (!SessionStore::save(m_model->items(), m_file, &error, videosInProgress()))
         qCWarning(lcSessionController) << "cannot save the session:" << error;
 }
 

@@ -4,10 +4,14 @@
 // start, saves it (again in the background) a few seconds after each change, and once more,
 // synchronously, on quit. SessionStore knows the file format; this class knows when.
 
+#include "videosampling.h"
+
 #include <QFuture>
 #include <QObject>
 #include <QString>
 #include <QStringList>
+
+#include <functional>
 
 class QTimer;
 
@@ -30,20 +34,27 @@ public:
     void restore();
     bool isRestored() const { return m_restored; } // true at once without a session file
     void saveNow();
+    // Where each save learns which videos are still being sampled (the queue); without it
+    // none are kept.
+    void setVideosInProgress(std::function<VideoSamplings()> videos) { m_videos = std::move(videos); }
     // Saves one last time and detaches from the file, so what happens while the window
     // closes (cancelling images on their way) does not reach it.
     void finish();
 
 signals:
-    // queuedAgain: images that were waiting or in flight last time; message: for the status
-    // bar (empty when there is nothing worth saying).
-    void restored(const QStringList &queuedAgain, const QString &message);
+    // queuedAgain: images that were waiting or in flight last time; videos: videos whose
+    // sampling had not finished, to continue; message: for the status bar (empty when there
+    // is nothing worth saying).
+    void restored(const QStringList &queuedAgain, const edgelens::VideoSamplings &videos, const QString &message);
 
 private:
     void scheduleSave();
     void saveInBackground();
 
+    VideoSamplings videosInProgress() const;
+
     GalleryModel *m_model;
+    std::function<VideoSamplings()> m_videos;
     QString m_file;
     QTimer *m_timer = nullptr;
     QFuture<bool> m_save;

@@ -51,7 +51,7 @@ QString SessionStore::defaultPath()
     return dir.isEmpty() ? QString() : QDir(dir).filePath(QStringLiteral("session.json"));
 }
 
-QJsonObject SessionStore::toJson(const QList<GalleryItem> &items)
+QJsonObject SessionStore::toJson(const QList<GalleryItem> &items, const VideoSamplings &videos)
 {
     QJsonArray array;
     for (const GalleryItem &it : items) {
@@ -89,10 +89,22 @@ QJsonObject SessionStore::toJson(const QList<GalleryItem> &items)
         }
         array.append(o);
     }
-    return {{QStringLiteral("version"), kVersion}, {QStringLiteral("items"), array}};
+    QJsonObject session{{QStringLiteral("version"), kVersion}, {QStringLiteral("items"), array}};
+    // A key of its own, not a new version: an older EdgeLens reads the items and ignores it.
+    if (!videos.isEmpty()) {
+        QJsonArray sampling;
+        for (const VideoSampling &video : videos) {
+            sampling.append(QJsonObject{{QStringLiteral("path"), video.path},
+                                        {QStringLiteral("rule"), video.rule.toJson()},
+                                        {QStringLiteral("resume_after_index"), video.resumeAfterIndex}});
+        }
+        session.insert(QStringLiteral("videos_sampling"), sampling);
+    }
+    return session;
 }
 
-QList<GalleryItem> SessionStore::fromJson(const QJsonObject &object, int *dropped, QString *error)
+QList<GalleryItem> SessionStore::fromJson(const QJsonObject &object, int *dropped, QString *error,
+                                          VideoSamplings *videos)
 {
     QList<GalleryItem> items;
     int gone = 0;
@@ -141,12 +153,32 @@ QList<GalleryItem> SessionStore::fromJson(const QJsonObject &object, int *droppe
         }
         items.append(std::move(it));
     }
+    const QJsonArray sampling = object.value(QStringLiteral("videos_sampling")).toArray();
+    for (const QJsonValue &v : sampling) {
+        const QJsonObject o = v.toObject();
+        VideoSampling video;
+        video.path = o.value(QStringLiteral("path")).toString();
+        video.rule = SamplingRule::fromJson(o.value(QStringLiteral("rule")).toObject());
+        video.resumeAfterIndex = o.value(QStringLiteral("resume_after_index")).toInteger(-1);
+        QString why;
+        if (video.path.isEmpty() || !QFileInfo(video.path).isFile())
+            why = QStringLiteral("the file is gone");
+        else if (!video.rule.isValid(&why))
+            why = QStringLiteral("its sampling rule is not valid: ") + why;
+        if (!why.isEmpty()) {
+            qCWarning(lcSession).noquote() << video.path << "is not sampled further:" << why;
+            continue;
+        }
+        if (videos)
+            videos->append(video);
+    }
     if (dropped)
         *dropped = gone;
     return items;
 }
 
-bool SessionStore::save(const QList<GalleryItem> &items, const QString &path, QString *error)
+bool SessionStore::save(const QList<GalleryItem> &items, const QString &path, QString *error,
+                        const VideoSamplings &videos)
 {
     if (!QDir().mkpath(QFileInfo(path).absolutePath())) {
         if (error)
@@ -159,7 +191,7 @@ bool SessionStore::save(const QList<GalleryItem> &items, const QString &path, QS
             *error = QStringLiteral("%1: %2").arg(path, file.errorString());
         return false;
     }
-    const QByteArray bytes = QJsonDocument(toJson(items)).toJson(QJsonDocument::Compact);
+    const QByteArray bytes = QJsonDocument(toJson(items, videos)).toJson(QJsonDocument::Compact);
     if (file.write(bytes) != bytes.size() || !file.commit()) {
         if (error)
             *error = QStringLiteral("%1: %2").arg(path, file.errorString());
@@ -168,7 +200,7 @@ bool SessionStore::save(const QList<GalleryItem> &items, const QString &path, QS
     return true;
 }
 
-QList<GalleryItem> SessionStore::load(const QString &path, int *dropped, QString *error)
+QList<GalleryItem> SessionStore::load(const QString &path, int *dropped, QString *error, VideoSamplings *videos)
 {
     QFile file(path);
     if (!file.exists())
@@ -190,7 +222,7 @@ QList<GalleryItem> SessionStore::load(const QString &path, int *dropped, QString
             *error = QStringLiteral("%1: %2").arg(path, parseError.errorString());
         return {};
     }
-    return fromJson(doc.object(), dropped, error);
+    return fromJson(doc.object(), dropped, error, videos);
 }
 
 } // namespace edgelens

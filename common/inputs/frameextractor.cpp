@@ -65,11 +65,12 @@ bool FrameExtractor::open(QString *error)
         // The same rule over the same frames in the same order decides ahead of decoding, so
         // the source need not decode what this extractor's sampler will skip.
         auto planner = std::make_shared<FrameSampler>(m_options.rule);
-        m_source->setKeepFilter([planner](qint64 index, double timestampMs) {
+        const qint64 resumeAfter = m_options.resumeAfterIndex;
+        m_source->setKeepFilter([planner, resumeAfter](qint64 index, double timestampMs) {
             SourceFrame frame;
             frame.index = index;
             frame.timestampMs = timestampMs;
-            return planner->decide(frame) == FrameSampler::Verdict::Keep;
+            return planner->decide(frame) == FrameSampler::Verdict::Keep && index > resumeAfter;
         });
     }
     const SourceProperties properties = m_source->properties();
@@ -169,8 +170,11 @@ FrameExtractor::Step FrameExtractor::next(ScannedImage *frame, QString *error, c
             m_source->close();
             return Step::End;
         }
-        if (verdict == FrameSampler::Verdict::Keep)
+        if (verdict != FrameSampler::Verdict::Keep)
+            continue;
+        if (decoded.index > m_options.resumeAfterIndex)
             break;
+        ++m_kept; // handed on by the run this one continues
     }
     // Sampling by index or time decides without pixels: only a kept frame is converted, and
     // only when its file or the caller needs BGR.

@@ -29,6 +29,11 @@ public:
         QString framesDir;   // where the frame files go (created when the first one is written)
         QString suffix = QStringLiteral("jpg"); // or "png" (lossless, larger)
         int jpegQuality = 95; // the frame file is the item's original: keep it close to the decode
+        // Continues an earlier run of the same rule (the app quit in the middle of the video):
+        // frames up to this index were handed on then. The sampler still sees them, so later
+        // frames are the ones one uninterrupted run picks, but they are neither decoded to
+        // pixels, written nor handed on again. -1: a run from the start.
+        qint64 resumeAfterIndex = -1;
     };
 
     FrameExtractor(const ScannedImage &video, const Options &options);
@@ -49,6 +54,7 @@ public:
 
     bool variableFrameRate() const;
     qint64 framesDecoded() const { return m_decoded; }
+    // Frames the rule picked so far, those an earlier run handed on (resumeAfterIndex) included.
     qint64 framesKept() const { return m_kept; }
     const ScannedImage &video() const { return m_video; }
 

@@ -88,6 +88,7 @@ void VideoFeed::extractMore()
                             out.step = extractor->next(&out.frame, &out.error, &out.pixels);
                             out.variable = extractor->variableFrameRate();
                             out.decoded = extractor->framesDecoded();
+                            out.kept = extractor->framesKept();
                             return out;
                         })
                             .withPriority(2)
@@ -99,13 +100,13 @@ void VideoFeed::stepFinished()
     m_running = false;
     Step out = m_watcher.future().takeResult(); // moved: the watcher keeps no copy of the pixels
     m_decoded = out.decoded;
+    m_kept = out.kept;
     if (out.variable && !m_variable) {
         m_variable = true;
         emit variableFrameRateFound();
     }
     switch (out.step) {
     case FrameExtractor::Step::Frame:
-        ++m_kept;
         m_ready.push_back(Ready{std::move(out.frame), std::move(out.pixels)});
         if (m_cancelled) {
             finish(true, QString());

@@ -52,7 +52,7 @@ public:
     bool isDrained() const { return m_finished && m_ready.empty(); }
     QString error() const { return m_error; }
     bool variableFrameRate() const { return m_variable; }
-    qint64 framesKept() const { return m_kept; }
+    qint64 framesKept() const { return m_kept; } // FrameExtractor::framesKept(): a resumed run's earlier frames too
     qint64 framesDecoded() const { return m_decoded; }
 
 signals:
@@ -69,6 +69,7 @@ private:
         QString error;
         bool variable = false;
         qint64 decoded = 0;
+        qint64 kept = 0;
     };
     void extractMore();
     void stepFinished();

@@ -90,16 +90,19 @@ struct Extraction
     FrameExtractor::Step last = FrameExtractor::Step::Error;
     QString error;
     qint64 framesSeen = 0;
+    qint64 framesKept = 0; // the extractor's count: a resumed run's earlier frames too
+    QStringList files;     // what it wrote
     VideoFileSource::DecodeCounts counts;
 };
 
-Extraction extract(const QString &file, const SamplingRule &rule)
+Extraction extract(const QString &file, const SamplingRule &rule, qint64 resumeAfterIndex = -1)
 {
     Extraction out;
     QTemporaryDir dir;
     FrameExtractor::Options options;
     options.rule = rule;
     options.framesDir = dir.path();
+    options.resumeAfterIndex = resumeAfterIndex;
     auto source = std::make_unique<VideoFileSource>(file);
     VideoFileSource *decoder = source.get();
     FrameExtractor extractor(scanned(file), options, std::move(source));
@@ -109,6 +112,8 @@ Extraction extract(const QString &file, const SamplingRule &rule)
     while ((out.last = extractor.next(&frame, &out.error)) == FrameExtractor::Step::Frame)
         out.kept.append(frame.origin.frameIndex);
     out.framesSeen = extractor.framesDecoded();
+    out.framesKept = extractor.framesKept();
+    out.files = QDir(dir.path()).entryList(QDir::Files, QDir::Name);
     out.counts = decoder->decodeCounts();
     return out;
 }
@@ -250,6 +255,49 @@ private slots:
         // The measure came from the decoder's small grey copies and the frame files from its
         // planes: no frame became BGR.
         QCOMPARE(extraction.counts.framesConverted, qint64(0));
+    }
+
+    // The app quit in the middle of a video and samples it on after restarting: the run that
+    // continues after the last frame the gallery got keeps exactly the frames one whole run
+    // keeps after it (the sampler saw the frames before, so "every T seconds" and scene
+    // changes count from where they were), writes none of the earlier ones again, and
+    // decodes no more than the whole run.
+    void resumedRun_keepsWhatOneRunKeepsAfterTheResumePoint_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<SamplingRule>("rule");
+        QTest::newRow("every 7 frames") << QStringLiteral("slideshow") << SamplingRule::everyNFrames(7);
+        QTest::newRow("every 0.4 s across a pause") << QStringLiteral("vfr") << SamplingRule::everySecondsRule(0.4);
+        QTest::newRow("scene changes") << QStringLiteral("scenes") << SamplingRule::sceneChanges();
+    }
+
+    void resumedRun_keepsWhatOneRunKeepsAfterTheResumePoint()
+    {
+        QFETCH(QString, file);
+        QFETCH(SamplingRule, rule);
+        const QString path = file == QLatin1String("slideshow") ? m_slideshow : file == QLatin1String("vfr") ? m_vfr : m_scenes;
+        const Extraction whole = extract(path, rule);
+        QCOMPARE(whole.last, FrameExtractor::Step::End);
+        QVERIFY(whole.kept.size() >= 3);
+        const qint64 resumeAfter = whole.kept.at(whole.kept.size() / 2 - 1);
+        QList<qint64> after;
+        for (qint64 index : whole.kept) {
+            if (index > resumeAfter)
+                after.append(index);
+        }
+
+        const Extraction resumed = extract(path, rule, resumeAfter);
+        QCOMPARE(resumed.last, FrameExtractor::Step::End);
+        QCOMPARE(resumed.kept, after);
+        QCOMPARE(resumed.framesKept, qint64(whole.kept.size()));
+        QCOMPARE(resumed.framesSeen, whole.framesSeen);
+        QCOMPARE(resumed.files.size(), after.size());
+        QCOMPARE(resumed.files.first(), ImageOrigin::frameFileName(QFileInfo(path).completeBaseName(), after.first(),
+                                                                   QStringLiteral("jpg")));
+        QVERIFY2(resumed.counts.framesDecoded <= whole.counts.framesDecoded,
+                 qPrintable(QStringLiteral("%1 frames decoded, %2 in the whole run")
+                                .arg(resumed.counts.framesDecoded)
+                                .arg(whole.counts.framesDecoded)));
     }
 
     // The decoder's small grey copy (from the luma plane) is the measure's own reduction of
