@@ -233,7 +233,8 @@ bool ProcessingQueue::enqueueVideo(const QString &videoPath, const SamplingRule 
         qCWarning(lcQueue).noquote() << markError;
     connect(feed, &VideoFeed::variableFrameRateFound, this,
             [this, path = video.absolutePath] { emit videoVariableFrameRate(path); });
-    m_videos.insert(video.absolutePath, VideoSampling{video.absolutePath, rule, resumeAfterIndex});
+    m_videos.insert(video.absolutePath, VideoSampling{video.absolutePath, rule, resumeAfterIndex, info.size(),
+                                                      info.lastModified().toMSecsSinceEpoch()});
     m_loop.addFeed(feed);
     emit videoStarted(video.absolutePath, feed->estimatedCount());
     feed->start();

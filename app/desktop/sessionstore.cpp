@@ -96,7 +96,9 @@ QJsonObject SessionStore::toJson(const QList<GalleryItem> &items, const VideoSam
         for (const VideoSampling &video : videos) {
             sampling.append(QJsonObject{{QStringLiteral("path"), video.path},
                                         {QStringLiteral("rule"), video.rule.toJson()},
-                                        {QStringLiteral("resume_after_index"), video.resumeAfterIndex}});
+                                        {QStringLiteral("resume_after_index"), video.resumeAfterIndex},
+                                        {QStringLiteral("bytes"), video.bytes},
+                                        {QStringLiteral("modified_ms"), video.modifiedMs}});
         }
         session.insert(QStringLiteral("videos_sampling"), sampling);
     }
@@ -160,9 +162,14 @@ QList<GalleryItem> SessionStore::fromJson(const QJsonObject &object, int *droppe
         video.path = o.value(QStringLiteral("path")).toString();
         video.rule = SamplingRule::fromJson(o.value(QStringLiteral("rule")).toObject());
         video.resumeAfterIndex = o.value(QStringLiteral("resume_after_index")).toInteger(-1);
+        video.bytes = o.value(QStringLiteral("bytes")).toInteger(-1);
+        video.modifiedMs = o.value(QStringLiteral("modified_ms")).toInteger(-1);
+        const QFileInfo file(video.path);
         QString why;
-        if (video.path.isEmpty() || !QFileInfo(video.path).isFile())
+        if (video.path.isEmpty() || !file.isFile())
             why = QStringLiteral("the file is gone");
+        else if (file.size() != video.bytes || file.lastModified().toMSecsSinceEpoch() != video.modifiedMs)
+            why = QStringLiteral("the file changed since");
         else if (!video.rule.isValid(&why))
             why = QStringLiteral("its sampling rule is not valid: ") + why;
         if (!why.isEmpty()) {

@@ -15,6 +15,10 @@ struct VideoSampling
     QString path; // canonical
     SamplingRule rule;
     qint64 resumeAfterIndex = -1; // the last frame index the gallery got; -1: none yet
+    // The file as it was sampled: a video replaced under the same name is not continued
+    // (its frame numbers would mean other pictures).
+    qint64 bytes = -1;
+    qint64 modifiedMs = -1;
 };
 
 using VideoSamplings = QList<VideoSampling>;

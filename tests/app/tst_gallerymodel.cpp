@@ -447,6 +447,41 @@ private slots:
         QCOMPARE(scan.items.at(4).origin.kind, ImageOrigin::Kind::LiveFrame);
     }
 
+    // Videos still being sampled come back to be continued, unless the file has gone or is
+    // not the one that was sampled any more (frame numbers would mean other pictures).
+    void videosBeingSampled_comeBackUnlessGoneOrChanged()
+    {
+        QTemporaryDir dir;
+        QList<VideoSampling> videos;
+        for (const QString &name : {QStringLiteral("kept.mp4"), QStringLiteral("changed.mp4"), QStringLiteral("gone.mp4")}) {
+            const QString path = dir.filePath(name);
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(QByteArray(1000, 'v'));
+            f.close();
+            const QFileInfo info(path);
+            videos.append({path, SamplingRule::everyNFrames(5), 40, info.size(), info.lastModified().toMSecsSinceEpoch()});
+        }
+        const QString file = dir.filePath(QStringLiteral("session.json"));
+        QString error;
+        QVERIFY2(SessionStore::save({}, file, &error, videos), qPrintable(error));
+        QFile changed(videos.at(1).path);
+        QVERIFY(changed.open(QIODevice::Append));
+        changed.write("more");
+        changed.close();
+        QVERIFY(QFile::remove(videos.at(2).path));
+
+        VideoSamplings back;
+        int dropped = 0;
+        QVERIFY(SessionStore::load(file, &dropped, &error, &back).isEmpty());
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(back.size(), 1);
+        QCOMPARE(back.first().path, videos.first().path);
+        QCOMPARE(back.first().resumeAfterIndex, qint64(40));
+        QCOMPARE(back.first().rule.mode, SamplingRule::Mode::EveryNFrames);
+        QCOMPARE(back.first().rule.everyFrames, 5);
+    }
+
     void loadCorruptSession_givesEmptyListAndReason()
     {
         QTemporaryDir dir;
