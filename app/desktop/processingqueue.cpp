@@ -260,9 +260,10 @@ bool ProcessingQueue::admitFrame(ScannedImage &frame)
     // The gallery keeps a video's frames together, in source order.
     image.group = frame.origin.source;
     image.groupOrder = frame.origin.frameIndex;
-    m_model->addImages({image});
     frame.absolutePath = canonical;
-    return m_model->rowOfPath(canonical) >= 0;
+    // As with photos dropped twice: a frame the gallery already has (the video sampled again,
+    // perhaps by another rule) keeps its state and is not sent again.
+    return !m_model->addImages({image}).isEmpty();
 }
 
 QString ProcessingQueue::outputDirectoryFor(const QString &imagePath) const

@@ -17,8 +17,10 @@
 #include "widgets/videosamplingdialog.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -108,6 +110,7 @@ private slots:
 
         QList<qint64> firstRun;
         int doneInFirstRun = 0;
+        QHash<QString, QDateTime> written; // frame files of the first run
         {
             MainWindow first(settings, options);
             QTRY_VERIFY(first.isSessionRestored());
@@ -123,6 +126,8 @@ private slots:
             QCOMPARE(first.parts().queue()->videosRunning(), 1);
             firstRun = frameIndices(model, canonicalVideo);
             doneInFirstRun = model->count(GalleryItem::Status::Done);
+            for (const GalleryItem &it : model->items())
+                written.insert(it.path, QFileInfo(it.path).lastModified());
             QVERIFY2(firstRun.size() < allFrames.size(), qPrintable(QString::number(firstRun.size())));
             QCOMPARE(firstRun, allFrames.mid(0, firstRun.size())); // in order, none missing
             QVERIFY(first.close());
@@ -148,14 +153,32 @@ private slots:
                                  60000);
         QCOMPARE(frameIndices(model, canonicalVideo), allFrames);
         QCOMPARE(model->count(GalleryItem::Status::Done), int(allFrames.size()));
-        // What was done in the first run was not sent again; everything else was, once.
+        // What was done in the first run was not sent again; everything else was, once. Its
+        // frame files were not written again either: sampling went on, it did not start over.
         QCOMPARE(server.detectRequests - requestsBefore, int(allFrames.size()) - doneInFirstRun);
+        for (auto it = written.cbegin(); it != written.cend(); ++it)
+            QVERIFY2(QFileInfo(it.key()).lastModified() == it.value(), qPrintable(it.key()));
         const GalleryFilterProxy::GroupSummary summary = second.galleryProxy()->groupSummary(canonicalVideo);
         QCOMPARE(summary.items, int(allFrames.size()));
         QCOMPARE(summary.expected, qint64(allFrames.size()));
         // Finished: the next start has nothing to continue.
         second.saveSession();
         QVERIFY(!readJson(options.sessionFile).contains(QStringLiteral("videos_sampling")));
+
+        // Sampled again, by another rule whose frames the gallery already has: as with photos
+        // dropped twice, nothing is added or sent again.
+        const int requestsDone = server.detectRequests;
+        second.addPaths({video});
+        VideoSamplingDialog *dialog = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = second.findChild<VideoSamplingDialog *>()) != nullptr, 20000);
+        dialog->findChild<QRadioButton *>(QStringLiteral("everyFrames"))->setChecked(true);
+        dialog->findChild<QSpinBox *>(QStringLiteral("frames"))->setValue(10);
+        dialog->accept();
+        QTRY_COMPARE_WITH_TIMEOUT(second.parts().queue()->videosRunning(), 0, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(!second.parts().queue()->isBusy(), 30000);
+        QCOMPARE(model->rowCount(), int(allFrames.size()));
+        QCOMPARE(model->count(GalleryItem::Status::Done), int(allFrames.size()));
+        QCOMPARE(server.detectRequests, requestsDone);
     }
 };
 
