@@ -58,6 +58,19 @@ QList<qint64> frameIndices(const GalleryModel *model, const QString &video)
     return indices;
 }
 
+// Drops the video on the window and answers its sampling dialog: every n frames.
+bool sampleEveryNFrames(MainWindow &window, const QString &video, int n)
+{
+    window.addPaths({video});
+    VideoSamplingDialog *dialog = nullptr;
+    if (!QTest::qWaitFor([&] { return (dialog = window.findChild<VideoSamplingDialog *>()) != nullptr; }, 20000))
+        return false;
+    dialog->findChild<QRadioButton *>(QStringLiteral("everyFrames"))->setChecked(true);
+    dialog->findChild<QSpinBox *>(QStringLiteral("frames"))->setValue(n);
+    dialog->accept();
+    return true;
+}
+
 QJsonObject readJson(const QString &path)
 {
     QFile file(path);
@@ -114,12 +127,7 @@ private slots:
         {
             MainWindow first(settings, options);
             QTRY_VERIFY(first.isSessionRestored());
-            first.addPaths({video});
-            VideoSamplingDialog *dialog = nullptr;
-            QTRY_VERIFY_WITH_TIMEOUT((dialog = first.findChild<VideoSamplingDialog *>()) != nullptr, 20000);
-            dialog->findChild<QRadioButton *>(QStringLiteral("everyFrames"))->setChecked(true);
-            dialog->findChild<QSpinBox *>(QStringLiteral("frames"))->setValue(5);
-            dialog->accept();
+            QVERIFY(sampleEveryNFrames(first, video, 5));
             GalleryModel *model = first.galleryModel();
             QTRY_VERIFY_WITH_TIMEOUT(model->count(GalleryItem::Status::Done) >= 4, 30000);
             first.parts().queue()->pause();
@@ -168,12 +176,7 @@ private slots:
         // Sampled again, by another rule whose frames the gallery already has: as with photos
         // dropped twice, nothing is added or sent again.
         const int requestsDone = server.detectRequests;
-        second.addPaths({video});
-        VideoSamplingDialog *dialog = nullptr;
-        QTRY_VERIFY_WITH_TIMEOUT((dialog = second.findChild<VideoSamplingDialog *>()) != nullptr, 20000);
-        dialog->findChild<QRadioButton *>(QStringLiteral("everyFrames"))->setChecked(true);
-        dialog->findChild<QSpinBox *>(QStringLiteral("frames"))->setValue(10);
-        dialog->accept();
+        QVERIFY(sampleEveryNFrames(second, video, 10));
         QTRY_COMPARE_WITH_TIMEOUT(second.parts().queue()->videosRunning(), 0, 30000);
         QTRY_VERIFY_WITH_TIMEOUT(!second.parts().queue()->isBusy(), 30000);
         QCOMPARE(model->rowCount(), int(allFrames.size()));
