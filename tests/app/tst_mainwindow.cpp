@@ -1,55 +1,41 @@
-// The main window end to end: drop files and a folder, watch them go through the embedded
-// server (a real DetectionServer with a real model from EDGELENS_SHARED_DIR), and check
-// what the user would: the gallery, the status bar and the files on disk.
+// The main window end to end, getting images in and processed: drop files and a folder, paste
+// paths, restore a session, change the device or model while running, watch them go through the
+// embedded server (a real DetectionServer with a real model from EDGELENS_SHARED_DIR) or a device
+// on loopback, and check what the user would: the gallery, the status bar and the files on disk.
+// Videos and their groups: tst_mainwindowvideo; the window's layout and menus: tst_mainwindowlayout.
 
-#include "testdata.h"
-#include "testvideos.h"
-#include "fakedetectionserver.h"
 #include "flakyserver.h"
+#include "mainwindowsuite.h"
+#include "testdata.h"
 
 #include "appoptions.h"
-#include "client/detectionclient.h"
 #include "embeddedserver.h"
-#include "englishplurals.h"
 #include "exportcontroller.h"
 #include "export/exporters.h"
-#include "gallerydelegate.h"
 #include "galleryfilterproxy.h"
 #include "gallerymodel.h"
 #include "galleryview.h"
 #include "mainwindow.h"
-#include "detailcontroller.h"
 #include "mainwindowparts.h"
 #include "processingqueue.h"
 #include "widgets/appsettings.h"
 #include "widgets/detailview.h"
-#include "widgets/settingsdialog.h"
-#include "widgets/videosamplingdialog.h"
 
-#include <QAction>
 #include <QApplication>
-#include <QComboBox>
 #include <QDir>
 #include <QDropEvent>
 #include <QFile>
-#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
-#include <QRadioButton>
-#include <QSpinBox>
-#include <QSettings>
 #include <QSignalSpy>
-#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
 #include <QToolBar>
-#include <QToolButton>
 #include <QUrl>
 
 #include <algorithm>
@@ -58,6 +44,7 @@ using namespace edgelens;
 
 namespace {
 
+using test::remoteSettings;
 using test::samplesDir;
 
 // Small images of distinct colours: the gallery tells them apart and any server decodes them fast.
@@ -72,18 +59,6 @@ QStringList writeColourImages(const QTemporaryDir &dir, const QString &namePatte
             return {};
     }
     return paths;
-}
-
-// A remote device on this machine, results under the test's own folder.
-AppSettings remoteSettings(quint16 port, AppSettings::Protocol protocol, const QTemporaryDir &dir)
-{
-    AppSettings settings;
-    settings.target = AppSettings::Target::Remote;
-    settings.host = QStringLiteral("127.0.0.1");
-    settings.port = port;
-    settings.protocol = protocol;
-    settings.outputDir = dir.filePath(QStringLiteral("out"));
-    return settings;
 }
 
 void copySample(const QString &name, const QString &to)
@@ -176,27 +151,11 @@ void compareDetections(const QList<GalleryItem> &shown, const QList<ExportItem> 
 
 } // namespace
 
-class TestMainWindow : public QObject
+class TestMainWindow : public test::MainWindowSuite
 {
     Q_OBJECT
 
-private:
-    QTemporaryDir m_settingsDir;
-    EnglishPlurals m_plurals; // as main() installs it: messages read as the user sees them
-
 private slots:
-    void initTestCase()
-    {
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::installTranslator(&m_plurals);
-        // Window state and AppSettings go to a throw-away folder, never the user's.
-        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_settingsDir.path());
-        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_settingsDir.path());
-        QCoreApplication::setOrganizationName(QStringLiteral("EdgeLensTest"));
-        QCoreApplication::setApplicationName(QStringLiteral("tst_mainwindow"));
-        QVERIFY2(QFileInfo::exists(QDir(samplesDir()).filePath(QStringLiteral("soccer.jpg"))), qPrintable(samplesDir()));
-    }
-
     void dropTwoFilesAndFolder_processedByEmbeddedServerAndSaved()
     {
         QTemporaryDir dir;
@@ -576,301 +535,6 @@ private slots:
             QVERIFY(any.questions.isEmpty());
         }
         QCOMPARE(window.settings().port, first.port());
-    }
-
-    void menusAndToolbar_followConventionsWithShortcuts()
-    {
-        AppSettings settings;
-        MainWindow window(settings);
-        QStringList menus;
-        for (QAction *a : window.menuBar()->actions())
-            menus << a->text().remove(QLatin1Char('&'));
-        QCOMPARE(menus, (QStringList{QStringLiteral("File"), QStringLiteral("Edit"), QStringLiteral("View"),
-                                     QStringLiteral("Tools"), QStringLiteral("Help")}));
-        auto *bar = window.findChild<QToolBar *>(QStringLiteral("mainToolBar"));
-        QVERIFY(bar);
-        int checked = 0;
-        for (QAction *a : bar->actions()) {
-            if (a->isSeparator())
-                continue;
-            if (auto *button = qobject_cast<QToolButton *>(bar->widgetForAction(a)); button && button->menu()) {
-                // A drop-down (Export): each of its entries needs its own shortcut.
-                for (QAction *entry : button->menu()->actions()) {
-                    if (!entry->isSeparator())
-                        QVERIFY2(!entry->shortcut().isEmpty(), qPrintable(entry->text()));
-                }
-                continue;
-            }
-            QVERIFY2(!a->shortcut().isEmpty(), qPrintable(a->text()));
-            ++checked;
-        }
-        QVERIFY(checked >= 6);
-    }
-
-    void videoGroup_collapsesByItsLineAndActsOnAllItsFrames()
-    {
-        QTemporaryDir dir;
-        MainWindow window(remoteSettings(1, AppSettings::Protocol::V2, dir));
-        window.resize(1200, 700);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        const QString video = dir.filePath(QStringLiteral("clip.mp4"));
-        QList<GalleryModel::NewImage> frames;
-        for (int index : {0, 25, 50}) {
-            QImage image(64, 36, QImage::Format_RGB32);
-            image.fill(QColor(index * 4, 90, 120));
-            const QString path = dir.filePath(QStringLiteral("clip_f%1.jpg").arg(index, 6, 10, QLatin1Char('0')));
-            QVERIFY(image.save(path));
-            frames.append({path, QFileInfo(path).size(), QFileInfo(path).lastModified(), video, index, {}});
-        }
-        QCOMPARE(window.galleryModel()->addImages(frames).size(), 3); // as frames are not sent here, nothing is
-        GalleryView *view = window.galleryView();
-        GalleryFilterProxy *proxy = window.galleryProxy();
-        QCOMPARE(proxy->rowCount(), 3);
-
-        const auto groupLine = [&] {
-            auto *delegate = qobject_cast<GalleryDelegate *>(view->itemDelegate());
-            QStyleOptionViewItem option;
-            option.initFrom(view->viewport());
-            option.rect = view->visualRect(proxy->index(0, 0));
-            return delegate->groupLineRect(option);
-        };
-        QTest::mouseClick(view->viewport(), Qt::LeftButton, Qt::NoModifier, groupLine().center());
-        QTRY_COMPARE(proxy->rowCount(), 1);
-        QVERIFY(proxy->isGroupCollapsed(video));
-
-        // The detail view steps through the video's frames though the gallery shows one.
-        window.parts().details()->show(proxy->index(0, 0));
-        DetailView *detail = window.parts().details()->view();
-        QVERIFY(detail);
-        QTRY_VERIFY(!detail->isLoading());
-        QCOMPARE(detail->framePosition(), QStringLiteral("clip.mp4, frame 0 (1 of 3 sampled)"));
-        auto *next = detail->findChild<QToolButton *>(QStringLiteral("nextFrame"));
-        auto *previous = detail->findChild<QToolButton *>(QStringLiteral("previousFrame"));
-        QVERIFY(next && previous);
-        QVERIFY(!previous->isEnabled());
-        QTest::mouseClick(next, Qt::LeftButton);
-        QCOMPARE(QFileInfo(detail->originalPath()).fileName(), QStringLiteral("clip_f000025.jpg"));
-        window.parts().details()->stepFrame(+1); // what "." does
-        QCOMPARE(detail->framePosition(), QStringLiteral("clip.mp4, frame 50 (3 of 3 sampled)"));
-        QVERIFY(!next->isEnabled());
-        QVERIFY(previous->isEnabled());
-        detail->close();
-
-        // The collapsed cell stands for the whole video: removing it removes every frame.
-        view->selectionModel()->select(proxy->index(0, 0), QItemSelectionModel::ClearAndSelect);
-        QAction *remove = nullptr;
-        for (QAction *a : window.findChildren<QAction *>()) {
-            if (a->text() == QStringLiteral("&Remove from Gallery"))
-                remove = a;
-        }
-        QVERIFY(remove);
-        remove->trigger();
-        QCOMPARE(window.galleryModel()->rowCount(), 0);
-    }
-
-    void droppedVideo_isSampledIntoAGroupOfNamedFrames()
-    {
-        EDGELENS_REQUIRE(test::haveFfmpeg(), "ffmpeg and ffprobe (Debian package ffmpeg) make the test video");
-        QTemporaryDir dir;
-        // Three slides of ten frames each at 10 fps: sampling every 10 frames keeps 0, 10 and 20.
-        QStringList slides;
-        for (const QColor &colour : {QColor(Qt::darkRed), QColor(Qt::darkGreen), QColor(Qt::darkBlue)}) {
-            QImage image(160, 90, QImage::Format_RGB32);
-            image.fill(colour);
-            slides << dir.filePath(QStringLiteral("slide%1.png").arg(slides.size()));
-            QVERIFY(image.save(slides.last()));
-        }
-        const QString video = dir.filePath(QStringLiteral("clip.mp4"));
-        QString error;
-        QVERIFY2(test::makeSlideshow(video, slides, 10, QSize(320, 180), 10, &error), qPrintable(error));
-        FlakyServer server;
-        QVERIFY(server.listen());
-        MainWindow window(remoteSettings(server.port(), AppSettings::Protocol::V2, dir));
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        window.addPaths({video});
-
-        // Asked before it runs, with the count the choice gives.
-        VideoSamplingDialog *dialog = nullptr;
-        QTRY_VERIFY_WITH_TIMEOUT((dialog = window.findChild<VideoSamplingDialog *>()) != nullptr, 20000);
-        QVERIFY2(dialog->countText().contains(QStringLiteral("3 frames")), qPrintable(dialog->countText())); // 1 a second
-        dialog->findChild<QRadioButton *>(QStringLiteral("everyFrames"))->setChecked(true);
-        dialog->findChild<QSpinBox *>(QStringLiteral("frames"))->setValue(15);
-        QVERIFY2(dialog->countText().startsWith(QStringLiteral("2 frames")), qPrintable(dialog->countText()));
-        dialog->findChild<QSpinBox *>(QStringLiteral("frames"))->setValue(10);
-        QVERIFY2(dialog->countText().startsWith(QStringLiteral("3 frames")), qPrintable(dialog->countText()));
-        dialog->accept();
-
-        GalleryModel *model = window.galleryModel();
-        QTRY_VERIFY_WITH_TIMEOUT(model->count(GalleryItem::Status::Done) == 3 && !window.parts().queue()->isBusy(), 60000);
-        QCOMPARE(model->rowCount(), 3);
-        const QString canonicalVideo = QFileInfo(video).canonicalFilePath();
-        QStringList names;
-        QList<qint64> indices;
-        for (int row = 0; row < model->rowCount(); ++row) {
-            QCOMPARE(model->item(row).group, canonicalVideo);
-            names << model->item(row).fileName;
-            indices << model->item(row).groupOrder;
-        }
-        std::sort(names.begin(), names.end());
-        std::sort(indices.begin(), indices.end());
-        QCOMPARE(names, (QStringList{QStringLiteral("clip_f000000.jpg"), QStringLiteral("clip_f000010.jpg"),
-                                     QStringLiteral("clip_f000020.jpg")}));
-        QCOMPARE(indices, (QList<qint64>{0, 10, 20}));
-        GalleryFilterProxy *proxy = window.galleryProxy();
-        QVERIFY(proxy->index(0, 0).data(GalleryFilterProxy::GroupLeadRole).toBool());
-        QCOMPARE(proxy->index(0, 0).data(Qt::DisplayRole).toString(), QStringLiteral("clip_f000000.jpg"));
-        const GalleryFilterProxy::GroupSummary summary = proxy->groupSummary(canonicalVideo);
-        QCOMPARE(summary.items, 3);
-        QCOMPARE(summary.done, 3);
-        QCOMPARE(summary.expected, 3);
-        // The detail view says where the frame is, with the decoder's time of it.
-        window.parts().details()->show(proxy->index(1, 0));
-        DetailView *detail = window.parts().details()->view();
-        QVERIFY(detail);
-        QCOMPARE(detail->framePosition(), QStringLiteral("clip.mp4, frame 10 (2 of 3 sampled) at 1.000 s"));
-        detail->close();
-
-        // The output opens again as the run made it: the same group, frames and origins.
-        MainWindow reopened(remoteSettings(server.port(), AppSettings::Protocol::V2, dir));
-        QSignalSpy opened(&reopened, &MainWindow::resultsOpened);
-        reopened.openResults(dir.filePath(QStringLiteral("out")));
-        QVERIFY(opened.wait(30000));
-        QCOMPARE(opened.first().at(0).toInt(), 3); // pairs
-        QCOMPARE(opened.first().at(1).toInt(), 0); // the frame files are originals, not results
-        for (const GalleryItem &made : model->items()) {
-            const int row = reopened.galleryModel()->rowOfPath(made.path);
-            QVERIFY2(row >= 0, qPrintable(made.path));
-            const GalleryItem &back = reopened.galleryModel()->item(row);
-            QCOMPARE(back.group, made.group);
-            QCOMPARE(back.groupOrder, made.groupOrder);
-            QCOMPARE(back.origin, made.origin);
-        }
-    }
-
-    // Issue 16: the model list in Settings shows what one image took on the device, from the
-    // server-info the window received (not only after a Test Connection in the dialog).
-    void settings_showTheDevicesMeasuredTimePerImage()
-    {
-        test::FakeDetectionServer device(test::FakeDetectionServer::Mode::V2);
-        device.setInfo(QJsonObject{
-            {QStringLiteral("protocol_version"), 2},
-            {QStringLiteral("models"), QJsonArray{QJsonObject{{QStringLiteral("name"), QStringLiteral("picodet-s-320")},
-                                                              {QStringLiteral("default"), true},
-                                                              {QStringLiteral("measured_ms"), 42.5}}}},
-        });
-        QVERIFY(device.listenOnLoopback());
-        QTemporaryDir dir;
-        MainWindow window(remoteSettings(device.serverPort(), AppSettings::Protocol::V2, dir));
-        QSignalSpy info(window.parts().client(), &DetectionClient::serverInfoReceived);
-        window.show();
-        QVERIFY(info.count() > 0 || info.wait(20000));
-
-        QAction *settings = nullptr;
-        for (QAction *a : window.findChildren<QAction *>()) {
-            if (a->shortcut() == QKeySequence(Qt::CTRL | Qt::Key_Comma))
-                settings = a;
-        }
-        QVERIFY(settings);
-        QString shown;
-        auto *poll = new QTimer(&window);
-        connect(poll, &QTimer::timeout, &window, [&window, &shown, poll] {
-            auto *dialog = window.findChild<SettingsDialog *>();
-            if (!dialog || !dialog->isVisible())
-                return;
-            poll->stop();
-            auto *model = dialog->findChild<QComboBox *>(QStringLiteral("model"));
-            shown = model->itemText(model->findData(QStringLiteral("picodet-s-320")));
-            dialog->reject();
-        });
-        poll->start(20);
-        settings->trigger(); // returns when the dialog closes
-        QVERIFY2(shown.contains(QStringLiteral("42.5 ms per image on ")), qPrintable(shown));
-    }
-
-    void selectedCell_textStaysReadable()
-    {
-        QTemporaryDir dir;
-        const QString path = dir.filePath(QStringLiteral("a_rather_long_file_name.jpg"));
-        QImage image(64, 48, QImage::Format_RGB32);
-        image.fill(Qt::darkGreen);
-        QVERIFY(image.save(path));
-        FlakyServer server;
-        QVERIFY(server.listen());
-        AppSettings settings = remoteSettings(server.port(), AppSettings::Protocol::V2, dir);
-        MainWindow window(settings);
-        window.resize(900, 600);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        window.addPaths({path});
-        QTRY_COMPARE_WITH_TIMEOUT(window.galleryModel()->count(GalleryItem::Status::Done), 1, 10000);
-
-        // The text lines under the thumbnails: how many pixels stand out from the cell's
-        // background. A selection that paints white text on white leaves only the status dot.
-        const auto inkInTextLines = [&window] {
-            const QRect cell = window.galleryView()->visualRect(window.galleryProxy()->index(0, 0));
-            const QImage shot = window.galleryView()->viewport()->grab().toImage();
-            const QRect lines(cell.left(), cell.bottom() - cell.height() / 4, cell.width(), cell.height() / 4);
-            const QColor background(shot.pixel(cell.right() - 2, cell.bottom() - 2));
-            int ink = 0;
-            for (int y = lines.top(); y <= lines.bottom(); ++y) {
-                for (int x = lines.left(); x <= lines.right(); ++x) {
-                    const QColor c(shot.pixel(x, y));
-                    ink += std::abs(c.red() - background.red()) + std::abs(c.green() - background.green())
-                            + std::abs(c.blue() - background.blue())
-                        > 240;
-                }
-            }
-            return ink;
-        };
-        const int unselected = inkInTextLines();
-        QVERIFY2(unselected > 150, qPrintable(QString::number(unselected)));
-        window.galleryView()->selectionModel()->select(window.galleryProxy()->index(0, 0), QItemSelectionModel::Select);
-        const int selected = inkInTextLines();
-        QVERIFY2(selected > unselected / 2, qPrintable(QStringLiteral("%1 vs %2 unselected").arg(selected).arg(unselected)));
-    }
-
-    void narrowWindow_filtersMoveToTheirOwnRow()
-    {
-        AppSettings settings;
-        MainWindow window(settings);
-        window.resize(1600, 700);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        auto *sort = window.findChild<QComboBox *>(QStringLiteral("sortKey"));
-        auto *main = window.findChild<QToolBar *>(QStringLiteral("mainToolBar"));
-        auto *filters = window.findChild<QToolBar *>(QStringLiteral("filterToolBar"));
-        QVERIFY(sort && main && filters);
-        QTRY_VERIFY(sort->isVisible());
-        QCOMPARE(filters->geometry().top(), main->geometry().top()); // one row
-
-        window.resize(900, 700);
-        // Every filter stays usable: nothing hides behind an overflow arrow.
-        QTRY_VERIFY(filters->geometry().top() > main->geometry().top());
-        QTRY_VERIFY(sort->isVisible());
-        QVERIFY(filters->geometry().contains(sort->geometry().translated(filters->geometry().topLeft())));
-
-        window.resize(1600, 700);
-        QTRY_COMPARE(filters->geometry().top(), main->geometry().top());
-    }
-
-    void emptyGallery_paintsDropHint()
-    {
-        AppSettings settings;
-        MainWindow window(settings);
-        window.resize(800, 600);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        // The embedded server is only started once there is something to process.
-        QCOMPARE(window.parts().embedded()->state(), EmbeddedServer::State::Stopped);
-        const QImage shot = window.galleryView()->viewport()->grab().toImage();
-        const QColor base = window.galleryView()->palette().color(QPalette::Base);
-        int inked = 0;
-        for (int y = shot.height() / 3; y < 2 * shot.height() / 3; y += 2)
-            for (int x = 0; x < shot.width(); x += 2)
-                inked += QColor(shot.pixel(x, y)) != base;
-        QVERIFY2(inked > 200, qPrintable(QString::number(inked))); // the "Drop images here" text and frame
     }
 
     void embeddedOnCommandLine_serverReadyBeforeTheFirstImage()
