@@ -30,7 +30,7 @@ void MainWindowSuite::initTestCase()
     QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, m_settingsDir.path());
     QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_settingsDir.path());
     QCoreApplication::setOrganizationName(QStringLiteral("EdgeLensTest"));
-    // The suite's own name (tst_mainwindow, ...), as each suite used to set it.
+    // Named after the suite (tst_mainwindow, tst_mainwindowvideo, ...), as tst_mainwindow always was.
     QCoreApplication::setApplicationName(QFileInfo(QCoreApplication::applicationFilePath()).completeBaseName());
     QVERIFY2(QFileInfo::exists(QDir(samplesDir()).filePath(QStringLiteral("soccer.jpg"))), qPrintable(samplesDir()));
 }

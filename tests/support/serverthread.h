@@ -3,7 +3,7 @@
 // A DetectionServer on its own thread, the way the desktop app embeds it, for suites that drive
 // it from the test thread with blocking clients (blockingclients.h): start and stop, the
 // server's own figures, and the check that it still serves a good request after a bad one.
-// Part of edgelens_servertestsupport (it links the server library, edgelens_testsupport does not).
+// Part of edgelens_servertestsupport (it links the server library).
 
 #include "net/detectionserver.h"
 #include "net/serverconfig.h"
