@@ -3,11 +3,11 @@
 // without extracting or sending again what was there.
 
 #include "flakyserver.h"
+#include "mainwindowsuite.h"
 #include "testdata.h"
 #include "testvideos.h"
 
 #include "appoptions.h"
-#include "englishplurals.h"
 #include "galleryfilterproxy.h"
 #include "gallerymodel.h"
 #include "mainwindow.h"
@@ -16,7 +16,6 @@
 #include "widgets/appsettings.h"
 #include "widgets/videosamplingdialog.h"
 
-#include <QCoreApplication>
 #include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
@@ -35,17 +34,6 @@
 using namespace edgelens;
 
 namespace {
-
-AppSettings remoteSettings(quint16 port, const QTemporaryDir &dir)
-{
-    AppSettings settings;
-    settings.target = AppSettings::Target::Remote;
-    settings.host = QStringLiteral("127.0.0.1");
-    settings.port = port;
-    settings.protocol = AppSettings::Protocol::V2;
-    settings.outputDir = dir.filePath(QStringLiteral("out"));
-    return settings;
-}
 
 QList<qint64> frameIndices(const GalleryModel *model, const QString &video)
 {
@@ -81,18 +69,11 @@ QJsonObject readJson(const QString &path)
 
 } // namespace
 
-class TestVideoSession final : public QObject
+class TestVideoSession final : public test::MainWindowSuite
 {
     Q_OBJECT
 
-    EnglishPlurals m_plurals; // as main() installs it: messages read as the user sees them
-
 private slots:
-    void initTestCase()
-    {
-        QCoreApplication::installTranslator(&m_plurals);
-    }
-
     void quitMidVideo_restartSamplesOnFromTheLastFrame()
     {
         EDGELENS_REQUIRE(test::haveFfmpeg(), "ffmpeg and ffprobe (Debian package ffmpeg) make the test video");
@@ -117,7 +98,7 @@ private slots:
         FlakyServer server;
         server.replyDelayMs = 40; // the first run must still be sampling when it quits
         QVERIFY(server.listen());
-        const AppSettings settings = remoteSettings(server.port(), dir);
+        const AppSettings settings = test::remoteSettings(server.port(), AppSettings::Protocol::V2, dir);
         AppOptions options;
         options.sessionFile = dir.filePath(QStringLiteral("state/session.json"));
 
