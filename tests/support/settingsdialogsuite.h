@@ -7,6 +7,7 @@
 // private slots. Part of edgelens_widgettestsupport (it links the widgets library).
 
 #include "isolateduserstate.h"
+#include "widgetchild.h"
 
 #include "widgets/appsettings.h"
 #include "widgets/settingsdialog.h"
@@ -18,17 +19,6 @@
 #include <utility>
 
 namespace edgelens::test {
-
-// The dialog's child called name; a missing one stops the suite (a renamed field, not a failure
-// of the behaviour under test).
-template<typename T>
-T *child(QWidget *parent, const char *name)
-{
-    T *widget = parent->findChild<T *>(QLatin1String(name));
-    if (!widget)
-        qFatal("no child %s", name);
-    return widget;
-}
 
 QPushButton *okButton(SettingsDialog &dialog);
 // One remote device on 127.0.0.1:port, with a 5 s timeout.

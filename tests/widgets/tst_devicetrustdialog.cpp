@@ -1,6 +1,8 @@
 // The trust-on-first-use and changed-certificate dialogs as a user meets them: the fingerprint
 // readable and complete, Cancel the safe default, and the way to forget an old fingerprint.
 
+#include "widgetchild.h"
+
 #include "widgets/devicetrustdialog.h"
 
 #include <QDialogButtonBox>
@@ -12,19 +14,12 @@
 
 using namespace edgelens;
 
+using test::child;
+
 namespace {
 
 const QString kOffered = QStringLiteral("sha256:") + QStringLiteral("0123456789abcdef").repeated(4);
 const QString kExpected = QStringLiteral("sha256:") + QStringLiteral("fedcba9876543210").repeated(4);
-
-template<typename T>
-T *child(QWidget *parent, const char *name)
-{
-    T *widget = parent->findChild<T *>(QLatin1String(name));
-    if (!widget)
-        qFatal("no child %s", name);
-    return widget;
-}
 
 QString hexOnly(QString text)
 {
